@@ -1,0 +1,20 @@
+// Scopes and kernel policies, apart from the model (as TLA+ keeps MC*.cfg apart from the spec).
+import type { Config, KernelPolicy, Scope } from './types.ts';
+
+export const defaultScope: Scope = { procs: 2, vpages: 2, frames: 5, jobs: 2, invalidations: 2, values: 5 };
+
+/** Today's kernel: pinned pages copied for the child at fork (70e806e4e645); migration and reclaim skip pins. */
+export const kernelToday: KernelPolicy = { forkPinned: 'copy-at-fork', migrateFailsPinned: true, reclaimSkipsPinned: true };
+
+/** The 2020-21 kernels: the parent copies on its first write after fork, the pinned page stays with the child. */
+export const kernel2021: KernelPolicy = { forkPinned: 'cow-parent', migrateFailsPinned: true, reclaimSkipsPinned: true };
+
+export const configs: readonly Config[] = [
+  { name: 'kernel-queue', queue: 'kernel', kernel: kernelToday, scope: defaultScope, oracleBound: 8 },
+  { name: 'user-queue', queue: 'user', kernel: kernelToday, scope: defaultScope, oracleBound: 8 },
+  { name: 'kernel-queue-fork-2021', queue: 'kernel', kernel: kernel2021, scope: defaultScope, oracleBound: 8 },
+];
+
+export function configByName(name: string): Config | undefined {
+  return configs.find((c) => c.name === name);
+}

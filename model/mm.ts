@@ -1,0 +1,232 @@
+// Core mm helpers: frame allocation and freeing, pins, the invalidation's start and end, and
+// hmm_range_fault. Used by the world's actions and by strategies; all update a state in place.
+import { CB_RETURNED, NONE } from './types.ts';
+import type { Frame, InvalidationCause, Pte, State } from './types.ts';
+import type { DriverContext } from './strategy.ts';
+
+/** The lowest free frame, or NONE (out of memory). Deterministic: lowest index first. */
+export function findFreeFrame(s: State): number {
+  for (let f = 0; f < s.frames.length; f++) if (s.frames[f]!.free) return f;
+  return NONE;
+}
+
+export function freeFrames(s: State): number {
+  let n = 0;
+  for (const fr of s.frames) if (fr.free) n++;
+  return n;
+}
+
+/** Allocate a frame holding `value`, mapped once (the caller installs the PTE). */
+export function allocFrame(s: State, value: number): number {
+  const f = findFreeFrame(s);
+  if (f === NONE) return NONE;
+  const fr = s.frames[f]!;
+  fr.free = false;
+  fr.refcount = 1;
+  fr.mapcount = 1;
+  fr.pincount = 0;
+  fr.value = value;
+  fr.dirty = true;
+  return f;
+}
+
+/** put_page: drop one reference; free the frame (bump its generation) when none is left. */
+export function putFrame(fr: Frame): void {
+  fr.refcount--;
+  if (fr.refcount <= 0) {
+    fr.refcount = 0;
+    fr.free = true;
+    fr.gen++;
+    fr.dirty = false;
+  }
+}
+
+/** Remove one PTE mapping of a frame (page_remove_rmap + put_page). */
+export function unmapFrame(s: State, f: number): void {
+  const fr = s.frames[f]!;
+  fr.mapcount--;
+  putFrame(fr);
+}
+
+/** pin_user_pages on a present page: FOLL_PIN raises the refcount and the pin count. */
+export function pinFrame(s: State, f: number, ctx: DriverContext): void {
+  const fr = s.frames[f]!;
+  fr.pincount++;
+  fr.refcount++;
+  ctx.emit({ t: 'pin', frame: f, pincount: fr.pincount });
+}
+
+/** unpin_user_page(s)_dirty_lock: mark dirty (if asked), drop the pin and its reference. */
+export function unpinFrame(s: State, f: number, dirty: boolean, ctx: DriverContext): void {
+  const fr = s.frames[f]!;
+  if (dirty && !fr.free) fr.dirty = true;
+  fr.pincount--;
+  ctx.emit({ t: 'unpin', frame: f, pincount: fr.pincount });
+  putFrame(fr);
+}
+
+export function ptePresent(pte: Pte): boolean {
+  return pte.mapped && pte.frame !== NONE;
+}
+
+/** Swap a page back in (do_swap_page): a clean frame holding the swap slot's contents. */
+export function swapIn(s: State, pte: Pte): boolean {
+  const f = allocFrame(s, pte.swap);
+  if (f === NONE) return false;
+  s.frames[f]!.dirty = false;
+  pte.frame = f;
+  pte.swapped = false;
+  pte.writable = true;
+  return true;
+}
+
+/** Is an invalidation of (proc, vpage) in progress? */
+export function invalidating(s: State, proc: number, vpage: number): boolean {
+  for (const inv of s.invs) if (inv.live && inv.proc === proc && (inv.pages >> vpage) & 1) return true;
+  return false;
+}
+
+export function freeInvalidationSlot(s: State): number {
+  for (let i = 0; i < s.invs.length; i++) if (!s.invs[i]!.live) return i;
+  return NONE;
+}
+
+/** Is a DMA of `proc` in flight (translated, not landed) to one of `pages`? */
+export function dmaInFlight(s: State, proc: number, pages: number): boolean {
+  for (const j of s.jobs) if (j.state === 'running' && j.proc === proc && (pages >> j.vpage) & 1) return true;
+  return false;
+}
+
+/**
+ * mmu_notifier_invalidate_range_start: the mm's seq becomes odd (mn_itree_inv_start_range) and every
+ * subscription of the process is owed a callback. The callbacks run as the strategy's own actions; the
+ * core mm changes the PTEs only in finishInvalidation, after every callback returned.
+ */
+export function startInvalidation(
+  s: State,
+  proc: number,
+  pages: number,
+  cause: InvalidationCause,
+  ctx: DriverContext,
+  onStart: (inv: number) => void,
+): number {
+  const i = freeInvalidationSlot(s);
+  if (i === NONE) return NONE;
+  const mm = s.mms[proc]!;
+  const inv = s.invs[i]!;
+  inv.live = true;
+  inv.proc = proc;
+  inv.pages = pages;
+  inv.cause = cause;
+  for (let v = 0; v < mm.ptes.length; v++) {
+    const pte = mm.ptes[v]!;
+    const present = (pages >> v) & 1 && ptePresent(pte);
+    inv.oldFrames[v] = present ? pte.frame : NONE;
+    inv.oldGens[v] = present ? s.frames[pte.frame]!.gen : 0;
+  }
+  for (let k = 0; k < s.subs.length; k++) {
+    const sub = s.subs[k]!;
+    inv.cb[k] = sub.live && sub.proc === proc ? 0 : CB_RETURNED;
+  }
+  if (mm.active === 0) mm.seq |= 1;
+  mm.active++;
+  ctx.emit({ t: 'invalidate_start', inv: i, proc, pages, cause, dmaInFlight: dmaInFlight(s, proc, pages) });
+  onStart(i);
+  return i;
+}
+
+export function callbacksReturned(s: State, inv: number): boolean {
+  for (const c of s.invs[inv]!.cb) if (c !== CB_RETURNED) return false;
+  return true;
+}
+
+/** The invalidate callback of subscription `sub` returns. */
+export function callbackReturn(s: State, inv: number, sub: number, ctx: DriverContext): void {
+  s.invs[inv]!.cb[sub] = CB_RETURNED;
+  ctx.emit({ t: 'callback_return', inv, sub });
+}
+
+/**
+ * mmu_interval_read_begin: returns the subscription's seq, or null while an invalidation that has set
+ * this subscription's seq is running (the caller sleeps: the action is not enabled).
+ */
+export function readBegin(s: State, sub: number): number | null {
+  const sb = s.subs[sub]!;
+  const mm = s.mms[sb.proc]!;
+  if (mm.active > 0 && sb.seq === mm.seq) return null;
+  return sb.seq;
+}
+
+/** mmu_interval_read_retry */
+export function readRetry(s: State, sub: number, seq: number): boolean {
+  return s.subs[sub]!.seq !== seq;
+}
+
+/** mmu_interval_set_seq(sub, cur_seq), called from the invalidate callback under the driver lock. */
+export function setSeq(s: State, inv: number, sub: number): void {
+  s.subs[sub]!.seq = s.mms[s.invs[inv]!.proc]!.seq;
+}
+
+/** mmu_interval_notifier_insert over the whole address space of `proc`. */
+export function subscribe(s: State, proc: number): number {
+  const sb = s.subs[proc]!;
+  const mm = s.mms[proc]!;
+  sb.live = true;
+  sb.proc = proc;
+  // An insert during an active invalidation must assume it is covered: read_begin then waits for the end.
+  sb.seq = mm.active > 0 ? mm.seq : mm.seq - 1;
+  return proc;
+}
+
+export function unsubscribe(s: State, sub: number): void {
+  s.subs[sub]!.live = false;
+  for (const inv of s.invs) if (inv.live) inv.cb[sub] = CB_RETURNED;
+}
+
+export type RangeFault =
+  | { ok: true; frame: number; gen: number; writable: boolean; epoch: number }
+  | { ok: false; err: 'EFAULT' | 'EBUSY' | 'ENOMEM' };
+
+/**
+ * hmm_range_fault for one page: snapshot the CPU PTE, faulting it in first (swap-in; for a write, a
+ * copy-on-write break, which is an invalidation of its own: -EBUSY, go back to read_begin). Takes no
+ * page reference.
+ */
+export function hmmRangeFault(
+  s: State,
+  proc: number,
+  vpage: number,
+  write: boolean,
+  breakCow: (proc: number, vpage: number) => boolean,
+): RangeFault {
+  const pte = s.mms[proc]!.ptes[vpage]!;
+  if (!pte.mapped) return { ok: false, err: 'EFAULT' };
+  if (pte.frame === NONE) {
+    if (!pte.swapped || !swapIn(s, pte)) return { ok: false, err: pte.swapped ? 'ENOMEM' : 'EFAULT' };
+  }
+  if (write && !pte.writable) {
+    breakCow(proc, vpage);
+    return { ok: false, err: 'EBUSY' };
+  }
+  const f = pte.frame;
+  return { ok: true, frame: f, gen: s.frames[f]!.gen, writable: pte.writable, epoch: pte.epoch };
+}
+
+/** Zap the device's mirror entries of `proc` for `pages`. */
+export function zapMirror(s: State, proc: number, pages: number): void {
+  const m = s.dev.mirror[proc]!;
+  for (let v = 0; v < m.length; v++) if ((pages >> v) & 1) m[v]!.frame = NONE;
+}
+
+export function setMirror(s: State, proc: number, vpage: number, frame: number, gen: number, writable: boolean, epoch: number): void {
+  const e = s.dev.mirror[proc]![vpage]!;
+  e.frame = frame;
+  e.gen = gen;
+  e.writable = writable;
+  e.epoch = epoch;
+}
+
+/** All pages of the address space, as a mask. */
+export function allPages(s: State): number {
+  return (1 << s.mms[0]!.ptes.length) - 1;
+}

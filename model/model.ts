@@ -1,0 +1,84 @@
+// The transition system: a strategy (and mutant) in a config. `enabled` lists the actions a state allows;
+// `step` is pure (returns a new state); `stepInPlace` updates a state the caller owns, for explorers that
+// walk without keeping the past.
+import type { Action, Actor, Config, State } from './types.ts';
+import type { ModelEvent } from './events.ts';
+import type { ActionKind, DriverContext, Strategy } from './strategy.ts';
+import { applyWorld, initialState, worldActionKinds, worldEnabled } from './world.ts';
+import { clonePlain } from './clone.ts';
+
+export interface Model {
+  cfg: Config;
+  strategy: Strategy;
+  mutant: string | null;
+  /** kind -> description, the world's and the strategy's. */
+  kinds: Map<string, ActionKind>;
+}
+
+export function makeModel(strategy: Strategy, cfg: Config, mutant: string | null = null): Model {
+  if (mutant !== null && !strategy.mutants.some((m) => m.name === mutant)) {
+    throw new Error(`strategy ${strategy.name} has no mutant '${mutant}'`);
+  }
+  const kinds = new Map<string, ActionKind>();
+  for (const k of worldActionKinds) kinds.set(k.kind, k);
+  for (const k of strategy.actionKinds) kinds.set(k.kind, k);
+  return { cfg, strategy, mutant, kinds };
+}
+
+function context(m: Model, events: ModelEvent[]): DriverContext {
+  return { cfg: m.cfg, mutant: m.mutant, emit: (e) => events.push(e) };
+}
+
+export function init(m: Model): State {
+  const s = initialState(m.cfg);
+  s.dev.kind = m.strategy.device.kind;
+  s.dev.recoverable = m.strategy.device.recoverable;
+  s.drv = m.strategy.init(s, m.cfg);
+  return s;
+}
+
+export function enabled(m: Model, s: State): Action[] {
+  const out: Action[] = [];
+  const ctx = context(m, []);
+  worldEnabled(s, m.cfg, m.strategy, ctx, out);
+  m.strategy.enabled(s, ctx, out);
+  return out;
+}
+
+export function actorOf(m: Model, a: Action): Actor {
+  const k = m.kinds.get(a.k);
+  if (!k) throw new Error(`unknown action kind '${a.k}'`);
+  return k.actor;
+}
+
+/** Apply `a` to `s` in place and return what it emitted. The caller checks that `a` is enabled. */
+export function stepInPlace(m: Model, s: State, a: Action): ModelEvent[] {
+  const events: ModelEvent[] = [];
+  const ctx = context(m, events);
+  if (!applyWorld(s, a, m.cfg, m.strategy, ctx)) m.strategy.apply(s, a, ctx);
+  return events;
+}
+
+/** The pure step: a new state and the events. */
+export function step(m: Model, s: State, a: Action): { state: State; events: ModelEvent[] } {
+  const t = clonePlain(s);
+  return { state: t, events: stepInPlace(m, t, a) };
+}
+
+export function sameAction(x: Action, y: Action): boolean {
+  return x.k === y.k && x.a === y.a && x.b === y.b;
+}
+
+export function isEnabled(m: Model, s: State, a: Action): boolean {
+  return enabled(m, s).some((e) => sameAction(e, a));
+}
+
+/** An action printed as a call: `migrate(p0, v1)`. */
+export function formatAction(m: Model, a: Action): string {
+  const k = m.kinds.get(a.k);
+  const names = k?.args ?? [];
+  const parts: string[] = [];
+  if (a.a !== -1) parts.push(`${names[0] ?? ''}${a.a}`);
+  if (a.b !== -1) parts.push(`${names[1] ?? ''}${a.b}`);
+  return `${a.k}(${parts.join(', ')})`;
+}

@@ -1,0 +1,11 @@
+// The registry of strategies: one row of the verdict table each.
+import type { Strategy } from '../strategy.ts';
+import { odpMirror } from './odp-mirror.ts';
+import { pinLongterm } from './pin-longterm.ts';
+import { mirrorBlockingNotifier } from './mirror-blocking-notifier.ts';
+
+export const strategies: readonly Strategy[] = [odpMirror, pinLongterm, mirrorBlockingNotifier];
+
+export function strategyByName(name: string): Strategy | undefined {
+  return strategies.find((s) => s.name === name);
+}

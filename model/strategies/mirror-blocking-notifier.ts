@@ -1,0 +1,137 @@
+// mirror-blocking-notifier: seed 000, Jason Gunthorpe's proposal for GPUs that cannot fault. At submit the
+// driver faults the job's pages into the mirror (the interval notifier's fault side, no pin). The
+// invalidate callback sets the seq, waits until every job touching the range that the hardware holds
+// has signalled its fence, then unmaps the range from the mirror and returns.
+// With user-space queues the kernel never sees a submission: the registration prefaults the mirror and a
+// restore step refaults a page after an invalidation, and the callback's wait is on fences user space
+// controls: Christian König's objection in the same thread.
+import { NONE } from '../types.ts';
+import type { Action, JobState, State } from '../types.ts';
+import type { DriverContext, Strategy } from '../strategy.ts';
+import { noHooks } from '../strategy.ts';
+import { callbackReturn, invalidating, setSeq, subscribe, unsubscribe, zapMirror } from '../mm.ts';
+import {
+  abortFault,
+  drvOf,
+  emptyFaults,
+  faultActionKinds,
+  faultApply,
+  faultEnabled,
+  faultPending,
+  startFault,
+  type FaultMutations,
+} from './mirror-fault.ts';
+
+const CB_WAITING = 1;
+const ALL = (s: State) => (1 << s.mms[0]!.ptes.length) - 1;
+
+function mutations(ctx: DriverContext): FaultMutations {
+  return { noReadRetry: ctx.mutant === 'no-read-retry', retryOutsideLock: false };
+}
+
+/** Jobs the hardware holds: handed over and not yet signalled. */
+const executing: readonly JobState[] = ['ready', 'running', 'landed', 'failed'];
+
+/** The jobs of `proc` touching `pages` that the callback must wait for. */
+function jobsToWaitFor(s: State, proc: number, pages: number, ctx: DriverContext): number[] {
+  if (ctx.mutant === 'unmap-without-wait') return [];
+  const states: readonly JobState[] = ctx.mutant === 'wait-only-running' ? ['running'] : executing;
+  const out: number[] = [];
+  s.jobs.forEach((j, i) => {
+    if (j.proc === proc && (pages >> j.vpage) & 1 && states.includes(j.state)) out.push(i);
+  });
+  return out;
+}
+
+export const mirrorBlockingNotifier: Strategy = {
+  ...noHooks,
+  name: 'mirror-blocking-notifier',
+  summary: 'fault pages into the mirror at submit, no pin; the invalidate callback waits for the executing job\'s fence, then unmaps',
+  from: 'seed 000 (Jason Gunthorpe, Christian König, 2016)',
+  device: { kind: 'gpu', recoverable: false },
+  configs: ['kernel-queue', 'user-queue'],
+  mutants: [
+    { name: 'unmap-without-wait', pattern: 'the callback unmaps and returns while a job still uses the pages: DMA into a freed page (the bug the blocking wait exists to prevent)' },
+    { name: 'wait-only-running', pattern: 'the callback waits for the job executing now but not for the jobs queued behind it: a GPU that cannot fault hits the unmapped page' },
+    { name: 'no-read-retry', pattern: 'submit-time fault-in without mmu_interval_read_retry: a page freed during the fault-in is mapped (the pre-5.5 userptr collision bugs)' },
+  ],
+  needsRegistration: true,
+  actionKinds: [
+    ...faultActionKinds,
+    { kind: 'cb_begin', actor: 'kernel', args: ['inv'], models: 'invalidate callback: notifier lock; mmu_interval_set_seq; find the jobs touching the range' },
+    { kind: 'cb_unmap', actor: 'kernel', args: ['inv'], models: 'invalidate callback: dma_fence_wait on those jobs, then unmap the range from the GPU page table and return' },
+    { kind: 'restore', actor: 'kernel', args: ['p', 'v'], models: 'user-queue config: a worker refaults a page of the registered range' },
+    { kind: 'dereg_finish', actor: 'kernel', args: ['p'], models: 'closing the userptr: wait for the process\'s jobs, remove the notifier, unmap' },
+  ],
+
+  init: (s) => ({ faults: emptyFaults(s), lock: NONE }),
+
+  enabled(s, ctx, out) {
+    const d = drvOf(s);
+    faultEnabled(s, mutations(ctx), out);
+    s.invs.forEach((inv, i) => {
+      if (!inv.live || d.lock !== NONE) return;
+      const c = inv.cb[inv.proc]!;
+      if (c === 0) out.push({ k: 'cb_begin', a: i, b: NONE });
+      else if (c === CB_WAITING && jobsToWaitFor(s, inv.proc, inv.pages, ctx).length === 0) out.push({ k: 'cb_unmap', a: i, b: NONE });
+    });
+    s.regs.forEach((r, p) => {
+      if (!r.live) return;
+      if (r.closing) {
+        if (d.lock === NONE && !s.jobs.some((j) => j.proc === p && j.state !== 'free')) out.push({ k: 'dereg_finish', a: p, b: NONE });
+        return;
+      }
+      if (ctx.cfg.queue !== 'user') return;
+      s.mms[p]!.ptes.forEach((pte, v) => {
+        if (pte.mapped && s.dev.mirror[p]![v]!.frame === NONE && !faultPending(s, p, v) && !invalidating(s, p, v)) {
+          out.push({ k: 'restore', a: p, b: v });
+        }
+      });
+    });
+  },
+
+  apply(s, a: Action, ctx) {
+    const d = drvOf(s);
+    if (faultApply(s, a, mutations(ctx), mirrorBlockingNotifier, ctx, (f) => {
+      if (f.job !== NONE) s.jobs[f.job]!.state = 'ready'; // the job goes to the hardware
+    })) return;
+    switch (a.k) {
+      case 'cb_begin': {
+        const inv = s.invs[a.a]!;
+        setSeq(s, a.a, inv.proc);
+        inv.cb[inv.proc] = CB_WAITING;
+        for (const j of jobsToWaitFor(s, inv.proc, inv.pages, ctx)) ctx.emit({ t: 'callback_wait_fence', inv: a.a, job: j });
+        return;
+      }
+      case 'cb_unmap': {
+        const inv = s.invs[a.a]!;
+        zapMirror(s, inv.proc, inv.pages);
+        callbackReturn(s, a.a, inv.proc, ctx);
+        return;
+      }
+      case 'restore':
+        startFault(s, a.a, a.b, true, NONE);
+        return;
+      case 'dereg_finish': {
+        const p = a.a;
+        unsubscribe(s, p);
+        zapMirror(s, p, ALL(s));
+        d.faults.forEach((f, i) => {
+          if (f.live && f.proc === p) abortFault(s, i, 'userptr closed', ctx);
+        });
+        s.regs[p]!.live = false;
+        s.regs[p]!.closing = false;
+        return;
+      }
+    }
+  },
+
+  onRegister(s, proc) {
+    subscribe(s, proc);
+  },
+
+  onSubmit(s, job) {
+    const j = s.jobs[job]!;
+    startFault(s, j.proc, j.vpage, j.write, job);
+  },
+};

@@ -1,0 +1,165 @@
+// The fault side of the interval-notifier protocol (KERNEL.md §1), shared by the mirroring strategies.
+// Each step that sleeps or drops a lock is its own action:
+//   read_begin(f)    seq = mmu_interval_read_begin(sub)          (sleeps while an invalidation runs)
+//   range_fault(f)   hmm_range_fault(range)                      (-EBUSY: back to read_begin)
+//   fault_commit(f)  lock; if read_retry(sub, seq) retry; program the device PTE; unlock
+// A fault context is one page being faulted in for a job (or, with no job, for the driver itself).
+import { NONE } from '../types.ts';
+import type { Action, DriverRecord, State } from '../types.ts';
+import type { ActionKind, DriverContext, Strategy } from '../strategy.ts';
+import { hmmRangeFault, readBegin, readRetry, setMirror } from '../mm.ts';
+import { breakCow } from '../world.ts';
+
+export interface FaultCtx extends DriverRecord {
+  live: boolean;
+  proc: number;
+  vpage: number;
+  write: boolean;
+  /** The job waiting for this fault, or NONE. */
+  job: number;
+  /** 0: before read_begin; 1: seq taken; 2: PTE snapshot taken; 3: retry checked (mutant only). */
+  phase: number;
+  seq: number;
+  frame: number;
+  gen: number;
+  writable: boolean;
+  epoch: number;
+}
+
+/** Mutations of the fault side that strategies offer as mutants. */
+export interface FaultMutations {
+  /** Program the device PTE without mmu_interval_read_retry. */
+  noReadRetry: boolean;
+  /** Check mmu_interval_read_retry before taking the driver lock (a separate step). */
+  retryOutsideLock: boolean;
+}
+
+export const faultActionKinds: readonly ActionKind[] = [
+  { kind: 'read_begin', actor: 'kernel', args: ['fault'], models: 'mmu_interval_read_begin' },
+  { kind: 'range_fault', actor: 'kernel', args: ['fault'], models: 'hmm_range_fault under the mmap read lock' },
+  { kind: 'read_retry', actor: 'kernel', args: ['fault'], models: 'mmu_interval_read_retry checked before the driver lock (a mutant)' },
+  { kind: 'fault_commit', actor: 'kernel', args: ['fault'], models: 'driver lock; mmu_interval_read_retry; program the device PTE; unlock' },
+];
+
+export function faultSlots(s: State): number {
+  return s.jobs.length + s.mms.length * s.mms[0]!.ptes.length;
+}
+
+export function emptyFaults(s: State): FaultCtx[] {
+  return Array.from({ length: faultSlots(s) }, () => ({
+    live: false, proc: 0, vpage: 0, write: false, job: NONE, phase: 0, seq: 0, frame: NONE, gen: 0, writable: false, epoch: 0,
+  }));
+}
+
+/** Drivers that use this fault path keep `faults` and the driver lock `lock` in their state. */
+export interface MirrorDriver {
+  faults: FaultCtx[];
+  /** The driver lock (umem_mutex, the notifier lock): NONE, or who holds it. */
+  lock: number;
+}
+
+export function drvOf(s: State): MirrorDriver {
+  return s.drv as unknown as MirrorDriver;
+}
+
+/** Start faulting (proc, vpage) in: for job `job` (in slot `job`), or for the driver (a per-page slot). */
+export function startFault(s: State, proc: number, vpage: number, write: boolean, job: number): void {
+  const d = drvOf(s);
+  const slot = job !== NONE ? job : s.jobs.length + proc * s.mms[0]!.ptes.length + vpage;
+  const f = d.faults[slot]!;
+  f.live = true;
+  f.proc = proc;
+  f.vpage = vpage;
+  f.write = write;
+  f.job = job;
+  f.phase = 0;
+  f.frame = NONE;
+}
+
+export function faultPending(s: State, proc: number, vpage: number): boolean {
+  for (const f of drvOf(s).faults) if (f.live && f.proc === proc && f.vpage === vpage) return true;
+  return false;
+}
+
+export function faultEnabled(s: State, m: FaultMutations, out: Action[]): void {
+  const d = drvOf(s);
+  d.faults.forEach((f, i) => {
+    if (!f.live) return;
+    if (f.phase === 0 && readBegin(s, f.proc) !== null) out.push({ k: 'read_begin', a: i, b: NONE });
+    else if (f.phase === 1) out.push({ k: 'range_fault', a: i, b: NONE });
+    else if (f.phase === 2 && m.retryOutsideLock) out.push({ k: 'read_retry', a: i, b: NONE });
+    else if ((f.phase === 2 && !m.retryOutsideLock) || f.phase === 3) {
+      if (d.lock === NONE) out.push({ k: 'fault_commit', a: i, b: NONE });
+    }
+  });
+}
+
+/** Abort a fault: its job completes with an error. */
+export function abortFault(s: State, i: number, reason: string, ctx: DriverContext): void {
+  const f = drvOf(s).faults[i]!;
+  f.live = false;
+  if (f.job !== NONE) {
+    s.jobs[f.job]!.state = 'failed';
+    ctx.emit({ t: 'job_error', job: f.job, reason });
+  }
+}
+
+/**
+ * Apply a fault-path action; `done(f)` is called when the device PTE is programmed. Returns false if the
+ * action is not one of the fault path's.
+ */
+export function faultApply(
+  s: State,
+  a: Action,
+  m: FaultMutations,
+  strat: Strategy,
+  ctx: DriverContext,
+  done: (f: FaultCtx) => void,
+): boolean {
+  const d = drvOf(s);
+  const f = d.faults[a.a];
+  switch (a.k) {
+    case 'read_begin':
+      f!.seq = readBegin(s, f!.proc)!;
+      f!.phase = 1;
+      return true;
+    case 'range_fault': {
+      const r = hmmRangeFault(s, f!.proc, f!.vpage, f!.write, (p, v) => breakCow(s, strat, ctx, p, v));
+      if (r.ok) {
+        f!.frame = r.frame;
+        f!.gen = r.gen;
+        f!.writable = r.writable;
+        f!.epoch = r.epoch;
+        f!.phase = 2;
+      } else if (r.err === 'EBUSY') {
+        f!.phase = 0;
+      } else {
+        abortFault(s, a.a, `hmm_range_fault: -${r.err}`, ctx);
+      }
+      return true;
+    }
+    case 'read_retry': {
+      const retry = readRetry(s, f!.proc, f!.seq);
+      ctx.emit({ t: 'read_retry', proc: f!.proc, vpage: f!.vpage, retry });
+      f!.phase = retry ? 0 : 3;
+      return true;
+    }
+    case 'fault_commit': {
+      // The lock is taken and released within this step: nothing else runs while it is held.
+      if (f!.phase === 2 && !m.noReadRetry) {
+        const retry = readRetry(s, f!.proc, f!.seq);
+        ctx.emit({ t: 'read_retry', proc: f!.proc, vpage: f!.vpage, retry });
+        if (retry) {
+          f!.phase = 0;
+          return true;
+        }
+      }
+      setMirror(s, f!.proc, f!.vpage, f!.frame, f!.gen, f!.writable, f!.epoch);
+      f!.live = false;
+      done(f!);
+      return true;
+    }
+    default:
+      return false;
+  }
+}

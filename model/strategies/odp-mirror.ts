@@ -1,0 +1,128 @@
+// odp-mirror: RDMA On-Demand Paging and HMM mirroring (seeds 000, 002; KERNEL.md §1-2).
+// The NIC faults on a missing translation and stalls; the driver runs the interval notifier's fault side
+// (read_begin, hmm_range_fault, lock + read_retry + program + unlock) and resumes it. The invalidate
+// callback is mlx5's: take umem_mutex, mmu_interval_set_seq, zap the HCA's entries with a fenced UMR,
+// wait until the HCA no longer uses the pages, mark written pages dirty, unlock, return. No pins.
+import { NONE } from '../types.ts';
+import type { Action, State } from '../types.ts';
+import type { DriverContext, Strategy } from '../strategy.ts';
+import { noHooks } from '../strategy.ts';
+import { callbackReturn, dmaInFlight, setSeq, subscribe, unsubscribe, zapMirror } from '../mm.ts';
+import {
+  abortFault,
+  drvOf,
+  emptyFaults,
+  faultActionKinds,
+  faultApply,
+  faultEnabled,
+  startFault,
+  type FaultMutations,
+} from './mirror-fault.ts';
+
+/** Callback steps, stored in inv.cb[sub]. */
+const CB_LOCKED = 1;
+const CB_ZAPPED = 2;
+const LOCK_BY_INV = 1000;
+
+function mutations(ctx: DriverContext): FaultMutations {
+  return { noReadRetry: ctx.mutant === 'no-read-retry', retryOutsideLock: ctx.mutant === 'retry-outside-lock' };
+}
+
+/** Mark the frames the device may have written dirty (set_page_dirty before the pages are released). */
+function dirtyWritten(s: State, proc: number, pages: number): void {
+  s.dev.mirror[proc]!.forEach((e, v) => {
+    if ((pages >> v) & 1 && e.frame !== NONE && e.writable && s.frames[e.frame]!.gen === e.gen) s.frames[e.frame]!.dirty = true;
+  });
+}
+
+export const odpMirror: Strategy = {
+  ...noHooks,
+  name: 'odp-mirror',
+  summary: 'device faults through hmm_range_fault with the interval notifier seq retry; invalidate = fence and block DMA, zap the mirror, unblock',
+  from: 'seeds 000/002; drivers/infiniband/core/umem_odp.c, drivers/infiniband/hw/mlx5/odp.c',
+  device: { kind: 'rdma', recoverable: true },
+  configs: ['kernel-queue', 'user-queue'],
+  mutants: [
+    { name: 'no-read-retry', pattern: 'device PTE programmed without mmu_interval_read_retry: a page being freed is mapped (the hand-rolled collision-retry bugs fixed by 99cb252f5e68)' },
+    { name: 'retry-outside-lock', pattern: 'read_retry checked before taking the driver lock: an invalidation starting right after the check is missed (i915 userptr before ed29c2691188)' },
+    { name: 'zap-without-wait', pattern: 'the callback zaps and returns without waiting for in-flight DMA (no fenced UMR / no wait for the device TLB flush)' },
+  ],
+  needsRegistration: true,
+  actionKinds: [
+    ...faultActionKinds,
+    { kind: 'inv_lock', actor: 'kernel', args: ['inv'], models: 'invalidate callback: mutex_lock(umem_mutex); mmu_interval_set_seq' },
+    { kind: 'inv_zap', actor: 'kernel', args: ['inv'], models: 'invalidate callback: fenced UMR zapping the HCA translations; set_page_dirty on written pages' },
+    { kind: 'inv_sync', actor: 'kernel', args: ['inv'], models: 'invalidate callback: wait for the UMR (in-flight DMA drained); unlock; return' },
+    { kind: 'dereg_finish', actor: 'kernel', args: ['p'], models: 'ib_umem_odp_release: mmu_interval_notifier_remove, zap, unmap' },
+  ],
+
+  init: (s) => ({ faults: emptyFaults(s), lock: NONE }),
+
+  enabled(s, ctx, out) {
+    const d = drvOf(s);
+    faultEnabled(s, mutations(ctx), out);
+    s.invs.forEach((inv, i) => {
+      if (!inv.live) return;
+      const c = inv.cb[inv.proc]!;
+      if (c === 0 && d.lock === NONE) out.push({ k: 'inv_lock', a: i, b: NONE });
+      else if (c === CB_LOCKED) out.push({ k: 'inv_zap', a: i, b: NONE });
+      else if (c === CB_ZAPPED && !dmaInFlight(s, inv.proc, inv.pages)) out.push({ k: 'inv_sync', a: i, b: NONE });
+    });
+    s.regs.forEach((r, p) => {
+      if (r.live && r.closing && d.lock === NONE && !dmaInFlight(s, p, (1 << s.mms[p]!.ptes.length) - 1)) {
+        out.push({ k: 'dereg_finish', a: p, b: NONE });
+      }
+    });
+  },
+
+  apply(s, a: Action, ctx) {
+    const d = drvOf(s);
+    if (faultApply(s, a, mutations(ctx), odpMirror, ctx, (f) => {
+      if (f.job !== NONE) s.jobs[f.job]!.state = 'ready'; // resume the stalled queue pair
+    })) return;
+    const inv = s.invs[a.a]!;
+    switch (a.k) {
+      case 'inv_lock':
+        d.lock = LOCK_BY_INV + a.a;
+        setSeq(s, a.a, inv.proc);
+        inv.cb[inv.proc] = CB_LOCKED;
+        return;
+      case 'inv_zap':
+        dirtyWritten(s, inv.proc, inv.pages);
+        zapMirror(s, inv.proc, inv.pages);
+        if (ctx.mutant === 'zap-without-wait') {
+          d.lock = NONE;
+          callbackReturn(s, a.a, inv.proc, ctx);
+        } else {
+          inv.cb[inv.proc] = CB_ZAPPED;
+        }
+        return;
+      case 'inv_sync':
+        d.lock = NONE;
+        callbackReturn(s, a.a, inv.proc, ctx);
+        return;
+      case 'dereg_finish': {
+        const p = a.a;
+        unsubscribe(s, p);
+        dirtyWritten(s, p, (1 << s.mms[p]!.ptes.length) - 1);
+        zapMirror(s, p, (1 << s.mms[p]!.ptes.length) - 1);
+        d.faults.forEach((f, i) => {
+          if (f.live && f.proc === p) abortFault(s, i, 'MR deregistered', ctx);
+        });
+        for (const j of s.jobs) if (j.proc === p && (j.state === 'ready' || j.state === 'faulting')) j.state = 'failed';
+        s.regs[p]!.live = false;
+        s.regs[p]!.closing = false;
+        return;
+      }
+    }
+  },
+
+  onRegister(s, proc) {
+    subscribe(s, proc);
+  },
+
+  onDeviceFault(s, job) {
+    const j = s.jobs[job]!;
+    startFault(s, j.proc, j.vpage, j.write, job);
+  },
+};

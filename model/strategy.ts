@@ -1,0 +1,79 @@
+// The interface a driver design implements to be checked: the same one a user implements for their own
+// driver. A strategy owns `state.drv` (plain data), offers its own atomic steps as actions, and is called
+// back by the world where the kernel calls a driver: registration, submission, the invalidate callback,
+// a device page fault, a fence signalling.
+import type { Action, Actor, Config, DeviceKind, DriverState, State } from './types.ts';
+import type { Emit } from './events.ts';
+
+export interface MutantInfo {
+  /** Stable name, used on the command line and in counterexample files. */
+  name: string;
+  /** The real bug pattern it stands for. */
+  pattern: string;
+}
+
+/** What the world hands a strategy on every call. */
+export interface DriverContext {
+  cfg: Config;
+  /** The mutant running, or null for the correct design. Only the strategy itself reads it. */
+  mutant: string | null;
+  emit: Emit;
+}
+
+/** An action kind the strategy adds: its actor and the names of its two arguments, for printing. */
+export interface ActionKind {
+  kind: string;
+  actor: Actor;
+  args: readonly string[];
+  /** The kernel function or step it models. */
+  models: string;
+}
+
+export interface Strategy {
+  name: string;
+  /** One line: what the design does. */
+  summary: string;
+  /** Which seed thread or kernel code it comes from. */
+  from: string;
+  device: { kind: DeviceKind; recoverable: boolean };
+  /** Names of the configs it is checked in. */
+  configs: readonly string[];
+  mutants: readonly MutantInfo[];
+  /** Jobs need a live registration of their process (an MR, a userptr). */
+  needsRegistration: boolean;
+  actionKinds: readonly ActionKind[];
+
+  init(s: State, cfg: Config): DriverState;
+  /** Push the strategy's enabled actions (guards only). */
+  enabled(s: State, ctx: DriverContext, out: Action[]): void;
+  /** Apply one of the strategy's actions (an update in place on a state the caller owns). */
+  apply(s: State, a: Action, ctx: DriverContext): void;
+
+  /** Whether a registration of `proc` may be made now (e.g. a pin needs every page present). */
+  canRegister(s: State, proc: number, ctx: DriverContext): boolean;
+  onRegister(s: State, proc: number, ctx: DriverContext): void;
+  /** Deregistration asked: finish it at once, or leave `regs[proc].closing` and finish in an action. */
+  onDeregister(s: State, proc: number, ctx: DriverContext): void;
+  /** A job was submitted to a kernel-owned queue (the kernel never sees user-queue submissions). */
+  onSubmit(s: State, job: number, ctx: DriverContext): void;
+  /** An invalidation began; the world set `cb[sub] = 0` for each live subscription of its process. */
+  onInvalidateStart(s: State, inv: number, ctx: DriverContext): void;
+  /** A recoverable device stalled on a missing translation for `job`. */
+  onDeviceFault(s: State, job: number, ctx: DriverContext): void;
+  /** `job`'s fence signalled (the job is still in its slot). */
+  onFenceSignal(s: State, job: number, ctx: DriverContext): void;
+}
+
+/** Defaults for the hooks a strategy does not need. */
+export const noHooks = {
+  canRegister: () => true,
+  onRegister: () => {},
+  onDeregister: () => {},
+  /** By default the job goes straight to the hardware. */
+  onSubmit: (s: State, job: number) => {
+    s.jobs[job]!.state = 'ready';
+  },
+  onInvalidateStart: () => {},
+  onDeviceFault: () => {},
+  onFenceSignal: () => {},
+} satisfies Partial<Strategy>;

@@ -1,0 +1,188 @@
+// The world's state: plain data only (numbers, booleans, arrays, small records), so that a state can be
+// copied, compared, hashed and printed. Slots are fixed-size arrays sized by the config's scope, in the
+// manner of a TLA+ model: a free slot is marked, never removed, so indices stay stable in a trace.
+
+export const NONE = -1;
+
+/** A physical page (struct page / folio). */
+export interface Frame {
+  /** Allocation generation: bumped on every free, so (frame, gen) names one lifetime. */
+  gen: number;
+  /** page_ref_count: PTE mappings + pins + other references. Freed when it reaches 0. */
+  refcount: number;
+  /** FOLL_PIN pins (the GUP_PIN_COUNTING_BIAS share of the refcount, counted one by one here). */
+  pincount: number;
+  /** PTE mappings (page_mapcount). */
+  mapcount: number;
+  /** Contents. */
+  value: number;
+  free: boolean;
+  /** PG_dirty: the contents differ from the backing store (swap slot). */
+  dirty: boolean;
+}
+
+/** One virtual page of an address space: its PTE and its VMA. */
+export interface Pte {
+  /** A VMA covers the page (false after munmap, until mmap again). */
+  mapped: boolean;
+  /** The frame the PTE points to, or NONE (not present: never touched, or swapped out). */
+  frame: number;
+  /** Write permission in the CPU PTE (false while shared copy-on-write after fork). */
+  writable: boolean;
+  /** Swapped out: the contents live in the swap slot. */
+  swapped: boolean;
+  /** The swap slot's contents (the backing store); meaningful while swapped, and kept after swap-in. */
+  swap: number;
+  /** Bumped by munmap and mmap: a translation taken in an older epoch is not one of this mapping. */
+  epoch: number;
+}
+
+/** Per-process memory descriptor (struct mm_struct) with its mmu_notifier_subscriptions. */
+export interface Mm {
+  alive: boolean;
+  /** mmu_notifier_subscriptions.invalidate_seq: odd while an invalidation is active. */
+  seq: number;
+  /** active_invalidate_ranges. */
+  active: number;
+  ptes: Pte[];
+}
+
+/** struct mmu_interval_notifier: a driver's subscription to a process's whole address space. */
+export interface Subscription {
+  live: boolean;
+  proc: number;
+  /** interval_sub->invalidate_seq, written only by mmu_interval_set_seq. */
+  seq: number;
+}
+
+export type InvalidationCause = 'migrate' | 'munmap' | 'cow' | 'reclaim' | 'fork';
+
+export const CB_RETURNED = 255;
+
+/** An invalidation in progress: between invalidate_range_start and invalidate_range_end. */
+export interface Invalidation {
+  live: boolean;
+  proc: number;
+  /** Bit mask of the virtual pages in the range. */
+  pages: number;
+  cause: InvalidationCause;
+  /** The frames the range mapped when the invalidation began, per virtual page (NONE if none). */
+  oldFrames: number[];
+  oldGens: number[];
+  /**
+   * Per subscription slot: how far its invalidate callback has got. 0 = not started, CB_RETURNED =
+   * returned (or not subscribed), anything between is the strategy's own step number.
+   */
+  cb: number[];
+}
+
+/** A device's translation of (process, virtual page): one entry of its mirror page table. */
+export interface MirrorEntry {
+  frame: number; // NONE when empty
+  gen: number;
+  writable: boolean;
+  /** The PTE epoch the translation was taken in. */
+  epoch: number;
+}
+
+export type DeviceKind = 'gpu' | 'rdma' | 'nvme';
+
+export interface Device {
+  kind: DeviceKind;
+  /** Recovers from page faults (ODP-capable RDMA NIC) or not (most GPUs). */
+  recoverable: boolean;
+  /** mirror[proc][vpage] */
+  mirror: MirrorEntry[][];
+}
+
+export type QueueOwner = 'kernel' | 'user';
+
+export type JobState =
+  | 'free' // slot unused
+  | 'submitted' // the driver is preparing it (kernel queues only)
+  | 'ready' // handed to the hardware
+  | 'faulting' // the device took a recoverable page fault and stalls
+  | 'running' // DMA translated and in flight
+  | 'landed' // DMA landed; waiting for completion
+  | 'failed'; // completed with an error (fault, revoked translation); fence signals with an error
+
+/** A job on a queue: one DMA to one (process, virtual page), and the fence that signals when it completes. */
+export interface Job {
+  state: JobState;
+  proc: number;
+  vpage: number;
+  write: boolean;
+  /** The value a write carries. */
+  value: number;
+  /** The DMA's translation, taken at dma_start. */
+  frame: number;
+  gen: number;
+  epoch: number;
+}
+
+/** A registration: RDMA MR (ODP or pinned), GPU userptr, an SVM range: covers a process's address space. */
+export interface Registration {
+  live: boolean;
+  proc: number;
+  /** Being torn down: deregistration asked, the driver has not finished. */
+  closing: boolean;
+}
+
+export type ForkPinnedPolicy = 'copy-at-fork' | 'cow-parent';
+
+export interface KernelPolicy {
+  /** How fork treats pinned anonymous pages: today's early copy (70e806e4e645) or the 2020-21 behaviour. */
+  forkPinned: ForkPinnedPolicy;
+  /** Migration of a pinned page fails (true today) or proceeds (leaving the pinner on the old frame). */
+  migrateFailsPinned: boolean;
+  /** Reclaim skips pinned pages (true today). */
+  reclaimSkipsPinned: boolean;
+}
+
+export interface Scope {
+  procs: number;
+  vpages: number;
+  frames: number;
+  jobs: number;
+  invalidations: number;
+  /** Write values cycle through 1..values. */
+  values: number;
+}
+
+export interface Config {
+  name: string;
+  queue: QueueOwner;
+  kernel: KernelPolicy;
+  scope: Scope;
+  /** B: the progress oracle's bound, in kernel and hardware steps. */
+  oracleBound: number;
+}
+
+export interface State {
+  frames: Frame[];
+  mms: Mm[];
+  subs: Subscription[];
+  invs: Invalidation[];
+  dev: Device;
+  jobs: Job[];
+  regs: Registration[];
+  /** The next value a write stores (cycles through 1..scope.values). */
+  nextValue: number;
+  /** Whether a fork has happened (the scope allows one). */
+  forks: number;
+  /** The driver's private state: plain data owned by the strategy. */
+  drv: DriverState;
+}
+
+/** A strategy's private state: plain data. */
+export type DriverState = { [key: string]: number | boolean | number[] | number[][] | DriverRecord[] };
+export type DriverRecord = { [key: string]: number | boolean };
+
+export type Actor = 'kernel' | 'hardware' | 'user';
+
+/** An action as data: a kind and up to two small integer arguments (NONE when unused). */
+export interface Action {
+  k: string;
+  a: number;
+  b: number;
+}

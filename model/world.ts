@@ -1,0 +1,401 @@
+// The world's own actions: what processes (user), the core mm (kernel) and the device (hardware) do,
+// whatever the driver. Each is a guard (in worldEnabled) and an update (in applyWorld); the comment on
+// each names the kernel path it models. The driver's steps come from the strategy.
+import { CB_RETURNED, NONE } from './types.ts';
+import type { Action, Config, Job, Pte, State } from './types.ts';
+import type { ActionKind, DriverContext, Strategy } from './strategy.ts';
+import {
+  allocFrame,
+  callbacksReturned,
+  findFreeFrame,
+  freeFrames,
+  freeInvalidationSlot,
+  invalidating,
+  ptePresent,
+  startInvalidation,
+  swapIn,
+  unmapFrame,
+} from './mm.ts';
+
+export const worldActionKinds: readonly ActionKind[] = [
+  { kind: 'cpu_read', actor: 'user', args: ['p', 'v'], models: 'a CPU load (do_swap_page if swapped out)' },
+  { kind: 'cpu_write', actor: 'user', args: ['p', 'v'], models: 'a CPU store (do_wp_page on a copy-on-write page)' },
+  { kind: 'fork', actor: 'user', args: ['p'], models: 'fork(): dup_mmap, copy_page_range with the write-protect invalidation' },
+  { kind: 'munmap', actor: 'user', args: ['p', 'v'], models: 'munmap(): unmap_region with MMU_NOTIFY_UNMAP' },
+  { kind: 'mmap', actor: 'user', args: ['p', 'v'], models: 'mmap(MAP_ANONYMOUS|MAP_POPULATE) of one page' },
+  { kind: 'register', actor: 'user', args: ['p'], models: 'ibv_reg_mr / a userptr ioctl over the address space' },
+  { kind: 'deregister', actor: 'user', args: ['p'], models: 'ibv_dereg_mr / closing the userptr' },
+  { kind: 'submit', actor: 'user', args: ['p', 'v'], models: 'a job that reads the page (a submit ioctl on a kernel queue, a doorbell on a user queue)' },
+  { kind: 'submit_write', actor: 'user', args: ['p', 'v'], models: 'a job that writes (a DMA write / RDMA WRITE into the page)' },
+  { kind: 'user_signal', actor: 'user', args: ['job'], models: 'user space satisfying the wait a user-queue job is blocked on (a user fence)' },
+  { kind: 'dma_start', actor: 'hardware', args: ['job'], models: 'the device translates through its page table and issues the DMA' },
+  { kind: 'dma_land', actor: 'hardware', args: ['job'], models: 'the DMA reaches memory' },
+  { kind: 'job_complete', actor: 'hardware', args: ['job'], models: 'a kernel-queue job (or a failed one) completes and its fence signals' },
+  { kind: 'migrate', actor: 'kernel', args: ['p', 'v'], models: 'migrate_pages / compaction: try_to_migrate with MMU_NOTIFY_MIGRATE' },
+  { kind: 'reclaim', actor: 'kernel', args: ['p', 'v'], models: 'shrink_folio_list: try_to_unmap to swap' },
+  { kind: 'invalidate_end', actor: 'kernel', args: ['inv'], models: 'after every callback returned: the PTE change, then mmu_notifier_invalidate_range_end' },
+];
+
+export function initialState(cfg: Config): State {
+  const { procs, vpages, frames, jobs, invalidations } = cfg.scope;
+  const s: State = {
+    frames: Array.from({ length: frames }, () => ({ gen: 0, refcount: 0, pincount: 0, mapcount: 0, value: 0, free: true, dirty: false })),
+    mms: Array.from({ length: procs }, () => ({
+      alive: false,
+      seq: 2, // __mmu_notifier_register starts invalidate_seq at 2
+      active: 0,
+      ptes: Array.from({ length: vpages }, (): Pte => ({ mapped: false, frame: NONE, writable: false, swapped: false, swap: 0, epoch: 0 })),
+    })),
+    subs: Array.from({ length: procs }, (_, p) => ({ live: false, proc: p, seq: 0 })),
+    invs: Array.from({ length: invalidations }, () => ({
+      live: false,
+      proc: 0,
+      pages: 0,
+      cause: 'migrate' as const,
+      oldFrames: Array.from({ length: vpages }, () => NONE),
+      oldGens: Array.from({ length: vpages }, () => 0),
+      cb: Array.from({ length: procs }, () => CB_RETURNED),
+    })),
+    dev: {
+      kind: 'gpu',
+      recoverable: false,
+      mirror: Array.from({ length: procs }, () =>
+        Array.from({ length: vpages }, () => ({ frame: NONE, gen: 0, writable: false, epoch: 0 })),
+      ),
+    },
+    jobs: Array.from({ length: jobs }, (): Job => ({ state: 'free', proc: 0, vpage: 0, write: false, value: 0, frame: NONE, gen: 0, epoch: 0 })),
+    regs: Array.from({ length: procs }, (_, p) => ({ live: false, proc: p, closing: false })),
+    nextValue: 1,
+    forks: 0,
+    drv: {},
+  };
+  // Process 0 starts with every page mapped and populated (value 0).
+  const mm = s.mms[0]!;
+  mm.alive = true;
+  for (const pte of mm.ptes) {
+    pte.mapped = true;
+    pte.frame = allocFrame(s, 0);
+    pte.writable = true;
+  }
+  return s;
+}
+
+function freeJobSlot(s: State): number {
+  for (let j = 0; j < s.jobs.length; j++) if (s.jobs[j]!.state === 'free') return j;
+  return NONE;
+}
+
+function freeProcSlot(s: State): number {
+  for (let p = 0; p < s.mms.length; p++) if (!s.mms[p]!.alive) return p;
+  return NONE;
+}
+
+function procInvalidating(s: State, proc: number): boolean {
+  for (const inv of s.invs) if (inv.live && inv.proc === proc) return true;
+  return false;
+}
+
+/** Pages of `proc` shared copy-on-write with no other reference: do_wp_page reuses them in place. */
+function cowReusable(s: State, pte: Pte): boolean {
+  return s.frames[pte.frame]!.refcount === 1;
+}
+
+const act = (k: string, a = NONE, b = NONE): Action => ({ k, a, b });
+
+export function worldEnabled(s: State, cfg: Config, strat: Strategy, ctx: DriverContext, out: Action[]): void {
+  const canInvalidate = freeInvalidationSlot(s) !== NONE;
+  const haveFrame = findFreeFrame(s) !== NONE;
+  const jobSlot = freeJobSlot(s) !== NONE;
+  for (let p = 0; p < s.mms.length; p++) {
+    const mm = s.mms[p]!;
+    if (!mm.alive) continue;
+    for (let v = 0; v < mm.ptes.length; v++) {
+      const pte = mm.ptes[v]!;
+      const busy = invalidating(s, p, v);
+      if (pte.mapped) {
+        const present = pte.frame !== NONE;
+        if (present || haveFrame) out.push(act('cpu_read', p, v));
+        if (present ? pte.writable || cowReusable(s, pte) || (!busy && canInvalidate) : haveFrame) out.push(act('cpu_write', p, v));
+        if (!busy && canInvalidate) out.push(act('munmap', p, v));
+        if (present && !busy && canInvalidate && s.frames[pte.frame]!.mapcount === 1) {
+          out.push(act('migrate', p, v));
+          const pinned = s.frames[pte.frame]!.pincount > 0;
+          if (!(pinned && cfg.kernel.reclaimSkipsPinned)) out.push(act('reclaim', p, v));
+        }
+        if (jobSlot && (!strat.needsRegistration || (s.regs[p]!.live && !s.regs[p]!.closing))) {
+          out.push(act('submit', p, v));
+          out.push(act('submit_write', p, v));
+        }
+      } else if (haveFrame && !busy) {
+        out.push(act('mmap', p, v));
+      }
+    }
+    if (s.forks === 0 && freeProcSlot(s) !== NONE && canInvalidate && !procInvalidating(s, p)) out.push(act('fork', p));
+    const reg = s.regs[p]!;
+    if (!reg.live && strat.canRegister(s, p, ctx)) out.push(act('register', p));
+    if (reg.live && !reg.closing) out.push(act('deregister', p));
+  }
+  for (let j = 0; j < s.jobs.length; j++) {
+    const job = s.jobs[j]!;
+    if (job.state === 'ready') out.push(act('dma_start', j));
+    else if (job.state === 'running') out.push(act('dma_land', j));
+    else if (job.state === 'failed' || (job.state === 'landed' && cfg.queue === 'kernel')) out.push(act('job_complete', j));
+    else if (job.state === 'landed') out.push(act('user_signal', j));
+  }
+  for (let i = 0; i < s.invs.length; i++) if (s.invs[i]!.live && callbacksReturned(s, i)) out.push(act('invalidate_end', i));
+}
+
+/** Start a copy-on-write break of (proc, vpage): the write fault's invalidation. */
+export function breakCow(s: State, strat: Strategy, ctx: DriverContext, proc: number, vpage: number): boolean {
+  if (invalidating(s, proc, vpage)) return false;
+  return startInvalidation(s, proc, 1 << vpage, 'cow', ctx, (i) => strat.onInvalidateStart(s, i, ctx)) !== NONE;
+}
+
+/** Apply a world action; returns false if the action is not one of the world's. */
+export function applyWorld(s: State, a: Action, cfg: Config, strat: Strategy, ctx: DriverContext): boolean {
+  const start = (proc: number, pages: number, cause: 'migrate' | 'munmap' | 'reclaim' | 'fork') =>
+    startInvalidation(s, proc, pages, cause, ctx, (i) => strat.onInvalidateStart(s, i, ctx));
+  switch (a.k) {
+    case 'cpu_read': {
+      const pte = s.mms[a.a]!.ptes[a.b]!;
+      if (pte.frame === NONE) swapIn(s, pte);
+      ctx.emit({ t: 'cpu_read', proc: a.a, vpage: a.b, frame: pte.frame, value: s.frames[pte.frame]!.value });
+      return true;
+    }
+    case 'cpu_write': {
+      const pte = s.mms[a.a]!.ptes[a.b]!;
+      if (pte.frame === NONE) swapIn(s, pte);
+      if (!pte.writable) {
+        if (!cowReusable(s, pte)) {
+          // do_wp_page on a shared page: the copy is an invalidation; the store is retried after it.
+          breakCow(s, strat, ctx, a.a, a.b);
+          return true;
+        }
+        pte.writable = true; // wp_page_reuse
+      }
+      const fr = s.frames[pte.frame]!;
+      fr.value = s.nextValue;
+      fr.dirty = true;
+      s.nextValue = (s.nextValue % cfg.scope.values) + 1;
+      ctx.emit({ t: 'cpu_write', proc: a.a, vpage: a.b, frame: pte.frame, value: fr.value });
+      return true;
+    }
+    case 'fork': {
+      let pages = 0;
+      s.mms[a.a]!.ptes.forEach((pte, v) => {
+        if (ptePresent(pte)) pages |= 1 << v;
+      });
+      start(a.a, pages, 'fork');
+      return true;
+    }
+    case 'munmap':
+      start(a.a, 1 << a.b, 'munmap');
+      return true;
+    case 'migrate': {
+      const pte = s.mms[a.a]!.ptes[a.b]!;
+      const fr = s.frames[pte.frame]!;
+      // folio_migrate_mapping: a page with references beyond its mappings (a pin, a GUP reference)
+      // cannot be migrated: migrate_pages fails with -EAGAIN.
+      if (fr.refcount > fr.mapcount && cfg.kernel.migrateFailsPinned) {
+        ctx.emit({ t: 'migrate_refused', proc: a.a, vpage: a.b, frame: pte.frame });
+        return true;
+      }
+      start(a.a, 1 << a.b, 'migrate');
+      return true;
+    }
+    case 'reclaim':
+      start(a.a, 1 << a.b, 'reclaim');
+      return true;
+    case 'mmap': {
+      const pte = s.mms[a.a]!.ptes[a.b]!;
+      pte.mapped = true;
+      pte.frame = allocFrame(s, 0);
+      pte.writable = true;
+      pte.swapped = false;
+      pte.epoch++;
+      ctx.emit({ t: 'mmap', proc: a.a, vpage: a.b });
+      return true;
+    }
+    case 'register':
+      s.regs[a.a]!.live = true;
+      s.regs[a.a]!.closing = false;
+      strat.onRegister(s, a.a, ctx);
+      return true;
+    case 'deregister':
+      s.regs[a.a]!.closing = true;
+      strat.onDeregister(s, a.a, ctx);
+      return true;
+    case 'submit':
+    case 'submit_write': {
+      const j = freeJobSlot(s);
+      const job = s.jobs[j]!;
+      job.proc = a.a;
+      job.vpage = a.b;
+      job.write = a.k === 'submit_write';
+      job.value = 0;
+      if (job.write) {
+        job.value = s.nextValue;
+        s.nextValue = (s.nextValue % cfg.scope.values) + 1;
+      }
+      job.frame = NONE;
+      if (cfg.queue === 'kernel') {
+        job.state = 'submitted';
+        strat.onSubmit(s, j, ctx);
+      } else {
+        job.state = 'ready'; // a doorbell: the kernel never sees it
+      }
+      return true;
+    }
+    case 'dma_start': {
+      const job = s.jobs[a.a]!;
+      const e = s.dev.mirror[job.proc]![job.vpage]!;
+      if (e.frame !== NONE && (e.writable || !job.write)) {
+        job.state = 'running';
+        job.frame = e.frame;
+        job.gen = e.gen;
+        job.epoch = e.epoch;
+        ctx.emit({ t: 'dma_start', job: a.a, proc: job.proc, vpage: job.vpage, frame: e.frame, gen: e.gen });
+      } else if (s.dev.recoverable) {
+        job.state = 'faulting';
+        ctx.emit({ t: 'device_fault', job: a.a, proc: job.proc, vpage: job.vpage, fatal: false });
+        strat.onDeviceFault(s, a.a, ctx);
+      } else {
+        job.state = 'failed';
+        ctx.emit({ t: 'device_fault', job: a.a, proc: job.proc, vpage: job.vpage, fatal: true });
+      }
+      return true;
+    }
+    case 'dma_land': {
+      const job = s.jobs[a.a]!;
+      const fr = s.frames[job.frame]!;
+      if (job.write) fr.value = job.value;
+      else job.value = fr.value;
+      job.state = 'landed';
+      ctx.emit({
+        t: 'dma_land',
+        job: a.a,
+        proc: job.proc,
+        vpage: job.vpage,
+        frame: job.frame,
+        gen: job.gen,
+        epoch: job.epoch,
+        write: job.write,
+        value: job.value,
+      });
+      return true;
+    }
+    case 'job_complete':
+    case 'user_signal': {
+      const job = s.jobs[a.a]!;
+      const error = job.state === 'failed';
+      ctx.emit({ t: 'fence_signal', job: a.a, error });
+      strat.onFenceSignal(s, a.a, ctx);
+      job.state = 'free';
+      return true;
+    }
+    case 'invalidate_end':
+      finishInvalidation(s, a.a, cfg, ctx);
+      return true;
+    default:
+      return false;
+  }
+}
+
+/**
+ * Everything the core mm does once every callback returned (the callers of
+ * mmu_notifier_invalidate_range_start go on), then invalidate_range_end: the seq becomes even again
+ * and read_begin's sleepers wake.
+ */
+function finishInvalidation(s: State, i: number, cfg: Config, ctx: DriverContext): void {
+  const inv = s.invs[i]!;
+  const mm = s.mms[inv.proc]!;
+  let changed = false;
+  for (let v = 0; v < mm.ptes.length; v++) {
+    if (!((inv.pages >> v) & 1)) continue;
+    const pte = mm.ptes[v]!;
+    switch (inv.cause) {
+      case 'munmap':
+        if (pte.frame !== NONE) unmapFrame(s, pte.frame);
+        pte.mapped = false;
+        pte.frame = NONE;
+        pte.swapped = false;
+        pte.writable = false;
+        pte.epoch++;
+        ctx.emit({ t: 'munmap', proc: inv.proc, vpage: v });
+        changed = true;
+        break;
+      case 'migrate':
+      case 'cow': {
+        // migrate: move_to_new_folio + remove_migration_ptes; cow: wp_page_copy. Both copy the contents
+        // as they are now, so a DMA that landed before the callbacks returned is carried over.
+        if (pte.frame === NONE) break;
+        const old = pte.frame;
+        const nf = allocFrame(s, s.frames[old]!.value);
+        if (nf === NONE) break; // -ENOMEM: the old mapping stays
+        pte.frame = nf;
+        pte.writable = true;
+        unmapFrame(s, old);
+        changed = true;
+        break;
+      }
+      case 'reclaim': {
+        if (pte.frame === NONE) break;
+        const fr = s.frames[pte.frame]!;
+        // pageout writes a dirty page to its swap slot; a clean one is dropped (the slot is up to date).
+        if (fr.dirty) pte.swap = fr.value;
+        unmapFrame(s, pte.frame);
+        pte.frame = NONE;
+        pte.swapped = true;
+        changed = true;
+        break;
+      }
+      case 'fork':
+        break;
+    }
+  }
+  if (inv.cause === 'fork') changed = forkChild(s, inv.proc, cfg, ctx);
+  inv.live = false;
+  mm.active--;
+  if (mm.active === 0) mm.seq++;
+  ctx.emit({ t: 'invalidate_end', inv: i, proc: inv.proc, pages: inv.pages, cause: inv.cause, changed });
+}
+
+/** copy_page_range: the child shares the parent's anonymous pages copy-on-write, except as policy says. */
+function forkChild(s: State, parent: number, cfg: Config, ctx: DriverContext): boolean {
+  const c = freeProcSlot(s);
+  if (c === NONE) return false;
+  const pm = s.mms[parent]!;
+  const cm = s.mms[c]!;
+  // copy_present_page needs a frame for each pinned page it copies early.
+  let pinned = 0;
+  for (const pte of pm.ptes) if (ptePresent(pte) && s.frames[pte.frame]!.pincount > 0) pinned++;
+  if (cfg.kernel.forkPinned === 'copy-at-fork' && freeFrames(s) < pinned) return false; // fork fails: -ENOMEM
+  cm.alive = true;
+  cm.seq = 2;
+  cm.active = 0;
+  s.forks++;
+  for (let v = 0; v < pm.ptes.length; v++) {
+    const pp = pm.ptes[v]!;
+    const cp = cm.ptes[v]!;
+    cp.mapped = pp.mapped;
+    cp.swapped = pp.swapped;
+    cp.swap = pp.swap;
+    cp.frame = NONE;
+    cp.writable = false;
+    cp.epoch = 0;
+    if (!ptePresent(pp)) continue;
+    const fr = s.frames[pp.frame]!;
+    if (fr.pincount > 0 && cfg.kernel.forkPinned === 'copy-at-fork') {
+      // 70e806e4e645: a maybe-DMA-pinned page is copied for the child now; the parent keeps its frame.
+      cp.frame = allocFrame(s, fr.value);
+      cp.writable = true;
+    } else {
+      fr.mapcount++;
+      fr.refcount++;
+      cp.frame = pp.frame;
+      pp.writable = false;
+    }
+  }
+  ctx.emit({ t: 'fork', parent, child: c, pinnedPages: pinned });
+  return true;
+}

@@ -1,0 +1,30 @@
+// Every property, in table order.
+import type { Property } from './types.ts';
+import { noDmaAfterFree } from './no-dma-after-free.ts';
+import { coherentDma } from './coherent-dma.ts';
+import { noLostWrite } from './no-lost-write.ts';
+import { isolation } from './isolation.ts';
+import { noFatalDeviceFault } from './no-fatal-device-fault.ts';
+import { pinsBalanced } from './pins-balanced.ts';
+import { boundedNotifier } from './bounded-notifier.ts';
+import { witnesses } from './witnesses.ts';
+
+/** Safety (always) and bounded liveness (eventually): the columns of the verdict table. */
+export const verdictProperties: readonly Property<any>[] = [
+  noDmaAfterFree,
+  coherentDma,
+  noLostWrite,
+  isolation,
+  noFatalDeviceFault,
+  pinsBalanced,
+  boundedNotifier,
+];
+
+export const allProperties: readonly Property<any>[] = [...verdictProperties, ...witnesses];
+
+export function propertyById(id: string): Property<any> | undefined {
+  return allProperties.find((p) => p.id === id);
+}
+
+export { witnesses };
+export type { Property, Violation, View, Oracle, CheckContext, PropertyKind } from './types.ts';

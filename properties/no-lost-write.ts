@@ -1,0 +1,67 @@
+import type { Property } from './types.ts';
+import { violation } from './types.ts';
+
+/**
+ * The reference memory: the latest value written to each (process, virtual page) by anyone, or null
+ * while the page holds no value (after munmap, until mmap). A DMA write counts as a write to the page if
+ * it was translated in the page's current mapping epoch: a write through a translation taken before
+ * munmap is not a write to the new mapping.
+ */
+export interface RefMemory {
+  ref: (number | null)[][];
+}
+
+/** Every read, by the CPU or a device, sees the latest write to that (process, virtual page) by anyone. */
+export const noLostWrite: Property<RefMemory> = {
+  id: 'no-lost-write',
+  kind: 'always',
+  meaning: 'every read, by the CPU or a device, sees the latest write to that (process, virtual page) by anyone',
+  init(view) {
+    return {
+      ref: view.mms.map((mm) => mm.ptes.map((pte) => (mm.alive && pte.mapped && pte.frame !== -1 ? view.frames[pte.frame]!.value : null))),
+    };
+  },
+  check(mon, { view, events }) {
+    for (const e of events) {
+      switch (e.t) {
+        case 'cpu_write':
+          mon.ref[e.proc]![e.vpage] = e.value;
+          break;
+        case 'mmap':
+          mon.ref[e.proc]![e.vpage] = 0;
+          break;
+        case 'munmap':
+          mon.ref[e.proc]![e.vpage] = null;
+          break;
+        case 'fork':
+          mon.ref[e.child] = [...mon.ref[e.parent]!];
+          break;
+        case 'cpu_read': {
+          const want = mon.ref[e.proc]![e.vpage];
+          if (want !== null && want !== undefined && e.value !== want) {
+            return violation(this.id, 'cpu-read', `the CPU read ${e.value} from p${e.proc} v${e.vpage} (frame ${e.frame}), but the latest write there was ${want}`, {
+              proc: e.proc, vpage: e.vpage, frame: e.frame, read: e.value, latest: want,
+            });
+          }
+          break;
+        }
+        case 'dma_land': {
+          const pte = view.mms[e.proc]!.ptes[e.vpage]!;
+          if (!pte.mapped || pte.epoch !== e.epoch) break; // a translation of an older mapping
+          if (e.write) {
+            mon.ref[e.proc]![e.vpage] = e.value;
+            break;
+          }
+          const want = mon.ref[e.proc]![e.vpage];
+          if (want !== null && want !== undefined && e.value !== want) {
+            return violation(this.id, 'device-read', `the device read ${e.value} for p${e.proc} v${e.vpage} (frame ${e.frame}, job ${e.job}), but the latest write there was ${want}`, {
+              job: e.job, proc: e.proc, vpage: e.vpage, frame: e.frame, read: e.value, latest: want,
+            });
+          }
+          break;
+        }
+      }
+    }
+    return null;
+  },
+};

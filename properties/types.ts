@@ -1,0 +1,74 @@
+// What a property is: a value with a stable id, a kind, a one-sentence meaning and a check over the events
+// of a step and a read-only view of the state. A property never sees the driver's private state, and
+// never which strategy or mutant runs.
+import type { ModelEvent } from '../model/events.ts';
+import type { Config, State } from '../model/types.ts';
+
+/** The state as properties may read it: everything but the driver's private data. */
+export type View = DeepReadonly<Omit<State, 'drv'>> & { readonly cfg: Config };
+
+type DeepReadonly<T> = T extends (infer U)[]
+  ? readonly DeepReadonly<U>[]
+  : T extends object
+    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+    : T;
+
+export type PropertyKind = 'always' | 'sometimes' | 'eventually';
+
+/** A broken property: the clause that broke and the ids and values involved. */
+export interface Violation {
+  property: string;
+  clause: string;
+  message: string;
+  values: Record<string, number | string | boolean>;
+}
+
+/**
+ * The progress oracle: is a state where `done` holds reachable from the current state within `bound`
+ * steps of kernel and hardware actions only (user space does nothing)?
+ */
+export interface Oracle {
+  reach(done: (v: View) => boolean, bound: number): boolean;
+}
+
+export interface CheckContext {
+  view: View;
+  events: readonly ModelEvent[];
+  oracle: Oracle;
+}
+
+/**
+ * A property. `M` is its monitor's memory (plain data, copied with the state by explorers that branch).
+ * always / eventually: `check` returns a violation or null after every step.
+ * sometimes: `check` returns a non-null value (a witness) the first time the interesting state is reached.
+ */
+export interface Property<M = unknown> {
+  id: string;
+  kind: PropertyKind;
+  meaning: string;
+  init(view: View): M;
+  check(mon: M, ctx: CheckContext): Violation | null;
+}
+
+export function violation(property: string, clause: string, message: string, values: Violation['values']): Violation {
+  return { property, clause, message, values };
+}
+
+/** Is (proc, vpage) inside a live invalidation whose callbacks have not all returned, begun on `frame`? */
+export function inCallbackWindow(view: View, proc: number, vpage: number, frame: number, gen: number): boolean {
+  for (const inv of view.invs) {
+    if (!inv.live || inv.proc !== proc || !((inv.pages >> vpage) & 1)) continue;
+    if (inv.cb.every((c) => c === 255)) continue;
+    if (inv.oldFrames[vpage] === frame && inv.oldGens[vpage] === gen) return true;
+  }
+  return false;
+}
+
+/** Which live processes map `frame` through a present PTE. */
+export function mappers(view: View, frame: number): number[] {
+  const out: number[] = [];
+  view.mms.forEach((mm, p) => {
+    if (mm.alive && mm.ptes.some((pte) => pte.mapped && pte.frame === frame)) out.push(p);
+  });
+  return out;
+}

@@ -1,0 +1,44 @@
+// Run an action list from the initial state, checking properties after every step: the one executor
+// behind replay, shrinking and the counterexample printer.
+import type { Model } from '../model/model.ts';
+import { enabled, formatAction, init, sameAction, stepInPlace } from '../model/model.ts';
+import type { Action } from '../model/types.ts';
+import type { ModelEvent } from '../model/events.ts';
+import type { Property, Violation } from '../properties/types.ts';
+import { Monitor } from './system.ts';
+
+export interface TraceStep {
+  index: number;
+  action: Action;
+  text: string;
+  actor: string;
+  events: ModelEvent[];
+}
+
+export interface RunResult {
+  /** The first violation, or null. */
+  violation: Violation | null;
+  /** Index of the action after which it broke (or -1). */
+  step: number;
+  /** Set when an action of the list was not enabled where it stood. */
+  notEnabled: { index: number; action: Action } | null;
+  reached: Set<string>;
+  trace: TraceStep[];
+}
+
+export function runActions(m: Model, actions: readonly Action[], props: readonly Property<any>[], record = false): RunResult {
+  const s = init(m);
+  const mon = new Monitor(m, props, s);
+  const trace: TraceStep[] = [];
+  for (let i = 0; i < actions.length; i++) {
+    const a = actions[i]!;
+    if (!enabled(m, s).some((e) => sameAction(e, a))) {
+      return { violation: null, step: -1, notEnabled: { index: i, action: a }, reached: mon.reached, trace };
+    }
+    const events = stepInPlace(m, s, a);
+    if (record) trace.push({ index: i, action: a, text: formatAction(m, a), actor: m.kinds.get(a.k)!.actor, events });
+    const v = mon.check(s, events);
+    if (v) return { violation: v, step: i, notEnabled: null, reached: mon.reached, trace };
+  }
+  return { violation: null, step: -1, notEnabled: null, reached: mon.reached, trace };
+}

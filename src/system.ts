@@ -1,0 +1,120 @@
+// The glue between the model and the harness: a model seen as a transition system with actors, a
+// read-only view for properties, the progress oracle, and the monitor that checks properties after
+// every step. Explorers use only the generic TransitionSystem interface.
+import type { Model } from '../model/model.ts';
+import { actorOf, enabled, init, stepInPlace } from '../model/model.ts';
+import { clonePlain } from '../model/clone.ts';
+import type { Action, State } from '../model/types.ts';
+import type { ModelEvent } from '../model/events.ts';
+import type { CheckContext, Oracle, Property, View, Violation } from '../properties/types.ts';
+import type { TransitionSystem } from './explore/system.ts';
+
+export function viewOf(m: Model, s: State): View {
+  return { frames: s.frames, mms: s.mms, subs: s.subs, invs: s.invs, dev: s.dev, jobs: s.jobs, regs: s.regs, nextValue: s.nextValue, forks: s.forks, cfg: m.cfg };
+}
+
+export function stateKey(s: State): string {
+  return JSON.stringify(s);
+}
+
+export function systemOf(m: Model): TransitionSystem<State, Action, ModelEvent> {
+  return {
+    init: () => init(m),
+    enabled: (s) => enabled(m, s),
+    step: (s, a) => stepInPlace(m, s, a),
+    clone: clonePlain,
+    key: stateKey,
+    actor: (a) => actorOf(m, a),
+    kind: (a) => a.k,
+    kinds: [...m.kinds.values()].map((k) => ({ kind: k.kind, actor: k.actor })),
+  };
+}
+
+/**
+ * The progress oracle (DESIGN.md §3): is a state where `done` holds reachable within `bound` kernel and
+ * hardware actions (user space does nothing)? First one greedy dive that prefers the driver's own steps,
+ * then the device's, then the core mm's (the likeliest way to progress, and cheap); if that fails, a
+ * depth-bounded search over every such schedule, with a table of states already expanded.
+ */
+export function oracleFor(m: Model, s: State): Oracle {
+  const driverKinds = new Set(m.strategy.actionKinds.map((k) => k.kind));
+  const klass = (a: Action) => (driverKinds.has(a.k) ? 0 : actorOf(m, a) === 'hardware' ? 1 : 2);
+  const moves = (cur: State, order: readonly number[]) =>
+    enabled(m, cur)
+      .filter((a) => actorOf(m, a) !== 'user')
+      .sort((x, y) => order[klass(x)]! - order[klass(y)]!);
+  // Dives: the driver's own steps first, or the device's first (the core mm's last); then a few
+  // pseudo-random ones (a fixed sequence: the oracle stays deterministic).
+  const dives: readonly (readonly number[])[] = [
+    [0, 1, 2],
+    [1, 0, 2],
+  ];
+  return {
+    reach(done, bound) {
+      if (done(viewOf(m, s))) return true;
+      let rnd = 0x9e3779b9;
+      for (let i = 0; i < dives.length + 4; i++) {
+        const cur = clonePlain(s);
+        for (let d = 0; d < bound; d++) {
+          const acts = moves(cur, dives[i] ?? dives[0]!);
+          if (acts.length === 0) break;
+          rnd = (Math.imul(rnd, 1103515245) + 12345) >>> 0;
+          const a = i < dives.length ? acts[0]! : acts[(rnd >>> 8) % acts.length]!;
+          stepInPlace(m, cur, a);
+          if (done(viewOf(m, cur))) return true;
+        }
+      }
+      const seen = new Map<string, number>();
+      const dfs = (from: State, rem: number): boolean => {
+        if (rem === 0) return false;
+        for (const a of moves(from, dives[0]!)) {
+          const t = clonePlain(from);
+          stepInPlace(m, t, a);
+          if (done(viewOf(m, t))) return true;
+          const k = stateKey(t);
+          if ((seen.get(k) ?? -1) >= rem - 1) continue;
+          seen.set(k, rem - 1);
+          if (dfs(t, rem - 1)) return true;
+        }
+        return false;
+      };
+      return dfs(s, bound);
+    },
+  };
+}
+
+/** Checks a set of properties after every step; remembers which `sometimes` witnesses were reached. */
+export class Monitor {
+  private mons: unknown[];
+  readonly reached = new Set<string>();
+
+  constructor(
+    private readonly m: Model,
+    private readonly props: readonly Property<any>[],
+    s: State,
+    mons?: unknown[],
+  ) {
+    this.mons = mons ?? props.map((p) => p.init(viewOf(m, s)));
+  }
+
+  /** The first violation of an always/eventually property after a step, or null. */
+  check(s: State, events: readonly ModelEvent[]): Violation | null {
+    const ctx: CheckContext = { view: viewOf(this.m, s), events, oracle: oracleFor(this.m, s) };
+    for (let i = 0; i < this.props.length; i++) {
+      const p = this.props[i]!;
+      if (p.kind === 'sometimes') {
+        if (!this.reached.has(p.id) && p.check(this.mons[i], ctx)) this.reached.add(p.id);
+        continue;
+      }
+      const v = p.check(this.mons[i], ctx);
+      if (v) return v;
+    }
+    return null;
+  }
+
+  clone(s: State): Monitor {
+    const c = new Monitor(this.m, this.props, s, clonePlain(this.mons));
+    for (const r of this.reached) c.reached.add(r);
+    return c;
+  }
+}
