@@ -86,6 +86,18 @@ export function invalidating(s: State, proc: number, vpage: number): boolean {
   return false;
 }
 
+/** Is `proc` forking? fork holds the mmap write lock: page faults and hmm_range_fault wait for it. */
+export function forking(s: State, proc: number): boolean {
+  for (const inv of s.invs) if (inv.live && inv.proc === proc && inv.cause === 'fork') return true;
+  return false;
+}
+
+/** Any invalidation of `proc` in progress (mmu_interval_notifier_remove waits for it to end). */
+export function procInvalidating(s: State, proc: number): boolean {
+  for (const inv of s.invs) if (inv.live && inv.proc === proc) return true;
+  return false;
+}
+
 export function freeInvalidationSlot(s: State): number {
   for (let i = 0; i < s.invs.length; i++) if (!s.invs[i]!.live) return i;
   return NONE;
@@ -210,6 +222,13 @@ export function hmmRangeFault(
   }
   const f = pte.frame;
   return { ok: true, frame: f, gen: s.frames[f]!.gen, writable: pte.writable, epoch: pte.epoch };
+}
+
+/** Mark the frames the device may have written dirty (set_page_dirty before the pages are released). */
+export function dirtyWritten(s: State, proc: number, pages: number): void {
+  s.dev.mirror[proc]!.forEach((e, v) => {
+    if ((pages >> v) & 1 && e.frame !== NONE && e.writable && s.frames[e.frame]!.gen === e.gen) s.frames[e.frame]!.dirty = true;
+  });
 }
 
 /** Zap the device's mirror entries of `proc` for `pages`. */

@@ -8,9 +8,11 @@ import {
   allocFrame,
   callbacksReturned,
   findFreeFrame,
+  forking,
   freeFrames,
   freeInvalidationSlot,
   invalidating,
+  procInvalidating,
   ptePresent,
   startInvalidation,
   swapIn,
@@ -90,11 +92,6 @@ function freeProcSlot(s: State): number {
   return NONE;
 }
 
-function procInvalidating(s: State, proc: number): boolean {
-  for (const inv of s.invs) if (inv.live && inv.proc === proc) return true;
-  return false;
-}
-
 /** Pages of `proc` shared copy-on-write with no other reference: do_wp_page reuses them in place. */
 function cowReusable(s: State, pte: Pte): boolean {
   return s.frames[pte.frame]!.refcount === 1;
@@ -109,13 +106,17 @@ export function worldEnabled(s: State, cfg: Config, strat: Strategy, ctx: Driver
   for (let p = 0; p < s.mms.length; p++) {
     const mm = s.mms[p]!;
     if (!mm.alive) continue;
+    // fork holds the mmap write lock: a CPU access that faults (swap-in, copy-on-write) waits for it.
+    const faultsWait = forking(s, p);
     for (let v = 0; v < mm.ptes.length; v++) {
       const pte = mm.ptes[v]!;
       const busy = invalidating(s, p, v);
       if (pte.mapped) {
         const present = pte.frame !== NONE;
-        if (present || haveFrame) out.push(act('cpu_read', p, v));
-        if (present ? pte.writable || cowReusable(s, pte) || (!busy && canInvalidate) : haveFrame) out.push(act('cpu_write', p, v));
+        if (present || (haveFrame && !faultsWait)) out.push(act('cpu_read', p, v));
+        if (present ? pte.writable || (!faultsWait && (cowReusable(s, pte) || (!busy && canInvalidate))) : haveFrame && !faultsWait) {
+          out.push(act('cpu_write', p, v));
+        }
         if (!busy && canInvalidate) out.push(act('munmap', p, v));
         if (present && !busy && canInvalidate && s.frames[pte.frame]!.mapcount === 1) {
           out.push(act('migrate', p, v));
@@ -181,9 +182,10 @@ export function applyWorld(s: State, a: Action, cfg: Config, strat: Strategy, ct
       return true;
     }
     case 'fork': {
+      // copy_page_range invalidates (write-protects) the whole range of each copied VMA.
       let pages = 0;
       s.mms[a.a]!.ptes.forEach((pte, v) => {
-        if (ptePresent(pte)) pages |= 1 << v;
+        if (pte.mapped) pages |= 1 << v;
       });
       start(a.a, pages, 'fork');
       return true;

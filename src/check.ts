@@ -16,7 +16,7 @@ export interface Budget {
   seed: number;
 }
 
-export const defaultBudget: Budget = { runs: 150, maxCommands: 40, seed: 1 };
+export const defaultBudget: Budget = { runs: 1000, maxCommands: 50, seed: 1 };
 
 export interface Failure {
   property: string;
@@ -39,7 +39,7 @@ export interface CheckResult {
   stats: FcStats;
 }
 
-export function checkModel(m: Model, props: readonly Property<any>[], budget: Budget): CheckResult {
+export function checkModel(m: Model, props: readonly Property<any>[], budget: Budget, firstOnly = false): CheckResult {
   const sys = systemOf(m);
   const witnesses = props.filter((p) => p.kind === 'sometimes');
   let remaining = props.filter((p) => p.kind !== 'sometimes');
@@ -74,6 +74,7 @@ export function checkModel(m: Model, props: readonly Property<any>[], budget: Bu
       ms: performance.now() - t0,
     });
     remaining = remaining.filter((p) => p.id !== id);
+    if (firstOnly) break;
   }
   return { failures, holds: remaining.map((p) => p.id), reached, stats };
 }

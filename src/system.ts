@@ -112,6 +112,12 @@ export class Monitor {
     return null;
   }
 
+  /** The monitors' memory (plain data), to key a search node; with an argument, replace it (resume a node). */
+  memory(replace?: unknown[]): unknown[] {
+    if (replace) this.mons = replace;
+    return this.mons;
+  }
+
   clone(s: State): Monitor {
     const c = new Monitor(this.m, this.props, s, clonePlain(this.mons));
     for (const r of this.reached) c.reached.add(r);

@@ -9,7 +9,7 @@ import { NONE } from '../types.ts';
 import type { Action, JobState, State } from '../types.ts';
 import type { DriverContext, Strategy } from '../strategy.ts';
 import { noHooks } from '../strategy.ts';
-import { callbackReturn, invalidating, setSeq, subscribe, unsubscribe, zapMirror } from '../mm.ts';
+import { callbackReturn, dirtyWritten, invalidating, procInvalidating, setSeq, subscribe, unsubscribe, zapMirror } from '../mm.ts';
 import {
   abortFault,
   drvOf,
@@ -78,7 +78,10 @@ export const mirrorBlockingNotifier: Strategy = {
     s.regs.forEach((r, p) => {
       if (!r.live) return;
       if (r.closing) {
-        if (d.lock === NONE && !s.jobs.some((j) => j.proc === p && j.state !== 'free')) out.push({ k: 'dereg_finish', a: p, b: NONE });
+        // mmu_interval_notifier_remove waits for an invalidation in progress to end.
+        if (d.lock === NONE && !procInvalidating(s, p) && !s.jobs.some((j) => j.proc === p && j.state !== 'free')) {
+          out.push({ k: 'dereg_finish', a: p, b: NONE });
+        }
         return;
       }
       if (ctx.cfg.queue !== 'user') return;
@@ -105,6 +108,7 @@ export const mirrorBlockingNotifier: Strategy = {
       }
       case 'cb_unmap': {
         const inv = s.invs[a.a]!;
+        dirtyWritten(s, inv.proc, inv.pages);
         zapMirror(s, inv.proc, inv.pages);
         callbackReturn(s, a.a, inv.proc, ctx);
         return;
@@ -115,6 +119,7 @@ export const mirrorBlockingNotifier: Strategy = {
       case 'dereg_finish': {
         const p = a.a;
         unsubscribe(s, p);
+        dirtyWritten(s, p, ALL(s));
         zapMirror(s, p, ALL(s));
         d.faults.forEach((f, i) => {
           if (f.live && f.proc === p) abortFault(s, i, 'userptr closed', ctx);

@@ -7,7 +7,7 @@
 import { NONE } from '../types.ts';
 import type { Action, DriverRecord, State } from '../types.ts';
 import type { ActionKind, DriverContext, Strategy } from '../strategy.ts';
-import { hmmRangeFault, readBegin, readRetry, setMirror } from '../mm.ts';
+import { forking, hmmRangeFault, readBegin, readRetry, setMirror } from '../mm.ts';
 import { breakCow } from '../world.ts';
 
 export interface FaultCtx extends DriverRecord {
@@ -86,7 +86,7 @@ export function faultEnabled(s: State, m: FaultMutations, out: Action[]): void {
   d.faults.forEach((f, i) => {
     if (!f.live) return;
     if (f.phase === 0 && readBegin(s, f.proc) !== null) out.push({ k: 'read_begin', a: i, b: NONE });
-    else if (f.phase === 1) out.push({ k: 'range_fault', a: i, b: NONE });
+    else if (f.phase === 1 && !forking(s, f.proc)) out.push({ k: 'range_fault', a: i, b: NONE }); // mmap read lock
     else if (f.phase === 2 && m.retryOutsideLock) out.push({ k: 'read_retry', a: i, b: NONE });
     else if ((f.phase === 2 && !m.retryOutsideLock) || f.phase === 3) {
       if (d.lock === NONE) out.push({ k: 'fault_commit', a: i, b: NONE });

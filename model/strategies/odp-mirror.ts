@@ -7,7 +7,7 @@ import { NONE } from '../types.ts';
 import type { Action, State } from '../types.ts';
 import type { DriverContext, Strategy } from '../strategy.ts';
 import { noHooks } from '../strategy.ts';
-import { callbackReturn, dmaInFlight, setSeq, subscribe, unsubscribe, zapMirror } from '../mm.ts';
+import { callbackReturn, dirtyWritten, dmaInFlight, procInvalidating, setSeq, subscribe, unsubscribe, zapMirror } from '../mm.ts';
 import {
   abortFault,
   drvOf,
@@ -26,13 +26,6 @@ const LOCK_BY_INV = 1000;
 
 function mutations(ctx: DriverContext): FaultMutations {
   return { noReadRetry: ctx.mutant === 'no-read-retry', retryOutsideLock: ctx.mutant === 'retry-outside-lock' };
-}
-
-/** Mark the frames the device may have written dirty (set_page_dirty before the pages are released). */
-function dirtyWritten(s: State, proc: number, pages: number): void {
-  s.dev.mirror[proc]!.forEach((e, v) => {
-    if ((pages >> v) & 1 && e.frame !== NONE && e.writable && s.frames[e.frame]!.gen === e.gen) s.frames[e.frame]!.dirty = true;
-  });
 }
 
 export const odpMirror: Strategy = {
@@ -69,7 +62,8 @@ export const odpMirror: Strategy = {
       else if (c === CB_ZAPPED && !dmaInFlight(s, inv.proc, inv.pages)) out.push({ k: 'inv_sync', a: i, b: NONE });
     });
     s.regs.forEach((r, p) => {
-      if (r.live && r.closing && d.lock === NONE && !dmaInFlight(s, p, (1 << s.mms[p]!.ptes.length) - 1)) {
+      // mmu_interval_notifier_remove waits for an invalidation in progress to end.
+      if (r.live && r.closing && d.lock === NONE && !procInvalidating(s, p) && !dmaInFlight(s, p, (1 << s.mms[p]!.ptes.length) - 1)) {
         out.push({ k: 'dereg_finish', a: p, b: NONE });
       }
     });

@@ -1,0 +1,127 @@
+import { parseArgs } from 'node:util';
+import type { Strategy } from '../../model/strategy.ts';
+import type { Config } from '../../model/types.ts';
+import { makeModel } from '../../model/model.ts';
+import { strategies } from '../../model/strategies/index.ts';
+import { propertyById, verdictProperties, witnesses } from '../../properties/index.ts';
+import type { Property } from '../../properties/types.ts';
+import { checkModel, defaultBudget, type Budget, type CheckResult } from '../check.ts';
+import { toCounterexample, saveCounterexample } from '../counterexample/save.ts';
+import { checkDesign, configsOf, expectedVerdict, heldProperties, loadManifest, writeManifest, type Cell } from '../verdicts.ts';
+import { runActions } from '../run.ts';
+import { explain, renderText } from '../counterexample/explain.ts';
+import type { Model } from '../../model/model.ts';
+import type { Failure } from '../check.ts';
+import { configArg, intArg, mutantArg, strategyArg, UsageError } from './usage.ts';
+
+const DEFAULT_OUT = 'out';
+
+function printFailure(m: Model, f: Failure, path: string): void {
+  const r = runActions(m, f.actions, [propertyById(f.property)!], true);
+  console.log(`  ${f.property} FAILS in ${f.actions.length} steps: ${path}`);
+  console.log(renderText(explain(r.trace, r.violation, r.step)).replace(/^/gm, '    '));
+}
+
+function budgetLine(r: CheckResult): string {
+  return `${r.stats.runs} runs, ${r.stats.executed} actions, ${(r.stats.ms / 1000).toFixed(1)} s`;
+}
+
+export async function checkCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      strategy: { type: 'string' },
+      mutant: { type: 'string' },
+      config: { type: 'string' },
+      property: { type: 'string', multiple: true },
+      runs: { type: 'string' },
+      seed: { type: 'string' },
+      'max-commands': { type: 'string' },
+      out: { type: 'string' },
+      'update-manifest': { type: 'boolean' },
+    },
+    strict: true,
+  });
+  const budget: Budget = {
+    runs: intArg('--runs', values.runs, defaultBudget.runs),
+    seed: intArg('--seed', values.seed, defaultBudget.seed, -(2 ** 31)),
+    maxCommands: intArg('--max-commands', values['max-commands'], defaultBudget.maxCommands),
+  };
+  const out = values.out ?? DEFAULT_OUT;
+  const props = values.property?.map((id) => {
+    const p = propertyById(id);
+    if (!p) throw new UsageError(`--property: unknown property '${id}' (one of: ${verdictProperties.map((x) => x.id).join(', ')})`);
+    return p;
+  });
+  if (values.strategy === undefined) {
+    if (values.mutant || values.config) throw new UsageError('--mutant and --config need --strategy');
+    return checkAll(budget, out, values['update-manifest'] ?? false);
+  }
+  const s = strategyArg(values.strategy);
+  const mutant = mutantArg(s, values.mutant);
+  const only = configArg(s, values.config);
+  return checkOne(s, mutant, only ? [only] : configsOf(s), props, budget, out);
+}
+
+async function checkOne(s: Strategy, mutant: string | null, cfgs: Config[], props: Property<any>[] | undefined, budget: Budget, out: string): Promise<number> {
+  const man = loadManifest();
+  let failed = false;
+  for (const cfg of cfgs) {
+    // A mutant is checked against what the correct design holds in that config (unless --property).
+    const checked = props ?? (mutant ? heldProperties(s, cfg, budget, man) : [...verdictProperties]);
+    const m = makeModel(s, cfg, mutant);
+    const r = checkModel(m, [...checked, ...witnesses], budget);
+    console.log(`${s.name}${mutant ? ` (mutant ${mutant})` : ''} in ${cfg.name}: ${budgetLine(r)}`);
+    if (r.holds.length) console.log(`  holds: ${r.holds.join(', ')}`);
+    for (const f of r.failures) {
+      failed = true;
+      const path = saveCounterexample(out, toCounterexample(m, f, 'fast-check'));
+      printFailure(m, f, path);
+    }
+  }
+  return failed ? 1 : 0;
+}
+
+/** Every strategy in every config; a table; exit 0 only when every verdict equals the manifest's. */
+async function checkAll(budget: Budget, out: string, update: boolean): Promise<number> {
+  const man = loadManifest();
+  const cells: Cell[] = [];
+  const rows: string[][] = [];
+  const short = verdictProperties.map((p) => p.id);
+  for (const s of strategies) {
+    for (const cfg of configsOf(s)) {
+      const d = checkDesign(s, cfg, budget);
+      cells.push(...d.cells);
+      for (const f of d.result.failures) saveCounterexample(out, toCounterexample(d.model, f, 'fast-check'));
+      const row = [s.name, cfg.name];
+      for (const id of short) {
+        const c = d.cells.find((x) => x.property === id)!;
+        const want = expectedVerdict(man, s.name, cfg.name, id);
+        const f = d.result.failures.find((x) => x.property === id);
+        let text = c.verdict === 'holds' ? 'holds' : `FAILS(${f?.actions.length})`;
+        if (want !== undefined && want !== c.verdict) text += ` !=${want}`;
+        if (want === undefined && !update) text += ' (new)';
+        row.push(text);
+      }
+      rows.push(row);
+    }
+  }
+  const header = ['strategy', 'config', ...short];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const fmt = (r: string[]) => r.map((x, i) => x.padEnd(widths[i]!)).join('  ');
+  console.log(fmt(header));
+  for (const r of rows) console.log(fmt(r));
+  if (update) {
+    writeManifest(cells);
+    console.log(`\nmanifest.json written (${cells.length} verdicts)`);
+    return 0;
+  }
+  const diffs = cells.filter((c) => expectedVerdict(man, c.strategy, c.config, c.property) !== c.verdict);
+  if (diffs.length === 0) {
+    console.log(`\nall ${cells.length} verdicts equal the manifest; counterexamples of failing cells in ${out}/`);
+    return 0;
+  }
+  console.log(`\n${diffs.length} verdict(s) differ from manifest.json:`);
+  for (const d of diffs) console.log(`  ${d.strategy} / ${d.config} / ${d.property}: ${d.verdict}, manifest says ${expectedVerdict(man, d.strategy, d.config, d.property) ?? 'nothing'}`);
+  return 1;
+}

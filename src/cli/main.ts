@@ -1,0 +1,60 @@
+// The dmacheck command line. Exit codes: 0 all as expected, 1 a property failed (or a verdict differs
+// from the manifest), 2 bad usage or a bad input file.
+import { parseArgs } from 'node:util';
+import { listCommand } from './list.ts';
+import { checkCommand } from './check.ts';
+import { replayCommand } from './replay.ts';
+import { mutantsCommand } from './mutants.ts';
+import { UsageError } from './usage.ts';
+
+const HELP = `dmacheck: property-based verification of device access to process memory
+
+  dmacheck check [--strategy S [--mutant M] [--config C] [--property P]] [--runs N] [--seed X] [--out DIR]
+  dmacheck replay FILE...
+  dmacheck list [--json]
+  dmacheck mutants [--runs N] [--seed X] [--out DIR]   kill every mutant, save the counterexamples
+  dmacheck explore --strategy S [--mutant M] [--config C] [--depth D] [--states N]
+
+With no strategy, check runs every strategy in every config and compares the verdicts with manifest.json.`;
+
+type Command = (argv: string[]) => Promise<number>;
+
+async function explore(argv: string[]): Promise<number> {
+  // The exhaustive explorer lives in its own module; it may be absent from a partial checkout.
+  const path = './explore.ts';
+  const mod = (await import(path).catch(() => null)) as { exploreCommand?: Command } | null;
+  if (!mod?.exploreCommand) throw new UsageError('explore: the exhaustive explorer is not available in this build');
+  return mod.exploreCommand(argv);
+}
+
+const commands: Record<string, Command> = {
+  check: checkCommand,
+  replay: replayCommand,
+  list: listCommand,
+  mutants: mutantsCommand,
+  explore,
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    console.log(HELP);
+    return cmd ? 0 : 2;
+  }
+  const run = commands[cmd];
+  if (!run) {
+    console.error(`dmacheck: unknown command '${cmd}'\n\n${HELP}`);
+    return 2;
+  }
+  try {
+    return await run(rest);
+  } catch (e) {
+    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      console.error(`dmacheck ${cmd}: ${(e as Error).message}`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+export { parseArgs };

@@ -1,0 +1,40 @@
+import { parseArgs } from 'node:util';
+import { strategies } from '../../model/strategies/index.ts';
+import { defaultBudget, type Budget } from '../check.ts';
+import { killMutant, loadManifest } from '../verdicts.ts';
+import { saveCounterexample, toCounterexample } from '../counterexample/save.ts';
+import { intArg } from './usage.ts';
+
+/**
+ * Kill every mutant: check each against the properties its correct design holds, print the property
+ * that kills it, the time to the first failure and the shrunk length, and save the counterexample.
+ * Exit 1 if some mutant survives the budget.
+ */
+export async function mutantsCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { runs: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' } }, strict: true });
+  const budget: Budget = {
+    ...defaultBudget,
+    runs: intArg('--runs', values.runs, defaultBudget.runs),
+    seed: intArg('--seed', values.seed, defaultBudget.seed, -(2 ** 31)),
+  };
+  const out = values.out ?? 'out';
+  const man = loadManifest();
+  let survivors = 0;
+  console.log(`${'strategy'.padEnd(26)}${'mutant'.padEnd(26)}${'config'.padEnd(24)}${'killed by'.padEnd(24)}${'ms'.padStart(8)}  steps (fast-check's own shrink)`);
+  for (const s of strategies) {
+    for (const mu of s.mutants) {
+      const k = killMutant(s, mu.name, budget, man);
+      if (!k) {
+        survivors++;
+        console.log(`${s.name.padEnd(26)}${mu.name.padEnd(26)}SURVIVED the budget`);
+        continue;
+      }
+      const path = saveCounterexample(out, toCounterexample(k.model, k.failure, 'fast-check'));
+      const f = k.failure;
+      console.log(
+        `${s.name.padEnd(26)}${mu.name.padEnd(26)}${k.model.cfg.name.padEnd(24)}${f.property.padEnd(24)}${f.ms.toFixed(0).padStart(8)}  ${f.actions.length} (${f.fcLength})  ${path}`,
+      );
+    }
+  }
+  return survivors > 0 ? 1 : 0;
+}

@@ -1,0 +1,81 @@
+// A counterexample shown to a person: explained as data first (numbered steps: actor, action, what
+// changed, and where the property broke), then rendered as text.
+import type { ModelEvent } from '../../model/events.ts';
+import type { Violation } from '../../properties/types.ts';
+import type { TraceStep } from '../run.ts';
+
+const pages = (mask: number) => {
+  const out: string[] = [];
+  for (let v = 0; mask >> v; v++) if ((mask >> v) & 1) out.push(`v${v}`);
+  return out.join(',');
+};
+
+/** What changed, in a few words. */
+export function describeEvent(e: ModelEvent): string {
+  switch (e.t) {
+    case 'dma_land':
+      return `DMA ${e.write ? `writes ${e.value} to` : `reads ${e.value} from`} frame ${e.frame} (gen ${e.gen})`;
+    case 'dma_start':
+      return `translated to frame ${e.frame} (gen ${e.gen}); DMA in flight`;
+    case 'cpu_read':
+      return `CPU reads ${e.value} (frame ${e.frame})`;
+    case 'cpu_write':
+      return `CPU writes ${e.value} (frame ${e.frame})`;
+    case 'mmap':
+      return `p${e.proc} v${e.vpage} mapped to a new zeroed frame`;
+    case 'munmap':
+      return `p${e.proc} v${e.vpage} unmapped`;
+    case 'fork':
+      return `p${e.parent} forks p${e.child}${e.pinnedPages ? ` (${e.pinnedPages} pinned page(s))` : ''}`;
+    case 'invalidate_start':
+      return `invalidate_range_start: inv${e.inv} ${e.cause} p${e.proc} ${pages(e.pages)}${e.dmaInFlight ? ' (DMA in flight)' : ''}`;
+    case 'callback_return':
+      return `invalidate callback of inv${e.inv} returns`;
+    case 'invalidate_end':
+      return `invalidate_range_end: inv${e.inv} ${e.cause}${e.changed ? ' done' : ' (nothing changed)'}`;
+    case 'callback_wait_fence':
+      return `callback of inv${e.inv} waits for job ${e.job}'s fence`;
+    case 'device_fault':
+      return `device page fault on p${e.proc} v${e.vpage}${e.fatal ? ' (FATAL: the device cannot recover)' : ' (queue stalls)'}`;
+    case 'read_retry':
+      return e.retry ? 'read_retry: seq moved, fault retried' : 'read_retry: seq unchanged';
+    case 'pin':
+      return `frame ${e.frame} pinned (pincount ${e.pincount})`;
+    case 'unpin':
+      return `frame ${e.frame} unpinned (pincount ${e.pincount})`;
+    case 'fence_signal':
+      return `job ${e.job}'s fence signals${e.error ? ' with an error' : ''}`;
+    case 'migrate_refused':
+      return `migration of frame ${e.frame} refused (extra references)`;
+    case 'job_error':
+      return `job ${e.job} fails: ${e.reason}`;
+  }
+}
+
+export interface ExplainedStep {
+  n: number;
+  actor: string;
+  call: string;
+  changes: string[];
+  broke?: { property: string; clause: string; message: string };
+}
+
+export function explain(trace: readonly TraceStep[], violation: Violation | null, step: number): ExplainedStep[] {
+  return trace.map((t) => ({
+    n: t.index + 1,
+    actor: t.actor,
+    call: t.text,
+    changes: t.events.map(describeEvent),
+    ...(violation && t.index === step ? { broke: { property: violation.property, clause: violation.clause, message: violation.message } } : {}),
+  }));
+}
+
+export function renderText(steps: readonly ExplainedStep[]): string {
+  const w = Math.max(...steps.map((s) => s.call.length), 10);
+  const lines: string[] = [];
+  for (const s of steps) {
+    lines.push(`${String(s.n).padStart(3)}  ${s.actor.padEnd(8)} ${s.call.padEnd(w)}  ${s.changes.join('; ')}`);
+    if (s.broke) lines.push(`     ✗ ${s.broke.property} [${s.broke.clause}]: ${s.broke.message}`);
+  }
+  return lines.join('\n');
+}

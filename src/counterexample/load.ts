@@ -1,0 +1,67 @@
+// Load and validate a counterexample file. Every problem becomes a LoadError naming the file, the field
+// and what was expected; nothing is thrown past the caller, so one bad file does not stop the others.
+import { readFileSync } from 'node:fs';
+import type { Model } from '../../model/model.ts';
+import { makeModel } from '../../model/model.ts';
+import { strategyByName } from '../../model/strategies/index.ts';
+import { configByName } from '../../model/configs.ts';
+import { propertyById } from '../../properties/index.ts';
+import type { Property } from '../../properties/types.ts';
+import { CounterexampleSchema, FORMAT_VERSION, type Counterexample } from './format.ts';
+
+export class LoadError extends Error {
+  constructor(
+    readonly file: string,
+    readonly field: string,
+    readonly expected: string,
+  ) {
+    super(`${file}: ${field}: ${expected}`);
+  }
+}
+
+export interface Loaded {
+  file: string;
+  cx: Counterexample;
+  model: Model;
+  property: Property<any>;
+}
+
+export function loadCounterexample(file: string): Loaded {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new LoadError(file, '(file)', `cannot be read: ${(e as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new LoadError(file, '(file)', `is not valid JSON: ${(e as Error).message}`);
+  }
+  const fmt = (raw as { format?: unknown } | null)?.format;
+  if (typeof fmt === 'number' && fmt > FORMAT_VERSION) {
+    throw new LoadError(file, 'format', `version ${fmt} is newer than this dmacheck reads (${FORMAT_VERSION}): upgrade dmacheck`);
+  }
+  const parsed = CounterexampleSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new LoadError(file, issue.path.join('.') || '(root)', issue.message);
+  }
+  const cx = parsed.data;
+  if (cx.format !== FORMAT_VERSION) throw new LoadError(file, 'format', `version ${cx.format} is not one this dmacheck reads (${FORMAT_VERSION})`);
+  const strategy = strategyByName(cx.strategy);
+  if (!strategy) throw new LoadError(file, 'strategy', `unknown strategy '${cx.strategy}'`);
+  if (cx.mutant !== null && !strategy.mutants.some((m) => m.name === cx.mutant)) {
+    throw new LoadError(file, 'mutant', `strategy ${cx.strategy} has no mutant '${cx.mutant}'`);
+  }
+  const cfg = configByName(cx.config);
+  if (!cfg) throw new LoadError(file, 'config', `unknown config '${cx.config}'`);
+  const property = propertyById(cx.property.id);
+  if (!property) throw new LoadError(file, 'property.id', `unknown property '${cx.property.id}'`);
+  const model = makeModel(strategy, cfg, cx.mutant);
+  cx.actions.forEach((a, i) => {
+    if (!model.kinds.has(a.k)) throw new LoadError(file, `actions.${i}.k`, `unknown action '${a.k}' for strategy ${cx.strategy}`);
+  });
+  return { file, cx, model, property };
+}

@@ -1,0 +1,200 @@
+// Bounded exhaustive search (DESIGN.md §4): breadth-first over distinct nodes up to a depth or a state
+// budget, so the first violation found is on a shortest trace. A node is (state, checker memory): the
+// properties' monitors remember things (no-lost-write's reference memory), so two equal states with
+// different monitor memory are different nodes. Nodes are keyed by a 64-bit fingerprint of a generic
+// encoding (explore/codec.ts); the frontier is kept packed and decoded back when expanded. Generic over
+// the TransitionSystem: nothing of the kernel here. No symmetry reduction (interchangeable processes,
+// pages or frames are explored as distinct).
+import { Codec, FingerprintSet, TokenArena, fingerprint } from './codec.ts';
+import type { Checker, TransitionSystem } from './system.ts';
+
+/** A checker whose memory can be read and replaced, so that a search may branch (src/system.ts Monitor). */
+export interface BranchingChecker<S, E, V> extends Checker<S, E, V> {
+  /** The memory (plain data); with an argument, replace it first. */
+  memory(replace?: unknown[]): unknown[];
+}
+
+export interface BfsOptions {
+  /** Explore traces of at most this many actions. */
+  maxDepth: number;
+  /** Stop once this many distinct nodes are stored. */
+  maxStates: number;
+  /** Stop after this many milliseconds (checked once per expanded node). */
+  timeMs?: number;
+}
+
+export interface BfsStats {
+  /** Distinct nodes (state, checker memory) stored, the initial one included. */
+  states: number;
+  /** Transitions taken (each checked). */
+  transitions: number;
+  /** The deepest layer that holds a stored node. */
+  depth: number;
+  /** Every node reachable within maxDepth was explored (or the whole space, if `closed`). */
+  exhausted: boolean;
+  /** The reachable space is finite and was explored completely (a layer added nothing new). */
+  closed: boolean;
+  /** Bytes of the visited set (fingerprint table and the parent links), and of the frontier at its largest. */
+  visitedBytes: number;
+  frontierBytes: number;
+  /** Probability that two distinct nodes shared a fingerprint (and one went unexplored). */
+  collisionOdds: number;
+  ms: number;
+}
+
+export interface BfsFailure<A, V> {
+  /** A shortest trace to the violation. */
+  actions: A[];
+  violation: V;
+}
+
+/** Growable Int32 column. */
+class Column {
+  a = new Int32Array(1 << 12);
+  n = 0;
+  push(x: number): void {
+    if (this.n === this.a.length) {
+      const b = new Int32Array(this.a.length * 2);
+      b.set(this.a);
+      this.a = b;
+    }
+    this.a[this.n++] = x;
+  }
+}
+
+export function bfsExplore<S, A, E, V>(
+  sys: TransitionSystem<S, A, E>,
+  newChecker: (s: S) => BranchingChecker<S, E, V>,
+  opts: BfsOptions,
+  onReached?: (names: ReadonlySet<string>) => void,
+): { failure: BfsFailure<A, V> | null; stats: BfsStats } {
+  const t0 = performance.now();
+  const deadline = opts.timeMs === undefined ? Infinity : t0 + opts.timeMs;
+  const codec = new Codec();
+  const seen = new FingerprintSet(1 << 16);
+  const fp = new Int32Array(2);
+  // Per stored node: its parent's index and the index of the action among the parent's enabled ones.
+  const parent = new Column();
+  const via = new Column();
+  const root = sys.init();
+  const checker = newChecker(root);
+  const stats: BfsStats = {
+    states: 0, transitions: 0, depth: 0, exhausted: false, closed: false, visitedBytes: 0, frontierBytes: 0, collisionOdds: 0, ms: 0,
+  };
+  const node: [unknown, unknown[]] = [root, checker.memory()];
+  codec.encode(node);
+  fingerprint(codec.buf, codec.len, fp);
+  seen.add(fp[0]!, fp[1]!);
+  parent.push(-1);
+  via.push(-1);
+  let frontier = new TokenArena();
+  frontier.push(0, codec.buf, codec.len);
+
+  /** The trace to node `i` then action `k` of it, rebuilt by replaying the action indices. */
+  const traceTo = (i: number, k: number): A[] => {
+    const idx: number[] = [k];
+    for (let j = i; j > 0; j = parent.a[j]!) idx.push(via.a[j]!);
+    idx.reverse();
+    const s = sys.init();
+    const out: A[] = [];
+    for (const x of idx) {
+      const a = sys.enabled(s)[x]!;
+      out.push(a);
+      sys.step(s, a);
+    }
+    return out;
+  };
+
+  let failure: BfsFailure<A, V> | null = null;
+  let stopped = false;
+  let depth = 0;
+  let nodeTokens = new Int32Array(1024);
+  while (frontier.count > 0 && depth < opts.maxDepth && !failure && !stopped) {
+    const next = new TokenArena();
+    const last = depth + 1 === opts.maxDepth;
+    frontier.forEach((i, t, n) => {
+      if (failure || stopped) return;
+      if (performance.now() > deadline) {
+        stopped = true;
+        return;
+      }
+      if (nodeTokens.length < n) nodeTokens = new Int32Array(2 * n);
+      nodeTokens.set(t.subarray(0, n));
+      const [s0, mem0] = codec.decode(nodeTokens) as [S, unknown[]];
+      const acts = sys.enabled(s0);
+      for (let k = 0; k < acts.length; k++) {
+        // A fresh copy of the node for each action (decoding is a deep copy); the last one reuses s0.
+        const [s, mem] = k === acts.length - 1 ? [s0, mem0] : (codec.decode(nodeTokens) as [S, unknown[]]);
+        checker.memory(mem);
+        stats.transitions++;
+        const v = checker.check(s, sys.step(s, acts[k]!));
+        if (v !== null) {
+          failure = { actions: traceTo(i, k), violation: v };
+          return;
+        }
+        node[0] = s;
+        node[1] = checker.memory();
+        codec.encode(node);
+        fingerprint(codec.buf, codec.len, fp);
+        if (!seen.add(fp[0]!, fp[1]!)) continue;
+        parent.push(i);
+        via.push(k);
+        stats.depth = depth + 1;
+        if (!last) next.push(parent.n - 1, codec.buf, codec.len);
+        if (seen.size >= opts.maxStates) {
+          stopped = true;
+          return;
+        }
+      }
+    });
+    stats.frontierBytes = Math.max(stats.frontierBytes, frontier.bytes() + next.bytes());
+    frontier = next;
+    depth++;
+  }
+  stats.states = seen.size;
+  stats.closed = !failure && !stopped && frontier.count === 0 && stats.depth < depth;
+  stats.exhausted = !failure && !stopped;
+  stats.visitedBytes = seen.bytes() + parent.a.byteLength + via.a.byteLength;
+  stats.collisionOdds = seen.collisionOdds();
+  stats.ms = performance.now() - t0;
+  onReached?.(checker.reached);
+  return { failure, stats };
+}
+
+/**
+ * The progress oracle's question, on the same machinery: is a state where `done` holds reachable from
+ * `from` within `bound` steps of the actions `allow` admits? Breadth-first, each distinct state expanded
+ * once (keyed by the fingerprint of its encoding); `from` is not changed.
+ */
+export function reachable<S, A, E>(
+  sys: TransitionSystem<S, A, E>,
+  from: S,
+  done: (s: S) => boolean,
+  bound: number,
+  allow: (a: A) => boolean,
+): boolean {
+  if (done(from)) return true;
+  const codec = new Codec();
+  const seen = new FingerprintSet(256);
+  const fp = new Int32Array(2);
+  codec.encode(from);
+  fingerprint(codec.buf, codec.len, fp);
+  seen.add(fp[0]!, fp[1]!);
+  let layer: S[] = [from];
+  for (let d = 0; d < bound && layer.length > 0; d++) {
+    const next: S[] = [];
+    for (const s of layer) {
+      for (const a of sys.enabled(s)) {
+        if (!allow(a)) continue;
+        const t = sys.clone(s);
+        sys.step(t, a);
+        if (done(t)) return true;
+        codec.encode(t);
+        fingerprint(codec.buf, codec.len, fp);
+        if (seen.add(fp[0]!, fp[1]!)) next.push(t);
+      }
+    }
+    layer = next;
+  }
+  return false;
+}

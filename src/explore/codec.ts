@@ -1,0 +1,321 @@
+// A compact, generic encoding of plain data (numbers, booleans, strings, null, arrays, records) for the
+// exhaustive explorer: a value becomes a stream of 32-bit tokens, hashed into a 64-bit fingerprint, packed
+// as varints for the frontier, and decoded back into fresh plain objects. It walks the structure, not the
+// fields, so the model's state may grow without a change here.
+//
+// Token = payload << 3 | tag:
+//   0 NUM small integer   1 BOOL   2 ATOM string or other number (interned id)   3 NULLISH (0 null, 1 undefined)
+//   4 ARR length          5 REC key count   6 KEY interned key   7 SHAPE (from here on keys are explicit)
+// Record keys are implicit while they follow the key sequence recorded at the first encoding (the shape of
+// the model's state is fixed in practice); at the first key that differs the encoder emits SHAPE and
+// spells every later key out. The token stream is thus injective: equal streams, equal values.
+const NUM = 0;
+const BOOL = 1;
+const ATOM = 2;
+const NULLISH = 3;
+const ARR = 4;
+const REC = 5;
+const KEY = 6;
+const SHAPE = 7;
+const SMALL = 1 << 27;
+
+export class Codec {
+  /** The tokens of the last encoding: buf[0..len). */
+  buf = new Int32Array(1024);
+  len = 0;
+  private readonly keys: string[] = [];
+  private recorded = false;
+  private kc = 0;
+  private explicit = false;
+  private readonly atomId = new Map<string | number, number>();
+  private readonly atoms: (string | number)[] = [];
+
+  /** Encode `x` into buf[0..len) and return len. */
+  encode(x: unknown): number {
+    this.len = 0;
+    this.kc = 0;
+    this.explicit = false;
+    this.enc(x);
+    this.recorded = true;
+    return this.len;
+  }
+
+  private push(t: number): void {
+    if (this.len === this.buf.length) {
+      const b = new Int32Array(this.buf.length * 2);
+      b.set(this.buf);
+      this.buf = b;
+    }
+    this.buf[this.len++] = t;
+  }
+
+  private atom(x: string | number): number {
+    let id = this.atomId.get(x);
+    if (id === undefined) {
+      id = this.atoms.length;
+      this.atoms.push(x);
+      this.atomId.set(x, id);
+    }
+    return id;
+  }
+
+  private enc(x: unknown): void {
+    switch (typeof x) {
+      case 'number':
+        if ((x | 0) === x && x < SMALL && x >= -SMALL && !Object.is(x, -0)) this.push((x << 3) | NUM);
+        else this.push((this.atom(x) << 3) | ATOM);
+        return;
+      case 'boolean':
+        this.push(x ? (1 << 3) | BOOL : BOOL);
+        return;
+      case 'string':
+        this.push((this.atom(x) << 3) | ATOM);
+        return;
+      case 'undefined':
+        this.push((1 << 3) | NULLISH);
+        return;
+      case 'object': {
+        if (x === null) {
+          this.push(NULLISH);
+          return;
+        }
+        if (Array.isArray(x)) {
+          const n = x.length;
+          this.push((n << 3) | ARR);
+          for (let i = 0; i < n; i++) this.enc(x[i]);
+          return;
+        }
+        const r = x as Record<string, unknown>;
+        let n = 0;
+        for (const _ in r) n++;
+        this.push((n << 3) | REC);
+        for (const k in r) {
+          if (!this.explicit) {
+            if (!this.recorded) this.keys.push(k);
+            else if (this.keys[this.kc] === k) this.kc++;
+            else {
+              this.explicit = true;
+              this.push(SHAPE);
+            }
+          }
+          if (this.explicit) this.push((this.atom(k) << 3) | KEY);
+          this.enc(r[k]);
+        }
+        return;
+      }
+      default:
+        throw new Error(`cannot encode a ${typeof x}: states must be plain data`);
+    }
+  }
+
+  /** Decode tokens t[from..) into fresh plain objects. */
+  decode(t: ArrayLike<number>, from = 0): unknown {
+    this.pos = from;
+    this.dkc = 0;
+    this.dexplicit = false;
+    return this.dec(t);
+  }
+
+  private pos = 0;
+  private dkc = 0;
+  private dexplicit = false;
+
+  private dec(t: ArrayLike<number>): unknown {
+    const tok = t[this.pos++]!;
+    const p = tok >> 3;
+    switch (tok & 7) {
+      case NUM:
+        return p;
+      case BOOL:
+        return p === 1;
+      case ATOM:
+        return this.atoms[p];
+      case NULLISH:
+        return p === 0 ? null : undefined;
+      case ARR: {
+        const out = new Array(p);
+        for (let i = 0; i < p; i++) out[i] = this.dec(t);
+        return out;
+      }
+      case REC: {
+        const out: Record<string, unknown> = {};
+        for (let i = 0; i < p; i++) {
+          if (!this.dexplicit && (t[this.pos]! & 7) === SHAPE) {
+            this.dexplicit = true;
+            this.pos++;
+          }
+          const k = this.dexplicit ? (this.atoms[t[this.pos++]! >> 3] as string) : this.keys[this.dkc++]!;
+          out[k] = this.dec(t);
+        }
+        return out;
+      }
+      default:
+        throw new Error(`corrupt encoding: token ${tok} at ${this.pos - 1}`);
+    }
+  }
+}
+
+/** Two independent 32-bit hashes of tokens t[0..n): a 64-bit fingerprint. h2 is never 0 with h1 0. */
+export function fingerprint(t: Int32Array, n: number, out: Int32Array): void {
+  let h1 = 0x811c9dc5 ^ n;
+  let h2 = 0x9747b28c;
+  for (let i = 0; i < n; i++) {
+    let k = t[i]!;
+    // murmur3's mix for h1; an FNV-like multiply-xor for h2 (different constants, independent enough).
+    k = Math.imul(k, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    k = Math.imul(k, 0x1b873593);
+    h1 ^= k;
+    h1 = (h1 << 13) | (h1 >>> 19);
+    h1 = (Math.imul(h1, 5) + 0xe6546b64) | 0;
+    h2 = Math.imul(h2 ^ t[i]!, 0x01000193) ^ (h2 >>> 15);
+  }
+  h1 ^= h1 >>> 16;
+  h1 = Math.imul(h1, 0x85ebca6b);
+  h1 ^= h1 >>> 13;
+  h1 = Math.imul(h1, 0xc2b2ae35);
+  h1 ^= h1 >>> 16;
+  h2 ^= h2 >>> 16;
+  h2 = Math.imul(h2, 0x7feb352d);
+  h2 ^= h2 >>> 15;
+  h2 = Math.imul(h2, 0x846ca68b);
+  h2 ^= h2 >>> 16;
+  if (h1 === 0 && h2 === 0) h2 = 1;
+  out[0] = h1;
+  out[1] = h2;
+}
+
+/**
+ * A set of 64-bit fingerprints: open addressing with linear probing over one Int32Array (pairs), load at
+ * most 1/2. Distinct states whose fingerprints collide are merged (as in TLC); `collisionOdds` estimates
+ * the probability that this happened at all.
+ */
+export class FingerprintSet {
+  private table: Int32Array;
+  private mask: number;
+  size = 0;
+
+  constructor(capacity = 1 << 12) {
+    let c = 16;
+    while (c < capacity * 2) c <<= 1;
+    this.table = new Int32Array(c * 2);
+    this.mask = c - 1;
+  }
+
+  /** Add a fingerprint; true if it was not there. */
+  add(h1: number, h2: number): boolean {
+    if ((this.size + 1) * 2 > this.mask + 1) this.grow();
+    const t = this.table;
+    let i = (h1 ^ Math.imul(h2, 0x9e3779b1)) & this.mask;
+    for (;;) {
+      const a = t[2 * i]!;
+      const b = t[2 * i + 1]!;
+      if (a === 0 && b === 0) {
+        t[2 * i] = h1;
+        t[2 * i + 1] = h2;
+        this.size++;
+        return true;
+      }
+      if (a === h1 && b === h2) return false;
+      i = (i + 1) & this.mask;
+    }
+  }
+
+  private grow(): void {
+    const old = this.table;
+    this.table = new Int32Array(old.length * 2);
+    this.mask = (this.mask << 1) | 1;
+    this.size = 0;
+    for (let i = 0; i < old.length; i += 2) if (old[i] !== 0 || old[i + 1] !== 0) this.add(old[i]!, old[i + 1]!);
+  }
+
+  bytes(): number {
+    return this.table.byteLength;
+  }
+
+  /** Probability that two of the stored states share a fingerprint (birthday bound, n^2 / 2^65). */
+  collisionOdds(): number {
+    return (this.size * this.size) / 2 ** 65;
+  }
+}
+
+/**
+ * A growable store of token streams packed as zigzag varints (most tokens fit one byte): the frontier of
+ * the exhaustive search. Entries are read back in insertion order or by offset.
+ */
+export class TokenArena {
+  private readonly chunks: Uint8Array[] = [];
+  /** Bytes used in each chunk. */
+  private readonly ends: number[] = [];
+  private cur: Uint8Array;
+  private used = 0;
+  count = 0;
+
+  constructor(private readonly chunkSize = 1 << 22) {
+    this.cur = new Uint8Array(chunkSize);
+    this.chunks.push(this.cur);
+    this.ends.push(0);
+  }
+
+  /** Append tokens t[0..n) with a 32-bit tag (the state's index). */
+  push(tag: number, t: Int32Array, n: number): void {
+    const need = 5 * (n + 2);
+    if (this.used + need > this.cur.length) {
+      this.cur = new Uint8Array(Math.max(this.chunkSize, need));
+      this.chunks.push(this.cur);
+      this.ends.push(0);
+      this.used = 0;
+    }
+    let u = this.writeVar(tag, this.used);
+    u = this.writeVar(n, u);
+    for (let i = 0; i < n; i++) u = this.writeVar(t[i]!, u);
+    this.used = u;
+    this.ends[this.ends.length - 1] = u;
+    this.count++;
+  }
+
+  private writeVar(x: number, u: number): number {
+    let z = ((x << 1) ^ (x >> 31)) >>> 0;
+    const c = this.cur;
+    while (z >= 0x80) {
+      c[u++] = (z & 0x7f) | 0x80;
+      z >>>= 7;
+    }
+    c[u++] = z;
+    return u;
+  }
+
+  bytes(): number {
+    let b = 0;
+    for (const c of this.chunks) b += c.byteLength;
+    return b;
+  }
+
+  /** Iterate entries in insertion order: `f(tag, tokens, n)` gets a scratch buffer valid until the next call. */
+  forEach(f: (tag: number, t: Int32Array, n: number) => void): void {
+    let scratch = new Int32Array(1024);
+    for (let ci = 0; ci < this.chunks.length; ci++) {
+      const c = this.chunks[ci]!;
+      const end = this.ends[ci]!;
+      let u = 0;
+      const read = (): number => {
+        let z = 0;
+        let sh = 0;
+        let b: number;
+        do {
+          b = c[u++]!;
+          z += (b & 0x7f) * 2 ** sh;
+          sh += 7;
+        } while (b & 0x80);
+        return (z >>> 1) ^ -(z & 1);
+      };
+      while (u < end) {
+        const tag = read();
+        const n = read();
+        if (scratch.length < n) scratch = new Int32Array(2 * n);
+        for (let i = 0; i < n; i++) scratch[i] = read();
+        f(tag, scratch, n);
+      }
+    }
+  }
+}

@@ -1,0 +1,133 @@
+// The walk and exhaustive explorers applied to one model (a strategy or mutant in a config), in the shape
+// src/check.ts gives the fast-check explorer: each failing property gets a counterexample (walks: shrunk
+// to 1-minimal by src/shrink.ts; exhaustive search: a shortest one), and the search goes on for the
+// others, so one run gives a verdict for every property. This is the glue between the model and the
+// generic explorers beside it.
+import type { Model } from '../../model/model.ts';
+import type { Action, State } from '../../model/types.ts';
+import type { ModelEvent } from '../../model/events.ts';
+import type { Property, Violation } from '../../properties/types.ts';
+import { Monitor, systemOf } from '../system.ts';
+import { minimize } from '../shrink.ts';
+import { runActions } from '../run.ts';
+import { walkExplore, type PickPolicy, type WalkStats } from './walk.ts';
+import { bfsExplore, type BfsStats } from './bfs.ts';
+
+export interface ExplorerFailure {
+  property: string;
+  violation: Violation;
+  /** Walks: 1-minimal, replayed. Exhaustive search: a shortest trace, replayed. */
+  actions: Action[];
+  /** Length of the trace as the explorer found it, before shrinking. */
+  foundLength: number;
+  /** Walks: the failing walk's own seed string (replays it with walks = 1). Exhaustive search: ''. */
+  seed: string;
+  /** Milliseconds to this failure (search and shrink), from the start of its search. */
+  ms: number;
+  /** Milliseconds the search alone took, before shrinking. */
+  searchMs: number;
+}
+
+export interface ExplorerResult<St> {
+  failures: ExplorerFailure[];
+  /** Properties that survived the budget. */
+  holds: string[];
+  reached: Set<string>;
+  stats: St;
+}
+
+export interface WalkBudget {
+  /** Campaign seed string, e.g. `nightly-2026-12-01` (or `...#17` to start at walk 17). */
+  seed: string;
+  walks: number;
+  maxSteps: number;
+  swarm?: boolean;
+  pick?: PickPolicy;
+  /** Stop each search after this many milliseconds. */
+  timeMs?: number;
+}
+
+export const defaultWalkBudget: WalkBudget = { seed: 'dmacheck', walks: 2000, maxSteps: 200 };
+
+export interface BfsBudget {
+  maxDepth: number;
+  maxStates: number;
+  timeMs?: number;
+}
+
+export const defaultBfsBudget: BfsBudget = { maxDepth: 12, maxStates: 200_000 };
+
+/** Drive `search` once per failing property, each time without the properties already broken. */
+function perProperty<St>(
+  m: Model,
+  props: readonly Property<any>[],
+  search: (active: Property<any>[], reached: Set<string>) => { found: { actions: Action[]; violation: Violation; seed: string } | null; stats: St; ms: number },
+  add: (total: St | null, st: St) => St,
+  shrink: boolean,
+): ExplorerResult<St> {
+  const witnesses = props.filter((p) => p.kind === 'sometimes');
+  let remaining = props.filter((p) => p.kind !== 'sometimes');
+  const failures: ExplorerFailure[] = [];
+  const reached = new Set<string>();
+  let stats: St | null = null;
+  while (remaining.length > 0) {
+    const t0 = performance.now();
+    const { found, stats: st, ms } = search([...remaining, ...witnesses], reached);
+    stats = add(stats, st);
+    if (!found) break;
+    const id = found.violation.property;
+    const prop = remaining.filter((p) => p.id === id);
+    const actions = shrink ? minimize(m, found.actions, prop, id) : found.actions;
+    const replay = runActions(m, actions, prop);
+    if (replay.violation?.property !== id) throw new Error(`the counterexample for ${id} does not replay: an explorer and the model disagree`);
+    failures.push({ property: id, violation: replay.violation, actions, foundLength: found.actions.length, seed: found.seed, ms: performance.now() - t0, searchMs: ms });
+    remaining = remaining.filter((p) => p.id !== id);
+  }
+  if (stats === null) stats = add(null, search(witnesses, reached).stats);
+  return { failures, holds: remaining.map((p) => p.id), reached, stats };
+}
+
+/** Seeded random walks over one model; failures shrunk to 1-minimal. */
+export function walkCheck(m: Model, props: readonly Property<any>[], budget: WalkBudget): ExplorerResult<WalkStats> {
+  const sys = systemOf(m);
+  return perProperty<WalkStats>(
+    m,
+    props,
+    (active, reached) => {
+      if (active.length === 0) return { found: null, stats: { walks: 0, actions: 0, deadEnds: 0, ms: 0 }, ms: 0 };
+      const { failure, stats } = walkExplore<State, Action, ModelEvent, Violation>(
+        sys,
+        (s) => new Monitor(m, active, s),
+        budget,
+        (r) => r.forEach((x) => reached.add(x)),
+      );
+      return { found: failure, stats, ms: stats.ms };
+    },
+    (t, st) => (t === null ? { ...st } : { walks: t.walks + st.walks, actions: t.actions + st.actions, deadEnds: t.deadEnds + st.deadEnds, ms: t.ms + st.ms }),
+    true,
+  );
+}
+
+/**
+ * Bounded exhaustive search over one model; failures are shortest traces. `stats` is that of the last
+ * search (the one that ran with every property still holding): its `exhausted` says whether `holds` is
+ * a verdict for the whole scope up to the depth, or only for the states visited.
+ */
+export function bfsCheck(m: Model, props: readonly Property<any>[], budget: BfsBudget): ExplorerResult<BfsStats> {
+  const sys = systemOf(m);
+  return perProperty<BfsStats>(
+    m,
+    props,
+    (active, reached) => {
+      const { failure, stats } = bfsExplore<State, Action, ModelEvent, Violation>(
+        sys,
+        (s) => new Monitor(m, active, s),
+        budget,
+        (r) => r.forEach((x) => reached.add(x)),
+      );
+      return { found: failure && { ...failure, seed: '' }, stats, ms: stats.ms };
+    },
+    (_t, st) => st,
+    false,
+  );
+}
