@@ -1,0 +1,104 @@
+// The command line, run in-process (and once through the real bin): exit codes, output, files.
+import { describe, it, expect, vi, afterEach } from 'vitest';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { main } from '../src/cli/main.ts';
+
+async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const log = vi.spyOn(console, 'log').mockImplementation((...a) => void out.push(a.join(' ')));
+  const error = vi.spyOn(console, 'error').mockImplementation((...a) => void err.push(a.join(' ')));
+  try {
+    const code = await main(argv);
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  } finally {
+    log.mockRestore();
+    error.mockRestore();
+  }
+}
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'dmacheck-'));
+
+afterEach(() => vi.restoreAllMocks());
+
+describe('dmacheck list', () => {
+  it('--json prints strategies with configs and mutants, and properties with their kind', async () => {
+    const { code, out } = await cli('list', '--json');
+    expect(code).toBe(0);
+    const data = JSON.parse(out);
+    expect(data.strategies.map((s: { name: string }) => s.name)).toEqual(expect.arrayContaining(['odp-mirror', 'pin-longterm', 'mirror-blocking-notifier']));
+    for (const s of data.strategies) {
+      expect(s.configs.length).toBeGreaterThan(0);
+      for (const m of s.mutants) expect(Object.keys(m)).toEqual(['name', 'pattern']);
+    }
+    expect(data.properties).toContainEqual(expect.objectContaining({ id: 'bounded-notifier', kind: 'eventually' }));
+    expect(data.properties).toContainEqual(expect.objectContaining({ id: 'no-dma-after-free', kind: 'always' }));
+  });
+});
+
+describe('dmacheck check', () => {
+  it('exits 0 when every property holds (odp-mirror in every config)', async () => {
+    const r = await cli('check', '--strategy', 'odp-mirror', '--runs', '300', '--out', tmp());
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/odp-mirror in kernel-queue/);
+    expect(r.out).toMatch(/odp-mirror in user-queue/);
+  });
+
+  it('exits 1 on a mutant, writes its counterexample, and the same seed gives the same file', async () => {
+    const a = tmp();
+    const b = tmp();
+    const r1 = await cli('check', '--strategy', 'pin-longterm', '--mutant', 'put-page-not-unpin', '--config', 'kernel-queue', '--seed', '42', '--out', a);
+    const r2 = await cli('check', '--strategy', 'pin-longterm', '--mutant', 'put-page-not-unpin', '--config', 'kernel-queue', '--seed', '42', '--out', b);
+    expect(r1.code).toBe(1);
+    expect(r2.code).toBe(1);
+    const files = readdirSync(a);
+    expect(files).toEqual(['pin-longterm--put-page-not-unpin--kernel-queue--pins-balanced.json']);
+    expect(r1.out).toContain(join(a, files[0]!));
+    expect(readFileSync(join(a, files[0]!), 'utf8')).toBe(readFileSync(join(b, files[0]!), 'utf8'));
+    const replay = await cli('replay', join(a, files[0]!));
+    expect(replay.code).toBe(0);
+  });
+
+  it('with no strategy, checks every strategy in every config and compares with the manifest', async () => {
+    const r = await cli('check', '--out', tmp());
+    expect(r.out).toMatch(/^strategy\s+config\s+no-dma-after-free/m);
+    expect(r.out).toMatch(/all \d+ verdicts equal the manifest/);
+    expect(r.code).toBe(0);
+  });
+
+  it.each([
+    [['check', '--strategy', 'nope'], /unknown strategy 'nope'/],
+    [['check', '--strategy', 'odp-mirror', '--mutant', 'nope'], /has no mutant 'nope'/],
+    [['check', '--strategy', 'odp-mirror', '--config', 'kernel-queue-fork-2021'], /is not checked in/],
+    [['check', '--strategy', 'odp-mirror', '--runs', 'many'], /--runs: expected an integer/],
+    [['check', '--bogus'], /Unknown option/],
+    [['frobnicate'], /unknown command 'frobnicate'/],
+  ])('exits 2 on bad usage %j', async (argv, msg) => {
+    const r = await cli(...argv);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(msg);
+  });
+});
+
+describe('dmacheck replay', () => {
+  it('reports a bad file with exit 2 and still replays the good ones', async () => {
+    const good = new URL('../counterexamples/pin-longterm--kernel-queue--coherent-dma.json', import.meta.url).pathname;
+    const bad = new URL('./fixtures/bad/unknown-strategy.json', import.meta.url).pathname;
+    const r = await cli('replay', bad, good);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/unknown-strategy\.json: strategy: unknown strategy/);
+    expect(r.out).toMatch(/ok: .*coherent-dma fails at step 2, as expected/);
+    expect(r.out).toMatch(/ {2}1 {2}user {5}register\(p0\)/);
+  });
+});
+
+describe('the dmacheck bin', () => {
+  it('runs through npx-style node bin/dmacheck.mjs', () => {
+    const bin = new URL('../bin/dmacheck.mjs', import.meta.url).pathname;
+    const out = execFileSync(process.execPath, [bin, 'list', '--json'], { encoding: 'utf8' });
+    expect(JSON.parse(out).strategies.length).toBeGreaterThanOrEqual(3);
+  });
+});

@@ -1,0 +1,44 @@
+// The model's own type invariant (TLA+'s TypeOK), checked over random action sequences of every
+// strategy: frame reference counts agree with the PTEs and pins, free frames are unreferenced, a PTE
+// maps only allocated frames, and the mm seq is odd exactly while an invalidation runs.
+import { describe, expect } from 'vitest';
+import { test, fc } from '@fast-check/vitest';
+import { enabled, init, stepInPlace } from '../model/model.ts';
+import type { State } from '../model/types.ts';
+import { strategies } from '../model/strategies/index.ts';
+import { choose } from '../src/explore/choose.ts';
+import { model } from './helpers.ts';
+
+function typeOk(s: State): string | null {
+  for (let f = 0; f < s.frames.length; f++) {
+    const fr = s.frames[f]!;
+    let maps = 0;
+    for (const mm of s.mms) if (mm.alive) for (const pte of mm.ptes) if (pte.mapped && pte.frame === f) maps++;
+    if (fr.free && (fr.refcount !== 0 || maps !== 0 || fr.pincount !== 0)) return `free frame ${f} is referenced`;
+    if (!fr.free && fr.mapcount !== maps) return `frame ${f}: mapcount ${fr.mapcount}, mapped by ${maps} PTEs`;
+    if (!fr.free && fr.refcount < fr.mapcount + fr.pincount) return `frame ${f}: refcount ${fr.refcount} < mapcount + pincount`;
+  }
+  for (const mm of s.mms) {
+    if (!mm.alive) continue;
+    if ((mm.seq % 2 === 1) !== mm.active > 0) return `mm seq ${mm.seq} with ${mm.active} active invalidations`;
+    for (const pte of mm.ptes) if (pte.frame !== -1 && (!pte.mapped || pte.swapped)) return 'a PTE maps a frame while unmapped or swapped';
+  }
+  return null;
+}
+
+describe('the model keeps its type invariant', () => {
+  for (const s of strategies) {
+    for (const cfg of s.configs) {
+      test.prop([fc.array(fc.nat({ max: 0xffff }), { maxLength: 60 })], { numRuns: 150, seed: 5 })(`${s.name} in ${cfg}`, (choices) => {
+        const m = model(s.name, cfg);
+        const st = init(m);
+        for (const c of choices) {
+          const a = choose(enabled(m, st), (x) => x.k, c);
+          if (!a) break;
+          stepInPlace(m, st, a);
+          expect(typeOk(st), `${a.k}(${a.a},${a.b})`).toBeNull();
+        }
+      });
+    }
+  }
+});
