@@ -23,12 +23,14 @@ export interface Violation {
   values: Record<string, number | string | boolean>;
 }
 
+export type ActorClass = 'kernel' | 'hardware' | 'user';
+
 /**
  * The progress oracle: is a state where `done` holds reachable from the current state within `bound`
- * steps of kernel and hardware actions only (user space does nothing)?
+ * steps of the given actor classes only (by default kernel and hardware: user space does nothing)?
  */
 export interface Oracle {
-  reach(done: (v: View) => boolean, bound: number): boolean;
+  reach(done: (v: View) => boolean, bound: number, actors?: readonly ActorClass[]): boolean;
 }
 
 export interface CheckContext {

@@ -6,7 +6,7 @@ import { actorOf, enabled, init, stepInPlace } from '../model/model.ts';
 import { clonePlain } from '../model/clone.ts';
 import type { Action, State } from '../model/types.ts';
 import type { ModelEvent } from '../model/events.ts';
-import type { CheckContext, Oracle, Property, View, Violation } from '../properties/types.ts';
+import type { ActorClass, CheckContext, Oracle, Property, View, Violation } from '../properties/types.ts';
 import type { TransitionSystem } from './explore/system.ts';
 
 export function viewOf(m: Model, s: State): View {
@@ -39,9 +39,10 @@ export function systemOf(m: Model): TransitionSystem<State, Action, ModelEvent> 
 export function oracleFor(m: Model, s: State): Oracle {
   const driverKinds = new Set(m.strategy.actionKinds.map((k) => k.kind));
   const klass = (a: Action) => (driverKinds.has(a.k) ? 0 : actorOf(m, a) === 'hardware' ? 1 : 2);
+  let allowed: readonly ActorClass[] = ['kernel', 'hardware'];
   const moves = (cur: State, order: readonly number[]) =>
     enabled(m, cur)
-      .filter((a) => actorOf(m, a) !== 'user')
+      .filter((a) => allowed.includes(actorOf(m, a)))
       .sort((x, y) => order[klass(x)]! - order[klass(y)]!);
   // Dives: the driver's own steps first, or the device's first (the core mm's last); then a few
   // pseudo-random ones (a fixed sequence: the oracle stays deterministic).
@@ -50,7 +51,8 @@ export function oracleFor(m: Model, s: State): Oracle {
     [1, 0, 2],
   ];
   return {
-    reach(done, bound) {
+    reach(done, bound, actors = ['kernel', 'hardware']) {
+      allowed = actors;
       if (done(viewOf(m, s))) return true;
       let rnd = 0x9e3779b9;
       for (let i = 0; i < dives.length + 4; i++) {
