@@ -108,7 +108,6 @@ export function bfsExplore<S, A, E, V>(
   let failure: BfsFailure<A, V> | null = null;
   let stopped = false;
   let depth = 0;
-  let nodeTokens = new Int32Array(1024);
   while (frontier.count > 0 && depth < opts.maxDepth && !failure && !stopped) {
     const next = new TokenArena();
     const last = depth + 1 === opts.maxDepth;
@@ -118,8 +117,8 @@ export function bfsExplore<S, A, E, V>(
         stopped = true;
         return;
       }
-      if (nodeTokens.length < n) nodeTokens = new Int32Array(2 * n);
-      nodeTokens.set(t.subarray(0, n));
+      // `t` stays valid through this call: decode from it directly.
+      const nodeTokens = t;
       const [s0, mem0] = codec.decode(nodeTokens) as [S, unknown[]];
       const acts = sys.enabled(s0);
       for (let k = 0; k < acts.length; k++) {

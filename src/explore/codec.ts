@@ -19,6 +19,16 @@ const KEY = 6;
 const SHAPE = 7;
 const SMALL = 1 << 27;
 
+/** The first token of an encoding: which encoder wrote it. */
+const FAST = 0;
+const GENERIC = 1;
+
+/** Check one in this many fast encodings against the generic encoder (a record that grew a key). */
+const VERIFY_EVERY = 1024;
+
+type FastEncoder = (x: unknown, b: Int32Array, leaf: (v: unknown) => number) => number;
+type FastDecoder = (t: ArrayLike<number>, i: number, leaf: (tok: number) => unknown) => unknown;
+
 export class Codec {
   /** The tokens of the last encoding: buf[0..len). */
   buf = new Int32Array(1024);
@@ -29,15 +39,130 @@ export class Codec {
   private explicit = false;
   private readonly atomId = new Map<string | number, number>();
   private readonly atoms: (string | number)[] = [];
+  // The fast path: an encoder and a decoder compiled for the shape of the first value encoded (the
+  // same array lengths, record keys and nesting); a value of another shape takes the generic path.
+  private fastEnc: FastEncoder | null = null;
+  private fastDec: FastDecoder | null = null;
+  private fastLen = 0;
+  private fastCalls = 0;
+  private readonly leafTok = (v: unknown): number => this.leafToken(v);
+  private readonly leafVal = (t: number): unknown => this.leafValue(t);
+  /** Encodings that took the generic path (after the first). */
+  genericCount = 0;
 
   /** Encode `x` into buf[0..len) and return len. */
   encode(x: unknown): number {
+    if (this.fastEnc === null) {
+      this.generic(x);
+      this.compile(x);
+    }
+    if (this.buf.length < this.fastLen + 1) this.buf = new Int32Array(2 * (this.fastLen + 1));
+    this.buf[0] = FAST;
+    const n = this.fastEnc!(x, this.buf, this.leafTok);
+    if (n < 0) {
+      this.genericCount++;
+      this.generic(x);
+      return this.len;
+    }
+    this.len = n;
+    if (++this.fastCalls % VERIFY_EVERY === 0) this.verify(x);
+    return n;
+  }
+
+  private generic(x: unknown): void {
     this.len = 0;
     this.kc = 0;
     this.explicit = false;
+    this.push(GENERIC);
     this.enc(x);
     this.recorded = true;
-    return this.len;
+  }
+
+  /** The fast encoder must write what the generic one would (after the first token). */
+  private verify(x: unknown): void {
+    const fast = this.buf.slice(1, this.len);
+    this.generic(x);
+    const same = this.len === fast.length + 1 && fast.every((t, i) => t === this.buf[i + 1]);
+    if (!same) {
+      throw new Error('explore/codec: a record of the state changed its keys (added, removed or reordered) after the first state; states must keep one shape');
+    }
+    this.buf[0] = FAST;
+    this.buf.set(fast, 1);
+    this.len = fast.length + 1;
+  }
+
+  private leafToken(x: unknown): number {
+    switch (typeof x) {
+      case 'number':
+        if ((x | 0) === x && x < SMALL && x >= -SMALL && !Object.is(x, -0)) return (x << 3) | NUM;
+        return (this.atom(x) << 3) | ATOM;
+      case 'boolean':
+        return x ? (1 << 3) | BOOL : BOOL;
+      case 'string':
+        return (this.atom(x) << 3) | ATOM;
+      case 'undefined':
+        return (1 << 3) | NULLISH;
+      default:
+        return x === null ? NULLISH : SHAPE; // SHAPE: not a leaf, the fast path gives up
+    }
+  }
+
+  private leafValue(tok: number): unknown {
+    const p = tok >> 3;
+    switch (tok & 7) {
+      case NUM:
+        return p;
+      case BOOL:
+        return p === 1;
+      case ATOM:
+        return this.atoms[p];
+      default:
+        return p === 0 ? null : undefined;
+    }
+  }
+
+  /** Compile the fast encoder and decoder for the shape of `x` (whose generic encoding is in buf). */
+  private compile(x: unknown): void {
+    const enc: string[] = [];
+    let vars = 0;
+    let tokens = 0;
+    const walkEnc = (v: unknown, ref: string): void => {
+      if (Array.isArray(v)) {
+        enc.push(`if (!Array.isArray(${ref}) || ${ref}.length !== ${v.length}) return -1;`, `b[i++] = ${(v.length << 3) | ARR};`);
+        tokens++;
+        v.forEach((e, k) => {
+          const name = `v${vars++}`;
+          enc.push(`const ${name} = ${ref}[${k}];`);
+          walkEnc(e, name);
+        });
+      } else if (v !== null && typeof v === 'object') {
+        const keys = Object.keys(v);
+        enc.push(`if (${ref} === null || typeof ${ref} !== 'object' || Array.isArray(${ref})) return -1;`, `b[i++] = ${(keys.length << 3) | REC};`);
+        tokens++;
+        for (const k of keys) {
+          const name = `v${vars++}`;
+          enc.push(`const ${name} = ${ref}[${JSON.stringify(k)}];`);
+          walkEnc((v as Record<string, unknown>)[k], name);
+        }
+      } else {
+        enc.push(`t = leaf(${ref}); if (t === ${SHAPE}) return -1; b[i++] = t;`);
+        tokens++;
+      }
+    };
+    const walkDec = (v: unknown): string => {
+      if (Array.isArray(v)) return `(i++, [${v.map(walkDec).join(', ')}])`;
+      if (v !== null && typeof v === 'object') {
+        return `(i++, {${Object.entries(v).map(([k, e]) => `${JSON.stringify(k)}: ${walkDec(e)}`).join(', ')}})`;
+      }
+      return 'leaf(t[i++])';
+    };
+    walkEnc(x, 'x');
+    // Records are encoded in the key order of the first value; the generic encoder's recorded order is
+    // the same (it recorded that value), so both write the same tokens.
+    const body = `let i = 1; let t = 0;\n${enc.join('\n')}\nreturn i;`;
+    this.fastEnc = new Function('x', 'b', 'leaf', body) as FastEncoder;
+    this.fastDec = new Function('t', 'i', 'leaf', `return ${walkDec(x)};`) as FastDecoder;
+    this.fastLen = tokens;
   }
 
   private push(t: number): void {
@@ -110,7 +235,8 @@ export class Codec {
 
   /** Decode tokens t[from..) into fresh plain objects. */
   decode(t: ArrayLike<number>, from = 0): unknown {
-    this.pos = from;
+    if (t[from] === FAST) return this.fastDec!(t, from + 1, this.leafVal);
+    this.pos = from + 1;
     this.dkc = 0;
     this.dexplicit = false;
     return this.dec(t);
