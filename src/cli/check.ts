@@ -2,12 +2,12 @@ import { parseArgs } from 'node:util';
 import type { Strategy } from '../../model/strategy.ts';
 import type { Config } from '../../model/types.ts';
 import { makeModel } from '../../model/model.ts';
-import { strategies } from '../../model/strategies/index.ts';
 import { propertyById, verdictProperties, witnesses } from '../../properties/index.ts';
 import type { Property } from '../../properties/types.ts';
 import { checkModel, defaultBudget, type Budget, type CheckResult } from '../check.ts';
 import { toCounterexample, saveCounterexample } from '../counterexample/save.ts';
-import { checkDesign, configsOf, expectedVerdict, heldProperties, loadManifest, writeManifest, type Cell } from '../verdicts.ts';
+import { configsOf, heldProperties, loadManifest, writeManifest } from '../verdicts.ts';
+import { computeMatrix, differences, matrixCells, renderTable, type Matrix } from '../matrix.ts';
 import { runActions } from '../run.ts';
 import { explain, renderText } from '../counterexample/explain.ts';
 import type { Model } from '../../model/model.ts';
@@ -84,44 +84,23 @@ async function checkOne(s: Strategy, mutant: string | null, cfgs: Config[], prop
 
 /** Every strategy in every config; a table; exit 0 only when every verdict equals the manifest's. */
 async function checkAll(budget: Budget, out: string, update: boolean): Promise<number> {
-  const man = loadManifest();
-  const cells: Cell[] = [];
-  const rows: string[][] = [];
-  const short = verdictProperties.map((p) => p.id);
-  for (const s of strategies) {
-    for (const cfg of configsOf(s)) {
-      const d = checkDesign(s, cfg, budget);
-      cells.push(...d.cells);
-      for (const f of d.result.failures) saveCounterexample(out, toCounterexample(d.model, f, 'fast-check'));
-      const row = [s.name, cfg.name];
-      for (const id of short) {
-        const c = d.cells.find((x) => x.property === id)!;
-        const want = expectedVerdict(man, s.name, cfg.name, id);
-        const f = d.result.failures.find((x) => x.property === id);
-        let text = c.verdict === 'holds' ? 'holds' : `FAILS(${f?.actions.length})`;
-        if (want !== undefined && want !== c.verdict) text += ` !=${want}`;
-        if (want === undefined && !update) text += ' (new)';
-        row.push(text);
-      }
-      rows.push(row);
-    }
-  }
-  const header = ['strategy', 'config', ...short];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const fmt = (r: string[]) => r.map((x, i) => x.padEnd(widths[i]!)).join('  ');
-  console.log(fmt(header));
-  for (const r of rows) console.log(fmt(r));
+  const m = computeMatrix(budget, loadManifest(), out);
+  console.log(renderTable(m));
   if (update) {
-    writeManifest(cells);
-    console.log(`\nmanifest.json written (${cells.length} verdicts)`);
+    writeManifest(matrixCells(m));
+    console.log(`\nmanifest.json written (${matrixCells(m).length} verdicts)`);
     return 0;
   }
-  const diffs = cells.filter((c) => expectedVerdict(man, c.strategy, c.config, c.property) !== c.verdict);
+  return reportDifferences(m, out);
+}
+
+export function reportDifferences(m: Matrix, out: string): number {
+  const diffs = differences(m);
   if (diffs.length === 0) {
-    console.log(`\nall ${cells.length} verdicts equal the manifest; counterexamples of failing cells in ${out}/`);
+    console.log(`\nall ${matrixCells(m).length} verdicts equal the manifest; counterexamples of failing cells in ${out}/`);
     return 0;
   }
   console.log(`\n${diffs.length} verdict(s) differ from manifest.json:`);
-  for (const d of diffs) console.log(`  ${d.strategy} / ${d.config} / ${d.property}: ${d.verdict}, manifest says ${expectedVerdict(man, d.strategy, d.config, d.property) ?? 'nothing'}`);
+  for (const d of diffs) console.log(`  ${d.strategy} / ${d.config} / ${d.property}: ${d.verdict}, manifest says ${d.expected ?? 'nothing'}`);
   return 1;
 }

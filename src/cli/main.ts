@@ -5,12 +5,14 @@ import { listCommand } from './list.ts';
 import { checkCommand } from './check.ts';
 import { replayCommand } from './replay.ts';
 import { mutantsCommand } from './mutants.ts';
+import { matrixCommand } from './matrix.ts';
 import { UsageError } from './usage.ts';
 
 const HELP = `dmacheck: property-based verification of device access to process memory
 
   dmacheck check [--strategy S [--mutant M] [--config C] [--property P]] [--runs N] [--seed X] [--out DIR]
   dmacheck replay FILE...
+  dmacheck matrix [--markdown | --json] [--runs N] [--seed X] [--out DIR] [--docs FILE]
   dmacheck list [--json]
   dmacheck mutants [--runs N] [--seed X] [--out DIR]   kill every mutant, save the counterexamples
   dmacheck explore --strategy S [--mutant M] [--config C] [--depth D] [--states N]
@@ -32,6 +34,7 @@ const commands: Record<string, Command> = {
   replay: replayCommand,
   list: listCommand,
   mutants: mutantsCommand,
+  matrix: matrixCommand,
   explore,
 };
 

@@ -1,0 +1,94 @@
+// The verdict matrix: every strategy in every config where it applies, against every property. A failing
+// cell names its saved counterexample (and its length); a holding cell shows the budget it survived.
+import { strategies } from '../model/strategies/index.ts';
+import { verdictProperties } from '../properties/index.ts';
+import type { Budget } from './check.ts';
+import { saveCounterexample, toCounterexample } from './counterexample/save.ts';
+import { fileNameOf } from './counterexample/format.ts';
+import { checkDesign, configsOf, expectedVerdict, type Cell, type Manifest, type Verdict } from './verdicts.ts';
+
+export interface MatrixCell extends Cell {
+  /** For a failing cell: the counterexample file (relative to the output dir) and its length. */
+  counterexample?: { file: string; steps: number };
+  /** For a holding cell: what it survived. */
+  budget?: { runs: number; actions: number };
+  /** What the manifest expects, if it has an entry. */
+  expected?: Verdict;
+}
+
+export interface MatrixRow {
+  strategy: string;
+  config: string;
+  cells: MatrixCell[];
+}
+
+export interface Matrix {
+  properties: string[];
+  rows: MatrixRow[];
+  budget: Budget;
+}
+
+export function computeMatrix(budget: Budget, man: Manifest | null, out: string | null, onRow?: (r: MatrixRow) => void): Matrix {
+  const rows: MatrixRow[] = [];
+  for (const s of strategies) {
+    for (const cfg of configsOf(s)) {
+      const d = checkDesign(s, cfg, budget);
+      const cells: MatrixCell[] = d.cells.map((c) => {
+        const f = d.result.failures.find((x) => x.property === c.property);
+        const cx = f ? toCounterexample(d.model, f, 'fast-check') : null;
+        if (cx && out) saveCounterexample(out, cx);
+        const expected = expectedVerdict(man, c.strategy, c.config, c.property);
+        return {
+          ...c,
+          ...(expected ? { expected } : {}),
+          ...(cx ? { counterexample: { file: fileNameOf(cx), steps: cx.actions.length } } : { budget: { runs: d.result.stats.runs, actions: d.result.stats.executed } }),
+        };
+      });
+      const row = { strategy: s.name, config: cfg.name, cells };
+      rows.push(row);
+      onRow?.(row);
+    }
+  }
+  return { properties: verdictProperties.map((p) => p.id), rows, budget };
+}
+
+export function matrixCells(m: Matrix): MatrixCell[] {
+  return m.rows.flatMap((r) => r.cells);
+}
+
+/** Cells whose verdict differs from the manifest (or that it lacks). */
+export function differences(m: Matrix): MatrixCell[] {
+  return matrixCells(m).filter((c) => c.expected !== c.verdict);
+}
+
+const short = (n: number) => (n >= 10_000 ? `${Math.round(n / 1000)}k` : String(n));
+
+function cellText(c: MatrixCell, withBudget: boolean): string {
+  let t = c.verdict === 'fails' ? `FAILS(${c.counterexample?.steps})` : withBudget && c.budget ? `holds ${short(c.budget.runs)}r/${short(c.budget.actions)}a` : 'holds';
+  if (c.expected !== undefined && c.expected !== c.verdict) t += ` !=${c.expected}`;
+  if (c.expected === undefined) t += ' (new)';
+  return t;
+}
+
+/** The table for a terminal: one row per strategy and config. */
+export function renderTable(m: Matrix, withBudget = false): string {
+  const header = ['strategy', 'config', ...m.properties];
+  const rows = m.rows.map((r) => [r.strategy, r.config, ...m.properties.map((p) => cellText(r.cells.find((c) => c.property === p)!, withBudget))]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const fmt = (r: string[]) => r.map((x, i) => x.padEnd(widths[i]!)).join('  ').trimEnd();
+  return [fmt(header), ...rows.map(fmt)].join('\n');
+}
+
+/** The table in Markdown: failing cells link their counterexample, holding cells show their budget. */
+export function renderMarkdown(m: Matrix, linkBase = '../counterexamples/'): string {
+  const lines = [`| strategy | config | ${m.properties.join(' | ')} |`, `|---|---|${m.properties.map(() => '---').join('|')}|`];
+  for (const r of m.rows) {
+    const cells = m.properties.map((p) => {
+      const c = r.cells.find((x) => x.property === p)!;
+      if (c.verdict === 'fails') return `**fails** [${c.counterexample!.steps} steps](${linkBase}${c.counterexample!.file})`;
+      return `holds (${short(c.budget!.runs)} runs, ${short(c.budget!.actions)} actions)`;
+    });
+    lines.push(`| ${r.strategy} | ${r.config} | ${cells.join(' | ')} |`);
+  }
+  return lines.join('\n');
+}
