@@ -47,7 +47,7 @@ export interface WalkBudget {
   timeMs?: number;
 }
 
-export const defaultWalkBudget: WalkBudget = { seed: 'dmacheck', walks: 2000, maxSteps: 200 };
+export const defaultWalkBudget: WalkBudget = { seed: 'dmacheck', walks: 5000, maxSteps: 60 };
 
 export interface BfsBudget {
   maxDepth: number;

@@ -20,8 +20,10 @@ export interface WalkOptions {
   seed: string;
   /** How many walks (at most). */
   walks: number;
-  /** Steps per walk (a walk also ends where nothing is enabled). */
+  /** Steps per walk, at most: each walk draws its length in 1..maxSteps, unless `fixedLength`. */
   maxSteps: number;
+  /** Every walk runs maxSteps (or to a dead end). Default false: short walks give short traces to shrink. */
+  fixedLength?: boolean;
   /** Swarm testing: each walk switches a random subset of user action kinds off. Default true. */
   swarm?: boolean;
   /** Default 'layered'. */
@@ -179,11 +181,12 @@ export function walkExplore<S, A, E, V>(
         }
       });
     }
+    const steps = opts.fixedLength ? opts.maxSteps : 1 + Math.floor(rng() * opts.maxSteps);
     stats.walks++;
     const s = sys.init();
     const checker = newChecker(s);
     trace.length = 0;
-    for (let i = 0; i < opts.maxSteps; i++) {
+    for (let i = 0; i < steps; i++) {
       const a = picker.pick(sys.enabled(s), rng.int32() >>> 0);
       if (a === undefined) {
         stats.deadEnds++;

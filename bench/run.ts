@@ -1,0 +1,229 @@
+// The benchmark that keeps the three explorers honest (issue 4): for every strategy and mutant, each
+// explorer's time to the first violation (median and max over seeds) and the length of its shrunk trace
+// beside the shortest from exhaustive search; then raw speed on the correct odp-mirror: walk actions/s,
+// fast-check commands/s and skipped share, exhaustive distinct states/s and bytes per stored state, peak
+// memory. Prints a table and writes bench/RESULTS.md; every figure comes from this run.
+//
+//   npm run bench                      full run (about 10 minutes on 2 cores)
+//   npm run bench -- --quick           a few seeds, short budgets (about a minute); or BENCH_QUICK=1
+//   npm run bench -- --seeds 5 --strategy odp-mirror --no-write
+import os from 'node:os';
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { makeModel, type Model } from '../model/model.ts';
+import { strategies } from '../model/strategies/index.ts';
+import { configByName } from '../model/configs.ts';
+import type { Action, State } from '../model/types.ts';
+import type { ModelEvent } from '../model/events.ts';
+import { propertyById, verdictProperties } from '../properties/index.ts';
+import type { Property, Violation } from '../properties/types.ts';
+import { Monitor, systemOf } from '../src/system.ts';
+import { checkModel } from '../src/check.ts';
+import { minimize } from '../src/shrink.ts';
+import { fcExplore } from '../src/explore/fastcheck.ts';
+import { walkExplore } from '../src/explore/walk.ts';
+import { bfsExplore, type BfsStats } from '../src/explore/bfs.ts';
+import type { Checker } from '../src/explore/system.ts';
+
+const { values: flags } = parseArgs({
+  options: {
+    quick: { type: 'boolean' },
+    seeds: { type: 'string' },
+    strategy: { type: 'string' },
+    'no-write': { type: 'boolean' },
+  },
+});
+const quick = flags.quick || process.env.BENCH_QUICK === '1';
+const SEEDS = Number(flags.seeds ?? (quick ? 5 : 20));
+/** Per search: give up after this long (counted as not found). */
+const SEARCH_MS = quick ? 3000 : 10_000;
+const BFS_MS = quick ? 5000 : 30_000;
+const BFS_STATES = quick ? 300_000 : 2_000_000;
+const SPEED_MS = quick ? 1500 : 5000;
+const WALK_STEPS = Number(process.env.BENCH_WALK_STEPS ?? 60);
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+// ---- which properties to check: those the correct design holds in the config --------------------
+type Manifest = { verdicts: { strategy: string; config: string; property: string; verdict: string }[] };
+const manifestPath = `${root}/manifest.json`;
+const manifest: Manifest | null = fs.existsSync(manifestPath) ? JSON.parse(fs.readFileSync(manifestPath, 'utf8')) : null;
+
+function heldBy(strategy: string, config: string): Property<any>[] {
+  const rows = manifest?.verdicts.filter((v) => v.strategy === strategy && v.config === config) ?? [];
+  if (rows.length > 0) return rows.filter((v) => v.verdict === 'holds').map((v) => propertyById(v.property)!).filter(Boolean);
+  const m = makeModel(strategies.find((s) => s.name === strategy)!, configByName(config)!);
+  return checkModel(m, verdictProperties, { runs: 300, maxCommands: 40, seed: 1 }).holds.map((id) => propertyById(id)!);
+}
+
+// ---- measuring ------------------------------------------------------------------------------------
+/** A Monitor that notes when it first reports a violation: time to the first violation, whatever the explorer does after. */
+function timed(m: Model, props: Property<any>[], t0: { at: number; first: number }) {
+  return (s: State): Checker<State, ModelEvent, Violation> & { memory(r?: unknown[]): unknown[] } => {
+    const mon = new Monitor(m, props, s);
+    return {
+      check(st, ev) {
+        const v = mon.check(st, ev);
+        if (v && t0.first < 0) t0.first = performance.now() - t0.at;
+        return v;
+      },
+      get reached() {
+        return mon.reached;
+      },
+      memory: (r?: unknown[]) => mon.memory(r),
+    };
+  };
+}
+
+interface Sample {
+  ms: number | null; // null: not found within the budget
+  found: number; // length as found
+  shrunk: number;
+}
+
+function walkSample(m: Model, props: Property<any>[], seed: string): Sample {
+  const clock = { at: performance.now(), first: -1 };
+  const { failure } = walkExplore(systemOf(m), timed(m, props, clock), { seed, walks: 1e9, maxSteps: WALK_STEPS, timeMs: SEARCH_MS });
+  if (!failure) return { ms: null, found: 0, shrunk: 0 };
+  const id = (failure.violation as Violation).property;
+  const shrunk = minimize(m, failure.actions, props.filter((p) => p.id === id), id);
+  return { ms: clock.first, found: failure.actions.length, shrunk: shrunk.length };
+}
+
+const fcTotals = { executed: 0, skipped: 0, ms: 0 };
+function fcSample(m: Model, props: Property<any>[], seed: number): Sample {
+  const clock = { at: performance.now(), first: -1 };
+  const { failure, stats } = fcExplore(systemOf(m), timed(m, props, clock), { runs: quick ? 300 : 1000, seed, maxCommands: 40 });
+  fcTotals.executed += stats.executed;
+  fcTotals.skipped += stats.skipped;
+  fcTotals.ms += stats.ms;
+  if (!failure) return { ms: null, found: 0, shrunk: 0 };
+  const id = (failure.violation as Violation).property;
+  const shrunk = minimize(m, failure.actions, props.filter((p) => p.id === id), id);
+  return { ms: clock.first, found: failure.actions.length, shrunk: shrunk.length };
+}
+
+function bfsSample(m: Model, props: Property<any>[]): Sample & { stats: BfsStats } {
+  const clock = { at: performance.now(), first: -1 };
+  const { failure, stats } = bfsExplore(systemOf(m), timed(m, props, clock), { maxDepth: 40, maxStates: BFS_STATES, timeMs: BFS_MS });
+  return { ms: failure ? clock.first : null, found: failure?.actions.length ?? 0, shrunk: failure?.actions.length ?? 0, stats };
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+const fmtMs = (x: number) => (Number.isFinite(x) ? (x < 10 ? x.toFixed(1) : Math.round(x).toString()) : '—');
+const fmtInt = (x: number) => Math.round(x).toLocaleString('en-US');
+
+function summarize(samples: Sample[]) {
+  const hit = samples.filter((s) => s.ms !== null);
+  // Seeds that found nothing count as the budget (an upper bound) in the median.
+  const times = samples.map((s) => s.ms ?? Infinity);
+  return {
+    found: `${hit.length}/${samples.length}`,
+    median: median(times.map((t) => (Number.isFinite(t) ? t : SEARCH_MS))),
+    max: hit.length === samples.length ? Math.max(...times) : Infinity,
+    shrunk: hit.length ? median(hit.map((s) => s.shrunk)) : NaN,
+    foundLen: hit.length ? median(hit.map((s) => s.found)) : NaN,
+  };
+}
+
+// ---- the run ----------------------------------------------------------------------------------------
+const lines: string[] = [];
+const out = (s = '') => {
+  console.log(s);
+  lines.push(s);
+};
+const started = new Date();
+const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+out(`# dmacheck explorer benchmark`);
+out();
+out(`Run ${started.toISOString()} on ${cpu} (${os.cpus().length} logical CPUs, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB), ${os.type()} ${os.release()}, Node ${process.version}; one core (single-threaded).`);
+out(`Mode: ${quick ? 'quick' : 'full'}: ${SEEDS} seeds per explorer; walks and fast-check give up after ${SEARCH_MS / 1000} s per seed; exhaustive search after ${BFS_MS / 1000} s or ${fmtInt(BFS_STATES)} states.`);
+out(`Properties per mutant: those the correct design holds in that config (${manifest ? 'from manifest.json' : 'computed by checking the design first'}).`);
+out();
+out(`## Time to the first violation, per mutant (ms; median and max over seeds, — = some seed found none)`);
+out();
+out(`| strategy / mutant (config) | walk found | walk median | walk max | fast-check found | fc median | fc max | bfs ms | shortest | walk shrunk | fc shrunk | killed < 1 s by |`);
+out(`| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |`);
+
+const verdictRows: { name: string; killed: boolean }[] = [];
+for (const strat of strategies) {
+  if (flags.strategy && strat.name !== flags.strategy) continue;
+  const config = strat.configs[0]!;
+  const cfg = configByName(config)!;
+  const props = heldBy(strat.name, config);
+  for (const mut of strat.mutants) {
+    const m = makeModel(strat, cfg, mut.name);
+    const walks: Sample[] = [];
+    const fcs: Sample[] = [];
+    for (let i = 0; i < SEEDS; i++) {
+      walks.push(walkSample(m, props, `bench-${i}`));
+      fcs.push(fcSample(m, props, i + 1));
+    }
+    const bfs = bfsSample(m, props);
+    const w = summarize(walks);
+    const f = summarize(fcs);
+    const killers = [
+      w.median < 1000 && w.found !== `0/${SEEDS}` ? 'walk' : '',
+      f.median < 1000 && f.found !== `0/${SEEDS}` ? 'fast-check' : '',
+      bfs.ms !== null && bfs.ms < 1000 ? 'bfs' : '',
+    ].filter(Boolean);
+    verdictRows.push({ name: `${strat.name}/${mut.name}`, killed: killers.length > 0 });
+    const bfsCell = bfs.ms === null ? `— (depth ${bfs.stats.depth}, ${fmtInt(bfs.stats.states)} st)` : fmtMs(bfs.ms);
+    out(
+      `| ${strat.name} / ${mut.name} (${config}) | ${w.found} | ${fmtMs(w.median)} | ${fmtMs(w.max)} | ${f.found} | ${fmtMs(f.median)} | ${fmtMs(f.max)} | ${bfsCell} | ` +
+        `${bfs.ms === null ? `> ${bfs.stats.depth}` : bfs.found} | ${fmtMs(w.shrunk)} (of ${fmtMs(w.foundLen)}) | ${fmtMs(f.shrunk)} (of ${fmtMs(f.foundLen)}) | ${killers.join(', ') || 'NONE'} |`,
+    );
+  }
+}
+out();
+const notKilled = verdictRows.filter((r) => !r.killed).map((r) => r.name);
+out(notKilled.length === 0 ? `Every mutant is killed by at least one explorer with a median under 1 s.` : `Not killed under 1 s (median) by any explorer: ${notKilled.join(', ')}.`);
+out();
+
+// ---- raw speed on the correct odp-mirror ---------------------------------------------------------
+out(`## Speed on the correct odp-mirror in kernel-queue (default scope)`);
+out();
+const odp = makeModel(strategies.find((s) => s.name === 'odp-mirror')!, configByName('kernel-queue')!);
+const odpProps = heldBy('odp-mirror', 'kernel-queue');
+const noOracle = odpProps.filter((p) => p.kind === 'always');
+out(`| measure | figure |`);
+out(`| --- | --- |`);
+for (const [label, props] of [
+  [`walk, all ${odpProps.length} held properties`, odpProps],
+  [`walk, safety only (no bounded-notifier: no oracle)`, noOracle],
+  ['walk, no property (model and explorer only)', []],
+] as const) {
+  const { stats } = walkExplore(systemOf(odp), (s) => new Monitor(odp, [...props], s), { seed: 'speed', walks: 1e9, maxSteps: 200, timeMs: SPEED_MS });
+  out(`| ${label} | ${fmtInt((stats.actions / stats.ms) * 1000)} actions/s |`);
+}
+fcTotals.executed = fcTotals.skipped = fcTotals.ms = 0;
+const fcStart = performance.now();
+for (let seed = 1; performance.now() - fcStart < SPEED_MS; seed++) fcSample(odp, odpProps, seed);
+out(`| fast-check, all held properties | ${fmtInt((fcTotals.executed / fcTotals.ms) * 1000)} executed commands/s, ${((100 * fcTotals.skipped) / Math.max(1, fcTotals.executed + fcTotals.skipped)).toFixed(1)}% of generated commands skipped |`);
+for (const [label, props] of [
+  [`exhaustive, all ${odpProps.length} held properties`, odpProps],
+  ['exhaustive, safety only (no oracle)', noOracle],
+  ['exhaustive, no property', []],
+] as const) {
+  global.gc?.();
+  const before = process.memoryUsage().rss;
+  const { stats } = bfsExplore(systemOf(odp), (s) => new Monitor(odp, [...props], s), { maxDepth: 40, maxStates: BFS_STATES, timeMs: SPEED_MS * 2 });
+  const grown = process.memoryUsage().rss - before;
+  out(
+    `| ${label} | ${fmtInt((stats.states / stats.ms) * 1000)} distinct states/s (${fmtInt(stats.states)} states, depth ${stats.depth}, ${fmtInt(stats.transitions)} transitions); ` +
+      `visited set ${(stats.visitedBytes / stats.states).toFixed(1)} B/state, frontier at its largest ${(stats.frontierBytes / stats.states).toFixed(0)} B/state, RSS growth ${(grown / stats.states).toFixed(0)} B/state |`,
+  );
+}
+const ru = process.resourceUsage();
+out(`| peak memory (whole run) | ${(ru.maxRSS / 1024).toFixed(0)} MiB max RSS; heap now ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MiB |`);
+out();
+out(`Targets (one core): walks >= 1,000,000 actions/s with properties; exhaustive >= 500,000 distinct states/s and < 100 B per stored state; every mutant killed with a median < 1 s.`);
+out(`Total bench time: ${((Date.now() - started.getTime()) / 1000).toFixed(0)} s.`);
+
+if (!flags['no-write']) {
+  fs.writeFileSync(`${root}/bench/RESULTS.md`, lines.join('\n') + '\n');
+  console.log(`\nwrote bench/RESULTS.md`);
+}
