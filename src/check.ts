@@ -16,7 +16,7 @@ export interface Budget {
   seed: number;
 }
 
-export const defaultBudget: Budget = { runs: 1000, maxCommands: 50, seed: 1 };
+export const defaultBudget: Budget = { runs: 1000, maxCommands: 100, seed: 1 };
 
 export interface Failure {
   property: string;
