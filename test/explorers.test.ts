@@ -16,7 +16,7 @@ import { model } from './helpers.ts';
 
 const props = (...ids: string[]): Property<any>[] => ids.map((id) => propertyById(id)!);
 
-const walkBudget = { seed: 'explorers-test', walks: 400, maxSteps: 120 };
+const walkBudget = { seed: 'explorers-test', walks: 2000, maxSteps: 120 };
 
 describe('the explorers agree on mutants', () => {
   const cases = [
