@@ -2,10 +2,12 @@
 // rest still replay and break the same property.
 //
 // Removing an action can shift the slots later actions name (an invalidation takes the lowest free slot,
-// so without an earlier munmap the migration is inv0, not inv1). Candidates are therefore replayed with
-// slot renaming: an action that is not enabled as written is matched to the enabled action of the same
-// kind that differs only in its slot arguments (inv, job, fault), and the renaming is kept for the rest
-// of the list. The list returned is the renamed one, which replays exactly.
+// so without an earlier munmap the migration is inv0, not inv1), or strand the actions that depended on
+// it (the munmap's invalidate_end). Candidates are therefore replayed leniently: an action that is not
+// enabled as written is matched to the enabled action of the same kind that differs only in its slot
+// arguments (inv, job, fault), the renaming kept for the rest of the list; if there is none, the action
+// is dropped (as fast-check skips a command whose check fails). The list returned is the one that ran,
+// which replays exactly.
 import type { Model } from '../model/model.ts';
 import { enabled, init, sameAction, stepInPlace } from '../model/model.ts';
 import type { Action } from '../model/types.ts';
@@ -39,7 +41,7 @@ function replayRenaming(m: Model, xs: readonly Action[], props: readonly Propert
       chosen = en.find(
         (e) => e.k === a.k && (SLOT_ARGS.has(names[0] ?? '') || e.a === a.a) && (SLOT_ARGS.has(names[1] ?? '') || e.b === a.b),
       );
-      if (!chosen) return { at: -1, actions: ran };
+      if (!chosen) continue; // not enabled here: the candidate runs without it
       if (SLOT_ARGS.has(names[0] ?? '')) rename.set(`${names[0]}:${x.a}`, chosen.a);
       if (SLOT_ARGS.has(names[1] ?? '')) rename.set(`${names[1]}:${x.b}`, chosen.b);
     }
