@@ -1,7 +1,11 @@
 // Scopes and kernel policies, apart from the model (as TLA+ keeps MC*.cfg apart from the spec).
 import type { Config, KernelPolicy, Scope } from './types.ts';
+import { topoAcsNoForward, topoSwitch } from './p2p.ts';
 
 export const defaultScope: Scope = { procs: 2, vpages: 2, frames: 5, jobs: 2, invalidations: 2, values: 5 };
+
+/** With a peer device: three frames of its VRAM besides system RAM. */
+export const p2pScope: Scope = { ...defaultScope, vram: 3 };
 
 /** Today's kernel: pinned pages copied for the child at fork (70e806e4e645); migration and reclaim skip pins. */
 export const kernelToday: KernelPolicy = { forkPinned: 'copy-at-fork', migrateFailsPinned: true, reclaimSkipsPinned: true };
@@ -13,6 +17,11 @@ export const configs: readonly Config[] = [
   { name: 'kernel-queue', queue: 'kernel', kernel: kernelToday, scope: defaultScope, oracleBound: 8 },
   { name: 'user-queue', queue: 'user', kernel: kernelToday, scope: defaultScope, oracleBound: 8 },
   { name: 'kernel-queue-fork-2021', queue: 'kernel', kernel: kernel2021, scope: defaultScope, oracleBound: 8 },
+  // A peer GPU with VRAM (model/p2p.ts). p2p-switch: NIC and GPU below one switch without ACS redirect,
+  // P2P by bus address. p2p-none: the switch redirects P2P upstream (ACS) and the host bridge is not
+  // whitelisted, so pci_p2pdma_distance refuses P2P.
+  { name: 'p2p-switch', queue: 'kernel', kernel: kernelToday, scope: p2pScope, oracleBound: 8, topology: topoSwitch },
+  { name: 'p2p-none', queue: 'kernel', kernel: kernelToday, scope: p2pScope, oracleBound: 8, topology: topoAcsNoForward },
 ];
 
 export function configByName(name: string): Config | undefined {

@@ -4,8 +4,8 @@ import type { InvalidationCause } from './types.ts';
 
 export type ModelEvent =
   /** A DMA landed: the device read or wrote `frame` for (proc, vpage), translated as (frame, gen, epoch). */
-  | { t: 'dma_land'; job: number; proc: number; vpage: number; frame: number; gen: number; epoch: number; write: boolean; value: number }
-  | { t: 'dma_start'; job: number; proc: number; vpage: number; frame: number; gen: number }
+  | { t: 'dma_land'; job: number; proc: number; vpage: number; frame: number; gen: number; epoch: number; write: boolean; value: number; p2p?: boolean }
+  | { t: 'dma_start'; job: number; proc: number; vpage: number; frame: number; gen: number; p2p?: boolean }
   | { t: 'cpu_read'; proc: number; vpage: number; frame: number; value: number }
   | { t: 'cpu_write'; proc: number; vpage: number; frame: number; value: number }
   | { t: 'mmap'; proc: number; vpage: number }
@@ -22,6 +22,14 @@ export type ModelEvent =
   | { t: 'unpin'; frame: number; pincount: number }
   | { t: 'fence_signal'; job: number; error: boolean }
   | { t: 'migrate_refused'; proc: number; vpage: number; frame: number }
-  | { t: 'job_error'; job: number; reason: string };
+  | { t: 'job_error'; job: number; reason: string }
+  /** A peer-memory client revoked an MR (PeerDirect): the device no longer maps the process's range. */
+  | { t: 'mr_revoked'; proc: number }
+  /** dma_buf_move_notify: the exporter told the importers of process `proc`'s buffer that it will move. */
+  | { t: 'move_notify'; proc: number; vpage: number }
+  /** A device's page fault met another device's DEVICE_PRIVATE page: given as a P2P page, or migrated to RAM. */
+  | { t: 'private_fault'; proc: number; vpage: number; frame: number; outcome: 'p2p' | 'migrate' }
+  /** The peer moved (proc, vpage)'s page from frame `from` to frame `to` (VRAM or system RAM). */
+  | { t: 'peer_move'; proc: number; vpage: number; from: number; to: number };
 
 export type Emit = (e: ModelEvent) => void;

@@ -4,15 +4,15 @@ import { CB_RETURNED, NONE } from './types.ts';
 import type { Frame, InvalidationCause, Pte, State } from './types.ts';
 import type { DriverContext } from './strategy.ts';
 
-/** The lowest free frame, or NONE (out of memory). Deterministic: lowest index first. */
+/** The lowest free system-RAM frame, or NONE (out of memory). Deterministic: lowest index first. */
 export function findFreeFrame(s: State): number {
-  for (let f = 0; f < s.frames.length; f++) if (s.frames[f]!.free) return f;
+  for (let f = 0; f < s.frames.length; f++) if (s.frames[f]!.free && s.frames[f]!.kind === 'system') return f;
   return NONE;
 }
 
 export function freeFrames(s: State): number {
   let n = 0;
-  for (const fr of s.frames) if (fr.free) n++;
+  for (const fr of s.frames) if (fr.free && fr.kind === 'system') n++;
   return n;
 }
 
@@ -22,6 +22,8 @@ export function allocFrame(s: State, value: number): number {
   if (f === NONE) return NONE;
   const fr = s.frames[f]!;
   fr.free = false;
+  fr.owner = NONE;
+  fr.locked = false;
   fr.refcount = 1;
   fr.mapcount = 1;
   fr.pincount = 0;
@@ -38,6 +40,9 @@ export function putFrame(fr: Frame): void {
     fr.free = true;
     fr.gen++;
     fr.dirty = false;
+    fr.locked = false;
+    // A system page goes back to the page allocator; VRAM stays its device's.
+    if (fr.kind === 'system') fr.owner = NONE;
   }
 }
 
@@ -237,12 +242,13 @@ export function zapMirror(s: State, proc: number, pages: number): void {
   for (let v = 0; v < m.length; v++) if ((pages >> v) & 1) m[v]!.frame = NONE;
 }
 
-export function setMirror(s: State, proc: number, vpage: number, frame: number, gen: number, writable: boolean, epoch: number): void {
+export function setMirror(s: State, proc: number, vpage: number, frame: number, gen: number, writable: boolean, epoch: number, p2p = false): void {
   const e = s.dev.mirror[proc]![vpage]!;
   e.frame = frame;
   e.gen = gen;
   e.writable = writable;
   e.epoch = epoch;
+  e.p2p = p2p;
 }
 
 /** All pages of the address space, as a mask. */

@@ -4,8 +4,26 @@
 
 export const NONE = -1;
 
+/**
+ * Where a frame's memory is: system RAM; DEVICE_PRIVATE VRAM of device `owner` (not CPU-addressable: the CPU
+ * PTE holds a special entry); or a P2PDMA page, a BAR page of device `owner` other devices reach over PCIe.
+ */
+export type FrameKind = 'system' | 'device-private' | 'p2p';
+
+/** Device ids: the device under test (`State.dev`, the one that runs jobs) and the peer (`State.peer`). */
+export const DEV = 0;
+export const PEER = 1;
+
 /** A physical page (struct page / folio). */
 export interface Frame {
+  kind: FrameKind;
+  /**
+   * The device whose driver owns the page: NONE for the core mm's own (anonymous) pages; for VRAM, always
+   * its device; a system-RAM page a GPU driver allocated for its buffer (a TTM placement) is the peer's too.
+   */
+  owner: number;
+  /** PG_locked by a migration or a buffer move in progress: CPU faults wait on it (migration_entry_wait). */
+  locked: boolean;
   /** Allocation generation: bumped on every free, so (frame, gen) names one lifetime. */
   gen: number;
   /** page_ref_count: PTE mappings + pins + other references. Freed when it reaches 0. */
@@ -55,7 +73,7 @@ export interface Subscription {
   seq: number;
 }
 
-export type InvalidationCause = 'migrate' | 'munmap' | 'cow' | 'reclaim' | 'fork';
+export type InvalidationCause = 'migrate' | 'munmap' | 'cow' | 'reclaim' | 'fork' | 'peer-move' | 'device-migrate';
 
 export const CB_RETURNED = 255;
 
@@ -83,6 +101,8 @@ export interface MirrorEntry {
   writable: boolean;
   /** The PTE epoch the translation was taken in. */
   epoch: number;
+  /** DMA-mapped with the P2P-aware path (pci_p2pdma_map_* / dma_map_sg's P2P segments), not plain dma_map. */
+  p2p: boolean;
 }
 
 export type DeviceKind = 'gpu' | 'rdma' | 'nvme';
@@ -118,6 +138,8 @@ export interface Job {
   frame: number;
   gen: number;
   epoch: number;
+  /** The translation was a P2P-aware mapping. */
+  p2p: boolean;
 }
 
 /** A registration: RDMA MR (ODP or pinned), GPU userptr, an SVM range: covers a process's address space. */
@@ -147,6 +169,22 @@ export interface Scope {
   invalidations: number;
   /** Write values cycle through 1..values. */
   values: number;
+  /** VRAM frames of the peer device (after the system frames); none when absent. */
+  vram?: number;
+}
+
+/**
+ * A PCIe topology (model/p2p.ts decides from it as pci_p2pdma_distance does). Simplified tree: host bridge,
+ * root ports, at most one switch below a root port, devices below a switch or a root port.
+ */
+export interface PciTopology {
+  name: string;
+  /** Per switch: its root port, and whether its downstream ports redirect P2P requests upstream (ACS). */
+  switches: { rootPort: number; acsRedirect: boolean }[];
+  /** Per device id (DEV, PEER): its root port and its switch (NONE: directly below the root port). */
+  devices: { rootPort: number; switch: number }[];
+  /** The host bridge is known to forward P2P between root ports (the p2pdma whitelist). */
+  hostBridgeForwards: boolean;
 }
 
 export interface Config {
@@ -156,6 +194,14 @@ export interface Config {
   scope: Scope;
   /** B: the progress oracle's bound, in kernel and hardware steps. */
   oracleBound: number;
+  /** The PCIe topology between the device and its peer (configs with a peer only). */
+  topology?: PciTopology;
+}
+
+/** The peer device: a GPU whose VRAM frames are the frames of kind device-private or p2p it owns. */
+export interface PeerDevice {
+  kind: DeviceKind;
+  present: boolean;
 }
 
 export interface State {
@@ -164,6 +210,8 @@ export interface State {
   subs: Subscription[];
   invs: Invalidation[];
   dev: Device;
+  /** The second device (the GPU / exporter that owns VRAM); its moves are its driver's kernel actions. */
+  peer: PeerDevice;
   jobs: Job[];
   regs: Registration[];
   /** The next value a write stores (cycles through 1..scope.values). */

@@ -1,7 +1,7 @@
 // The world's own actions: what processes (user), the core mm (kernel) and the device (hardware) do,
 // whatever the driver. Each is a guard (in worldEnabled) and an update (in applyWorld); the comment on
 // each names the kernel path it models. The driver's steps come from the strategy.
-import { CB_RETURNED, NONE } from './types.ts';
+import { CB_RETURNED, NONE, PEER } from './types.ts';
 import type { Action, Config, Job, Pte, State } from './types.ts';
 import type { ActionKind, DriverContext, Strategy } from './strategy.ts';
 import {
@@ -18,6 +18,7 @@ import {
   swapIn,
   unmapFrame,
 } from './mm.ts';
+import { collectForMigration, coreMmPage, cpuCanTouch, finishPeerMove, pteLocked } from './p2p.ts';
 
 export const worldActionKinds: readonly ActionKind[] = [
   { kind: 'cpu_read', actor: 'user', args: ['p', 'v'], models: 'a CPU load (do_swap_page if swapped out)' },
@@ -40,8 +41,15 @@ export const worldActionKinds: readonly ActionKind[] = [
 
 export function initialState(cfg: Config): State {
   const { procs, vpages, frames, jobs, invalidations } = cfg.scope;
+  const vram = cfg.scope.vram ?? 0;
   const s: State = {
-    frames: Array.from({ length: frames }, () => ({ gen: 0, refcount: 0, pincount: 0, mapcount: 0, value: 0, free: true, dirty: false })),
+    // System RAM first, then the peer's VRAM (p2p until its driver hands a frame out as device-private).
+    frames: Array.from({ length: frames + vram }, (_, f) => ({
+      kind: f < frames ? ('system' as const) : ('p2p' as const),
+      owner: f < frames ? NONE : PEER,
+      locked: false,
+      gen: 0, refcount: 0, pincount: 0, mapcount: 0, value: 0, free: true, dirty: false,
+    })),
     mms: Array.from({ length: procs }, () => ({
       alive: false,
       seq: 2, // __mmu_notifier_register starts invalidate_seq at 2
@@ -62,10 +70,11 @@ export function initialState(cfg: Config): State {
       kind: 'gpu',
       recoverable: false,
       mirror: Array.from({ length: procs }, () =>
-        Array.from({ length: vpages }, () => ({ frame: NONE, gen: 0, writable: false, epoch: 0 })),
+        Array.from({ length: vpages }, () => ({ frame: NONE, gen: 0, writable: false, epoch: 0, p2p: false })),
       ),
     },
-    jobs: Array.from({ length: jobs }, (): Job => ({ state: 'free', proc: 0, vpage: 0, write: false, value: 0, frame: NONE, gen: 0, epoch: 0 })),
+    peer: { kind: 'gpu', present: vram > 0 },
+    jobs: Array.from({ length: jobs }, (): Job => ({ state: 'free', proc: 0, vpage: 0, write: false, value: 0, frame: NONE, gen: 0, epoch: 0, p2p: false })),
     regs: Array.from({ length: procs }, (_, p) => ({ live: false, proc: p, closing: false })),
     nextValue: 1,
     forks: 0,
@@ -113,12 +122,17 @@ export function worldEnabled(s: State, cfg: Config, strat: Strategy, ctx: Driver
       const busy = invalidating(s, p, v);
       if (pte.mapped) {
         const present = pte.frame !== NONE;
-        if (present || (haveFrame && !faultsWait)) out.push(act('cpu_read', p, v));
-        if (present ? pte.writable || (!faultsWait && (cowReusable(s, pte) || (!busy && canInvalidate))) : haveFrame && !faultsWait) {
+        // A device-private page or a page locked by a move: the CPU access faults and waits for its
+        // owner (migrate_to_ram, the move fence); the strategy models that path.
+        const touch = cpuCanTouch(s, pte);
+        if (touch && (present || (haveFrame && !faultsWait))) out.push(act('cpu_read', p, v));
+        if (touch && (present ? pte.writable || (!faultsWait && (cowReusable(s, pte) || (!busy && canInvalidate))) : haveFrame && !faultsWait)) {
           out.push(act('cpu_write', p, v));
         }
-        if (!busy && canInvalidate) out.push(act('munmap', p, v));
-        if (present && !busy && canInvalidate && s.frames[pte.frame]!.mapcount === 1) {
+        // A driver's buffer VMA stays mapped (simplification), and munmap waits for a locked page.
+        const driverVma = present && s.frames[pte.frame]!.owner !== NONE && s.frames[pte.frame]!.kind !== 'device-private';
+        if (!busy && canInvalidate && !driverVma && !pteLocked(s, pte)) out.push(act('munmap', p, v));
+        if (present && !busy && canInvalidate && s.frames[pte.frame]!.mapcount === 1 && coreMmPage(s.frames[pte.frame]!) && !pteLocked(s, pte)) {
           out.push(act('migrate', p, v));
           const pinned = s.frames[pte.frame]!.pincount > 0;
           if (!(pinned && cfg.kernel.reclaimSkipsPinned)) out.push(act('reclaim', p, v));
@@ -131,7 +145,9 @@ export function worldEnabled(s: State, cfg: Config, strat: Strategy, ctx: Driver
         out.push(act('mmap', p, v));
       }
     }
-    if (s.forks === 0 && freeProcSlot(s) !== NONE && canInvalidate && !procInvalidating(s, p)) out.push(act('fork', p));
+    if (s.forks === 0 && freeProcSlot(s) !== NONE && canInvalidate && !procInvalidating(s, p) && !mm.ptes.some((pte) => pteLocked(s, pte))) {
+      out.push(act('fork', p));
+    }
     const reg = s.regs[p]!;
     if (!reg.live && strat.canRegister(s, p, ctx)) out.push(act('register', p));
     if (reg.live && !reg.closing) out.push(act('deregister', p));
@@ -256,7 +272,8 @@ export function applyWorld(s: State, a: Action, cfg: Config, strat: Strategy, ct
         job.frame = e.frame;
         job.gen = e.gen;
         job.epoch = e.epoch;
-        ctx.emit({ t: 'dma_start', job: a.a, proc: job.proc, vpage: job.vpage, frame: e.frame, gen: e.gen });
+        job.p2p = e.p2p;
+        ctx.emit({ t: 'dma_start', job: a.a, proc: job.proc, vpage: job.vpage, frame: e.frame, gen: e.gen, p2p: e.p2p });
       } else if (s.dev.recoverable) {
         job.state = 'faulting';
         ctx.emit({ t: 'device_fault', job: a.a, proc: job.proc, vpage: job.vpage, fatal: false });
@@ -283,6 +300,7 @@ export function applyWorld(s: State, a: Action, cfg: Config, strat: Strategy, ct
         epoch: job.epoch,
         write: job.write,
         value: job.value,
+        p2p: job.p2p,
       });
       return true;
     }
@@ -353,6 +371,15 @@ function finishInvalidation(s: State, i: number, cfg: Config, ctx: DriverContext
       }
       case 'fork':
         break;
+      case 'peer-move':
+        // The GPU driver moves its page once the peer-memory clients' callbacks returned.
+        if (finishPeerMove(s, inv.proc, v, ctx)) changed = true;
+        break;
+      case 'device-migrate':
+        // migrate_vma_collect: lock the pages, migration entries in the CPU PTEs; the copy and the new
+        // PTEs are the migrating driver's later steps (migrate_vma_pages, migrate_vma_finalize).
+        if (collectForMigration(s, inv.proc, v)) changed = true;
+        break;
     }
   }
   if (inv.cause === 'fork') changed = forkChild(s, inv.proc, cfg, ctx);
@@ -387,6 +414,12 @@ function forkChild(s: State, parent: number, cfg: Config, ctx: DriverContext): b
     cp.epoch = 0;
     if (!ptePresent(pp)) continue;
     const fr = s.frames[pp.frame]!;
+    if (!coreMmPage(fr)) {
+      // Simplification: a driver's buffer page or a device-private page is not copied into the child
+      // (as with VM_DONTCOPY): the child has nothing mapped there.
+      cp.mapped = false;
+      continue;
+    }
     if (fr.pincount > 0 && cfg.kernel.forkPinned === 'copy-at-fork') {
       // 70e806e4e645: a maybe-DMA-pinned page is copied for the child now; the parent keeps its frame.
       cp.frame = allocFrame(s, fr.value);

@@ -7,6 +7,7 @@ import { isolation } from './isolation.ts';
 import { noFatalDeviceFault } from './no-fatal-device-fault.ts';
 import { pinsBalanced } from './pins-balanced.ts';
 import { boundedNotifier } from './bounded-notifier.ts';
+import { p2pTopology } from './p2p-topology.ts';
 import { witnesses } from './witnesses.ts';
 
 /** Safety (always) and bounded liveness (eventually): the columns of the verdict table. */
@@ -18,6 +19,7 @@ export const verdictProperties: readonly Property<any>[] = [
   noFatalDeviceFault,
   pinsBalanced,
   boundedNotifier,
+  p2pTopology,
 ];
 
 export const allProperties: readonly Property<any>[] = [...verdictProperties, ...witnesses];

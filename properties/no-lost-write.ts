@@ -34,7 +34,8 @@ export const noLostWrite: Property<RefMemory> = {
           mon.ref[e.proc]![e.vpage] = null;
           break;
         case 'fork':
-          mon.ref[e.child] = [...mon.ref[e.parent]!];
+          // The child holds what the parent held, where fork copied the mapping at all.
+          mon.ref[e.child] = mon.ref[e.parent]!.map((x, v) => (view.mms[e.child]!.ptes[v]!.mapped ? x : null));
           break;
         case 'cpu_read': {
           const want = mon.ref[e.proc]![e.vpage];

@@ -25,4 +25,8 @@ export const witnesses: readonly Property<null>[] = [
   sometimes('sometimes-fork-while-pinned', 'a process forks while some of its pages are pinned', (e) => e.t === 'fork' && e.pinnedPages > 0),
   sometimes('sometimes-callback-waits-on-fence', 'an invalidate callback waits on a job\'s fence', (e) => e.t === 'callback_wait_fence'),
   sometimes('sometimes-munmap-while-registered', 'a page is unmapped while the device holds a translation for it', (e) => e.t === 'invalidate_start' && e.cause === 'munmap'),
+  sometimes('sometimes-p2p-dma', 'a DMA lands in another device\'s memory over P2P', (e) => e.t === 'dma_land' && e.p2p === true),
+  sometimes('sometimes-mr-revoked', 'an MR is revoked because the memory under it moved or was freed', (e) => e.t === 'mr_revoked'),
+  sometimes('sometimes-move-notify', 'an exporter notifies the importers that a buffer moves (dma_buf_move_notify)', (e) => e.t === 'move_notify'),
+  sometimes('sometimes-private-faulted-by-peer', 'a device faults on another device\'s DEVICE_PRIVATE page', (e) => e.t === 'private_fault'),
 ];

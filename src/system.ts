@@ -10,7 +10,7 @@ import type { ActorClass, CheckContext, Oracle, Property, View, Violation } from
 import type { TransitionSystem } from './explore/system.ts';
 
 export function viewOf(m: Model, s: State): View {
-  return { frames: s.frames, mms: s.mms, subs: s.subs, invs: s.invs, dev: s.dev, jobs: s.jobs, regs: s.regs, nextValue: s.nextValue, forks: s.forks, cfg: m.cfg };
+  return { frames: s.frames, mms: s.mms, subs: s.subs, invs: s.invs, dev: s.dev, peer: s.peer, jobs: s.jobs, regs: s.regs, nextValue: s.nextValue, forks: s.forks, cfg: m.cfg };
 }
 
 export function stateKey(s: State): string {

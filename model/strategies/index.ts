@@ -3,8 +3,9 @@ import type { Strategy } from '../strategy.ts';
 import { odpMirror } from './odp-mirror.ts';
 import { pinLongterm } from './pin-longterm.ts';
 import { mirrorBlockingNotifier } from './mirror-blocking-notifier.ts';
+import { peerdirectRevoke } from './peerdirect-revoke.ts';
 
-export const strategies: readonly Strategy[] = [odpMirror, pinLongterm, mirrorBlockingNotifier];
+export const strategies: readonly Strategy[] = [odpMirror, pinLongterm, mirrorBlockingNotifier, peerdirectRevoke];
 
 export function strategyByName(name: string): Strategy | undefined {
   return strategies.find((s) => s.name === name);

@@ -24,6 +24,8 @@ export interface FaultCtx extends DriverRecord {
   gen: number;
   writable: boolean;
   epoch: number;
+  /** The snapshot is another device's memory, to be DMA-mapped with the P2P-aware path. */
+  p2p: boolean;
 }
 
 /** Mutations of the fault side that strategies offer as mutants. */
@@ -47,7 +49,7 @@ export function faultSlots(s: State): number {
 
 export function emptyFaults(s: State): FaultCtx[] {
   return Array.from({ length: faultSlots(s) }, () => ({
-    live: false, proc: 0, vpage: 0, write: false, job: NONE, phase: 0, seq: 0, frame: NONE, gen: 0, writable: false, epoch: 0,
+    live: false, proc: 0, vpage: 0, write: false, job: NONE, phase: 0, seq: 0, frame: NONE, gen: 0, writable: false, epoch: 0, p2p: false,
   }));
 }
 
@@ -130,6 +132,7 @@ export function faultApply(
         f!.gen = r.gen;
         f!.writable = r.writable;
         f!.epoch = r.epoch;
+        f!.p2p = false;
         f!.phase = 2;
       } else if (r.err === 'EBUSY') {
         f!.phase = 0;
@@ -154,7 +157,7 @@ export function faultApply(
           return true;
         }
       }
-      setMirror(s, f!.proc, f!.vpage, f!.frame, f!.gen, f!.writable, f!.epoch);
+      setMirror(s, f!.proc, f!.vpage, f!.frame, f!.gen, f!.writable, f!.epoch, f!.p2p);
       f!.live = false;
       done(f!);
       return true;

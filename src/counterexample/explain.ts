@@ -14,9 +14,9 @@ const pages = (mask: number) => {
 export function describeEvent(e: ModelEvent): string {
   switch (e.t) {
     case 'dma_land':
-      return `DMA ${e.write ? `writes ${e.value} to` : `reads ${e.value} from`} frame ${e.frame} (gen ${e.gen})`;
+      return `DMA ${e.write ? `writes ${e.value} to` : `reads ${e.value} from`} frame ${e.frame} (gen ${e.gen})${e.p2p ? ' over P2P' : ''}`;
     case 'dma_start':
-      return `translated to frame ${e.frame} (gen ${e.gen}); DMA in flight`;
+      return `translated to frame ${e.frame} (gen ${e.gen})${e.p2p ? ', a P2P mapping' : ''}; DMA in flight`;
     case 'cpu_read':
       return `CPU reads ${e.value} (frame ${e.frame})`;
     case 'cpu_write':
@@ -49,6 +49,14 @@ export function describeEvent(e: ModelEvent): string {
       return `migration of frame ${e.frame} refused (extra references)`;
     case 'job_error':
       return `job ${e.job} fails: ${e.reason}`;
+    case 'mr_revoked':
+      return `p${e.proc}'s MR revoked: the device no longer maps it, the QP goes to the error state`;
+    case 'move_notify':
+      return `dma_buf_move_notify for p${e.proc} v${e.vpage}: importers tear their mappings down`;
+    case 'private_fault':
+      return `device fault on p${e.proc} v${e.vpage}: another device's private frame ${e.frame}, ${e.outcome === 'p2p' ? 'given as a P2P page' : 'migrated to RAM'}`;
+    case 'peer_move':
+      return `p${e.proc} v${e.vpage} moved from frame ${e.from} to frame ${e.to}`;
   }
 }
 

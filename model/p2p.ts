@@ -1,0 +1,194 @@
+// Device memory and PCIe peer-to-peer (KERNEL.md §6): the topology decision of pci_p2pdma_distance, the
+// peer's VRAM frames (DEVICE_PRIVATE or P2PDMA pages), and the page moves its driver makes. Pure helpers
+// that update a state in place, used by the world and by the P2P strategies.
+import { DEV, NONE, PEER } from './types.ts';
+import type { Frame, FrameKind, PciTopology, Pte, State } from './types.ts';
+import type { DriverContext } from './strategy.ts';
+import { findFreeFrame, unmapFrame } from './mm.ts';
+
+// ---- Topology ----------------------------------------------------------------------------------------
+
+/** enum pci_p2pdma_map_type, without UNKNOWN. */
+export type P2pMapType = 'bus-addr' | 'thru-host-bridge' | 'not-supported';
+
+/**
+ * pci_p2pdma_distance / calc_map_type_and_dist for `provider` (the device whose memory it is) and `client`
+ * (the device doing the DMA): below one switch with no ACS redirect, by bus address (the TLPs turn at
+ * the switch); a path that goes up to the root complex (different root ports, or an ACS redirect at the
+ * switch) is allowed only through a host bridge known to forward P2P (the whitelist), else not at all.
+ * Simplified: at most one switch below a root port; two devices on one root port but different switches
+ * are not modelled.
+ */
+export function p2pdmaDistance(topo: PciTopology | undefined, provider: number, client: number): { map: P2pMapType; dist: number } {
+  if (provider === client) return { map: 'bus-addr', dist: 0 };
+  if (!topo) return { map: 'not-supported', dist: -1 };
+  const a = topo.devices[provider];
+  const b = topo.devices[client];
+  if (!a || !b) return { map: 'not-supported', dist: -1 };
+  if (a.switch !== NONE && a.switch === b.switch) {
+    // The common upstream bridge is the switch: one hop up and one down.
+    if (!topo.switches[a.switch]!.acsRedirect) return { map: 'bus-addr', dist: 2 };
+    // ACS P2P Request Redirect sends the TLPs to the root complex.
+    return topo.hostBridgeForwards ? { map: 'thru-host-bridge', dist: 4 } : { map: 'not-supported', dist: -1 };
+  }
+  const hops = (d: { switch: number }) => (d.switch === NONE ? 1 : 2);
+  return topo.hostBridgeForwards ? { map: 'thru-host-bridge', dist: hops(a) + hops(b) } : { map: 'not-supported', dist: -1 };
+}
+
+/** May `client` DMA to `provider`'s memory at all? */
+export function p2pPossible(topo: PciTopology | undefined, provider: number, client: number): boolean {
+  return p2pdmaDistance(topo, provider, client).map !== 'not-supported';
+}
+
+/** NIC and GPU below one switch whose ports do not redirect: P2P by bus address. */
+export const topoSwitch: PciTopology = {
+  name: 'switch',
+  switches: [{ rootPort: 0, acsRedirect: false }],
+  devices: [{ rootPort: 0, switch: 0 }, { rootPort: 0, switch: 0 }],
+  hostBridgeForwards: false,
+};
+
+/** One switch, but its ports redirect P2P upstream (ACS), and the host bridge is not whitelisted: no P2P. */
+export const topoAcsNoForward: PciTopology = {
+  name: 'switch-acs',
+  switches: [{ rootPort: 0, acsRedirect: true }],
+  devices: [{ rootPort: 0, switch: 0 }, { rootPort: 0, switch: 0 }],
+  hostBridgeForwards: false,
+};
+
+/** NIC and GPU on different root ports of a host bridge that forwards P2P (whitelisted). */
+export const topoHostBridge: PciTopology = {
+  name: 'host-bridge',
+  switches: [],
+  devices: [{ rootPort: 0, switch: NONE }, { rootPort: 1, switch: NONE }],
+  hostBridgeForwards: true,
+};
+
+/** Different root ports, host bridge not whitelisted: no P2P. */
+export const topoRootPorts: PciTopology = {
+  name: 'root-ports',
+  switches: [],
+  devices: [{ rootPort: 0, switch: NONE }, { rootPort: 1, switch: NONE }],
+  hostBridgeForwards: false,
+};
+
+// ---- Frames ------------------------------------------------------------------------------------------
+
+export const isVram = (fr: Frame): boolean => fr.kind !== 'system';
+
+/** A page the core mm owns (anonymous, on the LRU): migration, reclaim and fork may touch it. */
+export const coreMmPage = (fr: Frame): boolean => fr.owner === NONE && fr.kind === 'system';
+
+/**
+ * A page of a driver's buffer mapped into the process (a GPU object or dma-buf mmap: VM_IO | VM_PFNMAP):
+ * its VRAM (p2p) pages, or system pages it placed the buffer in. Device-private pages are anonymous
+ * memory (they were migrated there) and are not buffer pages.
+ */
+export const bufferPage = (fr: Frame): boolean => fr.owner !== NONE && fr.kind !== 'device-private';
+
+/** Can the CPU touch the page this PTE maps without the owner's help? Not a device-private page, not locked. */
+export function cpuCanTouch(s: State, pte: Pte): boolean {
+  if (pte.frame === NONE) return true;
+  const fr = s.frames[pte.frame]!;
+  return fr.kind !== 'device-private' && !fr.locked;
+}
+
+/** Is the frame `pte` maps locked by a move in progress? */
+export function pteLocked(s: State, pte: Pte): boolean {
+  return pte.frame !== NONE && s.frames[pte.frame]!.locked;
+}
+
+/** Allocate a free VRAM frame of the peer as `kind` (the peer's own allocator), holding `value`, unmapped. */
+export function vramAlloc(s: State, kind: FrameKind, value: number): number {
+  for (let f = 0; f < s.frames.length; f++) {
+    const fr = s.frames[f]!;
+    if (fr.free && fr.owner === PEER && fr.kind !== 'system') {
+      fr.free = false;
+      fr.kind = kind;
+      fr.refcount = 1;
+      fr.mapcount = 0;
+      fr.pincount = 0;
+      fr.value = value;
+      fr.dirty = true;
+      fr.locked = false;
+      return f;
+    }
+  }
+  return NONE;
+}
+
+/** Allocate a system-RAM frame for `owner` (NONE: an anonymous page), holding `value`, unmapped. */
+export function ramAlloc(s: State, owner: number, value: number): number {
+  const f = findFreeFrame(s);
+  if (f === NONE) return NONE;
+  const fr = s.frames[f]!;
+  fr.free = false;
+  fr.owner = owner;
+  fr.refcount = 1;
+  fr.mapcount = 0;
+  fr.pincount = 0;
+  fr.value = value;
+  fr.dirty = true;
+  fr.locked = false;
+  return f;
+}
+
+/** A free VRAM frame exists. */
+export function vramFree(s: State): boolean {
+  return s.frames.some((fr) => fr.free && fr.owner === PEER && fr.kind !== 'system');
+}
+
+/**
+ * Point (proc, vpage)'s PTE at `to` (allocated, unmapped, holding one reference: the one the mapping
+ * takes over) and drop the mapping's reference to the old frame (freed if that was the last).
+ */
+export function switchPte(s: State, proc: number, vpage: number, to: number, ctx: DriverContext): void {
+  const pte = s.mms[proc]!.ptes[vpage]!;
+  const from = pte.frame;
+  s.frames[to]!.mapcount = 1;
+  pte.frame = to;
+  pte.writable = true;
+  if (from !== NONE) unmapFrame(s, from);
+  ctx.emit({ t: 'peer_move', proc, vpage, from, to });
+}
+
+/**
+ * The process starts with its pages in the peer's VRAM: a GPU buffer mapped into it (the setup of the
+ * PeerDirect and DMA-BUF designs). Frees the system pages the world gave it.
+ */
+export function placeInVram(s: State, proc: number, kind: FrameKind): void {
+  const mm = s.mms[proc]!;
+  for (const pte of mm.ptes) {
+    if (!pte.mapped || pte.frame === NONE) continue;
+    const old = pte.frame;
+    const f = vramAlloc(s, kind, s.frames[old]!.value);
+    if (f === NONE) continue;
+    s.frames[f]!.mapcount = 1;
+    pte.frame = f;
+    unmapFrame(s, old);
+  }
+}
+
+/** The world's half of an invalidation of cause 'peer-move' (after every callback returned): the GPU
+ * driver moves the page to another VRAM frame, or evicts it to system RAM if VRAM is full. */
+export function finishPeerMove(s: State, proc: number, vpage: number, ctx: DriverContext): boolean {
+  const pte = s.mms[proc]!.ptes[vpage]!;
+  if (pte.frame === NONE) return false;
+  const old = s.frames[pte.frame]!;
+  let to = vramAlloc(s, old.kind === 'system' ? 'p2p' : old.kind, old.value);
+  if (to === NONE) to = ramAlloc(s, PEER, old.value);
+  if (to === NONE) return false;
+  switchPte(s, proc, vpage, to, ctx);
+  return true;
+}
+
+/** The world's half of an invalidation of cause 'device-migrate' (migrate_vma_collect + unmap): the
+ * pages are locked and their CPU PTEs become migration entries (CPU faults wait). */
+export function collectForMigration(s: State, proc: number, vpage: number): boolean {
+  const pte = s.mms[proc]!.ptes[vpage]!;
+  if (pte.frame === NONE) return false;
+  s.frames[pte.frame]!.locked = true;
+  return true;
+}
+
+export { DEV, PEER };
