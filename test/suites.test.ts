@@ -19,6 +19,10 @@ const mustReach: Record<string, string[]> = {
   // 'strategy@config' keys override the strategy's own: where the topology allows no P2P, there is no P2P DMA.
   'peerdirect-revoke@p2p-switch': ['sometimes-dma-landed', 'sometimes-p2p-dma', 'sometimes-mr-revoked', 'sometimes-invalidate-during-dma'],
   'peerdirect-revoke@p2p-none': [], // the registration is refused: nothing to reach
+  'dmabuf-static@p2p-switch': ['sometimes-dma-landed', 'sometimes-p2p-dma', 'sometimes-move-notify'],
+  'dmabuf-static@p2p-none': ['sometimes-dma-landed', 'sometimes-move-notify'],
+  'dmabuf-dynamic@p2p-switch': ['sometimes-dma-landed', 'sometimes-p2p-dma', 'sometimes-move-notify'],
+  'dmabuf-dynamic@p2p-none': ['sometimes-dma-landed', 'sometimes-move-notify'],
 };
 
 /** A known weakness's counterexample must stay short enough to read. */

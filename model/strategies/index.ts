@@ -4,8 +4,10 @@ import { odpMirror } from './odp-mirror.ts';
 import { pinLongterm } from './pin-longterm.ts';
 import { mirrorBlockingNotifier } from './mirror-blocking-notifier.ts';
 import { peerdirectRevoke } from './peerdirect-revoke.ts';
+import { dmabufDynamic } from './dmabuf-dynamic.ts';
+import { dmabufStatic } from './dmabuf-static.ts';
 
-export const strategies: readonly Strategy[] = [odpMirror, pinLongterm, mirrorBlockingNotifier, peerdirectRevoke];
+export const strategies: readonly Strategy[] = [odpMirror, pinLongterm, mirrorBlockingNotifier, peerdirectRevoke, dmabufStatic, dmabufDynamic];
 
 export function strategyByName(name: string): Strategy | undefined {
   return strategies.find((s) => s.name === name);

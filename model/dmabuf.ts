@@ -1,0 +1,179 @@
+// DMA-BUF (KERNEL.md §4, Documentation/driver-api/dma-buf.rst): the exporter's side, shared by the static
+// and the dynamic importer designs. The exporter is the peer GPU's driver; the buffer is the process's
+// buffer pages (a GPU object mapped into it, placed in VRAM or in system RAM). Each process's buffer has a
+// reservation object: the dma_resv lock and its fences (the importers' fences for accesses they could not
+// stop, and the exporter's copy fence).
+// A move of a buffer page, in the exporter's steps:
+//   exp_move_notify  dma_resv_lock; dma_buf_move_notify: each dynamic importer tears its mapping down and
+//                    adds fences for the accesses it cannot stop at once
+//   exp_move_copy    wait for those fences; allocate the new placement, start the copy and add its fence
+//                    to the resv; the CPU mapping is zapped (the pages are locked: faults wait on the
+//                    fence); dma_resv_unlock
+//   copy_done        the copy engine finishes: the fence signals, the CPU PTE points at the new placement,
+//                    the old one is freed
+// Simplifications: one move of a buffer at a time; the CPU mapping of the buffer follows the move at
+// copy_done (TTM zaps it at the move and faults it back in after the fence).
+import { NONE, PEER } from './types.ts';
+import type { Action, State } from './types.ts';
+import type { ActionKind, DriverContext } from './strategy.ts';
+import { findFreeFrame, zapMirror } from './mm.ts';
+import { bufferPage, p2pPossible, ramAlloc, switchPte, vramAlloc, vramFree } from './p2p.ts';
+import { DEV } from './types.ts';
+
+export interface DmabufDriver {
+  /** resv[proc]: the buffer's dma_resv lock: NONE, or EXPORTER / IMPORTER. */
+  resv: number[];
+  /** Per page slot (proc * vpages + vpage): 0 no move; 1 notified (resv held); 2 copying (copy fence unsignalled). */
+  mvPhase: number[];
+  mvFrom: number[];
+  mvTo: number[];
+  /** fenced[job]: the importer added this job's fence to the resv (an access it could not stop). */
+  fenced: number[];
+  /** att[proc]: the attachment: 0 none; ATT_PINNING; ATT_MAPPED (static) / ATT_ATTACHED (dynamic). */
+  att: number[];
+}
+
+export const EXPORTER = 1;
+export const IMPORTER = 2;
+export const ATT_ATTACHED = 1;
+export const ATT_PINNING = 2;
+export const ATT_MAPPED = 3;
+
+export const dmabufOf = (s: State) => s.drv as unknown as DmabufDriver;
+const V = (s: State) => s.mms[0]!.ptes.length;
+export const slotOf = (s: State, p: number, v: number) => p * V(s) + v;
+
+export function dmabufInit(s: State): DmabufDriver {
+  const pages = s.mms.length * V(s);
+  return {
+    resv: s.mms.map(() => NONE),
+    mvPhase: Array.from({ length: pages }, () => 0),
+    mvFrom: Array.from({ length: pages }, () => NONE),
+    mvTo: Array.from({ length: pages }, () => NONE),
+    fenced: s.jobs.map(() => 0),
+    att: s.mms.map(() => 0),
+  };
+}
+
+export const exporterActionKinds: readonly ActionKind[] = [
+  { kind: 'exp_move_notify', actor: 'kernel', args: ['p', 'v'], models: 'the exporter moves a buffer page (TTM eviction or placement): dma_resv_lock; dma_buf_move_notify to the attachments' },
+  { kind: 'exp_move_copy', actor: 'kernel', args: ['p', 'v'], models: 'the exporter waits for the fences in the resv, allocates the new placement, starts the copy and adds its fence, zaps the CPU mapping; dma_resv_unlock' },
+  { kind: 'copy_done', actor: 'hardware', args: ['p', 'v'], models: 'the copy engine finishes: the copy fence signals; the buffer page lives in its new placement' },
+];
+
+/** Is a move of any page of `p`'s buffer in progress? */
+export function moving(s: State, p: number): boolean {
+  const d = dmabufOf(s);
+  for (let v = 0; v < V(s); v++) if (d.mvPhase[slotOf(s, p, v)] !== 0) return true;
+  return false;
+}
+
+/** Can the device reach the frame at all (system RAM, or the peer's VRAM over an allowed P2P path)? */
+export function reachable(s: State, frame: number, topoChecked: boolean, ctx: DriverContext): boolean {
+  const fr = s.frames[frame]!;
+  if (fr.kind === 'system') return true;
+  return !topoChecked || p2pPossible(ctx.cfg.topology, fr.owner, DEV);
+}
+
+/** The buffer of `p`: every page mapped and a page of the peer's buffer. */
+export function isBuffer(s: State, p: number): boolean {
+  return s.mms[p]!.alive && s.mms[p]!.ptes.every((pte) => pte.mapped && pte.frame !== NONE && bufferPage(s.frames[pte.frame]!));
+}
+
+/**
+ * Push the exporter's enabled steps. `allowed(p, v, toVram)`: the design lets the exporter start a move of
+ * that page now (a pinned buffer does not move; a pin may force a move to system RAM).
+ */
+export function exporterEnabled(
+  s: State,
+  out: Action[],
+  allowed: (p: number, v: number, toVram: boolean) => boolean,
+  fencesWaited: boolean,
+): void {
+  const d = dmabufOf(s);
+  s.mms.forEach((mm, p) => {
+    if (!mm.alive) return;
+    mm.ptes.forEach((pte, v) => {
+      const i = slotOf(s, p, v);
+      const ph = d.mvPhase[i]!;
+      if (ph === 0) {
+        if (!pte.mapped || pte.frame === NONE) return;
+        const fr = s.frames[pte.frame]!;
+        if (!bufferPage(fr) || fr.locked || d.resv[p] !== NONE || moving(s, p)) return;
+        const toVram = fr.kind === 'system';
+        if (!(toVram ? vramFree(s) : findFreeFrame(s) !== NONE)) return;
+        if (allowed(p, v, toVram)) out.push({ k: 'exp_move_notify', a: p, b: v });
+      } else if (ph === 1) {
+        const waiting = s.jobs.some((j, k) => d.fenced[k] === 1 && j.state !== 'free');
+        if (!fencesWaited || !waiting) out.push({ k: 'exp_move_copy', a: p, b: v });
+      } else if (ph === 2) {
+        out.push({ k: 'copy_done', a: p, b: v });
+      }
+    });
+  });
+}
+
+/**
+ * Apply an exporter step; `moveNotify(p)` is the importer's callback (dynamic importers), called under
+ * the resv lock. Returns false if the action is not the exporter's.
+ */
+export function exporterApply(s: State, a: Action, ctx: DriverContext, moveNotify: (p: number) => void): boolean {
+  const d = dmabufOf(s);
+  const p = a.a;
+  const v = a.b;
+  switch (a.k) {
+    case 'exp_move_notify': {
+      const i = slotOf(s, p, v);
+      d.resv[p] = EXPORTER;
+      d.mvPhase[i] = 1;
+      ctx.emit({ t: 'move_notify', proc: p, vpage: v });
+      moveNotify(p);
+      return true;
+    }
+    case 'exp_move_copy': {
+      const i = slotOf(s, p, v);
+      const pte = s.mms[p]!.ptes[v]!;
+      const from = pte.frame;
+      const fr = s.frames[from]!;
+      // The new placement's contents are not valid until the copy lands (value 0: whatever was there).
+      const to = fr.kind === 'system' ? vramAlloc(s, 'p2p', 0) : ramAlloc(s, PEER, 0);
+      d.mvFrom[i] = from;
+      d.mvTo[i] = to;
+      fr.locked = true;
+      if (to !== NONE) s.frames[to]!.locked = true;
+      d.mvPhase[i] = to === NONE ? 0 : 2;
+      if (to === NONE) fr.locked = false;
+      d.resv[p] = NONE;
+      return true;
+    }
+    case 'copy_done': {
+      const i = slotOf(s, p, v);
+      const from = d.mvFrom[i]!;
+      const to = d.mvTo[i]!;
+      s.frames[to]!.value = s.frames[from]!.value;
+      s.frames[to]!.locked = false;
+      s.frames[from]!.locked = false;
+      switchPte(s, p, v, to, ctx);
+      d.mvPhase[i] = 0;
+      d.mvFrom[i] = NONE;
+      d.mvTo[i] = NONE;
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+/** A dynamic importer's move_notify: tear the mapping down; fence the accesses it cannot stop (DMA in flight). */
+export function importerMoveNotify(s: State, p: number): void {
+  const d = dmabufOf(s);
+  zapMirror(s, p, (1 << V(s)) - 1);
+  s.jobs.forEach((j, k) => {
+    if (j.proc === p && j.state === 'running') d.fenced[k] = 1;
+  });
+}
+
+/** The copy fence of (p, v)'s page is unsignalled. */
+export function copyPending(s: State, p: number, v: number): boolean {
+  return dmabufOf(s).mvPhase[slotOf(s, p, v)] === 2;
+}

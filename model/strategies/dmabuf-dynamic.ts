@@ -1,0 +1,119 @@
+// dmabuf-dynamic: seed 003, KERNEL.md §4. The NIC imports the GPU's buffer with a dynamic attachment (an
+// RDMA dma-buf MR, as mlx5 does with ODP): it maps the buffer lazily, on a device fault, under the
+// buffer's dma_resv lock and after waiting for the copy fence of a move; it holds no pin. Before moving a
+// buffer page the exporter, holding the resv lock, calls move_notify: the importer zaps its mapping and
+// adds fences for the DMA already in flight; the exporter waits for them, copies, and the importer maps
+// again at its next fault. Where the topology allows no P2P, the importer maps only pages in system RAM
+// (the exporter's eviction puts them there: simplification, the map does not itself move the buffer).
+import { NONE } from '../types.ts';
+import type { Action, State } from '../types.ts';
+import type { DriverContext, Strategy } from '../strategy.ts';
+import { noHooks } from '../strategy.ts';
+import { setMirror, zapMirror } from '../mm.ts';
+import { placeInVram } from '../p2p.ts';
+import {
+  ATT_ATTACHED,
+  copyPending,
+  dmabufInit,
+  dmabufOf,
+  exporterActionKinds,
+  exporterApply,
+  exporterEnabled,
+  importerMoveNotify,
+  isBuffer,
+  reachable,
+  slotOf,
+} from '../dmabuf.ts';
+
+const ALL = (s: State) => (1 << s.mms[0]!.ptes.length) - 1;
+
+/** Can the importer map the page of `job` now (dma_resv_lock taken and dropped within the step)? */
+function canMap(s: State, job: number, ctx: DriverContext): boolean {
+  const d = dmabufOf(s);
+  const j = s.jobs[job]!;
+  const pte = s.mms[j.proc]!.ptes[j.vpage]!;
+  if (d.att[j.proc] !== ATT_ATTACHED || !pte.mapped || pte.frame === NONE) return false;
+  if (d.resv[j.proc] !== NONE && ctx.mutant !== 'map-without-resv-lock') return false;
+  if (copyPending(s, j.proc, j.vpage) && ctx.mutant !== 'remap-before-copy-fence') return false;
+  const frame = copyPending(s, j.proc, j.vpage) ? d.mvTo[slotOf(s, j.proc, j.vpage)]! : pte.frame;
+  return reachable(s, frame, ctx.mutant !== 'no-topology-check', ctx);
+}
+
+export const dmabufDynamic: Strategy = {
+  ...noHooks,
+  name: 'dmabuf-dynamic',
+  summary: 'dynamic dma-buf importer: maps lazily under the resv lock after the copy fence; move_notify zaps and fences in-flight DMA; the exporter waits for those fences before it moves',
+  from: 'seed 003 (Haggai Eran: DMA-BUF for P2P); Documentation/driver-api/dma-buf.rst; drivers/infiniband/core/umem_dmabuf.c',
+  device: { kind: 'rdma', recoverable: true },
+  configs: ['p2p-switch', 'p2p-none'],
+  mutants: [
+    { name: 'move-before-fences', pattern: 'the exporter copies and frees the old placement without waiting for the fences the importers added at move_notify: DMA in flight lands in reused memory' },
+    { name: 'remap-before-copy-fence', pattern: 'the importer maps the new placement without waiting for the copy fence: it reads what was there before the copy, and its writes are overwritten by the copy' },
+    { name: 'map-without-resv-lock', pattern: 'the importer maps without taking the dma_resv lock: it maps the old placement after move_notify ran, and nothing tears that mapping down before the move' },
+    { name: 'no-topology-check', pattern: 'the importer maps VRAM for P2P without pci_p2pdma_distance (attach->peer2peer set regardless of the topology)' },
+    { name: 'plain-dma-map', pattern: 'the exporter maps its VRAM for the importer with plain dma_map_sg instead of the P2P-aware path (the DMA-API abuse seed 001 mentions)' },
+  ],
+  needsRegistration: true,
+  actionKinds: [
+    ...exporterActionKinds,
+    { kind: 'imp_map', actor: 'kernel', args: ['job'], models: 'the importer\'s fault: dma_resv_lock; wait for the copy fence; dma_buf_map_attachment (P2P-aware for VRAM); program the device; dma_resv_unlock; resume' },
+    { kind: 'dereg_finish', actor: 'kernel', args: ['p'], models: 'ib_dereg_mr once the QP drained: dma_buf_unmap_attachment, dma_buf_detach' },
+  ],
+
+  init(s) {
+    placeInVram(s, 0, 'p2p');
+    return dmabufInit(s) as never;
+  },
+
+  enabled(s, ctx, out) {
+    const d = dmabufOf(s);
+    exporterEnabled(s, out, () => true, ctx.mutant !== 'move-before-fences');
+    s.jobs.forEach((j, k) => {
+      if (j.state === 'faulting' && canMap(s, k, ctx)) out.push({ k: 'imp_map', a: k, b: NONE });
+    });
+    s.regs.forEach((r, p) => {
+      if (r.live && r.closing && d.resv[p] === NONE && !s.jobs.some((j) => j.proc === p && j.state !== 'free')) {
+        out.push({ k: 'dereg_finish', a: p, b: NONE });
+      }
+    });
+  },
+
+  apply(s, a: Action, ctx) {
+    const d = dmabufOf(s);
+    if (exporterApply(s, a, ctx, (p) => {
+      if (d.att[p] === ATT_ATTACHED) importerMoveNotify(s, p);
+    })) return;
+    switch (a.k) {
+      case 'imp_map': {
+        const j = s.jobs[a.a]!;
+        const pte = s.mms[j.proc]!.ptes[j.vpage]!;
+        const pending = copyPending(s, j.proc, j.vpage);
+        const frame = pending ? d.mvTo[slotOf(s, j.proc, j.vpage)]! : pte.frame;
+        const vram = s.frames[frame]!.kind !== 'system';
+        setMirror(s, j.proc, j.vpage, frame, s.frames[frame]!.gen, true, pte.epoch, vram && ctx.mutant !== 'plain-dma-map');
+        j.state = 'ready';
+        return;
+      }
+      case 'dereg_finish': {
+        const p = a.a;
+        zapMirror(s, p, ALL(s));
+        d.att[p] = 0;
+        s.regs[p]!.live = false;
+        s.regs[p]!.closing = false;
+        return;
+      }
+    }
+  },
+
+  canRegister(s, p) {
+    return isBuffer(s, p);
+  },
+
+  onRegister(s, p) {
+    dmabufOf(s).att[p] = ATT_ATTACHED; // dma_buf_dynamic_attach; mapped lazily
+  },
+
+  onFenceSignal(s, job) {
+    dmabufOf(s).fenced[job] = 0;
+  },
+};
