@@ -23,6 +23,8 @@ const mustReach: Record<string, string[]> = {
   'dmabuf-static@p2p-none': ['sometimes-dma-landed', 'sometimes-move-notify'],
   'dmabuf-dynamic@p2p-switch': ['sometimes-dma-landed', 'sometimes-p2p-dma', 'sometimes-move-notify'],
   'dmabuf-dynamic@p2p-none': ['sometimes-dma-landed', 'sometimes-move-notify'],
+  'hmm-p2p@p2p-switch': ['sometimes-dma-landed', 'sometimes-p2p-dma', 'sometimes-private-faulted-by-peer', 'sometimes-fault-retried'],
+  'hmm-p2p@p2p-none': ['sometimes-dma-landed', 'sometimes-private-faulted-by-peer', 'sometimes-fault-retried'],
 };
 
 /** A known weakness's counterexample must stay short enough to read. */

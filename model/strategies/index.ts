@@ -6,8 +6,9 @@ import { mirrorBlockingNotifier } from './mirror-blocking-notifier.ts';
 import { peerdirectRevoke } from './peerdirect-revoke.ts';
 import { dmabufDynamic } from './dmabuf-dynamic.ts';
 import { dmabufStatic } from './dmabuf-static.ts';
+import { hmmP2p } from './hmm-p2p.ts';
 
-export const strategies: readonly Strategy[] = [odpMirror, pinLongterm, mirrorBlockingNotifier, peerdirectRevoke, dmabufStatic, dmabufDynamic];
+export const strategies: readonly Strategy[] = [odpMirror, pinLongterm, mirrorBlockingNotifier, peerdirectRevoke, dmabufStatic, dmabufDynamic, hmmP2p];
 
 export function strategyByName(name: string): Strategy | undefined {
   return strategies.find((s) => s.name === name);
