@@ -25,7 +25,8 @@ export interface Failure {
   actions: Action[];
   /** Length fast-check's own shrinker reached, before ours. */
   fcLength: number;
-  seed: number;
+  /** fast-check's numeric seed, or a walk's seed string. */
+  seed: number | string;
   path: string;
   /** Milliseconds to the first failure (search and shrink). */
   ms: number;
