@@ -23,6 +23,20 @@ export type ModelEvent =
   | { t: 'fence_signal'; job: number; error: boolean }
   | { t: 'migrate_refused'; proc: number; vpage: number; frame: number }
   | { t: 'job_error'; job: number; reason: string }
+  /** The OOM killer chose `proc` as its victim (out_of_memory: mark_oom_victim, SIGKILL). */
+  | { t: 'oom_kill'; proc: number }
+  /** A callback refused a non-blockable invalidation (returned false: -EAGAIN). */
+  | { t: 'callback_refuse'; inv: number; sub: number }
+  /** A refused invalidation was abandoned: no PTE changed and no invalidate_range_end (mn_itree_inv_end). */
+  | { t: 'invalidate_abandon'; inv: number; proc: number; pages: number; cause: InvalidationCause }
+  /** The hardware preempted `proc`'s queues (its in-flight DMA landed first). */
+  | { t: 'queues_preempted'; proc: number }
+  /** A driver resumed `proc`'s queues. */
+  | { t: 'queues_resumed'; proc: number }
+  /** A callback waits for `proc`'s eviction fence (signalled once its queues are preempted). */
+  | { t: 'callback_wait_eviction'; inv: number; proc: number }
+  /** An allocation below the watermark entered direct reclaim: the reclaim invalidation `inv`, which it waits for. */
+  | { t: 'direct_reclaim'; inv: number; proc: number; vpage: number }
   /** A peer-memory client revoked an MR (PeerDirect): the device no longer maps the process's range. */
   | { t: 'mr_revoked'; proc: number }
   /** dma_buf_move_notify: the exporter told the importers of process `proc`'s buffer that it will move. */

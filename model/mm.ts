@@ -135,6 +135,7 @@ export function startInvalidation(
   inv.proc = proc;
   inv.pages = pages;
   inv.cause = cause;
+  inv.blockable = cause !== 'oom'; // __oom_reap_task_mm: mmu_notifier_invalidate_range_start_nonblock
   for (let v = 0; v < mm.ptes.length; v++) {
     const pte = mm.ptes[v]!;
     const present = (pages >> v) & 1 && ptePresent(pte);
@@ -161,6 +162,24 @@ export function callbacksReturned(s: State, inv: number): boolean {
 export function callbackReturn(s: State, inv: number, sub: number, ctx: DriverContext): void {
   s.invs[inv]!.cb[sub] = CB_RETURNED;
   ctx.emit({ t: 'callback_return', inv, sub });
+}
+
+/**
+ * The callback of subscription `sub` refuses a non-blockable invalidation (returns false: -EAGAIN).
+ * mn_itree_invalidate stops at the first refusal and undoes the seq (mn_itree_inv_end); the caller must
+ * not call invalidate_range_end and changes no PTE: the invalidation is abandoned here, and the OOM
+ * reaper may try again later. (The model has one subscription per process, so no other callback of the
+ * same invalidation can be half way through.)
+ */
+export function callbackRefuse(s: State, inv: number, sub: number, ctx: DriverContext): void {
+  const iv = s.invs[inv]!;
+  ctx.emit({ t: 'callback_refuse', inv, sub });
+  iv.live = false;
+  for (let k = 0; k < iv.cb.length; k++) iv.cb[k] = CB_RETURNED;
+  const mm = s.mms[iv.proc]!;
+  mm.active--;
+  if (mm.active === 0) mm.seq++;
+  ctx.emit({ t: 'invalidate_abandon', inv, proc: iv.proc, pages: iv.pages, cause: iv.cause });
 }
 
 /**

@@ -58,6 +58,10 @@ export interface Pte {
 /** Per-process memory descriptor (struct mm_struct) with its mmu_notifier_subscriptions. */
 export interface Mm {
   alive: boolean;
+  /** Chosen by the OOM killer (mark_oom_victim, SIGKILL pending): its user space runs no more. */
+  oomVictim: boolean;
+  /** The OOM reaper's pass over it completed (its anonymous memory unmapped). */
+  oomReaped: boolean;
   /** mmu_notifier_subscriptions.invalidate_seq: odd while an invalidation is active. */
   seq: number;
   /** active_invalidate_ranges. */
@@ -73,7 +77,7 @@ export interface Subscription {
   seq: number;
 }
 
-export type InvalidationCause = 'migrate' | 'munmap' | 'cow' | 'reclaim' | 'fork' | 'peer-move' | 'device-migrate';
+export type InvalidationCause = 'migrate' | 'munmap' | 'cow' | 'reclaim' | 'fork' | 'peer-move' | 'device-migrate' | 'oom';
 
 export const CB_RETURNED = 255;
 
@@ -84,6 +88,11 @@ export interface Invalidation {
   /** Bit mask of the virtual pages in the range. */
   pages: number;
   cause: InvalidationCause;
+  /**
+   * mmu_notifier_range_blockable: false for the OOM reaper's invalidation, whose callbacks may not sleep:
+   * they return at once or refuse (-EAGAIN), and a refused invalidation is abandoned (mm.ts callbackRefuse).
+   */
+  blockable: boolean;
   /** The frames the range mapped when the invalidation began, per virtual page (NONE if none). */
   oldFrames: number[];
   oldGens: number[];
@@ -204,6 +213,12 @@ export interface PeerDevice {
   present: boolean;
 }
 
+/**
+ * A process's user-mode queues as the hardware runs them: running; a preemption requested (the queue still
+ * runs until the hardware acknowledges it); preempted (the hardware runs none of its jobs).
+ */
+export type QueueState = 'running' | 'preempt-requested' | 'preempted';
+
 export interface State {
   frames: Frame[];
   mms: Mm[];
@@ -213,6 +228,8 @@ export interface State {
   /** The second device (the GPU / exporter that owns VRAM); its moves are its driver's kernel actions. */
   peer: PeerDevice;
   jobs: Job[];
+  /** queues[proc]: the state of the process's queues on the device (preempted by drivers that evict). */
+  queues: { state: QueueState }[];
   regs: Registration[];
   /** The next value a write stores (cycles through 1..scope.values). */
   nextValue: number;

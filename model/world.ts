@@ -18,6 +18,7 @@ import {
   swapIn,
   unmapFrame,
 } from './mm.ts';
+import { applyPressure, pressureActionKinds, pressureEnabled, queueRuns, reapPage } from './oom.ts';
 import { collectForMigration, coreMmPage, cpuCanTouch, finishPeerMove, pteLocked } from './p2p.ts';
 
 export const worldActionKinds: readonly ActionKind[] = [
@@ -37,7 +38,11 @@ export const worldActionKinds: readonly ActionKind[] = [
   { kind: 'migrate', actor: 'kernel', args: ['p', 'v'], models: 'migrate_pages / compaction: try_to_migrate with MMU_NOTIFY_MIGRATE' },
   { kind: 'reclaim', actor: 'kernel', args: ['p', 'v'], models: 'shrink_folio_list: try_to_unmap to swap' },
   { kind: 'invalidate_end', actor: 'kernel', args: ['inv'], models: 'after every callback returned: the PTE change, then mmu_notifier_invalidate_range_end' },
+  ...pressureActionKinds,
 ];
+
+/** The user actions of a process (first argument p): an OOM victim does none. */
+const victimUserKinds: ReadonlySet<string> = new Set(worldActionKinds.filter((k) => k.actor === 'user' && k.args[0] === 'p').map((k) => k.kind));
 
 export function initialState(cfg: Config): State {
   const { procs, vpages, frames, jobs, invalidations } = cfg.scope;
@@ -52,6 +57,8 @@ export function initialState(cfg: Config): State {
     })),
     mms: Array.from({ length: procs }, () => ({
       alive: false,
+      oomVictim: false,
+      oomReaped: false,
       seq: 2, // __mmu_notifier_register starts invalidate_seq at 2
       active: 0,
       ptes: Array.from({ length: vpages }, (): Pte => ({ mapped: false, frame: NONE, writable: false, swapped: false, swap: 0, epoch: 0 })),
@@ -62,6 +69,7 @@ export function initialState(cfg: Config): State {
       proc: 0,
       pages: 0,
       cause: 'migrate' as const,
+      blockable: true,
       oldFrames: Array.from({ length: vpages }, () => NONE),
       oldGens: Array.from({ length: vpages }, () => 0),
       cb: Array.from({ length: procs }, () => CB_RETURNED),
@@ -75,6 +83,7 @@ export function initialState(cfg: Config): State {
     },
     peer: { kind: 'gpu', present: vram > 0 },
     jobs: Array.from({ length: jobs }, (): Job => ({ state: 'free', proc: 0, vpage: 0, write: false, value: 0, frame: NONE, gen: 0, epoch: 0, p2p: false })),
+    queues: Array.from({ length: procs }, () => ({ state: 'running' as const })),
     regs: Array.from({ length: procs }, (_, p) => ({ live: false, proc: p, closing: false })),
     nextValue: 1,
     forks: 0,
@@ -154,12 +163,13 @@ export function worldEnabled(s: State, cfg: Config, strat: Strategy, ctx: Driver
   }
   for (let j = 0; j < s.jobs.length; j++) {
     const job = s.jobs[j]!;
-    if (job.state === 'ready') out.push(act('dma_start', j));
+    if (job.state === 'ready' && queueRuns(s, job.proc)) out.push(act('dma_start', j));
     else if (job.state === 'running') out.push(act('dma_land', j));
     else if (job.state === 'failed' || (job.state === 'landed' && cfg.queue === 'kernel')) out.push(act('job_complete', j));
     else if (job.state === 'landed') out.push(act('user_signal', j));
   }
   for (let i = 0; i < s.invs.length; i++) if (s.invs[i]!.live && callbacksReturned(s, i)) out.push(act('invalidate_end', i));
+  pressureEnabled(s, out, victimUserKinds);
 }
 
 /** Start a copy-on-write break of (proc, vpage): the write fault's invalidation. */
@@ -317,7 +327,7 @@ export function applyWorld(s: State, a: Action, cfg: Config, strat: Strategy, ct
       finishInvalidation(s, a.a, cfg, ctx);
       return true;
     default:
-      return false;
+      return applyPressure(s, a, cfg, strat, ctx);
   }
 }
 
@@ -371,6 +381,10 @@ function finishInvalidation(s: State, i: number, cfg: Config, ctx: DriverContext
       }
       case 'fork':
         break;
+      case 'oom':
+        reapPage(s, inv.proc, v, ctx);
+        changed = true;
+        break;
       case 'peer-move':
         // The GPU driver moves its page once the peer-memory clients' callbacks returned.
         if (finishPeerMove(s, inv.proc, v, ctx)) changed = true;
@@ -402,6 +416,8 @@ function forkChild(s: State, parent: number, cfg: Config, ctx: DriverContext): b
   cm.alive = true;
   cm.seq = 2;
   cm.active = 0;
+  cm.oomVictim = false;
+  cm.oomReaped = false;
   s.forks++;
   for (let v = 0; v < pm.ptes.length; v++) {
     const pp = pm.ptes[v]!;

@@ -8,7 +8,15 @@ import { noFatalDeviceFault } from './no-fatal-device-fault.ts';
 import { pinsBalanced } from './pins-balanced.ts';
 import { boundedNotifier } from './bounded-notifier.ts';
 import { p2pTopology } from './p2p-topology.ts';
+import { nonblockingInvalidate } from './nonblocking-invalidate.ts';
+import { noDeadlock } from './no-deadlock.ts';
+import { migratable } from './migratable.ts';
+import { transparent } from './transparent.ts';
+import { oomReclaimable } from './oom-reclaimable.ts';
 import { witnesses } from './witnesses.ts';
+
+/** Capabilities (what a design gives up, `capability: true`): columns of the table too, after the liveness ones. */
+export const capabilityProperties: readonly Property<any>[] = [migratable, transparent, oomReclaimable];
 
 /** Safety (always) and bounded liveness (eventually): the columns of the verdict table. */
 export const verdictProperties: readonly Property<any>[] = [
@@ -18,7 +26,10 @@ export const verdictProperties: readonly Property<any>[] = [
   isolation,
   noFatalDeviceFault,
   pinsBalanced,
+  noDeadlock,
+  nonblockingInvalidate,
   boundedNotifier,
+  ...capabilityProperties,
   p2pTopology,
 ];
 

@@ -30,7 +30,16 @@ export type ActorClass = 'kernel' | 'hardware' | 'user';
  * steps of the given actor classes only (by default kernel and hardware: user space does nothing)?
  */
 export interface Oracle {
-  reach(done: (v: View) => boolean, bound: number, actors?: readonly ActorClass[]): boolean;
+  reach(done: (v: View) => boolean, bound: number, actors?: readonly ActorClass[], opts?: ReachOptions): boolean;
+}
+
+export interface ReachOptions {
+  /**
+   * Of user space's actions, only those that finish work it already started (actions on a job, such as
+   * signalling a user fence), not new work (CPU accesses, mappings, submissions, registrations): what can
+   * release a wait the kernel is in. Keeps a search that includes user space small.
+   */
+  userCompletionsOnly?: boolean;
 }
 
 export interface CheckContext {
@@ -47,6 +56,11 @@ export interface CheckContext {
 export interface Property<M = unknown> {
   id: string;
   kind: PropertyKind;
+  /**
+   * A capability: what a design may give up (migratable, transparent, oom-reclaimable), shown in the
+   * table beside the bugs; `dmacheck check --strategy` fails on it only when asked for by --property.
+   */
+  capability?: boolean;
   meaning: string;
   init(view: View): M;
   check(mon: M, ctx: CheckContext): Violation | null;

@@ -10,7 +10,7 @@ import type { ActorClass, CheckContext, Oracle, Property, View, Violation } from
 import type { TransitionSystem } from './explore/system.ts';
 
 export function viewOf(m: Model, s: State): View {
-  return { frames: s.frames, mms: s.mms, subs: s.subs, invs: s.invs, dev: s.dev, peer: s.peer, jobs: s.jobs, regs: s.regs, nextValue: s.nextValue, forks: s.forks, cfg: m.cfg };
+  return { frames: s.frames, mms: s.mms, subs: s.subs, invs: s.invs, dev: s.dev, peer: s.peer, jobs: s.jobs, queues: s.queues, regs: s.regs, nextValue: s.nextValue, forks: s.forks, cfg: m.cfg };
 }
 
 export function stateKey(s: State): string {
@@ -38,27 +38,39 @@ export function systemOf(m: Model): TransitionSystem<State, Action, ModelEvent> 
  */
 export function oracleFor(m: Model, s: State): Oracle {
   const driverKinds = new Set(m.strategy.actionKinds.map((k) => k.kind));
-  const klass = (a: Action) => (driverKinds.has(a.k) ? 0 : actorOf(m, a) === 'hardware' ? 1 : 2);
+  // Classes: the driver's steps, the device's, the core mm's, user space's (only when asked for).
+  const klass = (a: Action) => (driverKinds.has(a.k) ? 0 : actorOf(m, a) === 'hardware' ? 1 : actorOf(m, a) === 'user' ? 3 : 2);
   let allowed: readonly ActorClass[] = ['kernel', 'hardware'];
-  const moves = (cur: State, order: readonly number[]) =>
-    enabled(m, cur)
-      .filter((a) => allowed.includes(actorOf(m, a)))
-      .sort((x, y) => order[klass(x)]! - order[klass(y)]!);
+  let completionsOnly = false;
+  const allowedAction = (a: Action) => {
+    const actor = actorOf(m, a);
+    return allowed.includes(actor) && (!completionsOnly || actor !== 'user' || m.kinds.get(a.k)!.args[0] === 'job');
+  };
+  // `rev`: within a class, the last enabled first (for user space: the job-level actions, such as
+  // signalling a user fence, before the per-process ones).
+  const moves = (cur: State, order: readonly number[], rev = false) => {
+    const acts = enabled(m, cur).filter(allowedAction);
+    if (rev) acts.reverse(); // a stable sort keeps the reversed order within a class
+    return acts.sort((x, y) => order[klass(x)]! - order[klass(y)]!);
+  };
   // Dives: the driver's own steps first, or the device's first (the core mm's last); then a few
   // pseudo-random ones (a fixed sequence: the oracle stays deterministic).
   const dives: readonly (readonly number[])[] = [
-    [0, 1, 2],
-    [1, 0, 2],
+    [0, 1, 2, 3],
+    [1, 0, 2, 3],
+    [0, 1, 3, 2], // with user space: the driver, the device, then user space before the core mm
   ];
   return {
-    reach(done, bound, actors = ['kernel', 'hardware']) {
+    reach(done, bound, actors = ['kernel', 'hardware'], opts = {}) {
       allowed = actors;
+      completionsOnly = opts.userCompletionsOnly ?? false;
       if (done(viewOf(m, s))) return true;
       let rnd = 0x9e3779b9;
       for (let i = 0; i < dives.length + 4; i++) {
+        if (i === 2 && !actors.includes('user')) continue;
         const cur = clonePlain(s);
         for (let d = 0; d < bound; d++) {
-          const acts = moves(cur, dives[i] ?? dives[0]!);
+          const acts = moves(cur, dives[i] ?? dives[0]!, i === 2);
           if (acts.length === 0) break;
           rnd = (Math.imul(rnd, 1103515245) + 12345) >>> 0;
           const a = i < dives.length ? acts[0]! : acts[(rnd >>> 8) % acts.length]!;

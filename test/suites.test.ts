@@ -13,9 +13,11 @@ const manifest = loadManifest();
 
 /** What each design's search must reach (a strategy without a retry path has no retried fault, etc.). */
 const mustReach: Record<string, string[]> = {
-  'odp-mirror': ['sometimes-dma-landed', 'sometimes-migrated', 'sometimes-invalidate-during-dma', 'sometimes-fault-retried', 'sometimes-munmap-while-registered'],
+  'odp-mirror': ['sometimes-dma-landed', 'sometimes-migrated', 'sometimes-invalidate-during-dma', 'sometimes-fault-retried', 'sometimes-munmap-while-registered', 'sometimes-callback-refused'],
   'pin-longterm': ['sometimes-dma-landed', 'sometimes-invalidate-during-dma', 'sometimes-fork-while-pinned', 'sometimes-munmap-while-registered'],
-  'mirror-blocking-notifier': ['sometimes-dma-landed', 'sometimes-migrated', 'sometimes-fault-retried', 'sometimes-callback-waits-on-fence'],
+  'mirror-blocking-notifier': ['sometimes-dma-landed', 'sometimes-migrated', 'sometimes-fault-retried', 'sometimes-callback-waits-on-fence', 'sometimes-callback-refused'],
+  'pin-per-job': ['sometimes-dma-landed', 'sometimes-invalidate-during-dma', 'sometimes-fork-while-pinned', 'sometimes-oom-reaped'],
+  'queue-preempt': ['sometimes-dma-landed', 'sometimes-migrated', 'sometimes-invalidate-during-dma', 'sometimes-fault-retried', 'sometimes-queues-preempted', 'sometimes-queues-restored', 'sometimes-callback-refused'],
   // 'strategy@config' keys override the strategy's own: where the topology allows no P2P, there is no P2P DMA.
   'peerdirect-revoke@p2p-switch': ['sometimes-dma-landed', 'sometimes-p2p-dma', 'sometimes-mr-revoked', 'sometimes-invalidate-during-dma'],
   'peerdirect-revoke@p2p-none': [], // the registration is refused: nothing to reach

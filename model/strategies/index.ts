@@ -7,8 +7,10 @@ import { peerdirectRevoke } from './peerdirect-revoke.ts';
 import { dmabufDynamic } from './dmabuf-dynamic.ts';
 import { dmabufStatic } from './dmabuf-static.ts';
 import { hmmP2p } from './hmm-p2p.ts';
+import { pinPerJob } from './pin-per-job.ts';
+import { queuePreempt } from './queue-preempt.ts';
 
-export const strategies: readonly Strategy[] = [odpMirror, pinLongterm, mirrorBlockingNotifier, peerdirectRevoke, dmabufStatic, dmabufDynamic, hmmP2p];
+export const strategies: readonly Strategy[] = [odpMirror, pinLongterm, mirrorBlockingNotifier, pinPerJob, queuePreempt, peerdirectRevoke, dmabufStatic, dmabufDynamic, hmmP2p];
 
 export function strategyByName(name: string): Strategy | undefined {
   return strategies.find((s) => s.name === name);

@@ -9,7 +9,7 @@ import { NONE } from '../types.ts';
 import type { Action, JobState, State } from '../types.ts';
 import type { DriverContext, Strategy } from '../strategy.ts';
 import { noHooks } from '../strategy.ts';
-import { callbackReturn, dirtyWritten, invalidating, procInvalidating, setSeq, subscribe, unsubscribe, zapMirror } from '../mm.ts';
+import { callbackRefuse, callbackReturn, dirtyWritten, invalidating, procInvalidating, setSeq, subscribe, unsubscribe, zapMirror } from '../mm.ts';
 import {
   abortFault,
   drvOf,
@@ -58,7 +58,7 @@ export const mirrorBlockingNotifier: Strategy = {
   needsRegistration: true,
   actionKinds: [
     ...faultActionKinds,
-    { kind: 'cb_begin', actor: 'kernel', args: ['inv'], models: 'invalidate callback: notifier lock; mmu_interval_set_seq; find the jobs touching the range' },
+    { kind: 'cb_begin', actor: 'kernel', args: ['inv'], models: 'invalidate callback: if !mmu_notifier_range_blockable return false (it would wait on a fence); notifier lock; mmu_interval_set_seq; find the jobs touching the range' },
     { kind: 'cb_unmap', actor: 'kernel', args: ['inv'], models: 'invalidate callback: dma_fence_wait on those jobs, then unmap the range from the GPU page table and return' },
     { kind: 'restore', actor: 'kernel', args: ['p', 'v'], models: 'user-queue config: a worker refaults a page of the registered range' },
     { kind: 'dereg_finish', actor: 'kernel', args: ['p'], models: 'closing the userptr: wait for the process\'s jobs, remove the notifier, unmap' },
@@ -101,6 +101,12 @@ export const mirrorBlockingNotifier: Strategy = {
     switch (a.k) {
       case 'cb_begin': {
         const inv = s.invs[a.a]!;
+        // The callback would have to wait on a fence: a non-blockable invalidation is refused
+        // (amdgpu_hmm_invalidate_gfx returns false when !mmu_notifier_range_blockable).
+        if (!inv.blockable) {
+          callbackRefuse(s, a.a, inv.proc, ctx);
+          return;
+        }
         setSeq(s, a.a, inv.proc);
         inv.cb[inv.proc] = CB_WAITING;
         for (const j of jobsToWaitFor(s, inv.proc, inv.pages, ctx)) ctx.emit({ t: 'callback_wait_fence', inv: a.a, job: j });

@@ -7,7 +7,7 @@ import { NONE } from '../types.ts';
 import type { Action, State } from '../types.ts';
 import type { DriverContext, Strategy } from '../strategy.ts';
 import { noHooks } from '../strategy.ts';
-import { callbackReturn, dirtyWritten, dmaInFlight, procInvalidating, setSeq, subscribe, unsubscribe, zapMirror } from '../mm.ts';
+import { callbackRefuse, callbackReturn, dirtyWritten, dmaInFlight, procInvalidating, setSeq, subscribe, unsubscribe, zapMirror } from '../mm.ts';
 import {
   abortFault,
   drvOf,
@@ -39,11 +39,12 @@ export const odpMirror: Strategy = {
     { name: 'no-read-retry', pattern: 'device PTE programmed without mmu_interval_read_retry: a page being freed is mapped (the hand-rolled collision-retry bugs fixed by 99cb252f5e68)' },
     { name: 'retry-outside-lock', pattern: 'read_retry checked before taking the driver lock: an invalidation starting right after the check is missed (i915 userptr before ed29c2691188)' },
     { name: 'zap-without-wait', pattern: 'the callback zaps and returns without waiting for in-flight DMA (no fenced UMR / no wait for the device TLB flush)' },
+    { name: 'refuse-with-lock-held', pattern: 'a non-blockable invalidation refused after taking umem_mutex, and the mutex left held: every later fault and invalidation of the MR waits forever (7608bf40cf24)' },
   ],
   needsRegistration: true,
   actionKinds: [
     ...faultActionKinds,
-    { kind: 'inv_lock', actor: 'kernel', args: ['inv'], models: 'invalidate callback: mutex_lock(umem_mutex); mmu_interval_set_seq' },
+    { kind: 'inv_lock', actor: 'kernel', args: ['inv'], models: 'invalidate callback: if !mmu_notifier_range_blockable return false (mlx5); mutex_lock(umem_mutex); mmu_interval_set_seq' },
     { kind: 'inv_zap', actor: 'kernel', args: ['inv'], models: 'invalidate callback: fenced UMR zapping the HCA translations; set_page_dirty on written pages' },
     { kind: 'inv_sync', actor: 'kernel', args: ['inv'], models: 'invalidate callback: wait for the UMR (in-flight DMA drained); unlock; return' },
     { kind: 'dereg_finish', actor: 'kernel', args: ['p'], models: 'ib_umem_odp_release: mmu_interval_notifier_remove, zap, unmap' },
@@ -57,7 +58,9 @@ export const odpMirror: Strategy = {
     s.invs.forEach((inv, i) => {
       if (!inv.live) return;
       const c = inv.cb[inv.proc]!;
-      if (c === 0 && d.lock === NONE) out.push({ k: 'inv_lock', a: i, b: NONE });
+      // A non-blockable invalidation is refused before the lock is taken (mlx5_ib_invalidate_range).
+      const refuseFirst = !inv.blockable && ctx.mutant !== 'refuse-with-lock-held';
+      if (c === 0 && (d.lock === NONE || refuseFirst)) out.push({ k: 'inv_lock', a: i, b: NONE });
       else if (c === CB_LOCKED) out.push({ k: 'inv_zap', a: i, b: NONE });
       else if (c === CB_ZAPPED && !dmaInFlight(s, inv.proc, inv.pages)) out.push({ k: 'inv_sync', a: i, b: NONE });
     });
@@ -77,6 +80,11 @@ export const odpMirror: Strategy = {
     const inv = s.invs[a.a]!;
     switch (a.k) {
       case 'inv_lock':
+        if (!inv.blockable) {
+          if (ctx.mutant === 'refuse-with-lock-held') d.lock = LOCK_BY_INV + a.a; // trylock taken, never released
+          callbackRefuse(s, a.a, inv.proc, ctx);
+          return;
+        }
         d.lock = LOCK_BY_INV + a.a;
         setSeq(s, a.a, inv.proc);
         inv.cb[inv.proc] = CB_LOCKED;

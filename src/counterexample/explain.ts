@@ -49,6 +49,20 @@ export function describeEvent(e: ModelEvent): string {
       return `migration of frame ${e.frame} refused (extra references)`;
     case 'job_error':
       return `job ${e.job} fails: ${e.reason}`;
+    case 'oom_kill':
+      return `the OOM killer picks p${e.proc} as its victim`;
+    case 'callback_refuse':
+      return `callback of inv${e.inv} refuses the non-blockable invalidation (-EAGAIN)`;
+    case 'invalidate_abandon':
+      return `inv${e.inv} ${e.cause} p${e.proc} abandoned: no PTE changed, no invalidate_range_end`;
+    case 'queues_preempted':
+      return `p${e.proc}'s queues preempted by the hardware`;
+    case 'queues_resumed':
+      return `p${e.proc}'s queues resumed`;
+    case 'callback_wait_eviction':
+      return `callback of inv${e.inv} waits for p${e.proc}'s eviction fence`;
+    case 'direct_reclaim':
+      return `the allocation enters direct reclaim: inv${e.inv} reclaims p${e.proc} v${e.vpage}, and waits for it`;
     case 'mr_revoked':
       return `p${e.proc}'s MR revoked: the device no longer maps it, the QP goes to the error state`;
     case 'move_notify':

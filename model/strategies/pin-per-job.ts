@@ -1,0 +1,139 @@
+// pin-per-job: seed 000 (Christian König: "we make sure that all memory accessed by the GPU jobs stays in
+// place while those jobs run, pretty much the same pinning you do for the DMA"). At submit the driver pins
+// the page the job touches with pin_user_pages (short-term: no FOLL_LONGTERM, since the job finishes in
+// bounded time), programs the GPU page table and hands the job to the hardware; when the job's fence
+// signals it unpins (unpin_user_pages_dirty_lock) and unmaps the page from the GPU page table. There is
+// no notifier: while a job runs its page cannot migrate (migration fails on the pin, reclaim skips it),
+// and a munmap leaves the GPU on the old frame until the job ends.
+// Kernel queues only: with user-mode queues the kernel never sees a submission, so it has nothing to pin
+// at submit and no fence to unpin at (the design does not apply; see queue-preempt).
+// Simplification: a pin of a copy-on-write shared anonymous page first unshares it, as the 2022 "reliable
+// GUP pins of anonymous pages" series makes every FOLL_PIN do (FAULT_FLAG_UNSHARE), in every config.
+import { NONE } from '../types.ts';
+import type { Action, State } from '../types.ts';
+import type { DriverContext, Strategy } from '../strategy.ts';
+import { noHooks } from '../strategy.ts';
+import { forking, invalidating, pinFrame, setMirror, swapIn, unpinFrame, zapMirror } from '../mm.ts';
+import { breakCow } from '../world.ts';
+
+interface PinJobDriver {
+  /** Per job slot: the frame its pin holds, or NONE. */
+  pinned: number[];
+  /** Per job slot: the translation the GPU page table got for it (frame, gen, epoch, writable). */
+  tFrame: number[];
+  tGen: number[];
+  tEpoch: number[];
+  tWritable: number[];
+  /** Per job slot (mutant pin-after-handoff): handed to the hardware, the pin still to come. */
+  late: number[];
+}
+
+const drv = (s: State) => s.drv as unknown as PinJobDriver;
+
+/** Unpin job `j`'s page; the GPU page table then maps what another live job of the page pinned, or nothing. */
+function release(s: State, j: number, ctx: DriverContext): void {
+  const d = drv(s);
+  const job = s.jobs[j]!;
+  if (d.pinned[j] !== NONE) unpinFrame(s, d.pinned[j]!, job.write, ctx);
+  d.pinned[j] = NONE;
+  d.late[j] = 0;
+  const e = s.dev.mirror[job.proc]![job.vpage]!;
+  if (d.tFrame[j] !== NONE && e.frame === d.tFrame[j] && e.gen === d.tGen[j]) {
+    const k = s.jobs.findIndex((o, i) => i !== j && o.state !== 'free' && o.proc === job.proc && o.vpage === job.vpage && d.tFrame[i] !== NONE);
+    if (k >= 0) setMirror(s, job.proc, job.vpage, d.tFrame[k]!, d.tGen[k]!, d.tWritable[k] === 1, d.tEpoch[k]!);
+    else zapMirror(s, job.proc, 1 << job.vpage);
+  }
+  d.tFrame[j] = NONE;
+}
+
+function fail(s: State, j: number, reason: string, ctx: DriverContext): void {
+  s.jobs[j]!.state = 'failed';
+  ctx.emit({ t: 'job_error', job: j, reason });
+}
+
+export const pinPerJob: Strategy = {
+  ...noHooks,
+  name: 'pin-per-job',
+  summary: 'pin_user_pages what a job touches at submit, program the GPU page table, unpin when its fence signals; no notifier',
+  from: 'seed 000 (Christian König, 2016); GPU drivers before HMM userptr',
+  device: { kind: 'gpu', recoverable: false },
+  configs: ['kernel-queue', 'kernel-queue-fork-2021'],
+  mutants: [
+    { name: 'unpin-at-handoff', pattern: 'the page is unpinned as soon as the job is handed to the hardware, not when its fence signals: the page migrates or is freed under the queued DMA (get_user_pages then put_page right after dma_map)' },
+    { name: 'pin-after-handoff', pattern: 'the GPU page table is programmed and the job handed to the hardware before the page is pinned: a migration in between frees the page the GPU will use' },
+    { name: 'pin-without-unshare', pattern: 'a copy-on-write shared anonymous page is pinned as it is: the pin diverges from the page tables at the next write fault and the device reads or writes the other process\'s page (before the 2022 "reliable GUP pins of anonymous pages" series)' },
+  ],
+  needsRegistration: false,
+  actionKinds: [
+    { kind: 'pin_job', actor: 'kernel', args: ['job'], models: 'the submit ioctl: pin_user_pages on the job\'s page (unsharing a COW page), program the GPU page table, hand the job to the scheduler' },
+    { kind: 'pin_late', actor: 'kernel', args: ['job'], models: 'mutant pin-after-handoff: pin_user_pages after the job was handed over' },
+  ],
+
+  init: (s) => ({
+    pinned: s.jobs.map(() => NONE),
+    tFrame: s.jobs.map(() => NONE),
+    tGen: s.jobs.map(() => 0),
+    tEpoch: s.jobs.map(() => 0),
+    tWritable: s.jobs.map(() => 0),
+    late: s.jobs.map(() => 0),
+  }),
+
+  enabled(s, _ctx, out) {
+    const d = drv(s);
+    s.jobs.forEach((j, i) => {
+      // GUP waits for a migration or unmap of the page in progress (migration_entry_wait, the mmap lock).
+      if (j.state === 'submitted' && !invalidating(s, j.proc, j.vpage) && !forking(s, j.proc)) out.push({ k: 'pin_job', a: i, b: NONE });
+      if (d.late[i] === 1 && !invalidating(s, j.proc, j.vpage)) out.push({ k: 'pin_late', a: i, b: NONE });
+    });
+  },
+
+  apply(s, a: Action, ctx) {
+    const d = drv(s);
+    const j = a.a;
+    const job = s.jobs[j]!;
+    const pte = s.mms[job.proc]!.ptes[job.vpage]!;
+    if (a.k === 'pin_late') {
+      d.late[j] = 0;
+      if (pte.mapped && pte.frame !== NONE) {
+        pinFrame(s, pte.frame, ctx);
+        d.pinned[j] = pte.frame;
+      }
+      return;
+    }
+    if (a.k !== 'pin_job') return;
+    if (!pte.mapped) return fail(s, j, 'pin_user_pages: -EFAULT', ctx);
+    if (pte.frame === NONE && !swapIn(s, pte)) return fail(s, j, 'pin_user_pages: -ENOMEM', ctx);
+    if (!pte.writable && ctx.mutant !== 'pin-without-unshare') {
+      if (s.frames[pte.frame]!.refcount === 1) pte.writable = true; // wp_page_reuse: exclusive already
+      else {
+        breakCow(s, pinPerJob, ctx, job.proc, job.vpage); // FOLL_WRITE / FAULT_FLAG_UNSHARE: GUP retries after it
+        return;
+      }
+    }
+    const f = pte.frame;
+    if (ctx.mutant === 'pin-after-handoff') d.late[j] = 1;
+    else {
+      pinFrame(s, f, ctx);
+      d.pinned[j] = f;
+    }
+    const writable = ctx.mutant === 'pin-without-unshare' ? true : pte.writable;
+    setMirror(s, job.proc, job.vpage, f, s.frames[f]!.gen, writable, pte.epoch);
+    d.tFrame[j] = f;
+    d.tGen[j] = s.frames[f]!.gen;
+    d.tEpoch[j] = pte.epoch;
+    d.tWritable[j] = writable ? 1 : 0;
+    job.state = 'ready';
+    if (ctx.mutant === 'unpin-at-handoff') {
+      unpinFrame(s, f, job.write, ctx);
+      d.pinned[j] = NONE;
+    }
+  },
+
+  onSubmit() {
+    // The job waits in 'submitted' for pin_job (the submit ioctl's own step).
+  },
+
+  onFenceSignal(s, job, ctx) {
+    release(s, job, ctx);
+  },
+};

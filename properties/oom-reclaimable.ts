@@ -1,0 +1,67 @@
+import type { Property, View } from './types.ts';
+import { mappers, violation } from './types.ts';
+
+/** The OOM victim and the frames its reaped pages held. */
+export interface OomWatch {
+  victim: number;
+  frames: number[];
+  gens: number[];
+}
+
+/** How many kernel steps a retry of a refused reap may take: oom_reap, the callbacks' own steps, invalidate_end. */
+export const REAP_RETRY_BOUND = 4;
+
+function freed(w: OomWatch, v: View): boolean {
+  return w.frames.every((f, i) => v.frames[f]!.gen !== w.gens[i] || mappers(v, f).some((p) => p !== w.victim));
+}
+
+function unmapped(victim: number, v: View): boolean {
+  return v.mms[victim]!.ptes.every((pte) => !pte.mapped);
+}
+
+/**
+ * Capability: the OOM reaper frees an OOM victim's memory within B steps, whatever user space does.
+ * Two clauses, each asked when the reaper acts: a refused pass must go through on a retry within a few
+ * kernel steps (a refusal that lasts leaves the memory to the victim's exit, which may never come); and
+ * once a pass unmapped the victim's pages, every frame they held is freed (or is still mapped only
+ * because another process shares it) within B kernel and hardware steps: pins of in-flight DMA drop when
+ * the hardware finishes, a long-term pin never does.
+ */
+export const oomReclaimable: Property<OomWatch> = {
+  id: 'oom-reclaimable',
+  kind: 'eventually',
+  capability: true,
+  meaning: 'the OOM reaper frees an OOM victim\'s memory within B steps: its pass is not refused for good, and the frames it unmapped are freed',
+  init: () => ({ victim: -1, frames: [], gens: [] }),
+  check(w, { view, events, oracle }) {
+    for (const e of events) {
+      if (e.t === 'invalidate_start' && e.cause === 'oom') {
+        w.victim = e.proc;
+        w.frames = [];
+        w.gens = [];
+        view.mms[e.proc]!.ptes.forEach((pte, v) => {
+          if ((e.pages >> v) & 1 && pte.frame !== -1 && !w.frames.includes(pte.frame)) {
+            w.frames.push(pte.frame);
+            w.gens.push(view.frames[pte.frame]!.gen);
+          }
+        });
+      }
+      if (e.t === 'invalidate_abandon' && e.cause === 'oom') {
+        if (!oracle.reach((v) => unmapped(e.proc, v), REAP_RETRY_BOUND, ['kernel'])) {
+          return violation(this.id, 'reap-refused', `a callback refused the OOM reaper's pass over p${e.proc}, and no retry within ${REAP_RETRY_BOUND} kernel steps gets through: the victim's memory waits for its exit`, {
+            proc: e.proc, inv: e.inv, bound: REAP_RETRY_BOUND,
+          });
+        }
+      }
+      if (e.t === 'invalidate_end' && e.cause === 'oom') {
+        const bound = view.cfg.oracleBound;
+        if (!freed(w, view) && !oracle.reach((v) => freed(w, v), bound)) {
+          return violation(this.id, 'frames-held', `the OOM reaper unmapped p${e.proc}'s pages, but frames ${w.frames.join(', ')} cannot be freed within ${bound} kernel and hardware steps: something holds them`, {
+            proc: e.proc, bound,
+          });
+        }
+      }
+    }
+    return null;
+  },
+};
