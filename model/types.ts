@@ -147,6 +147,8 @@ export interface Job {
   frame: number;
   gen: number;
   epoch: number;
+  /** The PTE epoch of the page when the job was submitted: the mapping user space meant. */
+  mapEpoch: number;
   /** The translation was a P2P-aware mapping. */
   p2p: boolean;
 }
@@ -157,6 +159,10 @@ export interface Registration {
   proc: number;
   /** Being torn down: deregistration asked, the driver has not finished. */
   closing: boolean;
+  /** Being set up: the driver has not finished registering (e.g. faulting the range in); no job yet. */
+  opening: boolean;
+  /** The PTE epoch of each page when it was registered (-1: not mapped then): the mappings it covers. */
+  epochs: number[];
 }
 
 export type ForkPinnedPolicy = 'copy-at-fork' | 'cow-parent';

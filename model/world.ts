@@ -82,9 +82,9 @@ export function initialState(cfg: Config): State {
       ),
     },
     peer: { kind: 'gpu', present: vram > 0 },
-    jobs: Array.from({ length: jobs }, (): Job => ({ state: 'free', proc: 0, vpage: 0, write: false, value: 0, frame: NONE, gen: 0, epoch: 0, p2p: false })),
+    jobs: Array.from({ length: jobs }, (): Job => ({ state: 'free', proc: 0, vpage: 0, write: false, value: 0, frame: NONE, gen: 0, epoch: 0, mapEpoch: 0, p2p: false })),
     queues: Array.from({ length: procs }, () => ({ state: 'running' as const })),
-    regs: Array.from({ length: procs }, (_, p) => ({ live: false, proc: p, closing: false })),
+    regs: Array.from({ length: procs }, (_, p) => ({ live: false, proc: p, closing: false, opening: false, epochs: Array.from({ length: vpages }, () => -1) })),
     nextValue: 1,
     forks: 0,
     drv: {},
@@ -146,7 +146,7 @@ export function worldEnabled(s: State, cfg: Config, strat: Strategy, ctx: Driver
           const pinned = s.frames[pte.frame]!.pincount > 0;
           if (!(pinned && cfg.kernel.reclaimSkipsPinned)) out.push(act('reclaim', p, v));
         }
-        if (jobSlot && (!strat.needsRegistration || (s.regs[p]!.live && !s.regs[p]!.closing))) {
+        if (jobSlot && (!strat.needsRegistration || (s.regs[p]!.live && !s.regs[p]!.closing && !s.regs[p]!.opening))) {
           out.push(act('submit', p, v));
           out.push(act('submit_write', p, v));
         }
@@ -244,11 +244,15 @@ export function applyWorld(s: State, a: Action, cfg: Config, strat: Strategy, ct
       ctx.emit({ t: 'mmap', proc: a.a, vpage: a.b });
       return true;
     }
-    case 'register':
-      s.regs[a.a]!.live = true;
-      s.regs[a.a]!.closing = false;
+    case 'register': {
+      const reg = s.regs[a.a]!;
+      reg.live = true;
+      reg.closing = false;
+      reg.opening = false;
+      s.mms[a.a]!.ptes.forEach((pte, v) => (reg.epochs[v] = pte.mapped ? pte.epoch : -1));
       strat.onRegister(s, a.a, ctx);
       return true;
+    }
     case 'deregister':
       s.regs[a.a]!.closing = true;
       strat.onDeregister(s, a.a, ctx);
@@ -260,6 +264,7 @@ export function applyWorld(s: State, a: Action, cfg: Config, strat: Strategy, ct
       job.proc = a.a;
       job.vpage = a.b;
       job.write = a.k === 'submit_write';
+      job.mapEpoch = s.mms[a.a]!.ptes[a.b]!.epoch;
       job.value = 0;
       if (job.write) {
         job.value = s.nextValue;

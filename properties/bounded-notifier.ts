@@ -24,7 +24,7 @@ export const boundedNotifier: Property<null> = {
     const bound = view.cfg.oracleBound;
     for (const { inv, sub } of pendingCallbacks(view)) {
       const done = (v: View) => !v.invs[inv]!.live || v.invs[inv]!.cb[sub] === RETURNED;
-      if (!oracle.reach(done, bound)) {
+      if (!oracle.reach(done, bound, ['kernel', 'hardware'], { goal: `callback:${inv}:${sub}` })) {
         const i = view.invs[inv]!;
         return violation(this.id, 'callback-blocked', `the callback for the ${i.cause} invalidation ${inv} of p${i.proc} cannot return within ${bound} kernel and hardware steps: it waits on something only user space can do`, {
           inv, sub, cause: i.cause, proc: i.proc, bound,

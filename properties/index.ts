@@ -26,9 +26,9 @@ export const verdictProperties: readonly Property<any>[] = [
   isolation,
   noFatalDeviceFault,
   pinsBalanced,
+  boundedNotifier,
   noDeadlock,
   nonblockingInvalidate,
-  boundedNotifier,
   ...capabilityProperties,
   p2pTopology,
 ];

@@ -25,7 +25,7 @@ export const noDeadlock: Property<null> = {
       for (let sub = 0; sub < inv.cb.length; sub++) {
         if (inv.cb[sub] === RETURNED) continue;
         const done = (v: View) => !v.invs[i]!.live || v.invs[i]!.cb[sub] === RETURNED;
-        if (oracle.reach(done, bound, ['kernel', 'hardware', 'user'], { userCompletionsOnly: true })) continue;
+        if (oracle.reach(done, bound, ['kernel', 'hardware', 'user'], { userCompletionsOnly: true, goal: `callback:${i}:${sub}` })) continue;
         return violation(this.id, 'wait-cycle', `the callback for the ${inv.cause} invalidation ${i} of p${inv.proc} can never return: no schedule of ${bound} kernel, hardware or user steps releases what it waits for`, {
           inv: i, sub, proc: inv.proc, cause: inv.cause, bound,
         });

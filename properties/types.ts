@@ -40,6 +40,11 @@ export interface ReachOptions {
    * release a wait the kernel is in. Keeps a search that includes user space small.
    */
   userCompletionsOnly?: boolean;
+  /**
+   * Names the goal (e.g. `callback:inv0:sub0`), so that the oracle may answer from what it already
+   * found in this state: a goal reached with some actors is reached with more.
+   */
+  goal?: string;
 }
 
 export interface CheckContext {

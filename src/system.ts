@@ -8,6 +8,7 @@ import type { Action, State } from '../model/types.ts';
 import type { ModelEvent } from '../model/events.ts';
 import type { ActorClass, CheckContext, Oracle, Property, View, Violation } from '../properties/types.ts';
 import type { TransitionSystem } from './explore/system.ts';
+import { reachable } from './explore/bfs.ts';
 
 export function viewOf(m: Model, s: State): View {
   return { frames: s.frames, mms: s.mms, subs: s.subs, invs: s.invs, dev: s.dev, peer: s.peer, jobs: s.jobs, queues: s.queues, regs: s.regs, nextValue: s.nextValue, forks: s.forks, cfg: m.cfg };
@@ -36,63 +37,68 @@ export function systemOf(m: Model): TransitionSystem<State, Action, ModelEvent> 
  * then the device's, then the core mm's (the likeliest way to progress, and cheap); if that fails, a
  * depth-bounded search over every such schedule, with a table of states already expanded.
  */
+/** What the oracle needs of a model, computed once per model. */
+interface OracleShape {
+  klass: (a: Action) => number;
+  sys: TransitionSystem<State, Action, ModelEvent>;
+}
+const shapes = new WeakMap<Model, OracleShape>();
+
+function shapeOf(m: Model): OracleShape {
+  let sh = shapes.get(m);
+  if (!sh) {
+    const driverKinds = new Set(m.strategy.actionKinds.map((k) => k.kind));
+    const classOfKind = new Map<string, number>();
+    for (const k of m.kinds.values()) {
+      // Classes: the driver's steps, the device's, the core mm's, user space's (only when asked for).
+      classOfKind.set(k.kind, driverKinds.has(k.kind) ? 0 : k.actor === 'hardware' ? 1 : k.actor === 'user' ? 3 : 2);
+    }
+    sh = { klass: (a) => classOfKind.get(a.k) ?? 2, sys: systemOf(m) };
+    shapes.set(m, sh);
+  }
+  return sh;
+}
+
+// Dives: the driver's own steps first, or the device's first (the core mm's last); then a few
+// pseudo-random ones (a fixed sequence: the oracle stays deterministic).
+const DIVES: readonly (readonly number[])[] = [
+  [0, 1, 2, 3],
+  [1, 0, 2, 3],
+  [0, 1, 3, 2], // with user space: the driver, the device, then user space before the core mm
+];
+
 export function oracleFor(m: Model, s: State): Oracle {
-  const driverKinds = new Set(m.strategy.actionKinds.map((k) => k.kind));
-  // Classes: the driver's steps, the device's, the core mm's, user space's (only when asked for).
-  const klass = (a: Action) => (driverKinds.has(a.k) ? 0 : actorOf(m, a) === 'hardware' ? 1 : actorOf(m, a) === 'user' ? 3 : 2);
-  let allowed: readonly ActorClass[] = ['kernel', 'hardware'];
-  let completionsOnly = false;
-  const allowedAction = (a: Action) => {
-    const actor = actorOf(m, a);
-    return allowed.includes(actor) && (!completionsOnly || actor !== 'user' || m.kinds.get(a.k)!.args[0] === 'job');
-  };
-  // `rev`: within a class, the last enabled first (for user space: the job-level actions, such as
-  // signalling a user fence, before the per-process ones).
-  const moves = (cur: State, order: readonly number[], rev = false) => {
-    const acts = enabled(m, cur).filter(allowedAction);
-    if (rev) acts.reverse(); // a stable sort keeps the reversed order within a class
-    return acts.sort((x, y) => order[klass(x)]! - order[klass(y)]!);
-  };
-  // Dives: the driver's own steps first, or the device's first (the core mm's last); then a few
-  // pseudo-random ones (a fixed sequence: the oracle stays deterministic).
-  const dives: readonly (readonly number[])[] = [
-    [0, 1, 2, 3],
-    [1, 0, 2, 3],
-    [0, 1, 3, 2], // with user space: the driver, the device, then user space before the core mm
-  ];
+  const { klass, sys } = shapeOf(m);
   return {
     reach(done, bound, actors = ['kernel', 'hardware'], opts = {}) {
-      allowed = actors;
-      completionsOnly = opts.userCompletionsOnly ?? false;
       if (done(viewOf(m, s))) return true;
+      const completionsOnly = opts.userCompletionsOnly ?? false;
+      const allowedAction = (a: Action) => {
+        const actor = actorOf(m, a);
+        return actors.includes(actor) && (!completionsOnly || actor !== 'user' || m.kinds.get(a.k)!.args[0] === 'job');
+      };
+      // `rev`: within a class, the last enabled first (for user space: the job-level actions, such as
+      // signalling a user fence, before the per-process ones).
+      const moves = (cur: State, order: readonly number[], rev: boolean) => {
+        const acts = enabled(m, cur).filter(allowedAction);
+        const idx = new Map(acts.map((a, i) => [a, i]));
+        return acts.sort((x, y) => order[klass(x)]! - order[klass(y)]! || (rev ? idx.get(y)! - idx.get(x)! : 0));
+      };
       let rnd = 0x9e3779b9;
-      for (let i = 0; i < dives.length + 4; i++) {
+      for (let i = 0; i < DIVES.length + 4; i++) {
         if (i === 2 && !actors.includes('user')) continue;
         const cur = clonePlain(s);
         for (let d = 0; d < bound; d++) {
-          const acts = moves(cur, dives[i] ?? dives[0]!, i === 2);
+          const acts = moves(cur, DIVES[i] ?? DIVES[0]!, i === 2);
           if (acts.length === 0) break;
           rnd = (Math.imul(rnd, 1103515245) + 12345) >>> 0;
-          const a = i < dives.length ? acts[0]! : acts[(rnd >>> 8) % acts.length]!;
+          const a = i < DIVES.length ? acts[0]! : acts[(rnd >>> 8) % acts.length]!;
           stepInPlace(m, cur, a);
           if (done(viewOf(m, cur))) return true;
         }
       }
-      const seen = new Map<string, number>();
-      const dfs = (from: State, rem: number): boolean => {
-        if (rem === 0) return false;
-        for (const a of moves(from, dives[0]!)) {
-          const t = clonePlain(from);
-          stepInPlace(m, t, a);
-          if (done(viewOf(m, t))) return true;
-          const k = stateKey(t);
-          if ((seen.get(k) ?? -1) >= rem - 1) continue;
-          seen.set(k, rem - 1);
-          if (dfs(t, rem - 1)) return true;
-        }
-        return false;
-      };
-      return dfs(s, bound);
+      // Then every schedule: the exhaustive explorer's breadth-first search, states fingerprinted.
+      return reachable(sys, s, (t) => done(viewOf(m, t)), bound, allowedAction);
     },
   };
 }
@@ -113,7 +119,18 @@ export class Monitor {
 
   /** The first violation of an always/eventually property after a step, or null. */
   check(s: State, events: readonly ModelEvent[]): Violation | null {
-    const ctx: CheckContext = { view: viewOf(this.m, s), events, oracle: oracleFor(this.m, s) };
+    const m = this.m;
+    let oracle: Oracle | null = null; // built only if a property asks
+    // Goals reached in this state, with the actors that reached them: reached with fewer, reached with more.
+    const reached: { goal: string; actors: readonly ActorClass[]; bound: number }[] = [];
+    const reach: Oracle['reach'] = (done, bound, actors = ['kernel', 'hardware'], opts = {}) => {
+      const goal = opts.goal;
+      if (goal !== undefined && reached.some((r) => r.goal === goal && r.bound <= bound && r.actors.every((a) => actors.includes(a)))) return true;
+      const ok = (oracle ??= oracleFor(m, s)).reach(done, bound, actors, opts);
+      if (ok && goal !== undefined) reached.push({ goal, actors, bound });
+      return ok;
+    };
+    const ctx: CheckContext = { view: viewOf(m, s), events, oracle: { reach } };
     for (let i = 0; i < this.props.length; i++) {
       const p = this.props[i]!;
       if (p.kind === 'sometimes') {

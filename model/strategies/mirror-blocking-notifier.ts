@@ -84,7 +84,7 @@ export const mirrorBlockingNotifier: Strategy = {
         }
         return;
       }
-      if (ctx.cfg.queue !== 'user') return;
+      if (ctx.cfg.queue !== 'user' || r.opening) return;
       s.mms[p]!.ptes.forEach((pte, v) => {
         if (pte.mapped && s.dev.mirror[p]![v]!.frame === NONE && !faultPending(s, p, v) && !invalidating(s, p, v)) {
           out.push({ k: 'restore', a: p, b: v });
@@ -94,51 +94,17 @@ export const mirrorBlockingNotifier: Strategy = {
   },
 
   apply(s, a: Action, ctx) {
-    const d = drvOf(s);
-    if (faultApply(s, a, mutations(ctx), mirrorBlockingNotifier, ctx, (f) => {
-      if (f.job !== NONE) s.jobs[f.job]!.state = 'ready'; // the job goes to the hardware
-    })) return;
-    switch (a.k) {
-      case 'cb_begin': {
-        const inv = s.invs[a.a]!;
-        // The callback would have to wait on a fence: a non-blockable invalidation is refused
-        // (amdgpu_hmm_invalidate_gfx returns false when !mmu_notifier_range_blockable).
-        if (!inv.blockable) {
-          callbackRefuse(s, a.a, inv.proc, ctx);
-          return;
-        }
-        setSeq(s, a.a, inv.proc);
-        inv.cb[inv.proc] = CB_WAITING;
-        for (const j of jobsToWaitFor(s, inv.proc, inv.pages, ctx)) ctx.emit({ t: 'callback_wait_fence', inv: a.a, job: j });
-        return;
-      }
-      case 'cb_unmap': {
-        const inv = s.invs[a.a]!;
-        dirtyWritten(s, inv.proc, inv.pages);
-        zapMirror(s, inv.proc, inv.pages);
-        callbackReturn(s, a.a, inv.proc, ctx);
-        return;
-      }
-      case 'restore':
-        startFault(s, a.a, a.b, true, NONE);
-        return;
-      case 'dereg_finish': {
-        const p = a.a;
-        unsubscribe(s, p);
-        dirtyWritten(s, p, ALL(s));
-        zapMirror(s, p, ALL(s));
-        d.faults.forEach((f, i) => {
-          if (f.live && f.proc === p) abortFault(s, i, 'userptr closed', ctx);
-        });
-        s.regs[p]!.live = false;
-        s.regs[p]!.closing = false;
-        return;
-      }
-    }
+    applyStep(s, a, ctx);
+    // The registration ioctl returns once it has faulted its range in (with user queues).
+    for (const r of s.regs) if (r.opening && !drvOf(s).faults.some((f) => f.live && f.proc === r.proc)) r.opening = false;
   },
 
-  onRegister(s, proc) {
+  onRegister(s, proc, ctx) {
     subscribe(s, proc);
+    if (ctx.cfg.queue !== 'user') return;
+    // With user queues no submission is seen: the registration faults every page in before it returns.
+    s.regs[proc]!.opening = true;
+    s.mms[proc]!.ptes.forEach((pte, v) => pte.mapped && startFault(s, proc, v, true, NONE));
   },
 
   onSubmit(s, job) {
@@ -146,3 +112,47 @@ export const mirrorBlockingNotifier: Strategy = {
     startFault(s, j.proc, j.vpage, j.write, job);
   },
 };
+
+function applyStep(s: State, a: Action, ctx: DriverContext): void {
+  const d = drvOf(s);
+  if (faultApply(s, a, mutations(ctx), mirrorBlockingNotifier, ctx, (f) => {
+    if (f.job !== NONE) s.jobs[f.job]!.state = 'ready'; // the job goes to the hardware
+  })) return;
+  switch (a.k) {
+    case 'cb_begin': {
+      const inv = s.invs[a.a]!;
+      // The callback would have to wait on a fence: a non-blockable invalidation is refused
+      // (amdgpu_hmm_invalidate_gfx returns false when !mmu_notifier_range_blockable).
+      if (!inv.blockable) {
+        callbackRefuse(s, a.a, inv.proc, ctx);
+        return;
+      }
+      setSeq(s, a.a, inv.proc);
+      inv.cb[inv.proc] = CB_WAITING;
+      for (const j of jobsToWaitFor(s, inv.proc, inv.pages, ctx)) ctx.emit({ t: 'callback_wait_fence', inv: a.a, job: j });
+      return;
+    }
+    case 'cb_unmap': {
+      const inv = s.invs[a.a]!;
+      dirtyWritten(s, inv.proc, inv.pages);
+      zapMirror(s, inv.proc, inv.pages);
+      callbackReturn(s, a.a, inv.proc, ctx);
+      return;
+    }
+    case 'restore':
+      startFault(s, a.a, a.b, true, NONE);
+      return;
+    case 'dereg_finish': {
+      const p = a.a;
+      unsubscribe(s, p);
+      dirtyWritten(s, p, ALL(s));
+      zapMirror(s, p, ALL(s));
+      d.faults.forEach((f, i) => {
+        if (f.live && f.proc === p) abortFault(s, i, 'userptr closed', ctx);
+      });
+      s.regs[p]!.live = false;
+      s.regs[p]!.closing = false;
+      return;
+    }
+  }
+}
