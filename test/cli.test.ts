@@ -105,3 +105,15 @@ describe('the dmacheck bin', () => {
     expect(JSON.parse(out).strategies.length).toBeGreaterThanOrEqual(3);
   });
 });
+
+describe('dmacheck check --explorer', () => {
+  it.each(['walk', 'bfs'])('%s writes the same kind of counterexample file, which replays', async (explorer) => {
+    const dir = tmp();
+    const r = await cli('check', '--strategy', 'pin-longterm', '--mutant', 'put-page-not-unpin', '--config', 'kernel-queue', '--explorer', explorer, '--seed', explorer === 'walk' ? 'nightly-2026-12-01' : '1', '--runs', '100', '--out', dir);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain(`(${explorer})`);
+    const file = join(dir, 'pin-longterm--put-page-not-unpin--kernel-queue--pins-balanced.json');
+    expect(JSON.parse(readFileSync(file, 'utf8')).found.explorer).toBe(explorer);
+    expect((await cli('replay', file)).code).toBe(0);
+  });
+});

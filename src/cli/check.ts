@@ -4,7 +4,7 @@ import type { Config } from '../../model/types.ts';
 import { makeModel } from '../../model/model.ts';
 import { propertyById, verdictProperties, witnesses } from '../../properties/index.ts';
 import type { Property } from '../../properties/types.ts';
-import { checkModel, defaultBudget, type Budget, type CheckResult } from '../check.ts';
+import { defaultBudget, type Budget } from '../check.ts';
 import { toCounterexample, saveCounterexample } from '../counterexample/save.ts';
 import { configsOf, heldProperties, loadManifest, writeManifest } from '../verdicts.ts';
 import { computeMatrix, differences, matrixCells, renderTable, type Matrix } from '../matrix.ts';
@@ -13,6 +13,7 @@ import { explain, renderText } from '../counterexample/explain.ts';
 import type { Model } from '../../model/model.ts';
 import type { Failure } from '../check.ts';
 import { configArg, intArg, mutantArg, strategyArg, UsageError } from './usage.ts';
+import { defaultExplorer, explorerNames, runExplorer, type ExplorerName } from '../explorers.ts';
 
 const DEFAULT_OUT = 'out';
 
@@ -20,10 +21,6 @@ function printFailure(m: Model, f: Failure, path: string): void {
   const r = runActions(m, f.actions, [propertyById(f.property)!], true);
   console.log(`  ${f.property} FAILS in ${f.actions.length} steps: ${path}`);
   console.log(renderText(explain(r.trace, r.violation, r.step)).replace(/^/gm, '    '));
-}
-
-function budgetLine(r: CheckResult): string {
-  return `${r.stats.runs} runs, ${r.stats.executed} actions, ${(r.stats.ms / 1000).toFixed(1)} s`;
 }
 
 export async function checkCommand(argv: string[]): Promise<number> {
@@ -39,12 +36,16 @@ export async function checkCommand(argv: string[]): Promise<number> {
       'max-commands': { type: 'string' },
       out: { type: 'string' },
       'update-manifest': { type: 'boolean' },
+      explorer: { type: 'string' },
     },
     strict: true,
   });
+  const explorer = (values.explorer ?? defaultExplorer) as ExplorerName;
+  if (!explorerNames.includes(explorer)) throw new UsageError(`--explorer: expected one of ${explorerNames.join(', ')}, got '${values.explorer}'`);
   const budget: Budget = {
     runs: intArg('--runs', values.runs, defaultBudget.runs),
-    seed: intArg('--seed', values.seed, defaultBudget.seed, -(2 ** 31)),
+    // Walks take any seed string (e.g. nightly-2026-12-01#17); fast-check a number.
+    seed: explorer === 'walk' ? defaultBudget.seed : intArg('--seed', values.seed, defaultBudget.seed, -(2 ** 31)),
     maxCommands: intArg('--max-commands', values['max-commands'], defaultBudget.maxCommands),
   };
   const out = values.out ?? DEFAULT_OUT;
@@ -55,29 +56,39 @@ export async function checkCommand(argv: string[]): Promise<number> {
   });
   if (values.strategy === undefined) {
     if (values.mutant || values.config) throw new UsageError('--mutant and --config need --strategy');
+    if (values.explorer) throw new UsageError('--explorer needs --strategy (the manifest was computed with fast-check)');
     return checkAll(budget, out, values['update-manifest'] ?? false);
   }
   const s = strategyArg(values.strategy);
   const mutant = mutantArg(s, values.mutant);
   const only = configArg(s, values.config);
-  return checkOne(s, mutant, only ? [only] : configsOf(s), props, budget, out);
+  return checkOne(s, mutant, only ? [only] : configsOf(s), props, budget, out, explorer, values.seed);
 }
 
-async function checkOne(s: Strategy, mutant: string | null, cfgs: Config[], props: Property<any>[] | undefined, budget: Budget, out: string): Promise<number> {
+async function checkOne(
+  s: Strategy,
+  mutant: string | null,
+  cfgs: Config[],
+  props: Property<any>[] | undefined,
+  budget: Budget,
+  out: string,
+  explorer: ExplorerName,
+  seed: string | undefined,
+): Promise<number> {
   const man = loadManifest();
   let failed = false;
   for (const cfg of cfgs) {
     // A mutant is checked against what the correct design holds in that config (unless --property).
     const checked = props ?? (mutant ? heldProperties(s, cfg, budget, man) : [...verdictProperties]);
     const m = makeModel(s, cfg, mutant);
-    const r = checkModel(m, [...checked, ...witnesses], budget);
-    console.log(`${s.name}${mutant ? ` (mutant ${mutant})` : ''} in ${cfg.name}: ${budgetLine(r)}`);
+    const { result: r, budgetLine } = runExplorer(explorer, m, [...checked, ...witnesses], budget, seed);
+    console.log(`${s.name}${mutant ? ` (mutant ${mutant})` : ''} in ${cfg.name} (${explorer}): ${budgetLine}`);
     if (r.holds.length) console.log(`  holds: ${r.holds.join(', ')}`);
     for (const f of r.failures) {
       // A capability a design gives up (migratable, transparent, oom-reclaimable) is a trade-off, not a
       // bug: it fails the command only when asked for with --property.
       if (props || !propertyById(f.property)?.capability) failed = true;
-      const path = saveCounterexample(out, toCounterexample(m, f, 'fast-check'));
+      const path = saveCounterexample(out, toCounterexample(m, f, explorer));
       printFailure(m, f, path);
     }
   }
