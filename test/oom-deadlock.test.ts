@@ -116,7 +116,8 @@ describe('capabilities a design gives up', () => {
 
   it('a notifier waiting on a user-space fence makes migration depend on user space (mirror-blocking-notifier, user queues)', () => {
     const m = model('mirror-blocking-notifier', 'user-queue');
-    const t = [act('register', 0), act('restore', 0, 0), act('read_begin', 2), act('range_fault', 2), act('fault_commit', 2), act('submit', 0, 0), act('dma_start', 0), act('dma_land', 0), act('migrate', 0, 0)];
+    const faultIn = (slot: number) => [act('read_begin', slot), act('range_fault', slot), act('fault_commit', slot)];
+    const t = [act('register', 0), ...faultIn(2), ...faultIn(3), act('submit', 0, 0), act('dma_start', 0), act('dma_land', 0), act('migrate', 0, 0)];
     const r = runActions(m, t, [propertyById('migratable')!]);
     expect(r.violation?.clause).toBe('migration-stuck');
   });

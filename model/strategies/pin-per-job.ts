@@ -19,18 +19,23 @@ import { breakCow } from '../world.ts';
 interface PinJobDriver {
   /** Per job slot: the frame its pin holds, or NONE. */
   pinned: number[];
-  /** Per job slot: the translation the GPU page table got for it (frame, gen, epoch, writable). */
+  /** Per job slot: the translation the GPU page table got for it (frame, gen). */
   tFrame: number[];
   tGen: number[];
-  tEpoch: number[];
-  tWritable: number[];
   /** Per job slot (mutant pin-after-handoff): handed to the hardware, the pin still to come. */
   late: number[];
 }
 
 const drv = (s: State) => s.drv as unknown as PinJobDriver;
 
-/** Unpin job `j`'s page; the GPU page table then maps what another live job of the page pinned, or nothing. */
+/** Another handed-over job of the same page whose GPU page-table entry points to a frame other than `f`. */
+function otherTranslation(s: State, j: number, f: number): boolean {
+  const d = drv(s);
+  const job = s.jobs[j]!;
+  return s.jobs.some((o, k) => k !== j && o.state !== 'free' && o.proc === job.proc && o.vpage === job.vpage && d.tFrame[k] !== NONE && d.tFrame[k] !== f);
+}
+
+/** Unpin job `j`'s page; unmap it from the GPU page table unless another job still uses that entry. */
 function release(s: State, j: number, ctx: DriverContext): void {
   const d = drv(s);
   const job = s.jobs[j]!;
@@ -38,11 +43,8 @@ function release(s: State, j: number, ctx: DriverContext): void {
   d.pinned[j] = NONE;
   d.late[j] = 0;
   const e = s.dev.mirror[job.proc]![job.vpage]!;
-  if (d.tFrame[j] !== NONE && e.frame === d.tFrame[j] && e.gen === d.tGen[j]) {
-    const k = s.jobs.findIndex((o, i) => i !== j && o.state !== 'free' && o.proc === job.proc && o.vpage === job.vpage && d.tFrame[i] !== NONE);
-    if (k >= 0) setMirror(s, job.proc, job.vpage, d.tFrame[k]!, d.tGen[k]!, d.tWritable[k] === 1, d.tEpoch[k]!);
-    else zapMirror(s, job.proc, 1 << job.vpage);
-  }
+  const shared = s.jobs.some((o, k) => k !== j && o.state !== 'free' && o.proc === job.proc && o.vpage === job.vpage && d.tFrame[k] === d.tFrame[j]);
+  if (d.tFrame[j] !== NONE && e.frame === d.tFrame[j] && e.gen === d.tGen[j] && !shared) zapMirror(s, job.proc, 1 << job.vpage);
   d.tFrame[j] = NONE;
 }
 
@@ -73,8 +75,6 @@ export const pinPerJob: Strategy = {
     pinned: s.jobs.map(() => NONE),
     tFrame: s.jobs.map(() => NONE),
     tGen: s.jobs.map(() => 0),
-    tEpoch: s.jobs.map(() => 0),
-    tWritable: s.jobs.map(() => 0),
     late: s.jobs.map(() => 0),
   }),
 
@@ -82,7 +82,11 @@ export const pinPerJob: Strategy = {
     const d = drv(s);
     s.jobs.forEach((j, i) => {
       // GUP waits for a migration or unmap of the page in progress (migration_entry_wait, the mmap lock).
-      if (j.state === 'submitted' && !invalidating(s, j.proc, j.vpage) && !forking(s, j.proc)) out.push({ k: 'pin_job', a: i, b: NONE });
+      // The GPU page-table update for the job waits for the jobs still using the entry it would change
+      // (a VM update syncs to the fences of the VM's earlier users).
+      const pte = s.mms[j.proc]!.ptes[j.vpage]!;
+      const busyEntry = pte.mapped && otherTranslation(s, i, pte.frame);
+      if (j.state === 'submitted' && !invalidating(s, j.proc, j.vpage) && !forking(s, j.proc) && !busyEntry) out.push({ k: 'pin_job', a: i, b: NONE });
       if (d.late[i] === 1 && !invalidating(s, j.proc, j.vpage)) out.push({ k: 'pin_late', a: i, b: NONE });
     });
   },
@@ -120,8 +124,6 @@ export const pinPerJob: Strategy = {
     setMirror(s, job.proc, job.vpage, f, s.frames[f]!.gen, writable, pte.epoch);
     d.tFrame[j] = f;
     d.tGen[j] = s.frames[f]!.gen;
-    d.tEpoch[j] = pte.epoch;
-    d.tWritable[j] = writable ? 1 : 0;
     job.state = 'ready';
     if (ctx.mutant === 'unpin-at-handoff') {
       unpinFrame(s, f, job.write, ctx);
