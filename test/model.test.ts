@@ -115,7 +115,12 @@ describe('the model', () => {
   it('lets a recoverable device stall on a missing translation and a non-recoverable one fault fatally', () => {
     const odp = run(model('odp-mirror'), [act('register', 0), act('submit', 0, 0), act('dma_start', 0)]);
     expect(odp.s.jobs[0]!.state).toBe('faulting');
-    const gpu = run(model('mirror-blocking-notifier', 'user-queue'), [act('register', 0), act('submit', 0, 0), act('dma_start', 0)]);
+    // With user queues the registration faults the range in (fault slots 2 and 3) before any doorbell;
+    // a migration then unmaps v0 from the GPU, and user space rings the doorbell before the restore.
+    const gpu = run(model('mirror-blocking-notifier', 'user-queue'), [
+      act('register', 0), act('read_begin', 2), act('range_fault', 2), act('fault_commit', 2), act('read_begin', 3), act('range_fault', 3), act('fault_commit', 3),
+      act('migrate', 0, 0), act('cb_begin', 0), act('cb_unmap', 0), act('submit', 0, 0), act('dma_start', 0),
+    ]);
     expect(gpu.events).toContainEqual({ t: 'device_fault', job: 0, proc: 0, vpage: 0, fatal: true });
   });
 

@@ -101,7 +101,10 @@ describe('properties', () => {
   });
 
   it('the progress oracle finds that a fence only user space signals blocks the callback, and a kernel queue does not', () => {
-    const steps = [act('register', 0), act('restore', 0, 0), act('read_begin', 2), act('range_fault', 2), act('fault_commit', 2), act('submit', 0, 0), act('dma_start', 0), act('dma_land', 0), act('migrate', 0, 0)];
+    const steps = [
+      act('register', 0), act('read_begin', 2), act('range_fault', 2), act('fault_commit', 2), act('read_begin', 3), act('range_fault', 3), act('fault_commit', 3),
+      act('submit', 0, 0), act('dma_start', 0), act('dma_land', 0), act('migrate', 0, 0),
+    ];
     const user = runActions(model('mirror-blocking-notifier', 'user-queue'), steps, [propertyById('bounded-notifier')!]);
     expect(user.violation).toMatchObject({ property: 'bounded-notifier', clause: 'callback-blocked' });
     expect(user.step).toBe(steps.length - 1);

@@ -30,7 +30,7 @@ const mustReach: Record<string, string[]> = {
 };
 
 /** A known weakness's counterexample must stay short enough to read. */
-const MAX_WEAKNESS_STEPS = 12;
+const MAX_WEAKNESS_STEPS = 20;
 
 describe('verdicts of the designs', () => {
   it('has a manifest entry for every strategy, config and property', () => {
