@@ -20,16 +20,20 @@ export function freeFrames(s: State): number {
 export function allocFrame(s: State, value: number): number {
   const f = findFreeFrame(s);
   if (f === NONE) return NONE;
-  const fr = s.frames[f]!;
+  claimFrame(s.frames[f]!, NONE, 1, value);
+  return f;
+}
+
+/** Take a free frame for `owner` (NONE: an anonymous page) with `mapcount` mappings, holding `value`. */
+export function claimFrame(fr: Frame, owner: number, mapcount: number, value: number): void {
   fr.free = false;
-  fr.owner = NONE;
+  fr.owner = owner;
   fr.locked = false;
   fr.refcount = 1;
-  fr.mapcount = 1;
+  fr.mapcount = mapcount;
   fr.pincount = 0;
   fr.value = value;
   fr.dirty = true;
-  return f;
 }
 
 /** put_page: drop one reference; free the frame (bump its generation) when none is left. */
@@ -253,6 +257,17 @@ export function dirtyWritten(s: State, proc: number, pages: number): void {
   s.dev.mirror[proc]!.forEach((e, v) => {
     if ((pages >> v) & 1 && e.frame !== NONE && e.writable && s.frames[e.frame]!.gen === e.gen) s.frames[e.frame]!.dirty = true;
   });
+}
+
+/**
+ * The end of an invalidate callback that unmaps: mark what the device wrote dirty, zap the range from
+ * the device's page table, return.
+ */
+export function zapAndReturn(s: State, inv: number, ctx: DriverContext): void {
+  const i = s.invs[inv]!;
+  dirtyWritten(s, i.proc, i.pages);
+  zapMirror(s, i.proc, i.pages);
+  callbackReturn(s, inv, i.proc, ctx);
 }
 
 /** Zap the device's mirror entries of `proc` for `pages`. */

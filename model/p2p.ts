@@ -4,7 +4,7 @@
 import { DEV, NONE, PEER } from './types.ts';
 import type { Frame, FrameKind, PciTopology, Pte, State } from './types.ts';
 import type { DriverContext } from './strategy.ts';
-import { findFreeFrame, unmapFrame } from './mm.ts';
+import { claimFrame, findFreeFrame, unmapFrame } from './mm.ts';
 
 // ---- Topology ----------------------------------------------------------------------------------------
 
@@ -103,14 +103,8 @@ export function vramAlloc(s: State, kind: FrameKind, value: number): number {
   for (let f = 0; f < s.frames.length; f++) {
     const fr = s.frames[f]!;
     if (fr.free && fr.owner === PEER && fr.kind !== 'system') {
-      fr.free = false;
+      claimFrame(fr, PEER, 0, value);
       fr.kind = kind;
-      fr.refcount = 1;
-      fr.mapcount = 0;
-      fr.pincount = 0;
-      fr.value = value;
-      fr.dirty = true;
-      fr.locked = false;
       return f;
     }
   }
@@ -121,15 +115,7 @@ export function vramAlloc(s: State, kind: FrameKind, value: number): number {
 export function ramAlloc(s: State, owner: number, value: number): number {
   const f = findFreeFrame(s);
   if (f === NONE) return NONE;
-  const fr = s.frames[f]!;
-  fr.free = false;
-  fr.owner = owner;
-  fr.refcount = 1;
-  fr.mapcount = 0;
-  fr.pincount = 0;
-  fr.value = value;
-  fr.dirty = true;
-  fr.locked = false;
+  claimFrame(s.frames[f]!, owner, 0, value);
   return f;
 }
 

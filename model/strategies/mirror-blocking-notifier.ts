@@ -9,7 +9,7 @@ import { NONE } from '../types.ts';
 import type { Action, JobState, State } from '../types.ts';
 import type { DriverContext, Strategy } from '../strategy.ts';
 import { noHooks } from '../strategy.ts';
-import { callbackRefuse, callbackReturn, dirtyWritten, invalidating, procInvalidating, setSeq, subscribe, unsubscribe, zapMirror } from '../mm.ts';
+import { callbackRefuse, dirtyWritten, invalidating, procInvalidating, setSeq, subscribe, unsubscribe, zapAndReturn, zapMirror } from '../mm.ts';
 import {
   abortFault,
   drvOf,
@@ -132,13 +132,9 @@ function applyStep(s: State, a: Action, ctx: DriverContext): void {
       for (const j of jobsToWaitFor(s, inv.proc, inv.pages, ctx)) ctx.emit({ t: 'callback_wait_fence', inv: a.a, job: j });
       return;
     }
-    case 'cb_unmap': {
-      const inv = s.invs[a.a]!;
-      dirtyWritten(s, inv.proc, inv.pages);
-      zapMirror(s, inv.proc, inv.pages);
-      callbackReturn(s, a.a, inv.proc, ctx);
+    case 'cb_unmap':
+      zapAndReturn(s, a.a, ctx);
       return;
-    }
     case 'restore':
       startFault(s, a.a, a.b, true, NONE);
       return;

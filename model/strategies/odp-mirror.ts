@@ -4,7 +4,7 @@
 // callback is mlx5's: take umem_mutex, mmu_interval_set_seq, zap the HCA's entries with a fenced UMR,
 // wait until the HCA no longer uses the pages, mark written pages dirty, unlock, return. No pins.
 import { NONE } from '../types.ts';
-import type { Action, State } from '../types.ts';
+import type { Action } from '../types.ts';
 import type { DriverContext, Strategy } from '../strategy.ts';
 import { noHooks } from '../strategy.ts';
 import { callbackRefuse, callbackReturn, dirtyWritten, dmaInFlight, procInvalidating, setSeq, subscribe, unsubscribe, zapMirror } from '../mm.ts';

@@ -21,9 +21,9 @@
 // brings it up. A driver allocation's memory is not modelled, only the direct reclaim it may enter.
 import { NONE } from '../types.ts';
 import type { Action, State } from '../types.ts';
-import type { DriverContext, Strategy } from '../strategy.ts';
+import type { Strategy } from '../strategy.ts';
 import { noHooks } from '../strategy.ts';
-import { callbackRefuse, callbackReturn, dirtyWritten, invalidating, procInvalidating, setMirror, setSeq, subscribe, unsubscribe, zapMirror } from '../mm.ts';
+import { callbackRefuse, dirtyWritten, procInvalidating, setMirror, setSeq, subscribe, unsubscribe, zapAndReturn, zapMirror } from '../mm.ts';
 import { directReclaim } from '../oom.ts';
 import { abortFault, emptyFaults, faultActionKinds, faultApply, faultEnabled, faultPending, startFault, type FaultCtx, type FaultMutations } from './mirror-fault.ts';
 
@@ -153,13 +153,9 @@ export const queuePreempt: Strategy = {
         ctx.emit({ t: 'callback_wait_eviction', inv: a.a, proc: p });
         return;
       }
-      case 'qp_zap': {
-        const inv = s.invs[a.a]!;
-        dirtyWritten(s, inv.proc, inv.pages);
-        zapMirror(s, inv.proc, inv.pages);
-        callbackReturn(s, a.a, inv.proc, ctx);
+      case 'qp_zap':
+        zapAndReturn(s, a.a, ctx);
         return;
-      }
       case 'evict_signal': {
         const p = a.a;
         if (ctx.mutant === 'alloc-in-fence-signalling' && d.sigInv[p] === NONE) {
