@@ -21,15 +21,18 @@ export const defaultBudget: Budget = { runs: 1000, maxCommands: 100, seed: 1 };
 export interface Failure {
   property: string;
   violation: Violation;
-  /** 1-minimal, replayed. */
+  /** Shrunk (1-minimal) or, from exhaustive search, shortest; replayed. */
   actions: Action[];
-  /** Length fast-check's own shrinker reached, before ours. */
-  fcLength: number;
-  /** fast-check's numeric seed, or a walk's seed string. */
+  /** Length of the trace as the explorer found it, before shrinking. */
+  foundLength: number;
+  /** fast-check's numeric seed, or a walk's seed string ('' from exhaustive search). */
   seed: number | string;
+  /** fast-check's replay path ('' for the other explorers). */
   path: string;
   /** Milliseconds to the first failure (search and shrink). */
   ms: number;
+  /** Milliseconds the search alone took, before shrinking. */
+  searchMs: number;
 }
 
 export interface CheckResult {
@@ -40,42 +43,65 @@ export interface CheckResult {
   stats: FcStats;
 }
 
-export function checkModel(m: Model, props: readonly Property<any>[], budget: Budget, firstOnly = false): CheckResult {
-  const sys = systemOf(m);
+/** What one search found: a failing trace, as the explorer found it. */
+export interface Found {
+  actions: Action[];
+  violation: Violation;
+  seed: number | string;
+  path: string;
+}
+
+/**
+ * Drive `search` once per failing property, each time without the properties already broken, so one run
+ * gives a verdict for every property; each failure is shrunk (unless the explorer's traces are shortest
+ * already) and replayed. The same loop serves the three explorers.
+ */
+export function perProperty<St>(
+  m: Model,
+  props: readonly Property<any>[],
+  search: (active: Property<any>[], reached: Set<string>) => { found: Found | null; stats: St; ms: number },
+  add: (total: St | null, st: St) => St,
+  opts: { shrink: boolean; firstOnly?: boolean },
+): { failures: Failure[]; holds: string[]; reached: Set<string>; stats: St } {
   const witnesses = props.filter((p) => p.kind === 'sometimes');
   let remaining = props.filter((p) => p.kind !== 'sometimes');
   const failures: Failure[] = [];
   const reached = new Set<string>();
-  const stats: FcStats = { runs: 0, executed: 0, skipped: 0, ms: 0 };
+  let stats: St | null = null;
   while (remaining.length > 0) {
-    const active = [...remaining, ...witnesses];
     const t0 = performance.now();
-    const { failure, stats: st } = fcExplore<State, Action, ModelEvent, Violation>(
-      sys,
-      (s) => new Monitor(m, active, s),
-      { runs: budget.runs, seed: budget.seed, maxCommands: budget.maxCommands },
-      (r) => r.forEach((x) => reached.add(x)),
-    );
-    stats.runs += st.runs;
-    stats.executed += st.executed;
-    stats.skipped += st.skipped;
-    stats.ms += st.ms;
-    if (!failure) break;
-    const id = failure.violation.property;
+    const { found, stats: st, ms } = search([...remaining, ...witnesses], reached);
+    stats = add(stats, st);
+    if (!found) break;
+    const id = found.violation.property;
     const prop = remaining.filter((p) => p.id === id);
-    const actions = minimize(m, failure.actions, prop, id);
+    const actions = opts.shrink ? minimize(m, found.actions, prop, id) : found.actions;
     const replay = runActions(m, actions, prop);
-    failures.push({
-      property: id,
-      violation: replay.violation ?? failure.violation,
-      actions,
-      fcLength: failure.actions.length,
-      seed: failure.seed,
-      path: failure.path,
-      ms: performance.now() - t0,
-    });
+    if (replay.violation?.property !== id) throw new Error(`the counterexample for ${id} does not replay: an explorer and the model disagree`);
+    failures.push({ property: id, violation: replay.violation, actions, foundLength: found.actions.length, seed: found.seed, path: found.path, ms: performance.now() - t0, searchMs: ms });
     remaining = remaining.filter((p) => p.id !== id);
-    if (firstOnly) break;
+    if (opts.firstOnly) break;
   }
+  if (stats === null) stats = add(null, search(witnesses, reached).stats);
   return { failures, holds: remaining.map((p) => p.id), reached, stats };
+}
+
+/** The fast-check explorer over one model (a strategy or mutant in a config). */
+export function checkModel(m: Model, props: readonly Property<any>[], budget: Budget, firstOnly = false): CheckResult {
+  const sys = systemOf(m);
+  return perProperty<FcStats>(
+    m,
+    props,
+    (active, reached) => {
+      const { failure, stats } = fcExplore<State, Action, ModelEvent, Violation>(
+        sys,
+        (s) => new Monitor(m, active, s),
+        { runs: budget.runs, seed: budget.seed, maxCommands: budget.maxCommands },
+        (r) => r.forEach((x) => reached.add(x)),
+      );
+      return { found: failure, stats, ms: stats.ms };
+    },
+    (t, st) => (t === null ? { ...st } : { runs: t.runs + st.runs, executed: t.executed + st.executed, skipped: t.skipped + st.skipped, ms: t.ms + st.ms }),
+    { shrink: true, firstOnly },
+  );
 }

@@ -28,19 +28,17 @@ export function runExplorer(name: ExplorerName, m: Model, props: readonly Proper
     const st = result.stats;
     return { result, explorer: name, budgetLine: `${st.runs} runs, ${st.executed} actions, ${(st.ms / 1000).toFixed(1)} s` };
   }
-  const mapFailures = (fs: ReturnType<typeof walkCheck>['failures']) =>
-    fs.map((f) => ({ property: f.property, violation: f.violation, actions: f.actions, fcLength: f.foundLength, seed: f.seed, path: '', ms: f.ms }));
   if (name === 'walk') {
     const r = walkCheck(m, props, { ...defaultWalkBudget, seed: seed ?? defaultWalkBudget.seed, walks: budget.runs * 5 });
     return {
-      result: { failures: mapFailures(r.failures), holds: r.holds, reached: r.reached, stats: { runs: r.stats.walks, executed: r.stats.actions, skipped: 0, ms: r.stats.ms } },
+      result: { failures: r.failures, holds: r.holds, reached: r.reached, stats: { runs: r.stats.walks, executed: r.stats.actions, skipped: 0, ms: r.stats.ms } },
       explorer: name,
       budgetLine: `${r.stats.walks} walks, ${r.stats.actions} actions, ${(r.stats.ms / 1000).toFixed(1)} s`,
     };
   }
   const r = bfsCheck(m, props, defaultBfsBudget);
   return {
-    result: { failures: mapFailures(r.failures), holds: r.holds, reached: r.reached, stats: { runs: 1, executed: r.stats.transitions, skipped: 0, ms: r.stats.ms } },
+    result: { failures: r.failures, holds: r.holds, reached: r.reached, stats: { runs: 1, executed: r.stats.transitions, skipped: 0, ms: r.stats.ms } },
     explorer: name,
     budgetLine: `${r.stats.states} distinct states to depth ${r.stats.depth}${r.stats.exhausted ? ' (scope exhausted)' : ''}`,
   };

@@ -32,7 +32,7 @@ export async function mutantsCommand(argv: string[]): Promise<number> {
       const path = saveCounterexample(out, toCounterexample(k.model, k.failure, 'fast-check'));
       const f = k.failure;
       console.log(
-        `${s.name.padEnd(26)}${mu.name.padEnd(26)}${k.model.cfg.name.padEnd(24)}${f.property.padEnd(24)}${f.ms.toFixed(0).padStart(8)}  ${f.actions.length} (${f.fcLength})  ${path}`,
+        `${s.name.padEnd(26)}${mu.name.padEnd(26)}${k.model.cfg.name.padEnd(24)}${f.property.padEnd(24)}${f.ms.toFixed(0).padStart(8)}  ${f.actions.length} (${f.foundLength})  ${path}`,
       );
     }
   }

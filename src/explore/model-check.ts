@@ -8,25 +8,12 @@ import type { Action, State } from '../../model/types.ts';
 import type { ModelEvent } from '../../model/events.ts';
 import type { Property, Violation } from '../../properties/types.ts';
 import { Monitor, systemOf } from '../system.ts';
-import { minimize } from '../shrink.ts';
-import { runActions } from '../run.ts';
+import { perProperty, type Failure } from '../check.ts';
 import { walkExplore, type PickPolicy, type WalkStats } from './walk.ts';
 import { bfsExplore, type BfsStats } from './bfs.ts';
 
-export interface ExplorerFailure {
-  property: string;
-  violation: Violation;
-  /** Walks: 1-minimal, replayed. Exhaustive search: a shortest trace, replayed. */
-  actions: Action[];
-  /** Length of the trace as the explorer found it, before shrinking. */
-  foundLength: number;
-  /** Walks: the failing walk's own seed string (replays it with walks = 1). Exhaustive search: ''. */
-  seed: string;
-  /** Milliseconds to this failure (search and shrink), from the start of its search. */
-  ms: number;
-  /** Milliseconds the search alone took, before shrinking. */
-  searchMs: number;
-}
+/** A failure found by a walk or by exhaustive search: the same record as fast-check's. */
+export type ExplorerFailure = Failure;
 
 export interface ExplorerResult<St> {
   failures: ExplorerFailure[];
@@ -57,36 +44,6 @@ export interface BfsBudget {
 
 export const defaultBfsBudget: BfsBudget = { maxDepth: 12, maxStates: 200_000 };
 
-/** Drive `search` once per failing property, each time without the properties already broken. */
-function perProperty<St>(
-  m: Model,
-  props: readonly Property<any>[],
-  search: (active: Property<any>[], reached: Set<string>) => { found: { actions: Action[]; violation: Violation; seed: string } | null; stats: St; ms: number },
-  add: (total: St | null, st: St) => St,
-  shrink: boolean,
-): ExplorerResult<St> {
-  const witnesses = props.filter((p) => p.kind === 'sometimes');
-  let remaining = props.filter((p) => p.kind !== 'sometimes');
-  const failures: ExplorerFailure[] = [];
-  const reached = new Set<string>();
-  let stats: St | null = null;
-  while (remaining.length > 0) {
-    const t0 = performance.now();
-    const { found, stats: st, ms } = search([...remaining, ...witnesses], reached);
-    stats = add(stats, st);
-    if (!found) break;
-    const id = found.violation.property;
-    const prop = remaining.filter((p) => p.id === id);
-    const actions = shrink ? minimize(m, found.actions, prop, id) : found.actions;
-    const replay = runActions(m, actions, prop);
-    if (replay.violation?.property !== id) throw new Error(`the counterexample for ${id} does not replay: an explorer and the model disagree`);
-    failures.push({ property: id, violation: replay.violation, actions, foundLength: found.actions.length, seed: found.seed, ms: performance.now() - t0, searchMs: ms });
-    remaining = remaining.filter((p) => p.id !== id);
-  }
-  if (stats === null) stats = add(null, search(witnesses, reached).stats);
-  return { failures, holds: remaining.map((p) => p.id), reached, stats };
-}
-
 /** Seeded random walks over one model; failures shrunk to 1-minimal. */
 export function walkCheck(m: Model, props: readonly Property<any>[], budget: WalkBudget): ExplorerResult<WalkStats> {
   const sys = systemOf(m);
@@ -101,10 +58,10 @@ export function walkCheck(m: Model, props: readonly Property<any>[], budget: Wal
         budget,
         (r) => r.forEach((x) => reached.add(x)),
       );
-      return { found: failure, stats, ms: stats.ms };
+      return { found: failure && { ...failure, path: '' }, stats, ms: stats.ms };
     },
     (t, st) => (t === null ? { ...st } : { walks: t.walks + st.walks, actions: t.actions + st.actions, deadEnds: t.deadEnds + st.deadEnds, ms: t.ms + st.ms }),
-    true,
+    { shrink: true },
   );
 }
 
@@ -125,9 +82,9 @@ export function bfsCheck(m: Model, props: readonly Property<any>[], budget: BfsB
         budget,
         (r) => r.forEach((x) => reached.add(x)),
       );
-      return { found: failure && { ...failure, seed: '' }, stats, ms: stats.ms };
+      return { found: failure && { ...failure, seed: '', path: '' }, stats, ms: stats.ms };
     },
     (_t, st) => st,
-    false,
+    { shrink: false },
   );
 }
