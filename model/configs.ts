@@ -20,6 +20,8 @@ export const configs: readonly Config[] = [
   // A peer GPU with VRAM (model/p2p.ts). p2p-switch: NIC and GPU below one switch without ACS redirect,
   // P2P by bus address. p2p-none: the switch redirects P2P upstream (ACS) and the host bridge is not
   // whitelisted, so pci_p2pdma_distance refuses P2P.
+  // Process 0's pages map a DAX file (seed 002: the filesystem moves the backing blocks at any time).
+  { name: 'dax-file', queue: 'kernel', kernel: kernelToday, scope: defaultScope, oracleBound: 8, dax: 0b11 },
   { name: 'p2p-switch', queue: 'kernel', kernel: kernelToday, scope: p2pScope, oracleBound: 8, topology: topoSwitch },
   { name: 'p2p-none', queue: 'kernel', kernel: kernelToday, scope: p2pScope, oracleBound: 8, topology: topoAcsNoForward },
 ];

@@ -48,7 +48,7 @@ function victim(s: State): number {
 function reapable(s: State, p: number): number {
   let pages = 0;
   s.mms[p]!.ptes.forEach((pte, v) => {
-    const anon = pte.frame === NONE ? pte.swapped : coreMmPage(s.frames[pte.frame]!) && !pteLocked(s, pte);
+    const anon = !pte.dax && (pte.frame === NONE ? pte.swapped : coreMmPage(s.frames[pte.frame]!) && !pteLocked(s, pte));
     if (pte.mapped && anon && !invalidating(s, p, v)) pages |= 1 << v;
   });
   return pages;
@@ -125,7 +125,7 @@ export function directReclaim(s: State, cfg: Config, strat: Strategy, ctx: Drive
     if (!mm.alive) continue;
     for (let v = 0; v < mm.ptes.length; v++) {
       const pte = mm.ptes[v]!;
-      if (!pte.mapped || pte.frame === NONE || invalidating(s, p, v)) continue;
+      if (!pte.mapped || pte.dax || pte.frame === NONE || invalidating(s, p, v)) continue; // a DAX block is not reclaimable
       const fr = s.frames[pte.frame]!;
       if (!coreMmPage(fr) || pteLocked(s, pte) || fr.mapcount !== 1 || (fr.pincount > 0 && cfg.kernel.reclaimSkipsPinned)) continue;
       const i = startInvalidation(s, p, 1 << v, 'reclaim', ctx, (k) => strat.onInvalidateStart(s, k, ctx));

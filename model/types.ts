@@ -53,6 +53,8 @@ export interface Pte {
   swap: number;
   /** Bumped by munmap and mmap: a translation taken in an older epoch is not one of this mapping. */
   epoch: number;
+  /** A page of a DAX file mapping (MAP_SHARED, no page cache): the filesystem may move its block. */
+  dax: boolean;
 }
 
 /** Per-process memory descriptor (struct mm_struct) with its mmu_notifier_subscriptions. */
@@ -77,7 +79,7 @@ export interface Subscription {
   seq: number;
 }
 
-export type InvalidationCause = 'migrate' | 'munmap' | 'cow' | 'reclaim' | 'fork' | 'peer-move' | 'device-migrate' | 'oom';
+export type InvalidationCause = 'migrate' | 'munmap' | 'cow' | 'reclaim' | 'fork' | 'peer-move' | 'device-migrate' | 'oom' | 'dax-move';
 
 export const CB_RETURNED = 255;
 
@@ -211,6 +213,8 @@ export interface Config {
   oracleBound: number;
   /** The PCIe topology between the device and its peer (configs with a peer only). */
   topology?: PciTopology;
+  /** Mask of process 0's pages that map a DAX file instead of anonymous memory. */
+  dax?: number;
 }
 
 /** The peer device: a GPU whose VRAM frames are the frames of kind device-private or p2p it owns. */

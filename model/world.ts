@@ -36,6 +36,7 @@ export const worldActionKinds: readonly ActionKind[] = [
   { kind: 'dma_land', actor: 'hardware', args: ['job'], models: 'the DMA reaches memory' },
   { kind: 'job_complete', actor: 'hardware', args: ['job'], models: 'a kernel-queue job (or a failed one) completes and its fence signals' },
   { kind: 'migrate', actor: 'kernel', args: ['p', 'v'], models: 'migrate_pages / compaction: try_to_migrate with MMU_NOTIFY_MIGRATE' },
+  { kind: 'dax_move', actor: 'kernel', args: ['p', 'v'], models: 'a DAX filesystem moving a file block (dax_layout_busy_page, unmap_mapping_range, the new block mapped)' },
   { kind: 'reclaim', actor: 'kernel', args: ['p', 'v'], models: 'shrink_folio_list: try_to_unmap to swap' },
   { kind: 'invalidate_end', actor: 'kernel', args: ['inv'], models: 'after every callback returned: the PTE change, then mmu_notifier_invalidate_range_end' },
   ...pressureActionKinds,
@@ -61,7 +62,7 @@ export function initialState(cfg: Config): State {
       oomReaped: false,
       seq: 2, // __mmu_notifier_register starts invalidate_seq at 2
       active: 0,
-      ptes: Array.from({ length: vpages }, (): Pte => ({ mapped: false, frame: NONE, writable: false, swapped: false, swap: 0, epoch: 0 })),
+      ptes: Array.from({ length: vpages }, (): Pte => ({ mapped: false, frame: NONE, writable: false, swapped: false, swap: 0, epoch: 0, dax: false })),
     })),
     subs: Array.from({ length: procs }, (_, p) => ({ live: false, proc: p, seq: 0 })),
     invs: Array.from({ length: invalidations }, () => ({
@@ -92,11 +93,12 @@ export function initialState(cfg: Config): State {
   // Process 0 starts with every page mapped and populated (value 0).
   const mm = s.mms[0]!;
   mm.alive = true;
-  for (const pte of mm.ptes) {
+  mm.ptes.forEach((pte, v) => {
     pte.mapped = true;
     pte.frame = allocFrame(s, 0);
     pte.writable = true;
-  }
+    pte.dax = (((cfg.dax ?? 0) >> v) & 1) === 1;
+  });
   return s;
 }
 
@@ -141,7 +143,12 @@ export function worldEnabled(s: State, cfg: Config, strat: Strategy, ctx: Driver
         // A driver's buffer VMA stays mapped (simplification), and munmap waits for a locked page.
         const driverVma = present && s.frames[pte.frame]!.owner !== NONE && s.frames[pte.frame]!.kind !== 'device-private';
         if (!busy && canInvalidate && !driverVma && !pteLocked(s, pte)) out.push(act('munmap', p, v));
-        if (present && !busy && canInvalidate && s.frames[pte.frame]!.mapcount === 1 && coreMmPage(s.frames[pte.frame]!) && !pteLocked(s, pte)) {
+        if (pte.dax) {
+          // The filesystem moves a DAX block only once the page is idle (dax_layout_busy_page waits for
+          // every extra reference, a pin included, to drop).
+          const fr = present ? s.frames[pte.frame]! : null;
+          if (fr && !busy && canInvalidate && fr.mapcount === 1 && fr.refcount === fr.mapcount && !pteLocked(s, pte)) out.push(act('dax_move', p, v));
+        } else if (present && !busy && canInvalidate && s.frames[pte.frame]!.mapcount === 1 && coreMmPage(s.frames[pte.frame]!) && !pteLocked(s, pte)) {
           out.push(act('migrate', p, v));
           const pinned = s.frames[pte.frame]!.pincount > 0;
           if (!(pinned && cfg.kernel.reclaimSkipsPinned)) out.push(act('reclaim', p, v));
@@ -180,7 +187,7 @@ export function breakCow(s: State, strat: Strategy, ctx: DriverContext, proc: nu
 
 /** Apply a world action; returns false if the action is not one of the world's. */
 export function applyWorld(s: State, a: Action, cfg: Config, strat: Strategy, ctx: DriverContext): boolean {
-  const start = (proc: number, pages: number, cause: 'migrate' | 'munmap' | 'reclaim' | 'fork') =>
+  const start = (proc: number, pages: number, cause: 'migrate' | 'munmap' | 'reclaim' | 'fork' | 'dax-move') =>
     startInvalidation(s, proc, pages, cause, ctx, (i) => strat.onInvalidateStart(s, i, ctx));
   switch (a.k) {
     case 'cpu_read': {
@@ -231,6 +238,9 @@ export function applyWorld(s: State, a: Action, cfg: Config, strat: Strategy, ct
       start(a.a, 1 << a.b, 'migrate');
       return true;
     }
+    case 'dax_move':
+      start(a.a, 1 << a.b, 'dax-move');
+      return true;
     case 'reclaim':
       start(a.a, 1 << a.b, 'reclaim');
       return true;
@@ -240,6 +250,7 @@ export function applyWorld(s: State, a: Action, cfg: Config, strat: Strategy, ct
       pte.frame = allocFrame(s, 0);
       pte.writable = true;
       pte.swapped = false;
+      pte.dax = false; // anonymous memory
       pte.epoch++;
       ctx.emit({ t: 'mmap', proc: a.a, vpage: a.b });
       return true;
@@ -360,8 +371,10 @@ function finishInvalidation(s: State, i: number, cfg: Config, ctx: DriverContext
         changed = true;
         break;
       case 'migrate':
+      case 'dax-move':
       case 'cow': {
-        // migrate: move_to_new_folio + remove_migration_ptes; cow: wp_page_copy. Both copy the contents
+        // migrate: move_to_new_folio + remove_migration_ptes; cow: wp_page_copy; dax-move: the block's
+        // data copied to its new place, the new pfn faulted in. All copy the contents
         // as they are now, so a DMA that landed before the callbacks returned is carried over.
         if (pte.frame === NONE) break;
         const old = pte.frame;
@@ -416,7 +429,7 @@ function forkChild(s: State, parent: number, cfg: Config, ctx: DriverContext): b
   const cm = s.mms[c]!;
   // copy_present_page needs a frame for each pinned page it copies early.
   let pinned = 0;
-  for (const pte of pm.ptes) if (ptePresent(pte) && s.frames[pte.frame]!.pincount > 0) pinned++;
+  for (const pte of pm.ptes) if (ptePresent(pte) && !pte.dax && s.frames[pte.frame]!.pincount > 0) pinned++;
   if (cfg.kernel.forkPinned === 'copy-at-fork' && freeFrames(s) < pinned) return false; // fork fails: -ENOMEM
   cm.alive = true;
   cm.seq = 2;
@@ -433,6 +446,7 @@ function forkChild(s: State, parent: number, cfg: Config, ctx: DriverContext): b
     cp.frame = NONE;
     cp.writable = false;
     cp.epoch = 0;
+    cp.dax = pp.dax;
     if (!ptePresent(pp)) continue;
     const fr = s.frames[pp.frame]!;
     if (!coreMmPage(fr)) {
@@ -441,7 +455,13 @@ function forkChild(s: State, parent: number, cfg: Config, ctx: DriverContext): b
       cp.mapped = false;
       continue;
     }
-    if (fr.pincount > 0 && cfg.kernel.forkPinned === 'copy-at-fork') {
+    if (pp.dax) {
+      // A shared file mapping: the child maps the same block, writable, no copy-on-write.
+      fr.mapcount++;
+      fr.refcount++;
+      cp.frame = pp.frame;
+      cp.writable = true;
+    } else if (fr.pincount > 0 && cfg.kernel.forkPinned === 'copy-at-fork') {
       // 70e806e4e645: a maybe-DMA-pinned page is copied for the child now; the parent keeps its frame.
       cp.frame = allocFrame(s, fr.value);
       cp.writable = true;

@@ -1,4 +1,4 @@
-import type { Property } from './types.ts';
+import type { Property, View } from './types.ts';
 import { violation } from './types.ts';
 
 /**
@@ -9,6 +9,20 @@ import { violation } from './types.ts';
  */
 export interface RefMemory {
   ref: (number | null)[][];
+}
+
+/**
+ * A write to a frame is a write to every page that maps it writable: a shared mapping (a DAX file,
+ * MAP_SHARED) sees it. A page shared copy-on-write is mapped read-only on both sides, so a private copy
+ * after fork does not.
+ */
+function sharedWrite(mon: RefMemory, view: View, frame: number, value: number): void {
+  view.mms.forEach((mm, q) => {
+    if (!mm.alive) return;
+    mm.ptes.forEach((pte, w) => {
+      if (pte.mapped && pte.frame === frame && pte.writable) mon.ref[q]![w] = value;
+    });
+  });
 }
 
 /** Every read, by the CPU or a device, sees the latest write to that (process, virtual page) by anyone. */
@@ -26,6 +40,7 @@ export const noLostWrite: Property<RefMemory> = {
       switch (e.t) {
         case 'cpu_write':
           mon.ref[e.proc]![e.vpage] = e.value;
+          sharedWrite(mon, view, e.frame, e.value);
           break;
         case 'mmap':
           mon.ref[e.proc]![e.vpage] = 0;
@@ -51,6 +66,7 @@ export const noLostWrite: Property<RefMemory> = {
           if (!pte.mapped || pte.epoch !== e.epoch) break; // a translation of an older mapping
           if (e.write) {
             mon.ref[e.proc]![e.vpage] = e.value;
+            sharedWrite(mon, view, e.frame, e.value);
             break;
           }
           const want = mon.ref[e.proc]![e.vpage];

@@ -21,6 +21,7 @@ export const witnesses: readonly Property<null>[] = [
   sometimes('sometimes-dma-landed', 'a DMA lands', (e) => e.t === 'dma_land'),
   sometimes('sometimes-invalidate-during-dma', 'an invalidation begins while a DMA to its range is in flight', (e) => e.t === 'invalidate_start' && e.dmaInFlight),
   sometimes('sometimes-migrated', 'a page migrates', (e) => e.t === 'invalidate_end' && e.cause === 'migrate' && e.changed),
+  sometimes('sometimes-dax-moved', 'a DAX filesystem moves a file block under a mapping', (e) => e.t === 'invalidate_end' && e.cause === 'dax-move' && e.changed),
   sometimes('sometimes-fault-retried', 'a fault is retried because its seq moved (read_retry)', (e) => e.t === 'read_retry' && e.retry),
   sometimes('sometimes-fork-while-pinned', 'a process forks while some of its pages are pinned', (e) => e.t === 'fork' && e.pinnedPages > 0),
   sometimes('sometimes-callback-waits-on-fence', 'an invalidate callback waits on a job\'s fence', (e) => e.t === 'callback_wait_fence'),

@@ -133,3 +133,23 @@ describe('the model', () => {
     expect(s.mms[0]!.ptes[0]!.frame).toBe(0);
   });
 });
+
+describe('a DAX file mapping (dax-file config)', () => {
+  it('lets the filesystem move an idle block under the mapping, contents kept, after the notifier', () => {
+    const m = model('odp-mirror', 'dax-file');
+    const { s, events } = run(m, [act('cpu_write', 0, 0), act('register', 0), act('dax_move', 0, 0), act('inv_lock', 0), act('inv_zap', 0), act('inv_sync', 0), act('invalidate_end', 0), act('cpu_read', 0, 0)]);
+    expect(s.mms[0]!.ptes[0]!.frame).not.toBe(0);
+    expect(events.filter((e) => e.t === 'cpu_read')).toEqual([expect.objectContaining({ value: 1 })]);
+  });
+
+  it('shares the block with the child at fork, writable on both sides (MAP_SHARED)', () => {
+    const { s } = run(model('odp-mirror', 'dax-file'), [act('fork', 0), act('invalidate_end', 0)]);
+    expect(s.mms[1]!.ptes[0]!.frame).toBe(s.mms[0]!.ptes[0]!.frame);
+    expect(s.mms[0]!.ptes[0]!.writable && s.mms[1]!.ptes[0]!.writable).toBe(true);
+  });
+
+  it('refuses a long-term pin of a DAX mapping', () => {
+    const m = model('pin-longterm', 'dax-file');
+    expect(isEnabled(m, init(m), act('register', 0))).toBe(false);
+  });
+});

@@ -14,6 +14,9 @@ const manifest = loadManifest();
 /** What each design's search must reach (a strategy without a retry path has no retried fault, etc.). */
 const mustReach: Record<string, string[]> = {
   'odp-mirror': ['sometimes-dma-landed', 'sometimes-migrated', 'sometimes-invalidate-during-dma', 'sometimes-fault-retried', 'sometimes-munmap-while-registered', 'sometimes-callback-refused'],
+  'odp-mirror@dax-file': ['sometimes-dma-landed', 'sometimes-dax-moved', 'sometimes-invalidate-during-dma', 'sometimes-fault-retried'],
+  // FOLL_LONGTERM refuses a DAX mapping: nothing registers, the filesystem still moves its blocks.
+  'pin-longterm@dax-file': ['sometimes-dax-moved'],
   'pin-longterm': ['sometimes-dma-landed', 'sometimes-invalidate-during-dma', 'sometimes-fork-while-pinned', 'sometimes-munmap-while-registered'],
   'mirror-blocking-notifier': ['sometimes-dma-landed', 'sometimes-migrated', 'sometimes-fault-retried', 'sometimes-callback-waits-on-fence', 'sometimes-callback-refused'],
   'pin-per-job': ['sometimes-dma-landed', 'sometimes-invalidate-during-dma', 'sometimes-fork-while-pinned', 'sometimes-oom-reaped'],

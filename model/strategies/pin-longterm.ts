@@ -38,7 +38,7 @@ export const pinLongterm: Strategy = {
   summary: 'pin_user_pages(FOLL_LONGTERM) at registration, no notifier; unpin at deregistration',
   from: 'pinned RDMA MRs, GPU userptr; Documentation/core-api/pin_user_pages.rst',
   device: { kind: 'rdma', recoverable: false },
-  configs: ['kernel-queue', 'user-queue', 'kernel-queue-fork-2021'],
+  configs: ['kernel-queue', 'user-queue', 'kernel-queue-fork-2021', 'dax-file'],
   mutants: [
     { name: 'unpin-before-dma-lands', pattern: 'deregistration unpins at once, before the in-flight DMA lands: the page is freed under the device' },
     { name: 'put-page-not-unpin', pattern: 'a FOLL_PIN page released with put_page: the pin count never drops (why unpin_user_page exists)' },
@@ -62,9 +62,10 @@ export const pinLongterm: Strategy = {
   },
 
   // pin_user_pages over the whole range: every page present and exclusive (a copy-on-write page would
-  // need a write fault first; the model asks for it to be resolved before registering).
+  // need a write fault first; the model asks for it to be resolved before registering). FOLL_LONGTERM
+  // refuses a DAX file mapping (the filesystem could never move its block): the registration fails.
   canRegister(s, p) {
-    return s.mms[p]!.ptes.every((pte, v) => pte.mapped && pte.frame !== NONE && pte.writable && !invalidating(s, p, v));
+    return s.mms[p]!.ptes.every((pte, v) => pte.mapped && pte.frame !== NONE && pte.writable && !pte.dax && !invalidating(s, p, v));
   },
 
   onRegister(s, p, ctx) {
