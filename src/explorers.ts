@@ -3,7 +3,7 @@
 import type { Model } from '../model/model.ts';
 import type { Property } from '../properties/types.ts';
 import { checkModel, type Budget, type CheckResult } from './check.ts';
-import { bfsCheck, defaultBfsBudget, defaultWalkBudget, walkCheck } from './explore/model-check.ts';
+import { bfsCheck, defaultBfsBudget, defaultWalkBudget, walkCheck } from './explore-model.ts';
 
 export const explorerNames = ['fast-check', 'walk', 'bfs'] as const;
 export type ExplorerName = (typeof explorerNames)[number];

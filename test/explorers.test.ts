@@ -7,7 +7,7 @@ import { propertyById, witnesses } from '../properties/index.ts';
 import type { Property } from '../properties/types.ts';
 import { checkModel } from '../src/check.ts';
 import { Monitor, oracleFor, systemOf, viewOf } from '../src/system.ts';
-import { bfsCheck, walkCheck } from '../src/explore/model-check.ts';
+import { bfsCheck, walkCheck } from '../src/explore-model.ts';
 import { bfsExplore, reachable } from '../src/explore/bfs.ts';
 import { walkExplore, walkSeed } from '../src/explore/walk.ts';
 import { Codec, fingerprint } from '../src/explore/codec.ts';

@@ -7,7 +7,7 @@ import { configByName } from '../../model/configs.ts';
 import { allProperties, propertyById, verdictProperties, witnesses } from '../../properties/index.ts';
 import type { Property } from '../../properties/types.ts';
 import { configArg, intArg, mutantArg, strategyArg, UsageError } from './usage.ts';
-import { bfsCheck, defaultBfsBudget, defaultWalkBudget, walkCheck, type ExplorerFailure } from '../explore/model-check.ts';
+import { bfsCheck, defaultBfsBudget, defaultWalkBudget, walkCheck, type ExplorerFailure } from '../explore-model.ts';
 
 export { walkCheck, bfsCheck };
 

@@ -2,15 +2,15 @@
 // src/check.ts gives the fast-check explorer: each failing property gets a counterexample (walks: shrunk
 // to 1-minimal by src/shrink.ts; exhaustive search: a shortest one), and the search goes on for the
 // others, so one run gives a verdict for every property. This is the glue between the model and the
-// generic explorers beside it.
-import type { Model } from '../../model/model.ts';
-import type { Action, State } from '../../model/types.ts';
-import type { ModelEvent } from '../../model/events.ts';
-import type { Property, Violation } from '../../properties/types.ts';
-import { Monitor, systemOf } from '../system.ts';
-import { perProperty, type Failure } from '../check.ts';
-import { walkExplore, type PickPolicy, type WalkStats } from './walk.ts';
-import { bfsExplore, type BfsStats } from './bfs.ts';
+// generic explorers in src/explore/, which know nothing of the kernel.
+import type { Model } from '../model/model.ts';
+import type { Action, State } from '../model/types.ts';
+import type { ModelEvent } from '../model/events.ts';
+import type { Property, Violation } from '../properties/types.ts';
+import { Monitor, systemOf } from './system.ts';
+import { perProperty, type Failure } from './check.ts';
+import { walkExplore, type PickPolicy, type WalkStats } from './explore/walk.ts';
+import { bfsExplore, type BfsStats } from './explore/bfs.ts';
 
 /** A failure found by a walk or by exhaustive search: the same record as fast-check's. */
 export type ExplorerFailure = Failure;
