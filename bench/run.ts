@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { makeModel, type Model } from '../model/model.ts';
 import { strategies } from '../model/strategies/index.ts';
+import { killMutant, loadManifest } from '../src/verdicts.ts';
 import { configByName } from '../model/configs.ts';
 import type { Action, State } from '../model/types.ts';
 import type { ModelEvent } from '../model/events.ts';
@@ -151,10 +152,13 @@ out(`| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |`)
 const verdictRows: { name: string; killed: boolean }[] = [];
 for (const strat of strategies) {
   if (flags.strategy && strat.name !== flags.strategy) continue;
-  const config = strat.configs[0]!;
-  const cfg = configByName(config)!;
-  const props = heldBy(strat.name, config);
   for (const mut of strat.mutants) {
+    // The config the mutant is measured in: the first of its strategy's configs where a short fast-check
+    // run kills it (a missing topology check shows only where the topology forbids P2P).
+    const kill = killMutant(strat, mut.name, { runs: 300, maxCommands: 100, seed: 1 }, loadManifest());
+    const cfg = kill?.model.cfg ?? configByName(strat.configs[0]!)!;
+    const config = cfg.name;
+    const props = heldBy(strat.name, config);
     const m = makeModel(strat, cfg, mut.name);
     const walks: Sample[] = [];
     const fcs: Sample[] = [];
