@@ -1,33 +1,25 @@
 // The dmacheck command line. Exit codes: 0 all as expected, 1 a property failed (or a verdict differs
 // from the manifest), 2 bad usage or a bad input file.
-import { parseArgs } from 'node:util';
 import { listCommand } from './list.ts';
 import { checkCommand } from './check.ts';
 import { replayCommand } from './replay.ts';
 import { mutantsCommand } from './mutants.ts';
 import { matrixCommand } from './matrix.ts';
+import { exploreCommand } from './explore.ts';
 import { UsageError } from './usage.ts';
 
 const HELP = `dmacheck: property-based verification of device access to process memory
 
-  dmacheck check [--strategy S [--mutant M] [--config C] [--property P]] [--runs N] [--seed X] [--out DIR]
+  dmacheck check [--strategy S [--mutant M] [--config C] [--property P] [--explorer E]] [--runs N] [--seed X] [--out DIR]
   dmacheck replay FILE...
   dmacheck matrix [--markdown | --json] [--runs N] [--seed X] [--out DIR] [--docs FILE]
   dmacheck list [--json]
   dmacheck mutants [--runs N] [--seed X] [--out DIR]   kill every mutant, save the counterexamples
-  dmacheck explore --strategy S [--mutant M] [--config C] [--depth D] [--states N]
+  dmacheck explore --strategy S [--mutant M] [--config C] [--depth D] [--states N] [--explorer bfs|walk]
 
 With no strategy, check runs every strategy in every config and compares the verdicts with manifest.json.`;
 
 type Command = (argv: string[]) => Promise<number>;
-
-async function explore(argv: string[]): Promise<number> {
-  // The exhaustive explorer lives in its own module; it may be absent from a partial checkout.
-  const path = './explore.ts';
-  const mod = (await import(path).catch(() => null)) as { exploreCommand?: Command } | null;
-  if (!mod?.exploreCommand) throw new UsageError('explore: the exhaustive explorer is not available in this build');
-  return mod.exploreCommand(argv);
-}
 
 const commands: Record<string, Command> = {
   check: checkCommand,
@@ -35,7 +27,7 @@ const commands: Record<string, Command> = {
   list: listCommand,
   mutants: mutantsCommand,
   matrix: matrixCommand,
-  explore,
+  explore: exploreCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {
@@ -60,4 +52,3 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-export { parseArgs };
