@@ -5,6 +5,8 @@ import { parseArgs } from 'node:util';
 import { formatAction, makeModel, type Model } from '../../model/model.ts';
 import { configByName } from '../../model/configs.ts';
 import { allProperties, propertyById, verdictProperties, witnesses } from '../../properties/index.ts';
+import { heldProperties, loadManifest } from '../verdicts.ts';
+import { defaultBudget } from '../check.ts';
 import type { Property } from '../../properties/types.ts';
 import { configArg, intArg, mutantArg, strategyArg, UsageError } from './usage.ts';
 import { bfsCheck, defaultBfsBudget, defaultWalkBudget, walkCheck, type ExplorerFailure } from '../explore-model.ts';
@@ -68,7 +70,10 @@ function run(argv: string[]): number {
   if (!cfg) throw new UsageError(`strategy ${strategy.name} names no known config`);
   const explorer = values.explorer ?? 'bfs';
   if (explorer !== 'bfs' && explorer !== 'walk') throw new UsageError(`--explorer: expected bfs or walk, got '${explorer}'`);
-  let props: Property<any>[] = [...verdictProperties, ...witnesses];
+  // As with check: a mutant is held to what its correct design holds in this config (the manifest).
+  let props: Property<any>[] = mutant
+    ? [...heldProperties(strategy, cfg, defaultBudget, loadManifest()), ...witnesses]
+    : [...verdictProperties, ...witnesses];
   if (values.property) {
     props = values.property.map((id) => {
       const p = propertyById(id);
