@@ -31,12 +31,6 @@ export function systemOf(m: Model): TransitionSystem<State, Action, ModelEvent> 
   };
 }
 
-/**
- * The progress oracle (DESIGN.md §3): is a state where `done` holds reachable within `bound` kernel and
- * hardware actions (user space does nothing)? First one greedy dive that prefers the driver's own steps,
- * then the device's, then the core mm's (the likeliest way to progress, and cheap); if that fails, a
- * depth-bounded search over every such schedule, with a table of states already expanded.
- */
 /** What the oracle needs of a model, computed once per model. */
 interface OracleShape {
   klass: (a: Action) => number;
@@ -67,6 +61,12 @@ const DIVES: readonly (readonly number[])[] = [
   [0, 1, 3, 2], // with user space: the driver, the device, then user space before the core mm
 ];
 
+/**
+ * The progress oracle (DESIGN.md §3): is a state where `done` holds reachable within `bound` actions of
+ * the given actor classes (by default kernel and hardware: user space does nothing)? First a few cheap
+ * dives (the driver's own steps first, or the device's; then pseudo-random ones); if none gets there,
+ * the exhaustive explorer's breadth-first search over every such schedule, states fingerprinted.
+ */
 export function oracleFor(m: Model, s: State): Oracle {
   const { klass, sys } = shapeOf(m);
   return {
