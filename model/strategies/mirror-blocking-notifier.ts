@@ -9,9 +9,9 @@ import { NONE } from '../types.ts';
 import type { Action, JobState, State } from '../types.ts';
 import type { DriverContext, Strategy } from '../strategy.ts';
 import { noHooks } from '../strategy.ts';
-import { callbackRefuse, dirtyWritten, invalidating, procInvalidating, setSeq, subscribe, unsubscribe, zapAndReturn, zapMirror } from '../mm.ts';
+import { callbackRefuse, invalidating, procInvalidating, setSeq, subscribe, zapAndReturn } from '../mm.ts';
 import {
-  abortFault,
+  mirrorTeardown,
   drvOf,
   emptyFaults,
   faultActionKinds,
@@ -23,7 +23,6 @@ import {
 } from './mirror-fault.ts';
 
 const CB_WAITING = 1;
-const ALL = (s: State) => (1 << s.mms[0]!.ptes.length) - 1;
 
 function mutations(ctx: DriverContext): FaultMutations {
   return { noReadRetry: ctx.mutant === 'no-read-retry', retryOutsideLock: false };
@@ -114,7 +113,6 @@ export const mirrorBlockingNotifier: Strategy = {
 };
 
 function applyStep(s: State, a: Action, ctx: DriverContext): void {
-  const d = drvOf(s);
   if (faultApply(s, a, mutations(ctx), mirrorBlockingNotifier, ctx, (f) => {
     if (f.job !== NONE) s.jobs[f.job]!.state = 'ready'; // the job goes to the hardware
   })) return;
@@ -140,14 +138,7 @@ function applyStep(s: State, a: Action, ctx: DriverContext): void {
       return;
     case 'dereg_finish': {
       const p = a.a;
-      unsubscribe(s, p);
-      dirtyWritten(s, p, ALL(s));
-      zapMirror(s, p, ALL(s));
-      d.faults.forEach((f, i) => {
-        if (f.live && f.proc === p) abortFault(s, i, 'userptr closed', ctx);
-      });
-      s.regs[p]!.live = false;
-      s.regs[p]!.closing = false;
+      mirrorTeardown(s, p, 'userptr closed', ctx);
       return;
     }
   }

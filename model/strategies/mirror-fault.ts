@@ -7,7 +7,7 @@
 import { NONE } from '../types.ts';
 import type { Action, DriverRecord, State } from '../types.ts';
 import type { ActionKind, DriverContext, Strategy } from '../strategy.ts';
-import { forking, hmmRangeFault, readBegin, readRetry, setMirror } from '../mm.ts';
+import { dirtyWritten, forking, hmmRangeFault, readBegin, readRetry, setMirror, unsubscribe, zapMirror } from '../mm.ts';
 import { breakCow } from '../world.ts';
 
 export interface FaultCtx extends DriverRecord {
@@ -165,4 +165,21 @@ export function faultApply(
     default:
       return false;
   }
+}
+
+/**
+ * Deregistration of a mirroring driver (mmu_interval_notifier_remove, then the unmap): the subscription
+ * goes, written pages are marked dirty, the device forgets the range, pending faults fail, and the
+ * registration ends.
+ */
+export function mirrorTeardown(s: State, p: number, reason: string, ctx: DriverContext): void {
+  const all = (1 << s.mms[p]!.ptes.length) - 1;
+  unsubscribe(s, p);
+  dirtyWritten(s, p, all);
+  zapMirror(s, p, all);
+  drvOf(s).faults.forEach((f, i) => {
+    if (f.live && f.proc === p) abortFault(s, i, reason, ctx);
+  });
+  s.regs[p]!.live = false;
+  s.regs[p]!.closing = false;
 }

@@ -7,9 +7,9 @@ import { NONE } from '../types.ts';
 import type { Action } from '../types.ts';
 import type { DriverContext, Strategy } from '../strategy.ts';
 import { noHooks } from '../strategy.ts';
-import { callbackRefuse, callbackReturn, dirtyWritten, dmaInFlight, procInvalidating, setSeq, subscribe, unsubscribe, zapMirror } from '../mm.ts';
+import { callbackRefuse, callbackReturn, dirtyWritten, dmaInFlight, procInvalidating, setSeq, subscribe, zapMirror } from '../mm.ts';
 import {
-  abortFault,
+  mirrorTeardown,
   drvOf,
   emptyFaults,
   faultActionKinds,
@@ -105,15 +105,8 @@ export const odpMirror: Strategy = {
         return;
       case 'dereg_finish': {
         const p = a.a;
-        unsubscribe(s, p);
-        dirtyWritten(s, p, (1 << s.mms[p]!.ptes.length) - 1);
-        zapMirror(s, p, (1 << s.mms[p]!.ptes.length) - 1);
-        d.faults.forEach((f, i) => {
-          if (f.live && f.proc === p) abortFault(s, i, 'MR deregistered', ctx);
-        });
+        mirrorTeardown(s, p, 'MR deregistered', ctx);
         for (const j of s.jobs) if (j.proc === p && (j.state === 'ready' || j.state === 'faulting')) j.state = 'failed';
-        s.regs[p]!.live = false;
-        s.regs[p]!.closing = false;
         return;
       }
     }

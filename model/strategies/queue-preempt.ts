@@ -23,9 +23,9 @@ import { NONE } from '../types.ts';
 import type { Action, State } from '../types.ts';
 import type { Strategy } from '../strategy.ts';
 import { noHooks } from '../strategy.ts';
-import { callbackRefuse, dirtyWritten, procInvalidating, setMirror, setSeq, subscribe, unsubscribe, zapAndReturn, zapMirror } from '../mm.ts';
+import { callbackRefuse, dirtyWritten, procInvalidating, setMirror, setSeq, subscribe, zapAndReturn, zapMirror } from '../mm.ts';
 import { directReclaim } from '../oom.ts';
-import { abortFault, emptyFaults, faultActionKinds, faultApply, faultEnabled, faultPending, startFault, type FaultCtx, type FaultMutations } from './mirror-fault.ts';
+import { emptyFaults, mirrorTeardown, faultActionKinds, faultApply, faultEnabled, faultPending, startFault, type FaultCtx, type FaultMutations } from './mirror-fault.ts';
 
 const CB_WAIT_EVICTION = 1;
 
@@ -46,7 +46,6 @@ interface QueueDriver {
 }
 
 const drv = (s: State) => s.drv as unknown as QueueDriver;
-const ALL = (s: State) => (1 << s.mms[0]!.ptes.length) - 1;
 const mutations = (): FaultMutations => ({ noReadRetry: false, retryOutsideLock: false });
 
 /** Does the GPU page table map (p, v) well enough for a job (writable for a write)? */
@@ -201,16 +200,9 @@ export const queuePreempt: Strategy = {
       }
       case 'dereg_finish': {
         const p = a.a;
-        unsubscribe(s, p);
-        dirtyWritten(s, p, ALL(s));
-        zapMirror(s, p, ALL(s));
-        d.faults.forEach((f, i) => {
-          if (f.live && f.proc === p) abortFault(s, i, 'queues destroyed', ctx);
-        });
+        mirrorTeardown(s, p, 'queues destroyed', ctx);
         d.efence[p] = 1;
         s.queues[p]!.state = 'running';
-        s.regs[p]!.live = false;
-        s.regs[p]!.closing = false;
         return;
       }
     }
