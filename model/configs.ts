@@ -2,7 +2,7 @@
 import type { Config, KernelPolicy, Scope } from './types.ts';
 import { topoAcsNoForward, topoSwitch } from './p2p.ts';
 
-export const defaultScope: Scope = { procs: 2, vpages: 2, frames: 5, jobs: 2, invalidations: 2, values: 5 };
+export const defaultScope: Scope = { procs: 2, vpages: 2, frames: 5, jobs: 2, invalidations: 2 };
 
 /** With a peer device: three frames of its VRAM besides system RAM. */
 export const p2pScope: Scope = { ...defaultScope, vram: 3 };
@@ -13,19 +13,60 @@ export const kernelToday: KernelPolicy = { forkPinned: 'copy-at-fork', migrateFa
 /** The 2020-21 kernels: the parent copies on its first write after fork, the pinned page stays with the child. */
 export const kernel2021: KernelPolicy = { forkPinned: 'cow-parent', migrateFailsPinned: true, reclaimSkipsPinned: true };
 
+/** The smallest scope with every mechanism of one process: one page, two frames (a move needs a second), one job, one invalidation. */
+export const smallScope: Partial<Scope> = { procs: 1, vpages: 1, frames: 2, jobs: 1, invalidations: 1 };
+/** Fork needs a second process slot, and the child a frame of its own. */
+export const forkScope: Partial<Scope> = { procs: 2, vpages: 1, frames: 3, jobs: 1, invalidations: 1 };
+
+/** Liveness is decided by an exhaustive search of what the kernel and the hardware can reach, not a bound. */
+const UNBOUNDED = Infinity;
+
 export const configs: readonly Config[] = [
-  { name: 'kernel-queue', queue: 'kernel', kernel: kernelToday, scope: defaultScope, oracleBound: 8 },
-  { name: 'user-queue', queue: 'user', kernel: kernelToday, scope: defaultScope, oracleBound: 8 },
-  { name: 'kernel-queue-fork-2021', queue: 'kernel', kernel: kernel2021, scope: defaultScope, oracleBound: 8 },
+  { name: 'kernel-queue', queue: 'kernel', kernel: kernelToday, scope: defaultScope, oracleBound: UNBOUNDED, proofScope: smallScope },
+  { name: 'user-queue', queue: 'user', kernel: kernelToday, scope: defaultScope, oracleBound: UNBOUNDED, proofScope: smallScope },
+  { name: 'kernel-queue-fork-2021', queue: 'kernel', kernel: kernel2021, scope: defaultScope, oracleBound: UNBOUNDED, proofScope: forkScope },
   // A peer GPU with VRAM (model/p2p.ts). p2p-switch: NIC and GPU below one switch without ACS redirect,
   // P2P by bus address. p2p-none: the switch redirects P2P upstream (ACS) and the host bridge is not
   // whitelisted, so pci_p2pdma_distance refuses P2P.
   // Process 0's pages map a DAX file (seed 002: the filesystem moves the backing blocks at any time).
-  { name: 'dax-file', queue: 'kernel', kernel: kernelToday, scope: defaultScope, oracleBound: 8, dax: 0b11 },
-  { name: 'p2p-switch', queue: 'kernel', kernel: kernelToday, scope: p2pScope, oracleBound: 8, topology: topoSwitch },
-  { name: 'p2p-none', queue: 'kernel', kernel: kernelToday, scope: p2pScope, oracleBound: 8, topology: topoAcsNoForward },
+  { name: 'dax-file', queue: 'kernel', kernel: kernelToday, scope: defaultScope, oracleBound: UNBOUNDED, dax: 0b11, proofScope: smallScope },
+  { name: 'p2p-switch', queue: 'kernel', kernel: kernelToday, scope: p2pScope, oracleBound: UNBOUNDED, topology: topoSwitch, proofScope: { ...smallScope, vram: 1 } },
+  { name: 'p2p-none', queue: 'kernel', kernel: kernelToday, scope: p2pScope, oracleBound: UNBOUNDED, topology: topoAcsNoForward, proofScope: { ...smallScope, vram: 1 } },
 ];
 
 export function configByName(name: string): Config | undefined {
   return configs.find((c) => c.name === name);
+}
+
+/** The keys of a scope, with the least and most each may be (slots are bit masks and small arrays). */
+export const scopeLimits: Readonly<Record<keyof Scope, { min: number; max: number; what: string }>> = {
+  procs: { min: 1, max: 4, what: 'processes (address spaces); fork needs 2' },
+  vpages: { min: 1, max: 8, what: 'virtual pages per process' },
+  frames: { min: 1, max: 16, what: 'system RAM frames (process 0 starts with one per page)' },
+  jobs: { min: 1, max: 8, what: 'job slots on the device' },
+  invalidations: { min: 1, max: 8, what: 'invalidations in flight' },
+  vram: { min: 0, max: 8, what: 'VRAM frames of the peer device (P2P configs)' },
+};
+
+/** `cfg` with its scope changed by `over` (the config keeps its name; the scope is recorded beside it). */
+export function withScope(cfg: Config, over: Partial<Scope>): Config {
+  return { ...cfg, scope: { ...cfg.scope, ...over } };
+}
+
+/** The config at its proof scope. */
+export function proofConfig(cfg: Config): Config {
+  return withScope(cfg, cfg.proofScope);
+}
+
+/** A scope as people write it: `procs=1,vpages=1,frames=2,jobs=1,invalidations=1`. */
+export function scopeText(s: Scope): string {
+  return (Object.keys(scopeLimits) as (keyof Scope)[])
+    .filter((k) => s[k] !== undefined)
+    .map((k) => `${k}=${s[k]}`)
+    .join(',');
+}
+
+/** Is `s` the config's own scope? */
+export function sameScope(a: Scope, b: Scope): boolean {
+  return scopeText(a) === scopeText(b);
 }

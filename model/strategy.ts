@@ -4,6 +4,7 @@
 // a device page fault, a fence signalling.
 import type { Action, Actor, Config, DeviceKind, DriverState, State } from './types.ts';
 import type { Emit } from './events.ts';
+import type { Counters } from './canonical.ts';
 
 export interface MutantInfo {
   /** Stable name, used on the command line and in counterexample files. */
@@ -62,6 +63,16 @@ export interface Strategy {
   onDeviceFault(s: State, job: number, ctx: DriverContext): void;
   /** `job`'s fence signalled (the job is still in its slot). */
   onFenceSignal(s: State, job: number, ctx: DriverContext): void;
+
+  /**
+   * The finite model (model/canonical.ts): pass every frame generation, seq, epoch or counter of the
+   * driver's own that `drv` stores through `c`, storing back what it returns (`f.gen = c.gen(f.frame,
+   * f.gen)`). A strategy that stores none needs no hook; one that stores some and has none has an
+   * infinite state space, and `dmacheck prove` cannot finish on it.
+   */
+  counters?(drv: DriverState, c: Counters, s: State): void;
+  /** Reset what `drv` holds that nothing reads before it is written again (a free slot's fields). */
+  clearDead?(drv: DriverState, s: State): void;
 }
 
 /** Defaults for the hooks a strategy does not need. */

@@ -184,8 +184,6 @@ export interface Scope {
   frames: number;
   jobs: number;
   invalidations: number;
-  /** Write values cycle through 1..values. */
-  values: number;
   /** VRAM frames of the peer device (after the system frames); none when absent. */
   vram?: number;
 }
@@ -209,8 +207,14 @@ export interface Config {
   queue: QueueOwner;
   kernel: KernelPolicy;
   scope: Scope;
-  /** B: the progress oracle's bound, in kernel and hardware steps. */
+  /**
+   * The progress oracle's bound in steps. Infinity (every shipped config): the oracle searches the whole
+   * part of the state space that the actors it allows can reach (finite: model/canonical.ts), so its
+   * answer does not depend on the scope.
+   */
   oracleBound: number;
+  /** The scope `dmacheck prove` exhausts for this config (the keys it changes from `scope`). */
+  proofScope: Partial<Scope>;
   /** The PCIe topology between the device and its peer (configs with a peer only). */
   topology?: PciTopology;
   /** Mask of process 0's pages that map a DAX file instead of anonymous memory. */
@@ -241,7 +245,7 @@ export interface State {
   /** queues[proc]: the state of the process's queues on the device (preempted by drivers that evict). */
   queues: { state: QueueState }[];
   regs: Registration[];
-  /** The next value a write stores (cycles through 1..scope.values). */
+  /** The value the next write stores: one more than any written before, so every write is told apart (the finite model renumbers values). */
   nextValue: number;
   /** Whether a fork has happened (the scope allows one). */
   forks: number;

@@ -210,7 +210,7 @@ export function applyWorld(s: State, a: Action, cfg: Config, strat: Strategy, ct
       const fr = s.frames[pte.frame]!;
       fr.value = s.nextValue;
       fr.dirty = true;
-      s.nextValue = (s.nextValue % cfg.scope.values) + 1;
+      s.nextValue++;
       ctx.emit({ t: 'cpu_write', proc: a.a, vpage: a.b, frame: pte.frame, value: fr.value });
       return true;
     }
@@ -279,7 +279,7 @@ export function applyWorld(s: State, a: Action, cfg: Config, strat: Strategy, ct
       job.value = 0;
       if (job.write) {
         job.value = s.nextValue;
-        s.nextValue = (s.nextValue % cfg.scope.values) + 1;
+        s.nextValue++;
       }
       job.frame = NONE;
       if (cfg.queue === 'kernel') {
@@ -431,8 +431,9 @@ function forkChild(s: State, parent: number, cfg: Config, ctx: DriverContext): b
   let pinned = 0;
   for (const pte of pm.ptes) if (ptePresent(pte) && !pte.dax && s.frames[pte.frame]!.pincount > 0) pinned++;
   if (cfg.kernel.forkPinned === 'copy-at-fork' && freeFrames(s) < pinned) return false; // fork fails: -ENOMEM
+  // The child's mm keeps the seq its slot started with (even, no invalidation active): only its parity
+  // and its relations to the child's own subscriptions matter (model/canonical.ts).
   cm.alive = true;
-  cm.seq = 2;
   cm.active = 0;
   cm.oomVictim = false;
   cm.oomReaped = false;

@@ -35,6 +35,10 @@ export const noLostWrite: Property<RefMemory> = {
       ref: view.mms.map((mm) => mm.ptes.map((pte) => (mm.alive && pte.mapped && pte.frame !== -1 ? view.frames[pte.frame]!.value : null))),
     };
   },
+  observesValues: true,
+  counters(mon, c) {
+    for (const row of mon.ref) row.forEach((x, v) => (row[v] = x === null ? null : c.remembered(x)));
+  },
   check(mon, { view, events }) {
     for (const e of events) {
       switch (e.t) {

@@ -33,6 +33,9 @@ export const oomReclaimable: Property<OomWatch> = {
   capability: true,
   meaning: 'the OOM reaper frees an OOM victim\'s memory within B steps: its pass is not refused for good, and the frames it unmapped are freed',
   init: () => ({ victim: -1, frames: [], gens: [] }),
+  counters(w, c) {
+    w.gens.forEach((g, i) => (w.gens[i] = c.gen(w.frames[i]!, g)));
+  },
   check(w, { view, events, oracle }) {
     for (const e of events) {
       if (e.t === 'invalidate_start' && e.cause === 'oom') {
@@ -56,7 +59,7 @@ export const oomReclaimable: Property<OomWatch> = {
       if (e.t === 'invalidate_end' && e.cause === 'oom') {
         const bound = view.cfg.oracleBound;
         if (!freed(w, view) && !oracle.reach((v) => freed(w, v), bound)) {
-          return violation(this.id, 'frames-held', `the OOM reaper unmapped p${e.proc}'s pages, but frames ${w.frames.join(', ')} cannot be freed within ${bound} kernel and hardware steps: something holds them`, {
+          return violation(this.id, 'frames-held', `the OOM reaper unmapped p${e.proc}'s pages, but frames ${w.frames.join(', ')} cannot be freed by any schedule of kernel and hardware steps${Number.isFinite(bound) ? ` of at most ${bound}` : ''}: something holds them`, {
             proc: e.proc, bound,
           });
         }

@@ -3,6 +3,7 @@
 // never which strategy or mutant runs.
 import type { ModelEvent } from '../model/events.ts';
 import type { Config, State } from '../model/types.ts';
+import type { Counters } from '../model/canonical.ts';
 
 /** The state as properties may read it: everything but the driver's private data. */
 export type View = DeepReadonly<Omit<State, 'drv'>> & { readonly cfg: Config };
@@ -69,6 +70,13 @@ export interface Property<M = unknown> {
   meaning: string;
   init(view: View): M;
   check(mon: M, ctx: CheckContext): Violation | null;
+  /**
+   * Compares the values written to memory (the events' `value`): the finite model keeps written values
+   * apart only while such a property is checked (model/canonical.ts).
+   */
+  observesValues?: boolean;
+  /** A monitor that stores frame generations, seqs, epochs or values passes them through `c` (model/canonical.ts). */
+  counters?(mon: M, c: Counters): void;
 }
 
 export function violation(property: string, clause: string, message: string, values: Violation['values']): Violation {

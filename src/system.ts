@@ -9,6 +9,7 @@ import type { ModelEvent } from '../model/events.ts';
 import type { ActorClass, CheckContext, Oracle, Property, View, Violation } from '../properties/types.ts';
 import type { TransitionSystem } from './explore/system.ts';
 import { reachable } from './explore/bfs.ts';
+import { canonicalize } from '../model/canonical.ts';
 
 export function viewOf(m: Model, s: State): View {
   return { frames: s.frames, mms: s.mms, subs: s.subs, invs: s.invs, dev: s.dev, peer: s.peer, jobs: s.jobs, queues: s.queues, regs: s.regs, nextValue: s.nextValue, forks: s.forks, cfg: m.cfg };
@@ -28,6 +29,7 @@ export function systemOf(m: Model): TransitionSystem<State, Action, ModelEvent> 
     actor: (a) => actorOf(m, a),
     kind: (a) => a.k,
     kinds: [...m.kinds.values()].map((k) => ({ kind: k.kind, actor: k.actor })),
+    canonicalize: (s, anchor) => canonicalize(s, m.strategy, anchor ? { anchor } : {}),
   };
 }
 
@@ -55,6 +57,7 @@ function shapeOf(m: Model): OracleShape {
 
 // Dives: the driver's own steps first, or the device's first (the core mm's last); then a few
 // pseudo-random ones (a fixed sequence: the oracle stays deterministic).
+const DIVE_STEPS = 64;
 const DIVES: readonly (readonly number[])[] = [
   [0, 1, 2, 3],
   [1, 0, 2, 3],
@@ -88,7 +91,8 @@ export function oracleFor(m: Model, s: State): Oracle {
       for (let i = 0; i < DIVES.length + 4; i++) {
         if (i === 2 && !actors.includes('user')) continue;
         const cur = clonePlain(s);
-        for (let d = 0; d < bound; d++) {
+        // A dive is only a quick way to a yes: it stops after DIVE_STEPS; a no comes from the search below.
+        for (let d = 0; d < Math.min(bound, DIVE_STEPS); d++) {
           const acts = moves(cur, DIVES[i] ?? DIVES[0]!, i === 2);
           if (acts.length === 0) break;
           rnd = (Math.imul(rnd, 1103515245) + 12345) >>> 0;
@@ -147,6 +151,18 @@ export class Monitor {
   memory(replace?: unknown[]): unknown[] {
     if (replace) this.mons = replace;
     return this.mons;
+  }
+
+  /** The finite model: the state and the monitors' memory renumbered together (model/canonical.ts). */
+  canonicalize(s: State): void {
+    const props = this.props;
+    const mons = this.mons;
+    canonicalize(s, this.m.strategy, {
+      extra: (c) => {
+        for (let i = 0; i < props.length; i++) props[i]!.counters?.(mons[i], c);
+      },
+      observeValues: props.some((p) => p.observesValues),
+    });
   }
 
   clone(s: State): Monitor {

@@ -23,7 +23,7 @@ import { noHooks } from '../strategy.ts';
 import { callbackReturn, findFreeFrame, freeInvalidationSlot, invalidating, startInvalidation } from '../mm.ts';
 import { coreMmPage, p2pPossible, ramAlloc, switchPte, vramAlloc, vramFree } from '../p2p.ts';
 import { odpMirror } from './odp-mirror.ts';
-import { drvOf } from './mirror-fault.ts';
+import { drvOf, mirrorCounters } from './mirror-fault.ts';
 
 interface HmmP2pDriver {
   /** Per page slot (proc * vpages + vpage): 0 none; 1 setup (collecting); 2 copying; 3 pages done; 4 finalized, copy still in flight (a mutant). */
@@ -69,6 +69,7 @@ function canMigrate(s: State, p: number, v: number, toVram: boolean): boolean {
 
 export const hmmP2p: Strategy = {
   ...noHooks,
+  ...mirrorCounters,
   name: 'hmm-p2p',
   summary: 'the GPU keeps pages in its VRAM as DEVICE_PRIVATE; the NIC\'s hmm_range_fault gets a P2P page for them when the topology allows, else the page migrates to system RAM',
   from: 'seed 001 (Cross-device HMM, 2024); mm/hmm.c, mm/migrate_device.c, drivers/pci/p2pdma.c',

@@ -20,6 +20,7 @@ import {
   faultPending,
   startFault,
   type FaultMutations,
+  mirrorCounters,
 } from './mirror-fault.ts';
 
 const CB_WAITING = 1;
@@ -44,6 +45,7 @@ function jobsToWaitFor(s: State, proc: number, pages: number, ctx: DriverContext
 
 export const mirrorBlockingNotifier: Strategy = {
   ...noHooks,
+  ...mirrorCounters,
   name: 'mirror-blocking-notifier',
   summary: 'fault pages into the mirror at submit, no pin; the invalidate callback waits for the executing job\'s fence, then unmaps',
   from: 'seed 000 (Jason Gunthorpe, Christian König, 2016)',

@@ -5,8 +5,9 @@
 //   fault_commit(f)  lock; if read_retry(sub, seq) retry; program the device PTE; unlock
 // A fault context is one page being faulted in for a job (or, with no job, for the driver itself).
 import { NONE } from '../types.ts';
-import type { Action, DriverRecord, State } from '../types.ts';
+import type { Action, DriverRecord, DriverState, State } from '../types.ts';
 import type { ActionKind, DriverContext, Strategy } from '../strategy.ts';
+import type { Counters } from '../canonical.ts';
 import { dirtyWritten, forking, hmmRangeFault, readBegin, readRetry, setMirror, unsubscribe, zapMirror } from '../mm.ts';
 import { breakCow } from '../world.ts';
 
@@ -63,6 +64,34 @@ export interface MirrorDriver {
 export function drvOf(s: State): MirrorDriver {
   return s.drv as unknown as MirrorDriver;
 }
+
+/**
+ * The finite model: a fault context's read_begin snapshot is a seq of its mm, its hmm_range_fault snapshot
+ * a (frame, gen) and an epoch of its PTE. An idle context's fields are dead (startFault rewrites them).
+ */
+export function faultCounters(drv: DriverState, c: Counters): void {
+  for (const f of (drv as unknown as MirrorDriver).faults) {
+    if (!f.live) continue;
+    f.seq = c.seq(f.proc, f.seq);
+    if (f.frame === NONE) {
+      f.gen = 0;
+      f.epoch = 0;
+      continue;
+    }
+    f.gen = c.gen(f.frame, f.gen);
+    f.epoch = c.epoch(f.proc, f.vpage, f.epoch);
+  }
+}
+
+export function faultClearDead(drv: DriverState): void {
+  for (const f of (drv as unknown as MirrorDriver).faults) {
+    if (f.live) continue;
+    Object.assign(f, { proc: 0, vpage: 0, write: false, job: NONE, phase: 0, seq: 0, frame: NONE, gen: 0, writable: false, epoch: 0, p2p: false });
+  }
+}
+
+/** The counters hooks of a strategy whose driver state is a MirrorDriver. */
+export const mirrorCounters = { counters: faultCounters, clearDead: faultClearDead };
 
 /** Start faulting (proc, vpage) in: for job `job` (in slot `job`), or for the driver (a per-page slot). */
 export function startFault(s: State, proc: number, vpage: number, write: boolean, job: number): void {

@@ -17,6 +17,7 @@ import {
   faultEnabled,
   startFault,
   type FaultMutations,
+  mirrorCounters,
 } from './mirror-fault.ts';
 
 /** Callback steps, stored in inv.cb[sub]. */
@@ -30,6 +31,7 @@ function mutations(ctx: DriverContext): FaultMutations {
 
 export const odpMirror: Strategy = {
   ...noHooks,
+  ...mirrorCounters,
   name: 'odp-mirror',
   summary: 'device faults through hmm_range_fault with the interval notifier seq retry; invalidate = fence and block DMA, zap the mirror, unblock',
   from: 'seeds 000/002; drivers/infiniband/core/umem_odp.c, drivers/infiniband/hw/mlx5/odp.c',

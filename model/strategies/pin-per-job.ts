@@ -71,6 +71,12 @@ export const pinPerJob: Strategy = {
     { kind: 'pin_late', actor: 'kernel', args: ['job'], models: 'mutant pin-after-handoff: pin_user_pages after the job was handed over' },
   ],
 
+  // The finite model: a job's GPU page-table translation is a (frame, gen).
+  counters(drv, c) {
+    const d = drv as unknown as PinJobDriver;
+    d.tGen.forEach((g, j) => (d.tGen[j] = c.gen(d.tFrame[j]!, g)));
+  },
+
   init: (s) => ({
     pinned: s.jobs.map(() => NONE),
     tFrame: s.jobs.map(() => NONE),

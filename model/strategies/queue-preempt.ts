@@ -25,7 +25,7 @@ import type { Strategy } from '../strategy.ts';
 import { noHooks } from '../strategy.ts';
 import { callbackRefuse, dirtyWritten, procInvalidating, setMirror, setSeq, subscribe, zapAndReturn, zapMirror } from '../mm.ts';
 import { directReclaim } from '../oom.ts';
-import { emptyFaults, mirrorTeardown, faultActionKinds, faultApply, faultEnabled, faultPending, startFault, type FaultCtx, type FaultMutations } from './mirror-fault.ts';
+import { emptyFaults, mirrorTeardown, faultActionKinds, faultApply, faultEnabled, faultPending, startFault, faultCounters, faultClearDead, type FaultCtx, type FaultMutations } from './mirror-fault.ts';
 
 const CB_WAIT_EVICTION = 1;
 
@@ -94,6 +94,17 @@ export const queuePreempt: Strategy = {
     { kind: 'restore_resume', actor: 'kernel', args: ['p'], models: 'restore worker: if no eviction came meanwhile, a new eviction fence and kgd2kfd_resume_mm; else reschedule' },
     { kind: 'dereg_finish', actor: 'kernel', args: ['p'], models: 'destroying the queues and the userptr ranges once drained: mmu_interval_notifier_remove, unmap' },
   ],
+
+  // The finite model: evictions and the restore worker's snapshot of it are a counter per process.
+  counters(drv, c) {
+    faultCounters(drv, c);
+    const d = drv as unknown as QueueDriver;
+    d.evictions.forEach((x, p) => {
+      d.evictions[p] = c.count(`evictions${p}`, x);
+      d.snap[p] = c.count(`evictions${p}`, d.snap[p]!);
+    });
+  },
+  clearDead: faultClearDead,
 
   init: (s) => ({
     faults: emptyFaults(s),

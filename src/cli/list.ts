@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { strategies } from '../../model/strategies/index.ts';
-import { configs } from '../../model/configs.ts';
+import { configs, scopeText } from '../../model/configs.ts';
 import { allProperties } from '../../properties/index.ts';
 
 export async function listCommand(argv: string[]): Promise<number> {
@@ -13,7 +13,7 @@ export async function listCommand(argv: string[]): Promise<number> {
       mutants: s.mutants.map((m) => ({ name: m.name, pattern: m.pattern })),
     })),
     properties: allProperties.map((p) => ({ id: p.id, kind: p.kind, meaning: p.meaning })),
-    configs: configs.map((c) => ({ name: c.name, queue: c.queue, kernel: c.kernel, scope: c.scope, oracleBound: c.oracleBound })),
+    configs: configs.map((c) => ({ name: c.name, queue: c.queue, kernel: c.kernel, scope: c.scope, proofScope: { ...c.scope, ...c.proofScope } })),
   };
   if (values.json) {
     console.log(JSON.stringify(data, null, 2));
@@ -27,6 +27,6 @@ export async function listCommand(argv: string[]): Promise<number> {
   console.log('Properties:');
   for (const p of data.properties) console.log(`  ${p.id.padEnd(34)} ${p.kind.padEnd(10)} ${p.meaning}`);
   console.log('Configs:');
-  for (const c of data.configs) console.log(`  ${c.name.padEnd(24)} ${c.queue} queues, fork of pinned pages: ${c.kernel.forkPinned}, B=${c.oracleBound}`);
+  for (const c of data.configs) console.log(`  ${c.name.padEnd(24)} ${c.queue} queues, fork of pinned pages: ${c.kernel.forkPinned}, proof scope ${scopeText({ ...c.scope, ...c.proofScope })}`);
   return 0;
 }

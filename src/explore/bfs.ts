@@ -78,6 +78,7 @@ export function bfsExplore<S, A, E, V>(
   const via = new Column();
   const root = sys.init();
   const checker = newChecker(root);
+  checker.canonicalize?.(root);
   const stats: BfsStats = {
     states: 0, transitions: 0, depth: 0, exhausted: false, closed: false, visitedBytes: 0, frontierBytes: 0, collisionOdds: 0, ms: 0,
   };
@@ -131,6 +132,7 @@ export function bfsExplore<S, A, E, V>(
           failure = { actions: traceTo(i, k), violation: v };
           return;
         }
+        checker.canonicalize?.(s);
         node[0] = s;
         node[1] = checker.memory();
         codec.encode(node);
@@ -176,8 +178,19 @@ export function reachable<S, A, E>(
   const codec = new Codec();
   const seen = new FingerprintSet(256);
   const fp = new Int32Array(2);
-  codec.encode(from);
-  fingerprint(codec.buf, codec.len, fp);
+  // States are keyed by their canonical form anchored on `from`, so that a goal comparing with values
+  // read in `from` is decided alike for every state of one key; the search goes on from the states as
+  // they are.
+  const keyOf = (s: S) => {
+    let k = s;
+    if (sys.canonicalize) {
+      k = sys.clone(s);
+      sys.canonicalize(k, from);
+    }
+    codec.encode(k);
+    fingerprint(codec.buf, codec.len, fp);
+  };
+  keyOf(from);
   seen.add(fp[0]!, fp[1]!);
   let layer: S[] = [from];
   for (let d = 0; d < bound && layer.length > 0; d++) {
@@ -188,8 +201,7 @@ export function reachable<S, A, E>(
         const t = sys.clone(s);
         sys.step(t, a);
         if (done(t)) return true;
-        codec.encode(t);
-        fingerprint(codec.buf, codec.len, fp);
+        keyOf(t);
         if (seen.add(fp[0]!, fp[1]!)) next.push(t);
       }
     }

@@ -13,6 +13,12 @@ export interface TransitionSystem<S, A, E> {
   kind(a: A): string;
   /** Every action kind with its actor class (for swarm testing). */
   kinds: readonly { kind: string; actor: ActorClass }[];
+  /**
+   * Put `s` in a canonical form in place: two states canonical alike have the same futures, so a search
+   * may keep one. With `anchor`, the values of `anchor` keep their meaning (a goal that compares with
+   * them is decided alike). Absent: states are compared as they are.
+   */
+  canonicalize?(s: S, anchor?: S): void;
 }
 
 /** Checks properties along one execution; created at the initial state. */
@@ -20,4 +26,6 @@ export interface Checker<S, E, V> {
   check(s: S, events: readonly E[]): V | null;
   /** Names of the `sometimes` witnesses reached so far. */
   reached: ReadonlySet<string>;
+  /** Put `s` and the checker's own memory in canonical form together, in place (see TransitionSystem). */
+  canonicalize?(s: S): void;
 }
