@@ -52,78 +52,109 @@ export interface Counters {
   count(domain: string, x: number): number;
 }
 
-type Kind = 'rank' | 'seq';
-
+/**
+ * One domain's values: learnt unsorted, then sorted without repeats beside their new numbers. Domains hold a
+ * handful of values, so a linear search beats a Map.
+ */
 class Domain {
-  values: number[] = [];
-  map = new Map<number, number>();
-  constructor(readonly kind: Kind) {}
+  vs: number[] = [];
+  cs: number[] = [];
+  constructor(readonly seqLike: boolean) {}
+
+  freeze(): void {
+    const vs = this.vs.sort((x, y) => x - y);
+    let n = 0;
+    for (let i = 0; i < vs.length; i++) if (i === 0 || vs[i] !== vs[n - 1]) vs[n++] = vs[i]!;
+    vs.length = n;
+    const cs = this.cs;
+    if (!this.seqLike) {
+      for (let i = 0; i < n; i++) cs.push(i);
+      return;
+    }
+    // seq: gaps of 1 kept, longer gaps become 2; then shifted so that the largest keeps its parity.
+    cs.push(0);
+    for (let i = 1; i < n; i++) cs.push(cs[i - 1]! + Math.min(vs[i]! - vs[i - 1]!, 2));
+    const shift = 2 + ((vs[n - 1]! - cs[n - 1]!) & 1);
+    for (let i = 0; i < n; i++) cs[i]! += shift;
+  }
+
+  map(x: number): number {
+    return this.cs[this.vs.indexOf(x)]!;
+  }
 }
 
 /** Learns values per domain, then renumbers them. */
 class Renumber implements Counters {
-  private phase: 'learn' | 'map' = 'learn';
-  private readonly domains = new Map<string, Domain>();
-  private readonly remember = new Set<number>();
-  private readonly values = new Map<number, number>();
-  /** Whether anything compares values at all: if not, every value is 0. */
-  constructor(private readonly observed: boolean) {}
+  private learning = true;
+  /** Domains by number: frames' generations, then mms' seqs, then PTEs' epochs; drivers' own by name. */
+  private readonly domains: (Domain | undefined)[] = [];
+  private readonly named = new Map<string, Domain>();
+  private readonly remember: number[] = [];
+  private readonly nFrames: number;
+  private readonly nProcs: number;
+  private readonly nPages: number;
 
-  private val(key: string, kind: Kind, x: number): number {
-    let d = this.domains.get(key);
-    if (this.phase === 'learn') {
-      if (!d) this.domains.set(key, (d = new Domain(kind)));
-      d.values.push(x);
+  /** `observed`: whether anything compares values at all; if not, every value is 0. */
+  constructor(
+    s: State,
+    private readonly observed: boolean,
+  ) {
+    this.nFrames = s.frames.length;
+    this.nProcs = s.mms.length;
+    this.nPages = s.mms[0]!.ptes.length;
+  }
+
+  private val(d: Domain | undefined, x: number): number {
+    if (this.learning) {
+      d!.vs.push(x);
       return x;
     }
-    return d!.map.get(x)!;
+    return d!.map(x);
+  }
+
+  private numbered(i: number, seqLike: boolean): Domain {
+    return (this.domains[i] ??= new Domain(seqLike));
   }
 
   gen(frame: number, gen: number): number {
-    return frame === NONE ? 0 : this.val(`g${frame}`, 'rank', gen);
+    return frame === NONE ? 0 : this.val(this.numbered(frame, false), gen);
   }
   seq(proc: number, seq: number): number {
-    return this.val(`s${proc}`, 'seq', seq);
+    return this.val(this.numbered(this.nFrames + proc, true), seq);
   }
   epoch(proc: number, vpage: number, epoch: number): number {
-    return this.val(`e${proc}.${vpage}`, 'rank', epoch);
+    return this.val(this.numbered(this.nFrames + this.nProcs + proc * this.nPages + vpage, false), epoch);
   }
   count(domain: string, x: number): number {
-    return this.val(`c${domain}`, 'rank', x);
+    let d = this.named.get(domain);
+    if (!d) this.named.set(domain, (d = new Domain(false)));
+    return this.val(d, x);
   }
   value(x: number): number {
-    if (!this.observed) return 0;
-    return this.phase === 'learn' ? x : this.values.get(x) ?? 1;
+    if (!this.observed || x === 0) return 0;
+    if (this.learning) return x;
+    const i = this.remember.indexOf(x);
+    return i < 0 ? 1 : 2 + i;
   }
   remembered(x: number): number {
-    if (this.phase === 'learn') this.remember.add(x);
+    if (this.learning && this.observed && x !== 0) this.remember.push(x);
     return this.value(x);
   }
-  /** The value of the next write: above every remembered one (set by worldCounters before the rest). */
+  /** The value of the next write: above every remembered one. */
   nextValue(x: number): number {
     if (!this.observed) return 0;
-    return this.phase === 'learn' ? x : 2 + this.remember.size;
+    return this.learning ? x : 2 + this.remember.length;
   }
 
   /** Fix the renumbering from the values learnt; later calls map. */
   freeze(): void {
-    this.remember.delete(0);
-    [...this.remember].sort((x, y) => x - y).forEach((v, i) => this.values.set(v, 2 + i));
-    this.values.set(0, 0);
-    for (const d of this.domains.values()) {
-      const vs = [...new Set(d.values)].sort((x, y) => x - y);
-      if (d.kind === 'rank') {
-        vs.forEach((v, i) => d.map.set(v, i));
-        continue;
-      }
-      // seq: gaps of 1 kept, longer gaps become 2; then shifted so that the largest keeps its parity.
-      const c: number[] = [0];
-      for (let i = 1; i < vs.length; i++) c.push(c[i - 1]! + Math.min(vs[i]! - vs[i - 1]!, 2));
-      const top = vs[vs.length - 1]!;
-      const shift = 2 + ((top - c[c.length - 1]!) & 1 ? 1 : 0);
-      vs.forEach((v, i) => d.map.set(v, c[i]! + shift));
-    }
-    this.phase = 'map';
+    const r = this.remember.sort((x, y) => x - y);
+    let n = 0;
+    for (let i = 0; i < r.length; i++) if (i === 0 || r[i] !== r[n - 1]) r[n++] = r[i]!;
+    r.length = n;
+    for (const d of this.domains) d?.freeze();
+    for (const d of this.named.values()) d.freeze();
+    this.learning = false;
   }
 }
 
@@ -221,7 +252,7 @@ export function canonicalize(s: State, strategy: Strategy, opts: CanonicalOption
   const { extra, anchor } = opts;
   clearDead(s);
   strategy.clearDead?.(s.drv, s);
-  const r = new Renumber(opts.observeValues ?? false);
+  const r = new Renumber(s, opts.observeValues ?? false);
   if (anchor) {
     worldCounters(anchor, r);
     strategy.counters?.(anchor.drv, r, anchor);

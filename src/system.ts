@@ -80,12 +80,27 @@ export function oracleFor(m: Model, s: State): Oracle {
         const actor = actorOf(m, a);
         return actors.includes(actor) && (!completionsOnly || actor !== 'user' || m.kinds.get(a.k)!.args[0] === 'job');
       };
-      // `rev`: within a class, the last enabled first (for user space: the job-level actions, such as
-      // signalling a user fence, before the per-process ones).
-      const moves = (cur: State, order: readonly number[], rev: boolean) => {
-        const acts = enabled(m, cur).filter(allowedAction);
-        const idx = new Map(acts.map((a, i) => [a, i]));
-        return acts.sort((x, y) => order[klass(x)]! - order[klass(y)]! || (rev ? idx.get(y)! - idx.get(x)! : 0));
+      // A dive's next step: the first allowed action of the class that `order` puts first (with `rev`,
+      // the last of it: for user space, the job-level actions, such as signalling a user fence, before
+      // the per-process ones); the pseudo-random dives pick any allowed action.
+      const pick = (acts: Action[], order: readonly number[], rev: boolean, random: number): Action | null => {
+        let best: Action | null = null;
+        let bestRank = Infinity;
+        let n = 0;
+        for (const a of acts) {
+          if (!allowedAction(a)) continue;
+          if (random >= 0) {
+            if (n++ === random) return a;
+            continue;
+          }
+          const r = order[klass(a)]!;
+          if (r < bestRank || (rev && r === bestRank)) {
+            best = a;
+            bestRank = r;
+          }
+        }
+        if (random >= 0 && n > 0) return pick(acts, order, rev, random % n);
+        return best;
       };
       let rnd = 0x9e3779b9;
       for (let i = 0; i < DIVES.length + 4; i++) {
@@ -93,10 +108,9 @@ export function oracleFor(m: Model, s: State): Oracle {
         const cur = clonePlain(s);
         // A dive is only a quick way to a yes: it stops after DIVE_STEPS; a no comes from the search below.
         for (let d = 0; d < Math.min(bound, DIVE_STEPS); d++) {
-          const acts = moves(cur, DIVES[i] ?? DIVES[0]!, i === 2);
-          if (acts.length === 0) break;
           rnd = (Math.imul(rnd, 1103515245) + 12345) >>> 0;
-          const a = i < DIVES.length ? acts[0]! : acts[(rnd >>> 8) % acts.length]!;
+          const a = pick(enabled(m, cur), DIVES[i] ?? DIVES[0]!, i === 2, i < DIVES.length ? -1 : rnd >>> 8);
+          if (a === null) break;
           stepInPlace(m, cur, a);
           if (done(viewOf(m, cur))) return true;
         }

@@ -12,7 +12,8 @@ import { runActions } from '../run.ts';
 import { explain, renderText } from '../counterexample/explain.ts';
 import type { Model } from '../../model/model.ts';
 import type { Failure } from '../check.ts';
-import { configArg, intArg, mutantArg, strategyArg, UsageError } from './usage.ts';
+import { configArg, intArg, mutantArg, scopeArg, scopedConfig, strategyArg, UsageError } from './usage.ts';
+import { configByName, sameScope, scopeText } from '../../model/configs.ts';
 import { defaultExplorer, explorerNames, runExplorer, type ExplorerName } from '../explorers.ts';
 
 const DEFAULT_OUT = 'out';
@@ -37,9 +38,11 @@ export async function checkCommand(argv: string[]): Promise<number> {
       out: { type: 'string' },
       'update-manifest': { type: 'boolean' },
       explorer: { type: 'string' },
+      scope: { type: 'string' },
     },
     strict: true,
   });
+  const scope = scopeArg(values.scope);
   const explorer = (values.explorer ?? defaultExplorer) as ExplorerName;
   if (!explorerNames.includes(explorer)) throw new UsageError(`--explorer: expected one of ${explorerNames.join(', ')}, got '${values.explorer}'`);
   const budget: Budget = {
@@ -57,12 +60,14 @@ export async function checkCommand(argv: string[]): Promise<number> {
   if (values.strategy === undefined) {
     if (values.mutant || values.config) throw new UsageError('--mutant and --config need --strategy');
     if (values.explorer) throw new UsageError('--explorer needs --strategy (the manifest was computed with fast-check)');
+    if (scope) throw new UsageError('--scope needs --strategy (the manifest was computed at each config\'s own scope)');
     return checkAll(budget, out, values['update-manifest'] ?? false);
   }
   const s = strategyArg(values.strategy);
   const mutant = mutantArg(s, values.mutant);
   const only = configArg(s, values.config);
-  return checkOne(s, mutant, only ? [only] : configsOf(s), props, budget, out, explorer, values.seed);
+  const cfgs = (only ? [only] : configsOf(s)).map((c) => scopedConfig(c, scope));
+  return checkOne(s, mutant, cfgs, props, budget, out, explorer, values.seed);
 }
 
 async function checkOne(
@@ -79,10 +84,12 @@ async function checkOne(
   let failed = false;
   for (const cfg of cfgs) {
     // A mutant is checked against what the correct design holds in that config (unless --property).
-    const checked = props ?? (mutant ? heldProperties(s, cfg, budget, man) : [...verdictProperties]);
+    const checked = props ?? (mutant ? heldProperties(s, configByName(cfg.name) ?? cfg, budget, man) : [...verdictProperties]);
     const m = makeModel(s, cfg, mutant);
     const { result: r, budgetLine } = runExplorer(explorer, m, [...checked, ...witnesses], budget, seed);
-    console.log(`${s.name}${mutant ? ` (mutant ${mutant})` : ''} in ${cfg.name} (${explorer}): ${budgetLine}`);
+    const own = configByName(cfg.name);
+    const at = own && sameScope(own.scope, cfg.scope) ? '' : `, scope ${scopeText(cfg.scope)}`;
+    console.log(`${s.name}${mutant ? ` (mutant ${mutant})` : ''} in ${cfg.name}${at} (${explorer}): ${budgetLine}`);
     if (r.holds.length) console.log(`  holds: ${r.holds.join(', ')}`);
     for (const f of r.failures) {
       // A capability a design gives up (migratable, transparent, oom-reclaimable) is a trade-off, not a

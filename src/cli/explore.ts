@@ -8,14 +8,19 @@ import { allProperties, propertyById, verdictProperties, witnesses } from '../..
 import { heldProperties, loadManifest } from '../verdicts.ts';
 import { defaultBudget } from '../check.ts';
 import type { Property } from '../../properties/types.ts';
-import { configArg, intArg, mutantArg, strategyArg, UsageError } from './usage.ts';
+import { configArg, intArg, mutantArg, scopeArg, scopedConfig, strategyArg, UsageError } from './usage.ts';
+import { scopeText } from '../../model/configs.ts';
+import { EXIT_STOPPED } from './prove.ts';
 import { bfsCheck, defaultBfsBudget, defaultWalkBudget, walkCheck, type ExplorerFailure } from '../explore-model.ts';
 
 export { walkCheck, bfsCheck };
 
-const USAGE = `dmacheck explore --strategy S [--mutant M] [--config C] [--property P]
+const USAGE = `dmacheck explore --strategy S [--mutant M] [--config C] [--property P] [--scope K=V,...]
                  [--explorer bfs|walk] [--depth D] [--states N] [--time SECONDS]
                  [--seed STRING] [--walks N] [--steps N]
+
+  exit: 0 bfs exhausted the whole reachable space with no violation, 1 a violation, 2 usage,
+        3 no violation found but the search did not exhaust the space (a walk never does)
 
   --explorer bfs   breadth-first over distinct states (default): a violation found is a shortest trace
              walk  seeded random walks (--seed nightly-2026-12-01#17 --walks 1 replays one walk)
@@ -55,6 +60,7 @@ function run(argv: string[]): number {
       seed: { type: 'string' },
       walks: { type: 'string' },
       steps: { type: 'string' },
+      scope: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -66,8 +72,9 @@ function run(argv: string[]): number {
   }
   const strategy = strategyArg(values.strategy);
   const mutant = mutantArg(strategy, values.mutant);
-  const cfg = configArg(strategy, values.config) ?? configByName(strategy.configs[0]!);
-  if (!cfg) throw new UsageError(`strategy ${strategy.name} names no known config`);
+  const named = configArg(strategy, values.config) ?? configByName(strategy.configs[0]!);
+  if (!named) throw new UsageError(`strategy ${strategy.name} names no known config`);
+  const cfg = scopedConfig(named, scopeArg(values.scope));
   const explorer = values.explorer ?? 'bfs';
   if (explorer !== 'bfs' && explorer !== 'walk') throw new UsageError(`--explorer: expected bfs or walk, got '${explorer}'`);
   // As with check: a mutant is held to what its correct design holds in this config (the manifest).
@@ -83,7 +90,7 @@ function run(argv: string[]): number {
   }
   const timeMs = values.time === undefined ? undefined : intArg('--time', values.time, 0) * 1000;
   const m = makeModel(strategy, cfg, mutant);
-  const name = `${strategy.name}${mutant ? ` (mutant ${mutant})` : ''} in ${cfg.name}`;
+  const name = `${strategy.name}${mutant ? ` (mutant ${mutant})` : ''} in ${cfg.name} (scope ${scopeText(cfg.scope)})`;
 
   if (explorer === 'walk') {
     const seed = values.seed ?? defaultWalkBudget.seed;
@@ -97,8 +104,8 @@ function run(argv: string[]): number {
     const st = r.stats;
     console.log(`explore ${name}: ${st.walks} walk(s) from seed '${seed}', ${st.actions} actions in ${(st.ms / 1000).toFixed(2)} s (${Math.round(st.actions / Math.max(st.ms, 1) * 1000)} actions/s)`);
     for (const f of r.failures) printFailure(m, f, `walk ${f.seed}, found in ${f.foundLength} steps, shrunk (1-minimal)`);
-    if (r.holds.length) console.log(`\nno violation of: ${r.holds.join(', ')}`);
-    return r.failures.length > 0 ? 1 : 0;
+    if (r.holds.length) console.log(`\nnot violated in the walks (not a proof: walks never exhaust the space): ${r.holds.join(', ')}`);
+    return r.failures.length > 0 ? 1 : r.holds.length > 0 ? EXIT_STOPPED : 0;
   }
 
   const budget = {
@@ -119,6 +126,9 @@ function run(argv: string[]): number {
   );
   if (st.collisionOdds > 1e-6) console.log(`  (odds that two states shared a 64-bit fingerprint: ${st.collisionOdds.toExponential(1)})`);
   for (const f of r.failures) printFailure(m, f, 'shortest trace');
-  if (r.holds.length) console.log(`\nno violation${st.exhausted ? ' within the bound' : ' in the states visited'} of: ${r.holds.join(', ')}`);
-  return r.failures.length > 0 ? 1 : 0;
+  if (r.holds.length) {
+    const what = st.closed ? 'proved in every reachable state' : st.exhausted ? `no violation in any trace of at most ${budget.maxDepth} actions (not a proof: the space goes deeper)` : 'no violation in the states visited (not a proof: the search stopped)';
+    console.log(`\n${what}: ${r.holds.join(', ')}`);
+  }
+  return r.failures.length > 0 ? 1 : r.holds.length > 0 && !st.closed ? EXIT_STOPPED : 0;
 }

@@ -5,7 +5,8 @@ import { z } from 'zod';
 /** Version of the file layout. A file from a newer format is refused with a message that says so. */
 export const FORMAT_VERSION = 1;
 /** Version of the model's semantics; bumped when a change may alter how a saved trace replays. */
-export const MODEL_VERSION = 1;
+// 2: every write stores a fresh value (no cycling through 1..5); the child's mm keeps its slot's seq.
+export const MODEL_VERSION = 2;
 
 export const ActionSchema = z.object({
   k: z.string().min(1),
@@ -23,6 +24,18 @@ export const CounterexampleSchema = z.object({
   strategy: z.string().min(1),
   mutant: z.string().min(1).nullable(),
   config: z.string().min(1),
+  /** The scope, when it is not the config's own (a proof scope, or `--scope`): every key of it. */
+  scope: z
+    .object({
+      procs: z.number().int().positive(),
+      vpages: z.number().int().positive(),
+      frames: z.number().int().positive(),
+      jobs: z.number().int().positive(),
+      invalidations: z.number().int().positive(),
+      vram: z.number().int().nonnegative().optional(),
+    })
+    .strict()
+    .optional(),
   property: z.object({
     id: z.string().min(1),
     clause: z.string(),
@@ -45,8 +58,9 @@ export const CounterexampleSchema = z.object({
 export type Counterexample = z.infer<typeof CounterexampleSchema>;
 
 /** A file's name derives from its content: strategy, mutant, config, property. */
-export function fileNameOf(c: Pick<Counterexample, 'strategy' | 'mutant' | 'config' | 'property'>): string {
-  return `${c.strategy}${c.mutant ? `--${c.mutant}` : ''}--${c.config}--${c.property.id}.json`;
+export function fileNameOf(c: Pick<Counterexample, 'strategy' | 'mutant' | 'config' | 'property' | 'scope'>): string {
+  const scope = c.scope ? `@${Object.entries(c.scope).map(([k, v]) => `${k}${v}`).join('-')}` : '';
+  return `${c.strategy}${c.mutant ? `--${c.mutant}` : ''}--${c.config}${scope}--${c.property.id}.json`;
 }
 
 /** Serialise with a stable key order (the schema's), so the same finding gives the same bytes. */
@@ -59,6 +73,7 @@ export function serialise(c: Counterexample): string {
     strategy: c.strategy,
     mutant: c.mutant,
     config: c.config,
+    ...(c.scope ? { scope: { ...c.scope } } : {}),
     property: { id: c.property.id, clause: c.property.clause, step: c.property.step, message: c.property.message },
     expect: c.expect,
     found: { explorer: c.found.explorer, seed: c.found.seed, path: c.found.path },

@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import type { Model } from '../../model/model.ts';
 import { makeModel } from '../../model/model.ts';
 import { strategyByName } from '../../model/strategies/index.ts';
-import { configByName } from '../../model/configs.ts';
+import { configByName, withScope } from '../../model/configs.ts';
+import { MODEL_VERSION } from './format.ts';
 import { propertyById } from '../../properties/index.ts';
 import type { Property } from '../../properties/types.ts';
 import { CounterexampleSchema, FORMAT_VERSION, type Counterexample } from './format.ts';
@@ -55,8 +56,12 @@ export function loadCounterexample(file: string): Loaded {
   if (cx.mutant !== null && !strategy.mutants.some((m) => m.name === cx.mutant)) {
     throw new LoadError(file, 'mutant', `strategy ${cx.strategy} has no mutant '${cx.mutant}'`);
   }
-  const cfg = configByName(cx.config);
-  if (!cfg) throw new LoadError(file, 'config', `unknown config '${cx.config}'`);
+  if (cx.model !== MODEL_VERSION) {
+    throw new LoadError(file, 'model', `model version ${cx.model}, but this dmacheck's model is version ${MODEL_VERSION}: its semantics changed since the file was written, so the trace may not replay as it did (write it anew)`);
+  }
+  const named = configByName(cx.config);
+  if (!named) throw new LoadError(file, 'config', `unknown config '${cx.config}'`);
+  const cfg = cx.scope ? withScope(named, cx.scope) : named;
   const property = propertyById(cx.property.id);
   if (!property) throw new LoadError(file, 'property.id', `unknown property '${cx.property.id}'`);
   const model = makeModel(strategy, cfg, cx.mutant);

@@ -6,18 +6,23 @@ import { formatAction } from '../../model/model.ts';
 import type { Failure } from '../check.ts';
 import { fileNameOf, FORMAT_VERSION, MODEL_VERSION, serialise, type Counterexample } from './format.ts';
 import { propertyById } from '../../properties/index.ts';
+import { configByName, sameScope, scopeText } from '../../model/configs.ts';
 
 export function toCounterexample(m: Model, f: Failure, explorer: string): Counterexample {
   const who = m.mutant ? `${m.strategy.name} with mutant ${m.mutant}` : m.strategy.name;
   const meaning = propertyById(f.property)?.meaning ?? f.property;
+  const own = configByName(m.cfg.name);
+  const scoped = !own || !sameScope(own.scope, m.cfg.scope);
+  const where = scoped ? `${m.cfg.name} (scope ${scopeText(m.cfg.scope)})` : m.cfg.name;
   return {
     format: FORMAT_VERSION,
     model: MODEL_VERSION,
-    verdict: `${f.property} FAILS for ${who} in ${m.cfg.name}, in ${f.actions.length} steps`,
+    verdict: `${f.property} FAILS for ${who} in ${where}, in ${f.actions.length} steps`,
     question: `Does ${who} guarantee that ${meaning}?`,
     strategy: m.strategy.name,
     mutant: m.mutant,
     config: m.cfg.name,
+    ...(scoped ? { scope: { ...m.cfg.scope } } : {}),
     property: { id: f.property, clause: f.violation.clause, step: f.actions.length - 1, message: f.violation.message },
     expect: 'fail',
     found: { explorer, seed: f.seed, path: f.path },

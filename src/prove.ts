@@ -1,0 +1,69 @@
+// Proofs at a scope: exhaust the reachable state space of one model (finite: model/canonical.ts) and say,
+// per property, "holds in all N states" or give a shortest counterexample, or say the search stopped
+// before the space was exhausted. The properties that compare written values (no-lost-write) are proved
+// in a search of their own, since keeping values apart multiplies the states; the others see every value
+// as one.
+import type { Model } from '../model/model.ts';
+import type { Scope } from '../model/types.ts';
+import type { Property } from '../properties/types.ts';
+import { witnesses } from '../properties/index.ts';
+import { bfsCheck, type BfsBudget } from './explore-model.ts';
+import type { Failure } from './check.ts';
+import type { BfsStats } from './explore/bfs.ts';
+
+export interface ProofBudget {
+  /** Stop (and say so) once a search has stored this many distinct states. */
+  maxStates: number;
+  /** Only traces of at most this many actions (a bounded check, never a proof). */
+  maxDepth?: number;
+  timeMs?: number;
+}
+
+export const defaultProofBudget: ProofBudget = { maxStates: 4_000_000 };
+
+export interface Proved {
+  property: string;
+  /** Distinct states (with the checkers' memory) of the exhausted space. */
+  states: number;
+  depth: number;
+}
+
+export interface Unfinished {
+  property: string;
+  states: number;
+  depth: number;
+  /** What stopped the search: the state budget, the time, or the depth asked for. */
+  stoppedBy: 'states' | 'time' | 'depth';
+}
+
+export interface ProofResult {
+  scope: Scope;
+  proved: Proved[];
+  /** Shortest counterexamples. */
+  failures: Failure[];
+  unfinished: Unfinished[];
+  reached: Set<string>;
+  searches: BfsStats[];
+}
+
+export function proveModel(m: Model, props: readonly Property<any>[], budget: ProofBudget = defaultProofBudget): ProofResult {
+  const judged = props.filter((p) => p.kind !== 'sometimes');
+  const groups = [judged.filter((p) => p.observesValues), judged.filter((p) => !p.observesValues)].filter((g) => g.length > 0);
+  const bfs: BfsBudget = { maxDepth: budget.maxDepth ?? Infinity, maxStates: budget.maxStates, timeMs: budget.timeMs };
+  const out: ProofResult = { scope: m.cfg.scope, proved: [], failures: [], unfinished: [], reached: new Set(), searches: [] };
+  for (const g of groups) {
+    const r = bfsCheck(m, [...g, ...witnesses], bfs);
+    out.failures.push(...r.failures);
+    r.reached.forEach((w) => out.reached.add(w));
+    out.searches.push(r.stats);
+    const st = r.stats;
+    for (const id of r.holds) {
+      if (st.closed) out.proved.push({ property: id, states: st.states, depth: st.depth });
+      else {
+        const stoppedBy = st.exhausted ? 'depth' : st.states >= budget.maxStates ? 'states' : 'time';
+        out.unfinished.push({ property: id, states: st.states, depth: st.depth, stoppedBy });
+      }
+    }
+  }
+  return out;
+}
