@@ -80,8 +80,14 @@ describe('no explorer reports a violation of what the correct design holds', () 
   });
 
   it('fast-check: odp-mirror in kernel-queue holds all seven properties', () => {
-    const r = checkModel(m, p, { runs: 60, maxCommands: 40, seed: 3 });
+    const r = checkModel(m, p, { runs: 400, maxCommands: 40, seed: 3 });
     expect(r.failures).toEqual([]);
+    expect(r.holds.sort()).toEqual([...held].sort());
+    // The runs did run: 400 of them, about half their commands on average, and they reached DMA, migration
+    // and a retried fault (not a DMA during an invalidation: that needs the suites' longer runs).
+    expect(r.stats.runs).toBe(400);
+    expect(r.stats.executed).toBeGreaterThan(400 * 15);
+    for (const w of ['sometimes-dma-landed', 'sometimes-migrated', 'sometimes-fault-retried']) expect([...r.reached]).toContain(w);
   });
 });
 
@@ -92,6 +98,7 @@ describe('seeded walks reproduce', () => {
   it('the same seed string gives the same result, and another seed another walk', () => {
     const a = walkCheck(m, p, { seed: 'nightly-2026-12-01', walks: 300, maxSteps: 150 });
     const b = walkCheck(m, p, { seed: 'nightly-2026-12-01', walks: 300, maxSteps: 150 });
+    expect(a.failures.length, 'the walks kill the mutant').toBe(1);
     expect(b.failures.map((f) => f.actions)).toEqual(a.failures.map((f) => f.actions));
     expect(b.failures[0]!.seed).toBe(a.failures[0]!.seed);
     expect(b.stats.actions).toBe(a.stats.actions);
@@ -103,6 +110,7 @@ describe('seeded walks reproduce', () => {
     const sys = systemOf(m);
     const opts = { seed: 'nightly-2026-12-01', walks: 300, maxSteps: 150 };
     const first = walkExplore(sys, (s) => new Monitor(m, p, s), opts).failure!;
+    expect(first, 'the walks kill the mutant').not.toBeNull();
     expect(first.seed).toMatch(/^nightly-2026-12-01#\d+$/);
     const again = walkExplore(sys, (s) => new Monitor(m, p, s), { ...opts, seed: first.seed, walks: 1 }).failure!;
     expect(again.actions).toEqual(first.actions);
