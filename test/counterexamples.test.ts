@@ -59,5 +59,7 @@ describe('bad counterexample files', () => {
   it('a fixed bug kept as a regression passes when the property holds', () => {
     const r = replayFile(fixtures + 'regression-pass.json');
     expect(r.ok, r.message).toBe(true);
+    expect(r.message).toMatch(/holds, as expected/);
+    expect(r.text).not.toContain('✗');
   });
 });

@@ -68,7 +68,7 @@ describe('the manifest check', () => {
 
   it('notices a deleted mutant file, naming the mutant', () => {
     const file = readdirSync(corpus).find((f) => f.startsWith('odp-mirror--zap-without-wait--'))!;
-    expect(file).toBeDefined();
+    expect(file, 'the corpus holds zap-without-wait\'s counterexample').toMatch(/\.json$/);
     const problems = manifestProblems(manifest, corpusWithout(file));
     expect(problems.length).toBe(1);
     expect(problems[0]).toMatch(/^missing counterexample file .*odp-mirror--zap-without-wait--<config>--<property>\.json for mutant odp-mirror\/zap-without-wait$/);
