@@ -5,7 +5,8 @@
 // Otherwise the mutant takes a step the correct design does not take where it stands (it skips a wait,
 // or does what the design refuses), and the trace stops replaying at that step (`blocked`). The control
 // is then a trace of the correct design that reaches the same point with the design's step in place:
-// - `trace` runs to its end on the design without breaking `property`, in `config` (the kill's);
+// - `trace` starts with the mutant trace up to `blocked`, and runs to its end on the design without
+//   breaking `property`, in `config` (the kill's);
 // - without `refuses`, it takes the step where the mutant broke the property (the mutant trace's last
 //   action) after the design's wait;
 // - with `refuses`, the design never takes the mutant's step there: at the end of `trace` each action of

@@ -42,6 +42,9 @@ function controlRun(key: string, design: Model, property: string, mutantTrace: r
   expect({ config: c.config, property: c.property }, `${key}: the control was written for another kill`).toEqual({ config: design.cfg.name, property });
   const blocked = onDesign.notEnabled?.action;
   expect(blocked, `${key}: the mutant trace runs on the correct design (${traceText(design, mutantTrace)}): mark it 'same'`).toBeDefined();
+  // The same scenario up to the step the design does not take there, then the design's own way.
+  const prefix = mutantTrace.slice(0, onDesign.ran);
+  expect(traceText(design, c.trace.slice(0, prefix.length)), `${key}: the control trace starts as the mutant trace does`).toBe(traceText(design, prefix));
   holdsOver(design, c.trace, prop);
   if (c.refuses) {
     // The design never takes the mutant's step here: not enabled at the end of the control trace.
