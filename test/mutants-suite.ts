@@ -77,7 +77,9 @@ export function mutantSuite(group: string): void {
           const k = killMutant(s, mu.name, suiteBudget, manifest);
           expect(k, 'survived the budget').not.toBeNull();
           const { model: mutant, failure } = k!;
-          expect(expectedVerdict(manifest, s.name, mutant.cfg.name, failure.property)).toBe('holds');
+          // The design does not fail it there: 'holds', or 'n/a' where its premise is not reached (a mutant
+          // may reach what the design never does, e.g. P2P where the topology allows none).
+          expect(['holds', 'n/a'], `the manifest's verdict for ${s.name} in ${mutant.cfg.name}, ${failure.property}`).toContain(expectedVerdict(manifest, s.name, mutant.cfg.name, failure.property));
           expect(failure.actions.length).toBeLessThanOrEqual(MAX_MUTANT_STEPS);
           const r = runActions(mutant, failure.actions, [propertyById(failure.property)!]);
           expect(r.violation?.property).toBe(failure.property);
