@@ -30,7 +30,7 @@ export const controls: Record<string, Control> = {
   'odp-mirror/retry-outside-lock': {
     config: 'kernel-queue',
     property: 'coherent-dma',
-    why: 'the design has no separate read_retry step: fault_commit takes umem_mutex, then mmu_interval_read_retry (ib_umem_odp / mlx5 pagefault_real_mr), sees the munmap moved the seq and retries',
+    why: 'the design has no separate read_retry step: fault_commit takes umem_mutex, then calls mmu_interval_read_retry (ib_umem_odp_map_dma_and_lock), sees that the munmap moved the seq, and retries',
     trace: [
       act('register', 0), act('submit', 0, 1), act('dma_start', 0), act('read_begin', 0), act('munmap', 0, 1), act('range_fault', 0),
       act('inv_lock', 0), act('inv_zap', 0), act('inv_sync', 0), act('fault_commit', 0),
@@ -101,7 +101,7 @@ export const controls: Record<string, Control> = {
   'queue-preempt/signal-before-preempted': {
     config: 'user-queue',
     property: 'no-fatal-device-fault',
-    why: 'the eviction fence signals only after the hardware preempted the queues (amdkfd_fence_enable_signaling, then the preemption); the job runs after the restore worker revalidated and resumed them',
+    why: 'the eviction fence signals only after the hardware preempted the queues (evict_process_worker: kfd_process_evict_queues, then signal_eviction_fence); the job runs once the restore worker has revalidated and resumed them',
     trace: [
       act('register', 0), act('reclaim', 0, 0), act('submit_write', 0, 0), act('qp_evict', 0), act('queue_preempt', 0), act('evict_signal', 0),
       act('qp_zap', 0), act('invalidate_end', 0), act('restore_begin', 0), act('read_begin', 2), act('range_fault', 2), act('fault_commit', 2),
