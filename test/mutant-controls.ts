@@ -58,7 +58,7 @@ export const controls: Record<string, Control> = {
   'mirror-blocking-notifier/unmap-without-wait': {
     config: 'kernel-queue',
     property: 'no-fatal-device-fault',
-    why: 'the callback waits for the job\'s fence (dma_fence_wait in the invalidate callback) before it unmaps: the job runs on the mapped page first',
+    why: 'the callback waits for the job\'s fence before it unmaps (amdgpu_hmm_invalidate_gfx: dma_resv_wait_timeout on the BO\'s fences): the job runs on the mapped page first',
     trace: [
       act('register', 0), act('submit', 0, 0), act('read_begin', 0), act('range_fault', 0), act('migrate', 0, 0), act('fault_commit', 0),
       act('cb_begin', 0), act('dma_start', 0), act('dma_land', 0), act('job_complete', 0), act('cb_unmap', 0),
@@ -67,7 +67,7 @@ export const controls: Record<string, Control> = {
   'mirror-blocking-notifier/wait-only-running': {
     config: 'kernel-queue',
     property: 'no-fatal-device-fault',
-    why: 'the callback waits for every job of the range, queued ones too (dma_resv_wait_timeout over all the fences), before it unmaps',
+    why: 'the callback waits for every submission, queued ones too (amdgpu_hmm_invalidate_gfx waits on the VM root\'s resv, DMA_RESV_USAGE_BOOKKEEP: "wait for all submissions ..., not just the one the userptr was involved into"), before it unmaps',
     trace: [
       act('register', 0), act('submit', 0, 0), act('read_begin', 0), act('range_fault', 0), act('migrate', 0, 0), act('fault_commit', 0),
       act('cb_begin', 0), act('dma_start', 0), act('dma_land', 0), act('job_complete', 0), act('cb_unmap', 0),
