@@ -71,7 +71,9 @@ describe('properties', () => {
     const m = model('odp-mirror');
     const events = (r: ReturnType<typeof runActions>) => r.trace.flatMap((t) => t.events);
     const swapped = holdsOver(m, [act('cpu_write', 0, 0), act('reclaim', 0, 0), act('invalidate_end', 0), act('cpu_read', 0, 0)], p, true);
-    // The read after swap-in sees the write before swap-out: the property was asked, and agreed.
+    // Reclaim did swap the page out (its invalidation changed the PTE), and the read after swap-in sees the
+    // write before swap-out: the property was asked, and agreed.
+    expect(events(swapped)).toContainEqual(expect.objectContaining({ t: 'invalidate_end', cause: 'reclaim', changed: true }));
     const wrote = events(swapped).find((e) => e.t === 'cpu_write');
     const read = events(swapped).find((e) => e.t === 'cpu_read');
     expect(wrote?.t === 'cpu_write' && read?.t === 'cpu_read' && read.value === wrote.value).toBe(true);
