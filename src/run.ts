@@ -22,6 +22,12 @@ export interface RunResult {
   step: number;
   /** Set when an action of the list was not enabled where it stood. */
   notEnabled: { index: number; action: Action } | null;
+  /**
+   * How many actions of the list were applied (the violating one included). A run that replayed the whole
+   * list without a violation has `ran === actions.length`; one stopped by an action not enabled has
+   * `ran === notEnabled.index`.
+   */
+  ran: number;
   reached: Set<string>;
   trace: TraceStep[];
 }
@@ -33,12 +39,12 @@ export function runActions(m: Model, actions: readonly Action[], props: readonly
   for (let i = 0; i < actions.length; i++) {
     const a = actions[i]!;
     if (!enabled(m, s).some((e) => sameAction(e, a))) {
-      return { violation: null, step: -1, notEnabled: { index: i, action: a }, reached: mon.reached, trace };
+      return { violation: null, step: -1, notEnabled: { index: i, action: a }, ran: i, reached: mon.reached, trace };
     }
     const events = stepInPlace(m, s, a);
     if (record) trace.push({ index: i, action: a, text: formatAction(m, a), actor: m.kinds.get(a.k)!.actor, events });
     const v = mon.check(s, events);
-    if (v) return { violation: v, step: i, notEnabled: null, reached: mon.reached, trace };
+    if (v) return { violation: v, step: i, notEnabled: null, ran: i + 1, reached: mon.reached, trace };
   }
-  return { violation: null, step: -1, notEnabled: null, reached: mon.reached, trace };
+  return { violation: null, step: -1, notEnabled: null, ran: actions.length, reached: mon.reached, trace };
 }

@@ -1,17 +1,10 @@
 import { describe, it, expect } from 'vitest';
-import { enabled, init, isEnabled, step, stepInPlace } from '../model/model.ts';
+import { enabled, init, isEnabled, step } from '../model/model.ts';
 import { clonePlain } from '../model/clone.ts';
 import { NONE } from '../model/types.ts';
-import { act, model } from './helpers.ts';
+import { act, advance, model, play } from './helpers.ts';
 
-const run = (m: ReturnType<typeof model>, actions: ReturnType<typeof act>[]) => {
-  const s = init(m);
-  const events = actions.map((a) => {
-    expect(isEnabled(m, s, a), `${a.k}(${a.a},${a.b}) enabled`).toBe(true);
-    return stepInPlace(m, s, a);
-  });
-  return { s, events: events.flat() };
-};
+const run = play;
 
 describe('the model', () => {
   it('starts with process 0 mapping every page to its own frame', () => {
@@ -41,7 +34,7 @@ describe('the model', () => {
     const m = model('odp-mirror');
     const { s } = run(m, [act('migrate', 0, 0)]);
     expect(s.mms[0]!.seq % 2).toBe(1);
-    stepInPlace(m, s, act('invalidate_end', 0));
+    advance(m, s, act('invalidate_end', 0));
     expect(s.mms[0]!.seq % 2).toBe(0);
   });
 
@@ -49,7 +42,7 @@ describe('the model', () => {
     const m = model('odp-mirror');
     const { s } = run(m, [act('register', 0), act('migrate', 0, 0)]);
     expect(enabled(m, s).some((a) => a.k === 'invalidate_end')).toBe(false);
-    for (const k of ['inv_lock', 'inv_zap', 'inv_sync']) stepInPlace(m, s, act(k, 0));
+    for (const k of ['inv_lock', 'inv_zap', 'inv_sync']) advance(m, s, act(k, 0));
     expect(isEnabled(m, s, act('invalidate_end', 0))).toBe(true);
   });
 
@@ -61,7 +54,7 @@ describe('the model', () => {
     ]);
     expect(events).toContainEqual({ t: 'read_retry', proc: 0, vpage: 0, retry: true });
     expect(isEnabled(m, s, act('read_begin', 0))).toBe(false); // the invalidation has set the seq and not ended
-    stepInPlace(m, s, act('invalidate_end', 0));
+    advance(m, s, act('invalidate_end', 0));
     expect(isEnabled(m, s, act('read_begin', 0))).toBe(true);
   });
 
@@ -72,8 +65,8 @@ describe('the model', () => {
     expect(s.frames[0]!.free).toBe(false);
     expect(s.frames[0]!.pincount).toBe(1);
     expect(s.dev.mirror[0]![0]!.frame).toBe(0); // the device still points at it
-    stepInPlace(m, s, act('deregister', 0));
-    stepInPlace(m, s, act('dereg_finish', 0));
+    advance(m, s, act('deregister', 0));
+    advance(m, s, act('dereg_finish', 0));
     expect(s.frames[0]!.free).toBe(true);
     expect(s.frames[0]!.gen).toBe(1);
   });
@@ -98,8 +91,8 @@ describe('the model', () => {
     const { s } = run(m, [act('register', 0), act('fork', 0), act('invalidate_end', 0)]);
     expect(s.mms[1]!.ptes[0]!.frame).toBe(s.mms[0]!.ptes[0]!.frame);
     expect(s.mms[0]!.ptes[0]!.writable).toBe(false);
-    stepInPlace(m, s, act('cpu_write', 0, 0)); // the write fault starts the COW break
-    stepInPlace(m, s, act('invalidate_end', 0));
+    advance(m, s, act('cpu_write', 0, 0)); // the write fault starts the COW break
+    advance(m, s, act('invalidate_end', 0));
     expect(s.mms[0]!.ptes[0]!.frame).not.toBe(0);
     expect(s.mms[1]!.ptes[0]!.frame).toBe(0); // the pinned frame stays with the child
     expect(s.dev.mirror[0]![0]!.frame).toBe(0); // and the device with it

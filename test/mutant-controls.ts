@@ -1,0 +1,210 @@
+// The control run of each mutant: the correct design on the mutant's scenario must not break the
+// property that killed the mutant, so that the kill is the mutant's bug and not the scenario's.
+//
+// 'same': the mutant's own trace runs to its end on the correct design (every action enabled there).
+// Otherwise the mutant takes a step the correct design does not take where it stands (it skips a wait,
+// or does what the design refuses), and the trace stops replaying at that step (`blocked`). The control
+// is then a trace of the correct design that reaches the same point with the design's step in place:
+// - `trace` starts with the mutant trace up to `blocked`, and runs to its end on the design without
+//   breaking `property`, in `config` (the kill's);
+// - without `refuses`, it takes the step where the mutant broke the property (the mutant trace's last
+//   action) after the design's wait;
+// - with `refuses`, the design never takes the mutant's step there: at the end of `trace` each action of
+//   `refuses` (which includes the blocked step) is not enabled.
+import type { Action } from '../model/types.ts';
+import { act } from './helpers.ts';
+
+export interface ControlTrace {
+  config: string;
+  property: string;
+  trace: Action[];
+  refuses?: Action[];
+  /** What the correct design does instead of the mutant's step, and the kernel function it models. */
+  why: string;
+}
+
+export type Control = 'same' | ControlTrace;
+
+export const controls: Record<string, Control> = {
+  'odp-mirror/no-read-retry': 'same',
+  'odp-mirror/retry-outside-lock': {
+    config: 'kernel-queue',
+    property: 'coherent-dma',
+    why: 'the design has no separate read_retry step: fault_commit takes umem_mutex, then calls mmu_interval_read_retry (ib_umem_odp_map_dma_and_lock), sees that the munmap moved the seq, and retries',
+    trace: [
+      act('register', 0), act('submit', 0, 1), act('dma_start', 0), act('read_begin', 0), act('munmap', 0, 1), act('range_fault', 0),
+      act('inv_lock', 0), act('inv_zap', 0), act('inv_sync', 0), act('fault_commit', 0),
+    ],
+  },
+  'odp-mirror/zap-without-wait': {
+    config: 'kernel-queue',
+    property: 'no-dma-after-free',
+    why: 'the callback returns only after the in-flight DMA landed (inv_sync: the fenced UMR, mlx5_ib_invalidate_range), so invalidate_range_end, and the free, come after dma_land',
+    trace: [
+      act('register', 0), act('submit', 0, 0), act('dma_start', 0), act('read_begin', 0), act('range_fault', 0), act('fault_commit', 0),
+      act('migrate', 0, 0), act('dma_start', 0), act('inv_lock', 0), act('inv_zap', 0), act('dma_land', 0), act('inv_sync', 0), act('invalidate_end', 0),
+    ],
+  },
+  'odp-mirror/refuse-with-lock-held': 'same',
+  'pin-longterm/unpin-before-dma-lands': 'same',
+  'pin-longterm/put-page-not-unpin': 'same',
+  'pin-longterm/get-user-pages': {
+    config: 'kernel-queue',
+    property: 'no-lost-write',
+    why: 'reclaim cannot unmap a pinned anonymous page (try_to_unmap fails: folio_try_share_anon_rmap sees folio_maybe_dma_pinned): the rest of the scenario, the device reading the page the CPU wrote, sees the write',
+    trace: [act('register', 0), act('submit', 0, 0), act('dma_start', 0), act('cpu_write', 0, 0), act('dma_land', 0)],
+    refuses: [act('reclaim', 0, 0)],
+  },
+  'mirror-blocking-notifier/unmap-without-wait': {
+    config: 'kernel-queue',
+    property: 'no-fatal-device-fault',
+    why: 'the callback waits for the job\'s fence before it unmaps (amdgpu_hmm_invalidate_gfx: dma_resv_wait_timeout on the BO\'s fences): the job runs on the mapped page first',
+    trace: [
+      act('register', 0), act('submit', 0, 0), act('read_begin', 0), act('range_fault', 0), act('migrate', 0, 0), act('fault_commit', 0),
+      act('cb_begin', 0), act('dma_start', 0), act('dma_land', 0), act('job_complete', 0), act('cb_unmap', 0),
+    ],
+  },
+  'mirror-blocking-notifier/wait-only-running': {
+    config: 'kernel-queue',
+    property: 'no-fatal-device-fault',
+    why: 'the callback waits for every submission, queued ones too (amdgpu_hmm_invalidate_gfx waits on the VM root\'s resv, DMA_RESV_USAGE_BOOKKEEP: "wait for all submissions ..., not just the one the userptr was involved into"), before it unmaps',
+    trace: [
+      act('register', 0), act('submit', 0, 0), act('read_begin', 0), act('range_fault', 0), act('migrate', 0, 0), act('fault_commit', 0),
+      act('cb_begin', 0), act('dma_start', 0), act('dma_land', 0), act('job_complete', 0), act('cb_unmap', 0),
+    ],
+  },
+  'mirror-blocking-notifier/no-read-retry': 'same',
+  'pin-per-job/unpin-at-handoff': 'same',
+  'pin-per-job/pin-after-handoff': {
+    config: 'kernel-queue',
+    property: 'no-dma-after-free',
+    why: 'the page is pinned before the job is handed to the hardware, so the migration is refused (folio_migrate_mapping sees the extra reference) and the DMA lands in the frame it was translated for',
+    trace: [act('submit', 0, 0), act('pin_job', 0), act('dma_start', 0), act('migrate', 0, 0), act('dma_land', 0)],
+  },
+  'pin-per-job/pin-without-unshare': {
+    config: 'kernel-queue',
+    property: 'isolation',
+    why: 'the pin first unshares the copy-on-write page (FOLL_PIN on an anonymous page breaks COW, gup_must_unshare), so the write that follows hits the pinned page and the DMA stays in p0\'s frame',
+    trace: [
+      act('fork', 0), act('invalidate_end', 0), act('submit', 0, 0), act('pin_job', 0), act('invalidate_end', 0), act('pin_job', 0),
+      act('cpu_write', 0, 0), act('dma_start', 0), act('dma_land', 0),
+    ],
+  },
+  'queue-preempt/resume-before-revalidate': {
+    config: 'user-queue',
+    property: 'no-fatal-device-fault',
+    why: 'the restore worker resumes the queues only once the revalidation (hmm_range_fault with the seq retry) has no fault left in flight (svm_range_restore_work before kgd2kfd_resume_mm): the job waits',
+    trace: [act('fork', 0), act('invalidate_end', 0), act('register', 1), act('restore_begin', 1), act('submit', 1, 0)],
+    refuses: [act('restore_resume', 1), act('dma_start', 0)],
+  },
+  'queue-preempt/zap-before-preempted': 'same',
+  'queue-preempt/signal-before-preempted': {
+    config: 'user-queue',
+    property: 'no-fatal-device-fault',
+    why: 'the eviction fence signals only after the hardware preempted the queues (evict_process_worker: kfd_process_evict_queues, then signal_eviction_fence); the job runs once the restore worker has revalidated and resumed them',
+    trace: [
+      act('register', 0), act('reclaim', 0, 0), act('submit_write', 0, 0), act('qp_evict', 0), act('queue_preempt', 0), act('evict_signal', 0),
+      act('qp_zap', 0), act('invalidate_end', 0), act('restore_begin', 0), act('read_begin', 2), act('range_fault', 2), act('fault_commit', 2),
+      act('restore_resume', 0), act('dma_start', 0),
+    ],
+  },
+  'queue-preempt/alloc-in-fence-signalling': 'same',
+  'queue-preempt/block-in-nonblocking': 'same',
+  'peerdirect-revoke/revoke-after-free': 'same',
+  'peerdirect-revoke/revoke-without-drain': {
+    config: 'p2p-switch',
+    property: 'no-dma-after-free',
+    why: 'the callback returns only after the HCA drained its in-flight DMA (pd_drain), so the GPU frees the VRAM after dma_land',
+    trace: [
+      act('register', 0), act('gpu_free', 0, 1), act('submit', 0, 1), act('dma_start', 0), act('pd_revoke', 0), act('dma_land', 0),
+      act('pd_drain', 0), act('invalidate_end', 0),
+    ],
+  },
+  'peerdirect-revoke/no-topology-check': {
+    config: 'p2p-none',
+    property: 'p2p-topology',
+    why: 'the registration asks pci_p2pdma_distance first and is refused where the topology allows no P2P',
+    trace: [],
+    refuses: [act('register', 0)],
+  },
+  'peerdirect-revoke/plain-dma-map': 'same',
+  'dmabuf-static/no-placement': {
+    config: 'p2p-none',
+    property: 'p2p-topology',
+    why: 'before the pin the exporter moves the buffer to system RAM, which the importer can reach (dma_buf_pin after the placement check); the DMA then lands in RAM',
+    trace: [
+      act('register', 0), act('exp_move_notify', 0, 0), act('exp_move_copy', 0, 0), act('copy_done', 0, 0), act('exp_move_notify', 0, 1),
+      act('exp_move_copy', 0, 1), act('copy_done', 0, 1), act('st_map', 0), act('submit', 0, 0), act('dma_start', 0), act('dma_land', 0),
+    ],
+  },
+  'dmabuf-static/move-pinned': {
+    config: 'p2p-switch',
+    property: 'coherent-dma',
+    why: 'the exporter never evicts a pinned buffer (the pin count checked on the eviction path); the importer\'s DMA lands where it mapped',
+    trace: [act('register', 0), act('st_map', 0), act('submit', 0, 0), act('dma_start', 0), act('dma_land', 0)],
+    refuses: [act('exp_move_notify', 0, 0)],
+  },
+  'dmabuf-static/unpin-before-dma-lands': 'same',
+  'dmabuf-static/plain-dma-map': 'same',
+  'dmabuf-dynamic/move-before-fences': {
+    config: 'p2p-switch',
+    property: 'no-dma-after-free',
+    why: 'after move_notify the exporter waits for the importer\'s fences (dma_resv_wait_timeout) before the copy frees the old placement: the DMA lands first',
+    trace: [
+      act('register', 0), act('submit', 0, 1), act('dma_start', 0), act('imp_map', 0), act('dma_start', 0), act('exp_move_notify', 0, 1),
+      act('dma_land', 0), act('job_complete', 0), act('exp_move_copy', 0, 1), act('copy_done', 0, 1),
+    ],
+  },
+  'dmabuf-dynamic/remap-before-copy-fence': {
+    config: 'p2p-switch',
+    property: 'coherent-dma',
+    why: 'the importer maps the new placement only after the copy fence signalled (it waits on the resv\'s kernel fences before dma_buf_map_attachment)',
+    trace: [
+      act('exp_move_notify', 0, 0), act('register', 0), act('submit', 0, 0), act('dma_start', 0), act('exp_move_copy', 0, 0), act('copy_done', 0, 0),
+      act('imp_map', 0),
+    ],
+  },
+  'dmabuf-dynamic/map-without-resv-lock': {
+    config: 'p2p-switch',
+    property: 'coherent-dma',
+    why: 'the importer maps under the dma_resv lock, which the exporter holds from move_notify to the end of the move: it maps the new placement, and its DMA lands there',
+    trace: [
+      act('exp_move_notify', 0, 1), act('register', 0), act('submit', 0, 1), act('dma_start', 0), act('exp_move_copy', 0, 1), act('copy_done', 0, 1),
+      act('imp_map', 0), act('dma_start', 0), act('dma_land', 0),
+    ],
+  },
+  'dmabuf-dynamic/no-topology-check': {
+    config: 'p2p-none',
+    property: 'p2p-topology',
+    why: 'without a P2P path (pci_p2pdma_distance fails, attach->peer2peer false) the importer waits for the exporter to evict the buffer to system RAM, and maps that',
+    trace: [
+      act('register', 0), act('submit', 0, 1), act('dma_start', 0), act('exp_move_notify', 0, 1), act('exp_move_copy', 0, 1), act('copy_done', 0, 1),
+      act('imp_map', 0), act('dma_start', 0), act('dma_land', 0),
+    ],
+  },
+  'dmabuf-dynamic/plain-dma-map': 'same',
+  'hmm-p2p/no-topology-check': {
+    config: 'p2p-none',
+    property: 'p2p-topology',
+    why: 'hmm_range_fault on another device\'s private page with no P2P path migrates it back to system RAM (the owner\'s migrate_to_ram), and the fault retries: the DMA lands in RAM',
+    trace: [
+      act('gpu_migrate', 0, 1), act('invalidate_end', 0), act('register', 0), act('mig_copy', 0, 1), act('mig_copy_done', 0, 1), act('mig_pages', 0, 1),
+      act('submit', 0, 1), act('dma_start', 0), act('mig_finalize', 0, 1), act('read_begin', 0), act('range_fault', 0),
+      act('inv_lock', 0), act('inv_zap', 0), act('inv_sync', 0), act('invalidate_end', 0), act('mig_copy', 0, 1), act('mig_copy_done', 0, 1),
+      act('mig_pages', 0, 1), act('mig_finalize', 0, 1), act('read_begin', 0), act('range_fault', 0), act('fault_commit', 0), act('dma_start', 0),
+      act('dma_land', 0),
+    ],
+  },
+  'hmm-p2p/plain-dma-map': 'same',
+  'hmm-p2p/finalize-before-copy': {
+    config: 'p2p-switch',
+    property: 'no-lost-write',
+    why: 'migrate_vma_pages and migrate_vma_finalize come after the copy completed (mig_copy_done), both ways: the CPU reads what it wrote',
+    trace: [
+      act('gpu_migrate', 0, 0), act('cpu_write', 0, 0), act('invalidate_end', 0), act('mig_copy', 0, 0), act('mig_copy_done', 0, 0), act('mig_pages', 0, 0),
+      act('mig_finalize', 0, 0), act('cpu_fault_private', 0, 0), act('invalidate_end', 0), act('mig_copy', 0, 0), act('mig_copy_done', 0, 0),
+      act('mig_pages', 0, 0), act('mig_finalize', 0, 0), act('cpu_read', 0, 0),
+    ],
+  },
+  'hmm-p2p/skip-foreign-migrate': 'same',
+};
