@@ -25,7 +25,9 @@ describe('mutants', () => {
         const k = killMutant(s, mu.name, suiteBudget, manifest);
         expect(k, 'survived the budget').not.toBeNull();
         const { model, failure } = k!;
-        expect(expectedVerdict(manifest, s.name, model.cfg.name, failure.property)).toBe('holds');
+        // Held to what the design does not fail: holds, or n/a (a premise the design never reaches, e.g. a
+        // registration it refuses, which the mutant may reach).
+        expect(expectedVerdict(manifest, s.name, model.cfg.name, failure.property)).not.toBe('fails');
         expect(failure.actions.length).toBeLessThanOrEqual(MAX_MUTANT_STEPS);
         const r = runActions(model, failure.actions, [propertyById(failure.property)!]);
         expect(r.violation?.property).toBe(failure.property);
