@@ -126,10 +126,10 @@ export function designMismatches(strategy: string, config: string, cells: readon
     if (expected === c.verdict) continue;
     const premise = propertyById(c.property)?.premise;
     const where = `${strategy} / ${config} / ${c.property}: ${c.verdict}, manifest says ${expected ?? 'nothing'}`;
-    let message = where;
-    if (c.verdict === 'n/a' && premise) message = `${where}: its premise ${witnessText(premise)} was not reached`;
-    else if (expected === 'n/a' && premise) message = `${where}: its premise ${witnessText(premise)} is reached now`;
-    out.push({ strategy, config, property: c.property, verdict: c.verdict, ...(expected ? { expected } : {}), ...(premise && (c.verdict === 'n/a' || expected === 'n/a') ? { witness: premise } : {}), message });
+    // An n/a on either side is about the premise: name it.
+    const aboutPremise = premise !== undefined && (c.verdict === 'n/a' || (expected === 'n/a' && c.verdict === 'holds'));
+    const message = !aboutPremise ? where : `${where}: its premise ${witnessText(premise)} ${c.verdict === 'n/a' ? 'was not reached' : 'is reached now'}`;
+    out.push({ strategy, config, property: c.property, verdict: c.verdict, ...(expected ? { expected } : {}), ...(aboutPremise ? { witness: premise } : {}), message });
   }
   const want = expectedWitnesses(man, strategy, config);
   if (want === undefined) {
