@@ -10,10 +10,10 @@ import { join } from 'node:path';
 import { strategies, strategyByName } from '../model/strategies/index.ts';
 import { configByName } from '../model/configs.ts';
 import { propertyById, verdictProperties, witnesses } from '../properties/index.ts';
-import { checkDesign, configsOf, designMismatches, expectedVerdict, expectedWitnesses, loadManifest, runMutant, type Manifest } from '../src/verdicts.ts';
+import { checkDesign, configsOf, designMismatches, expectedVerdict, expectedWitnesses, loadManifest, runMutant, type Manifest, type Mismatch } from '../src/verdicts.ts';
 import { runActions } from '../src/run.ts';
 import { main } from '../src/cli/main.ts';
-import { suiteBudget } from './budget.ts';
+import { deep, suiteBudget } from './budget.ts';
 
 const manifest = loadManifest();
 
@@ -30,10 +30,10 @@ describe('verdicts of the designs', () => {
       it(`${s.name} in ${cfg.name}: every verdict and witness equals the manifest's, failures replay`, () => {
         const d = checkDesign(s, cfg, suiteBudget);
         expect(expectedWitnesses(manifest, s.name, cfg.name), 'the manifest lists its witnesses').toBeDefined();
-        expect(designMismatches(s.name, cfg.name, d.cells, d.result.reached, manifest).map((x) => x.message)).toEqual([]);
-        for (const c of d.cells) {
-          expect(c.verdict, `${c.property}`).toBe(expectedVerdict(manifest, s.name, cfg.name, c.property));
-        }
+        // A deeper run (DMACHECK_DEEP=1) may reach a premise the manifest's budget did not: holds where the
+        // manifest says n/a is then no mismatch.
+        const deeper = (x: Mismatch) => deep && x.expected === 'n/a' && x.verdict === 'holds';
+        expect(designMismatches(s.name, cfg.name, d.cells, d.result.reached, manifest).filter((x) => !deeper(x)).map((x) => x.message)).toEqual([]);
         for (const f of d.result.failures) {
           expect(f.actions.length, `${f.property} counterexample length`).toBeLessThanOrEqual(MAX_WEAKNESS_STEPS);
           const r = runActions(d.model, f.actions, [propertyById(f.property)!]);
