@@ -7,7 +7,7 @@ import { propertyById, verdictProperties, witnesses } from '../../properties/ind
 import type { Property } from '../../properties/types.ts';
 import { defaultBudget, type Budget } from '../check.ts';
 import { toCounterexample, saveCounterexample } from '../counterexample/save.ts';
-import { configsOf, designMismatches, expectedVerdict, expectedWitnesses, heldProperties, loadManifest, MANIFEST_PATH, verdictOf, writeManifest, type Manifest } from '../verdicts.ts';
+import { configsOf, designMismatches, expectedWitnesses, heldProperties, loadManifest, MANIFEST_PATH, verdictOf, writeManifest, type Manifest } from '../verdicts.ts';
 import { computeMatrix, differences, matrixCells, matrixWitnesses, mismatches, renderTable, type Matrix } from '../matrix.ts';
 import { runActions } from '../run.ts';
 import { explain, renderText } from '../counterexample/explain.ts';
@@ -82,7 +82,8 @@ async function checkOne(
 ): Promise<number> {
   let failed = false;
   for (const cfg of cfgs) {
-    // A mutant is checked against what the correct design holds in that config (unless --property).
+    // A mutant is checked against what the correct design does not fail in that config, holds or n/a
+    // (unless --property).
     const checked = props ?? (mutant ? heldProperties(s, cfg, budget, man) : [...verdictProperties]);
     const m = makeModel(s, cfg, mutant);
     const { result: r, budgetLine } = runExplorer(explorer, m, [...checked, ...witnesses], budget, seed);
@@ -129,7 +130,7 @@ function witnessesKept(strategy: string, config: string, held: readonly Property
   // Only a premise the manifest needs (it says holds) or a listed witness counts here: a verdict that
   // differs otherwise is the full check's business.
   const misses = designMismatches(strategy, config, cells, reached, man).filter(
-    (x) => x.witness !== undefined && (x.property === undefined || (x.verdict === 'n/a' && expectedVerdict(man, strategy, config, x.property) === 'holds')),
+    (x) => x.witness !== undefined && (x.property === undefined || (x.verdict === 'n/a' && x.expected === 'holds')),
   );
   if (expectedWitnesses(man, strategy, config) === undefined) console.log(`  (the manifest lists no witnesses for ${strategy} in ${config})`);
   for (const x of misses) console.log(`  NOT REACHED: ${x.message}`);
