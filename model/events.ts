@@ -5,13 +5,18 @@ import type { InvalidationCause } from './types.ts';
 export type ModelEvent =
   /** A DMA landed: the device read or wrote `frame` for (proc, vpage), translated as (frame, gen, epoch). */
   | { t: 'dma_land'; job: number; proc: number; vpage: number; frame: number; gen: number; epoch: number; write: boolean; value: number; p2p?: boolean }
-  | { t: 'dma_start'; job: number; proc: number; vpage: number; frame: number; gen: number; p2p?: boolean }
+  /** A DMA was translated and issued; `recoverable`: by a device that recovers from page faults (ODP), or not. */
+  | { t: 'dma_start'; job: number; proc: number; vpage: number; frame: number; gen: number; p2p?: boolean; recoverable: boolean }
   | { t: 'cpu_read'; proc: number; vpage: number; frame: number; value: number }
   | { t: 'cpu_write'; proc: number; vpage: number; frame: number; value: number }
   | { t: 'mmap'; proc: number; vpage: number }
   | { t: 'munmap'; proc: number; vpage: number }
   | { t: 'fork'; parent: number; child: number; pinnedPages: number }
-  | { t: 'invalidate_start'; inv: number; proc: number; pages: number; cause: InvalidationCause; dmaInFlight: boolean }
+  /**
+   * mmu_notifier_invalidate_range_start. `deviceHolds`: when it began, the device translated (its mirror)
+   * or a pin held a page of the range; `callbacks`: how many subscriptions' invalidate callbacks it owes.
+   */
+  | { t: 'invalidate_start'; inv: number; proc: number; pages: number; cause: InvalidationCause; dmaInFlight: boolean; deviceHolds: boolean; callbacks: number }
   | { t: 'callback_return'; inv: number; sub: number }
   | { t: 'invalidate_end'; inv: number; proc: number; pages: number; cause: InvalidationCause; changed: boolean }
   /** A callback chose to wait on a job's fence. */

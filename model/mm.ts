@@ -119,6 +119,21 @@ export function dmaInFlight(s: State, proc: number, pages: number): boolean {
 }
 
 /**
+ * Does the device hold a page of `pages` of `proc`: a translation in its mirror, or a pin on the frame the
+ * PTE maps (pin_user_pages)? Such a range is one whose invalidation the design has to answer for.
+ */
+export function deviceHolds(s: State, proc: number, pages: number): boolean {
+  const ptes = s.mms[proc]!.ptes;
+  for (let v = 0; v < ptes.length; v++) {
+    if (!((pages >> v) & 1)) continue;
+    if (s.dev.mirror[proc]![v]!.frame !== NONE) return true;
+    const pte = ptes[v]!;
+    if (ptePresent(pte) && s.frames[pte.frame]!.pincount > 0) return true;
+  }
+  return false;
+}
+
+/**
  * mmu_notifier_invalidate_range_start: the mm's seq becomes odd (mn_itree_inv_start_range) and every
  * subscription of the process is owed a callback. The callbacks run as the strategy's own actions; the
  * core mm changes the PTEs only in finishInvalidation, after every callback returned.
@@ -146,13 +161,15 @@ export function startInvalidation(
     inv.oldFrames[v] = present ? pte.frame : NONE;
     inv.oldGens[v] = present ? s.frames[pte.frame]!.gen : 0;
   }
+  let callbacks = 0;
   for (let k = 0; k < s.subs.length; k++) {
     const sub = s.subs[k]!;
     inv.cb[k] = sub.live && sub.proc === proc ? 0 : CB_RETURNED;
+    if (inv.cb[k] === 0) callbacks++;
   }
   if (mm.active === 0) mm.seq |= 1;
   mm.active++;
-  ctx.emit({ t: 'invalidate_start', inv: i, proc, pages, cause, dmaInFlight: dmaInFlight(s, proc, pages) });
+  ctx.emit({ t: 'invalidate_start', inv: i, proc, pages, cause, dmaInFlight: dmaInFlight(s, proc, pages), deviceHolds: deviceHolds(s, proc, pages), callbacks });
   onStart(i);
   return i;
 }

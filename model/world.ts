@@ -299,7 +299,7 @@ export function applyWorld(s: State, a: Action, cfg: Config, strat: Strategy, ct
         job.gen = e.gen;
         job.epoch = e.epoch;
         job.p2p = e.p2p;
-        ctx.emit({ t: 'dma_start', job: a.a, proc: job.proc, vpage: job.vpage, frame: e.frame, gen: e.gen, p2p: e.p2p });
+        ctx.emit({ t: 'dma_start', job: a.a, proc: job.proc, vpage: job.vpage, frame: e.frame, gen: e.gen, p2p: e.p2p, recoverable: s.dev.recoverable });
       } else if (s.dev.recoverable) {
         job.state = 'faulting';
         ctx.emit({ t: 'device_fault', job: a.a, proc: job.proc, vpage: job.vpage, fatal: false });

@@ -14,10 +14,13 @@ function pendingCallbacks(view: View): { inv: number; sub: number }[] {
 /**
  * Every invalidate callback returns within B kernel/hardware steps, whatever user space does: checked by
  * the progress oracle from every state in which a callback is pending.
+ * Premise: an invalidation calls a driver's invalidate callback: a design with no notifier has no callback
+ * to block.
  */
 export const boundedNotifier: Property<null> = {
   id: 'bounded-notifier',
   kind: 'eventually',
+  premise: 'sometimes-callback-called',
   meaning: 'every invalidate callback returns within B kernel and hardware steps, whatever user space does',
   init: () => null,
   check(_m, { view, oracle }) {

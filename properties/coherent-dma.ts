@@ -43,10 +43,13 @@ function staleMirror(view: View): Violation | null {
  * No DMA to stale pages: a DMA for (process, virtual page) lands in the frame that page maps at that
  * moment, or in the one it mapped when an invalidation of it began whose callbacks have not all returned;
  * and once they have returned, no mirror entry for the range still points to a frame the range had before.
+ * Premise: memory the device translates or pins is invalidated (or a DMA-BUF move announced): until the
+ * page under a translation changes, no translation can be stale.
  */
 export const coherentDma: Property<null> = {
   id: ID,
   kind: 'always',
+  premise: 'sometimes-device-memory-invalidated',
   meaning: 'a DMA lands in the frame its virtual page maps, or maps until the invalidation callbacks return; after that the device holds no stale translation',
   init: () => null,
   check(_m, { view, events }) {

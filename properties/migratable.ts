@@ -10,10 +10,13 @@ function dmaInFlight(view: View, proc: number, vpage: number): boolean {
  * Capability: a migration (or compaction) of a page with no DMA in flight succeeds within B kernel and
  * hardware steps. A migration that began completes (its invalidation ends); one refused for extra
  * references (a pin) succeeds on a later attempt once the references are gone, within the bound.
+ * Premise: a migration of a page the device translates or pins is attempted with no DMA to it in flight: a
+ * page the device does not hold migrates whatever the driver does.
  */
 export const migratable: Property<null> = {
   id: 'migratable',
   kind: 'eventually',
+  premise: 'sometimes-held-page-migration',
   capability: true,
   meaning: 'a migration of a page with no DMA in flight succeeds within B kernel and hardware steps',
   init: () => null,

@@ -11,10 +11,13 @@ const RETURNED = 255;
  * for a reclaim whose notifier waits on that very fence. User space takes part by finishing what it
  * started (signalling its user fences, the job-level actions): new work it might start (a CPU access, a
  * mapping, a submission) releases no wait the kernel is in, and would make the search explode.
+ * Premise: an invalidation calls a driver's invalidate callback: without one pending, there is no wait to
+ * close a cycle.
  */
 export const noDeadlock: Property<null> = {
   id: 'no-deadlock',
   kind: 'eventually',
+  premise: 'sometimes-callback-called',
   meaning: 'every pending invalidate callback can still return within B steps of some schedule of any actors (no cycle of waits among callbacks, fences, locks and allocation)',
   init: () => null,
   check(_m, { view, oracle }) {

@@ -1,10 +1,15 @@
 import type { Property } from './types.ts';
 import { violation } from './types.ts';
 
-/** A DMA lands only in the frame lifetime it was translated for. */
+/**
+ * A DMA lands only in the frame lifetime it was translated for.
+ * Premise: memory the device translates or pins is invalidated (or a DMA-BUF move announced): until a frame
+ * the device may use is freed or reused, no DMA can land in a later lifetime.
+ */
 export const noDmaAfterFree: Property<null> = {
   id: 'no-dma-after-free',
   kind: 'always',
+  premise: 'sometimes-device-memory-invalidated',
   meaning: 'a DMA lands only in the frame lifetime (frame, generation) it was translated for',
   init: () => null,
   check(_m, { view, events }) {

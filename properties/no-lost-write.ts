@@ -25,10 +25,15 @@ function sharedWrite(mon: RefMemory, view: View, frame: number, value: number): 
   });
 }
 
-/** Every read, by the CPU or a device, sees the latest write to that (process, virtual page) by anyone. */
+/**
+ * Every read, by the CPU or a device, sees the latest write to that (process, virtual page) by anyone.
+ * Premise: memory the device translates or pins is invalidated (or a DMA-BUF move announced): a write is
+ * lost only when the device and the CPU stop agreeing on which frame a page is.
+ */
 export const noLostWrite: Property<RefMemory> = {
   id: 'no-lost-write',
   kind: 'always',
+  premise: 'sometimes-device-memory-invalidated',
   meaning: 'every read, by the CPU or a device, sees the latest write to that (process, virtual page) by anyone',
   init(view) {
     return {

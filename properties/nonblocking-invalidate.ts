@@ -9,10 +9,12 @@ export const NONBLOCKING_BOUND = 3;
  * An invalidation that may not block (the OOM reaper's) never waits: each of its callbacks returns, or
  * refuses it (-EAGAIN), within a few kernel steps of its own, with no hardware progress, no fence and no
  * lock another path holds across a wait. Checked by the progress oracle over kernel actions only.
+ * Premise: a non-blockable invalidation (the OOM reaper's) calls a driver's invalidate callback.
  */
 export const nonblockingInvalidate: Property<null> = {
   id: 'nonblocking-invalidate',
   kind: 'eventually',
+  premise: 'sometimes-nonblocking-callback',
   meaning: 'a callback of an invalidation that may not block (the OOM reaper) returns or refuses within a few kernel steps, waiting for nothing',
   init: () => null,
   check(_m, { view, oracle }) {

@@ -26,10 +26,13 @@ function unmapped(victim: number, v: View): boolean {
  * once a pass unmapped the victim's pages, every frame they held is freed (or is still mapped only
  * because another process shares it) within B kernel and hardware steps: pins of in-flight DMA drop when
  * the hardware finishes, a long-term pin never does.
+ * Premise: the OOM reaper begins a pass over a victim's memory that the device translates or pins: memory
+ * the device does not hold is reaped whatever the driver does.
  */
 export const oomReclaimable: Property<OomWatch> = {
   id: 'oom-reclaimable',
   kind: 'eventually',
+  premise: 'sometimes-oom-reap-device-memory',
   capability: true,
   meaning: 'the OOM reaper frees an OOM victim\'s memory within B steps: its pass is not refused for good, and the frames it unmapped are freed',
   init: () => ({ victim: -1, frames: [], gens: [] }),

@@ -8,10 +8,13 @@ import { p2pdmaDistance } from '../model/p2p.ts';
  * another device's memory (a P2PDMA BAR page, or the P2P alias of a DEVICE_PRIVATE page) needs
  * pci_p2pdma_distance to allow that pair, and a mapping made by the P2P-aware path (plain dma_map on a
  * P2P page gives the wrong bus address or an IOMMU fault).
+ * Premise: a device reaches memory another device owns or exports (a DMA into it, wherever the exporter
+ * placed it, or a fault on its DEVICE_PRIVATE page): without that, the topology is never asked.
  */
 export const p2pTopology: Property<null> = {
   id: 'p2p-topology',
   kind: 'always',
+  premise: 'sometimes-peer-memory-accessed',
   meaning: 'a DMA reaches another device\'s memory only where the PCIe topology allows P2P between them, and only through a P2P-aware mapping',
   init: () => null,
   check(_m, { view, events }) {

@@ -1,10 +1,15 @@
 import type { Property } from './types.ts';
 import { violation } from './types.ts';
 
-/** Pin counts never go negative; once every registration and job is gone, no pin and no frame leaks. */
+/**
+ * Pin counts never go negative; once every registration and job is gone, no pin and no frame leaks.
+ * Premise: every registration and job is gone after one was made: the state where a leaked pin or frame
+ * would show.
+ */
 export const pinsBalanced: Property<null> = {
   id: 'pins-balanced',
   kind: 'always',
+  premise: 'sometimes-all-released',
   meaning: 'pin counts never go negative; once every registration and job is gone, no pin and no frame leaks',
   init: () => null,
   check(_m, { view }) {

@@ -20,10 +20,12 @@ const MOVES = new Set(['migrate', 'reclaim', 'cow', 'peer-move', 'device-migrate
  * Capability: a device mapping survives the memory moving, with no error to user space: no job fails (an
  * error fence, a fatal device fault) after its page moved while it lived, unless the page was unmapped or
  * the registration torn down meanwhile, or the failure was for want of memory.
+ * Premise: memory the device translates or pins moves: until then no job can fail because it did.
  */
 export const transparent: Property<JobHistory> = {
   id: 'transparent',
   kind: 'always',
+  premise: 'sometimes-device-memory-moved',
   capability: true,
   meaning: 'no job fails because its memory moved (migration, reclaim, copy-on-write): the device mapping follows the memory with no error to user space',
   init(view) {

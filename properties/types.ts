@@ -68,6 +68,14 @@ export interface Property<M = unknown> {
    */
   capability?: boolean;
   meaning: string;
+  /**
+   * The id of the `sometimes` witness (properties/witnesses.ts) whose reaching means the property had
+   * something to judge: e.g. a DMA by a device that cannot recover from faults, for
+   * no-fatal-device-fault. A run in which the property did not fail and its premise was never reached
+   * proves nothing about it: its cell is `n/a`, never `holds`. Every verdict property has one; a
+   * property without one (a user's own) is judged on every run.
+   */
+  premise?: string;
   init(view: View): M;
   check(mon: M, ctx: CheckContext): Violation | null;
   /**

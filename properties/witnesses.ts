@@ -1,23 +1,82 @@
 // `sometimes` properties: each proves that an explorer reaches an interesting state at all, so that a
 // suite that never reaches it fails instead of passing vacuously. `check` returns a witness (non-null)
-// at the step that reaches it.
-import type { Property, Violation } from './types.ts';
+// at the step that reaches it. The first group are premises: each verdict property names one
+// (`premise`), and a cell whose premise was never reached is `n/a`, not `holds`.
+import type { Property, View, Violation } from './types.ts';
 import type { ModelEvent } from '../model/events.ts';
+import { DEV, NONE } from '../model/types.ts';
 
-function sometimes(id: string, meaning: string, hit: (e: ModelEvent) => boolean): Property<null> {
+function sometimes(id: string, meaning: string, hit: (e: ModelEvent, view: View) => boolean): Property<null> {
   return {
     id,
     kind: 'sometimes',
     meaning,
     init: () => null,
-    check(_m, { events }): Violation | null {
-      const e = events.find(hit);
+    check(_m, { events, view }): Violation | null {
+      const e = events.find((x) => hit(x, view));
       return e ? { property: id, clause: 'reached', message: meaning, values: { event: e.t } } : null;
     },
   };
 }
 
-export const witnesses: readonly Property<null>[] = [
+/** Invalidation causes that move a page's contents elsewhere (not munmap, fork or the OOM reaper). */
+const MOVES: ReadonlySet<string> = new Set(['migrate', 'reclaim', 'cow', 'dax-move', 'peer-move', 'device-migrate']);
+
+/** Anything the device holds for some process: a live registration or a job. */
+function holding(view: View): boolean {
+  return view.regs.some((r) => r.live) || view.jobs.some((j) => j.state !== 'free');
+}
+
+/**
+ * Every registration and job is gone after one was there: the state in which a leaked pin or frame
+ * shows (pins-balanced's leak clauses). Its memory says whether something was held at an earlier step.
+ */
+const allReleased: Property<{ held: boolean }> = {
+  id: 'sometimes-all-released',
+  kind: 'sometimes',
+  meaning: 'every registration and job is gone after one was made (unpin_user_pages, dereg, fence signalled)',
+  init: (view) => ({ held: holding(view) }),
+  check(m, { view }): Violation | null {
+    const now = holding(view);
+    if (m.held && !now) return { property: this.id, clause: 'reached', message: this.meaning, values: {} };
+    m.held = m.held || now;
+    return null;
+  },
+};
+
+/** The premises: what must have happened for a verdict property's `holds` to mean anything. */
+export const premises: readonly Property<any>[] = [
+  // mmu_notifier_invalidate_range_start over a page the device translates or pins, or
+  // dma_buf_move_notify: the moment after which the device must stop using the old pages.
+  sometimes('sometimes-device-memory-invalidated', 'memory the device translates or pins is invalidated (moved, freed, unmapped), or an exporter announces a move of a buffer the device maps (dma_buf_move_notify)',
+    (e) => (e.t === 'invalidate_start' && e.deviceHolds) || e.t === 'move_notify'),
+  // The fork/COW hazard: copy_page_range write-protects the range, do_wp_page copies a shared page.
+  sometimes('sometimes-fork-cow-device-memory', 'a process forks, or breaks copy-on-write, while the device translates or pins the pages concerned',
+    (e) => e.t === 'invalidate_start' && (e.cause === 'fork' || e.cause === 'cow') && e.deviceHolds),
+  sometimes('sometimes-unrecoverable-dma', 'a device that cannot recover from page faults touches memory for a job (a DMA, or a fault it cannot recover from)',
+    (e) => (e.t === 'dma_start' && !e.recoverable) || (e.t === 'device_fault' && e.fatal)),
+  allReleased,
+  // mn_itree_invalidate: the interval notifier calls a driver's invalidate callback.
+  sometimes('sometimes-callback-called', 'an invalidation calls a driver\'s invalidate callback (a live mmu_interval_notifier covers its range)', (e) => e.t === 'invalidate_start' && e.callbacks > 0),
+  // __oom_reap_task_mm: mmu_notifier_invalidate_range_start_nonblock.
+  sometimes('sometimes-nonblocking-callback', 'a non-blockable invalidation (the OOM reaper\'s) calls a driver\'s invalidate callback',
+    (e, v) => e.t === 'invalidate_start' && e.callbacks > 0 && !v.invs[e.inv]!.blockable),
+  // migrate_pages on a page the device holds, with no DMA in flight: it starts, or fails for the extra
+  // references (folio_migrate_mapping's refcount check).
+  sometimes('sometimes-held-page-migration', 'a migration of a page the device translates or pins is attempted with no DMA to it in flight',
+    (e, v) =>
+      (e.t === 'invalidate_start' && e.cause === 'migrate' && e.deviceHolds && !e.dmaInFlight) ||
+      (e.t === 'migrate_refused' && !v.jobs.some((j) => j.state === 'running' && j.proc === e.proc && j.vpage === e.vpage))),
+  sometimes('sometimes-device-memory-moved', 'memory the device translates or pins moves (migration, reclaim, COW break, DAX move, the peer\'s VRAM move, device migration, a DMA-BUF move)',
+    (e) => (e.t === 'invalidate_start' && MOVES.has(e.cause) && e.deviceHolds) || e.t === 'move_notify'),
+  sometimes('sometimes-oom-reap-device-memory', 'the OOM reaper begins a pass over a victim\'s memory that the device translates or pins', (e) => e.t === 'invalidate_start' && e.cause === 'oom' && e.deviceHolds),
+  // A DMA into memory another device owns or exports (its VRAM, or a system-RAM placement of its
+  // buffer), or a device fault on another device's DEVICE_PRIVATE page: the P2P question was asked.
+  sometimes('sometimes-peer-memory-accessed', 'a device reaches memory another device owns or exports: a DMA into it (wherever the exporter placed it), or a fault on its DEVICE_PRIVATE page',
+    (e, v) => (e.t === 'dma_land' && v.frames[e.frame]!.owner !== NONE && v.frames[e.frame]!.owner !== DEV) || e.t === 'private_fault'),
+];
+
+export const witnesses: readonly Property<any>[] = [
   sometimes('sometimes-dma-landed', 'a DMA lands', (e) => e.t === 'dma_land'),
   sometimes('sometimes-invalidate-during-dma', 'an invalidation begins while a DMA to its range is in flight', (e) => e.t === 'invalidate_start' && e.dmaInFlight),
   sometimes('sometimes-migrated', 'a page migrates', (e) => e.t === 'invalidate_end' && e.cause === 'migrate' && e.changed),
@@ -25,7 +84,7 @@ export const witnesses: readonly Property<null>[] = [
   sometimes('sometimes-fault-retried', 'a fault is retried because its seq moved (read_retry)', (e) => e.t === 'read_retry' && e.retry),
   sometimes('sometimes-fork-while-pinned', 'a process forks while some of its pages are pinned', (e) => e.t === 'fork' && e.pinnedPages > 0),
   sometimes('sometimes-callback-waits-on-fence', 'an invalidate callback waits on a job\'s fence', (e) => e.t === 'callback_wait_fence'),
-  sometimes('sometimes-munmap-while-registered', 'a page is unmapped while the device holds a translation for it', (e) => e.t === 'invalidate_start' && e.cause === 'munmap'),
+  sometimes('sometimes-munmap-while-registered', 'a page is unmapped while the device holds a translation for it', (e) => e.t === 'invalidate_start' && e.cause === 'munmap' && e.deviceHolds),
   sometimes('sometimes-oom-reaped', 'the OOM reaper unmaps a victim\'s memory', (e) => e.t === 'invalidate_end' && e.cause === 'oom'),
   sometimes('sometimes-callback-refused', 'a callback refuses a non-blockable invalidation (-EAGAIN)', (e) => e.t === 'callback_refuse'),
   sometimes('sometimes-queues-preempted', 'the hardware preempts a process\'s queues', (e) => e.t === 'queues_preempted'),
@@ -34,4 +93,9 @@ export const witnesses: readonly Property<null>[] = [
   sometimes('sometimes-mr-revoked', 'an MR is revoked because the memory under it moved or was freed', (e) => e.t === 'mr_revoked'),
   sometimes('sometimes-move-notify', 'an exporter notifies the importers that a buffer moves (dma_buf_move_notify)', (e) => e.t === 'move_notify'),
   sometimes('sometimes-private-faulted-by-peer', 'a device faults on another device\'s DEVICE_PRIVATE page', (e) => e.t === 'private_fault'),
+  ...premises,
 ];
+
+export function witnessById(id: string): Property<any> | undefined {
+  return witnesses.find((w) => w.id === id);
+}

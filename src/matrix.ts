@@ -1,17 +1,20 @@
 // The verdict matrix: every strategy in every config where it applies, against every property. A failing
-// cell names its saved counterexample (and its length); a holding cell shows the budget it survived.
+// cell names its saved counterexample (and its length); a holding cell shows the budget it survived; an
+// n/a cell names the premise witness its run never reached.
 import { strategies } from '../model/strategies/index.ts';
-import { verdictProperties } from '../properties/index.ts';
+import { propertyById, verdictProperties } from '../properties/index.ts';
 import type { Budget } from './check.ts';
 import { saveCounterexample, toCounterexample } from './counterexample/save.ts';
 import { fileNameOf } from './counterexample/format.ts';
-import { checkDesign, configsOf, expectedVerdict, type Cell, type Manifest, type Verdict } from './verdicts.ts';
+import { checkDesign, configsOf, designMismatches, expectedVerdict, expectedWitnesses, reachedList, type Cell, type DesignWitnesses, type Manifest, type Mismatch, type Verdict } from './verdicts.ts';
 
 export interface MatrixCell extends Cell {
   /** For a failing cell: the counterexample file (relative to the output dir) and its length. */
   counterexample?: { file: string; steps: number };
-  /** For a holding cell: what it survived. */
+  /** For a holding or n/a cell: what it survived. */
   budget?: { runs: number; actions: number };
+  /** The property's premise witness, and whether this run reached it (not reached: the cell is n/a). */
+  premise?: { witness: string; reached: boolean };
   /** What the manifest expects, if it has an entry. */
   expected?: Verdict;
 }
@@ -20,6 +23,12 @@ export interface MatrixRow {
   strategy: string;
   config: string;
   cells: MatrixCell[];
+  /** The `sometimes` witnesses the run reached. */
+  reached: string[];
+  /** The witnesses the manifest says this design reaches here, if it lists them. */
+  expectedWitnesses?: string[];
+  /** Where the run disagrees with the manifest: verdicts, and witnesses not reached. */
+  mismatches: Mismatch[];
 }
 
 export interface Matrix {
@@ -38,13 +47,23 @@ export function computeMatrix(budget: Budget, man: Manifest | null, out: string 
         const cx = f ? toCounterexample(d.model, f, 'fast-check') : null;
         if (cx && out) saveCounterexample(out, cx);
         const expected = expectedVerdict(man, c.strategy, c.config, c.property);
+        const premise = propertyById(c.property)?.premise;
         return {
           ...c,
           ...(expected ? { expected } : {}),
           ...(cx ? { counterexample: { file: fileNameOf(cx), steps: cx.actions.length } } : { budget: { runs: d.result.stats.runs, actions: d.result.stats.executed } }),
+          ...(premise ? { premise: { witness: premise, reached: d.result.reached.has(premise) } } : {}),
         };
       });
-      const row = { strategy: s.name, config: cfg.name, cells };
+      const want = expectedWitnesses(man, s.name, cfg.name);
+      const row: MatrixRow = {
+        strategy: s.name,
+        config: cfg.name,
+        cells,
+        reached: reachedList(d.result.reached),
+        ...(want ? { expectedWitnesses: want } : {}),
+        mismatches: designMismatches(s.name, cfg.name, cells, d.result.reached, man),
+      };
       rows.push(row);
       onRow?.(row);
     }
@@ -61,22 +80,45 @@ export function differences(m: Matrix): MatrixCell[] {
   return matrixCells(m).filter((c) => c.expected !== c.verdict);
 }
 
+/** Every disagreement with the manifest: verdicts (an n/a naming its premise) and witnesses not reached. */
+export function mismatches(m: Matrix): Mismatch[] {
+  return m.rows.flatMap((r) => r.mismatches);
+}
+
+/** What each row reached, for the manifest. */
+export function matrixWitnesses(m: Matrix): DesignWitnesses[] {
+  return m.rows.map((r) => ({ strategy: r.strategy, config: r.config, reached: r.reached }));
+}
+
 const short = (n: number) => (n >= 10_000 ? `${Math.round(n / 1000)}k` : String(n));
 
 function cellText(c: MatrixCell, withBudget: boolean): string {
-  let t = c.verdict === 'fails' ? `FAILS(${c.counterexample?.steps})` : withBudget && c.budget ? `holds ${short(c.budget.runs)}r/${short(c.budget.actions)}a` : 'holds';
+  // n/a in lower case and without a budget, so that it reads apart from a holding cell at a glance.
+  let t =
+    c.verdict === 'fails' ? `FAILS(${c.counterexample?.steps})` : c.verdict === 'n/a' ? 'n/a' : withBudget && c.budget ? `holds ${short(c.budget.runs)}r/${short(c.budget.actions)}a` : 'holds';
   if (c.expected !== undefined && c.expected !== c.verdict) t += ` !=${c.expected}`;
   if (c.expected === undefined) t += ' (new)';
   return t;
 }
 
-/** The table for a terminal: one row per strategy and config. */
+/** The table for a terminal: one row per strategy and config, then what n/a means. */
 export function renderTable(m: Matrix, withBudget = false): string {
   const header = ['strategy', 'config', ...m.properties];
   const rows = m.rows.map((r) => [r.strategy, r.config, ...m.properties.map((p) => cellText(r.cells.find((c) => c.property === p)!, withBudget))]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const fmt = (r: string[]) => r.map((x, i) => x.padEnd(widths[i]!)).join('  ').trimEnd();
-  return [fmt(header), ...rows.map(fmt)].join('\n');
+  const lines = [fmt(header), ...rows.map(fmt)];
+  if (matrixCells(m).some((c) => c.verdict === 'n/a')) lines.push('', `n/a: not violated, but the property's premise was never reached: ${premiseLegend(m)}`);
+  return lines.join('\n');
+}
+
+/** Each property's premise witness, for the legend under a table. */
+export function premiseLegend(m: Matrix): string {
+  return m.properties
+    .map((p) => [p, propertyById(p)?.premise] as const)
+    .filter(([, w]) => w !== undefined)
+    .map(([p, w]) => `${p} needs ${w}`)
+    .join('; ');
 }
 
 /** The table in Markdown: failing cells link their counterexample, holding cells show their budget. */
@@ -86,6 +128,7 @@ export function renderMarkdown(m: Matrix, linkBase = '../counterexamples/'): str
     const cells = m.properties.map((p) => {
       const c = r.cells.find((x) => x.property === p)!;
       if (c.verdict === 'fails') return `**fails** [${c.counterexample!.steps} steps](${linkBase}${c.counterexample!.file})`;
+      if (c.verdict === 'n/a') return `*n/a* (never reached \`${c.premise?.witness}\`)`;
       return `holds (${short(c.budget!.runs)} runs, ${short(c.budget!.actions)} actions)`;
     });
     lines.push(`| ${r.strategy} | ${r.config} | ${cells.join(' | ')} |`);

@@ -6,11 +6,17 @@ import type { Strategy } from '../model/strategy.ts';
 import { makeModel, type Model } from '../model/model.ts';
 import { configByName } from '../model/configs.ts';
 import type { Config } from '../model/types.ts';
-import { allProperties, verdictProperties } from '../properties/index.ts';
+import { allProperties, propertyById, verdictProperties, witnesses } from '../properties/index.ts';
+import { witnessById } from '../properties/witnesses.ts';
 import type { Property } from '../properties/types.ts';
 import { checkModel, type Budget, type CheckResult, type Failure } from './check.ts';
 
-export type Verdict = 'holds' | 'fails';
+/**
+ * holds: survived the budget, and its premise (a `sometimes` witness) was reached; fails: violated, with
+ * a counterexample; n/a: not violated, but its premise was never reached, so the run had nothing to judge.
+ */
+export type Verdict = 'holds' | 'fails' | 'n/a';
+export const verdicts = ['holds', 'fails', 'n/a'] as const satisfies readonly Verdict[];
 
 export interface Cell {
   strategy: string;
@@ -26,11 +32,28 @@ export const ManifestSchema = z.object({
       strategy: z.string(),
       config: z.string(),
       property: z.string(),
-      verdict: z.enum(['holds', 'fails']),
+      verdict: z.enum(verdicts),
     }),
   ),
+  /** Per strategy and config: the `sometimes` witnesses its run reached, which every later run must reach. */
+  witnesses: z
+    .array(
+      z.object({
+        strategy: z.string(),
+        config: z.string(),
+        reached: z.array(z.string()),
+      }),
+    )
+    .optional(),
 });
 export type Manifest = z.infer<typeof ManifestSchema>;
+
+/** What a run of one design in one config reached: the witnesses, in the order properties/witnesses.ts lists them. */
+export interface DesignWitnesses {
+  strategy: string;
+  config: string;
+  reached: string[];
+}
 
 export const MANIFEST_PATH = new URL('../manifest.json', import.meta.url).pathname;
 
@@ -44,16 +67,79 @@ export function loadManifest(path = MANIFEST_PATH): Manifest | null {
   return parsed.data;
 }
 
-export function writeManifest(cells: readonly Cell[], path = MANIFEST_PATH): void {
+export function writeManifest(cells: readonly Cell[], reached: readonly DesignWitnesses[], path = MANIFEST_PATH): void {
   const m: Manifest = {
-    note: 'Expected verdicts: written by `dmacheck check --update-manifest` from a run, compared by `dmacheck check` and the test suite.',
+    note: 'Expected verdicts (holds, fails, or n/a: the premise witness was never reached) and the witnesses each design must reach: written by `dmacheck check --update-manifest` from a run, compared by `dmacheck check`, `dmacheck matrix` and the test suite.',
     verdicts: cells.map((c) => ({ strategy: c.strategy, config: c.config, property: c.property, verdict: c.verdict })),
+    witnesses: reached.map((w) => ({ strategy: w.strategy, config: w.config, reached: [...w.reached] })),
   };
   writeFileSync(path, JSON.stringify(m, null, 2) + '\n');
 }
 
 export function expectedVerdict(man: Manifest | null, strategy: string, config: string, property: string): Verdict | undefined {
   return man?.verdicts.find((v) => v.strategy === strategy && v.config === config && v.property === property)?.verdict;
+}
+
+/** The witnesses the manifest says a design reaches in a config (undefined: it lists none). */
+export function expectedWitnesses(man: Manifest | null, strategy: string, config: string): string[] | undefined {
+  return man?.witnesses?.find((w) => w.strategy === strategy && w.config === config)?.reached;
+}
+
+/** A cell's verdict: fails if violated; else n/a if the property's premise was not reached; else holds. */
+export function verdictOf(p: Property<any>, failed: boolean, reached: ReadonlySet<string>): Verdict {
+  if (failed) return 'fails';
+  return p.premise !== undefined && !reached.has(p.premise) ? 'n/a' : 'holds';
+}
+
+/** The witnesses of `reached`, in the order properties/witnesses.ts lists them (stable for the manifest). */
+export function reachedList(reached: ReadonlySet<string>): string[] {
+  return witnesses.map((w) => w.id).filter((id) => reached.has(id));
+}
+
+function witnessText(id: string): string {
+  const w = witnessById(id);
+  return w ? `\`${id}\` (${w.meaning})` : `\`${id}\` (no such witness)`;
+}
+
+/** Where a run disagrees with the manifest: a verdict, or a witness it did not reach. */
+export interface Mismatch {
+  strategy: string;
+  config: string;
+  /** For a verdict: the property; absent for a witness. */
+  property?: string;
+  /** The witness concerned: the premise of an n/a cell the manifest says holds, or one not reached. */
+  witness?: string;
+  verdict?: Verdict;
+  expected?: Verdict;
+  message: string;
+}
+
+/**
+ * Compare one design's run in one config with the manifest: each cell's verdict (a cell the manifest says
+ * holds whose premise was not reached is a mismatch naming the premise), and each witness the manifest
+ * says the design reaches.
+ */
+export function designMismatches(strategy: string, config: string, cells: readonly Cell[], reached: ReadonlySet<string>, man: Manifest | null): Mismatch[] {
+  const out: Mismatch[] = [];
+  for (const c of cells) {
+    const expected = expectedVerdict(man, strategy, config, c.property);
+    if (expected === c.verdict) continue;
+    const premise = propertyById(c.property)?.premise;
+    const where = `${strategy} / ${config} / ${c.property}: ${c.verdict}, manifest says ${expected ?? 'nothing'}`;
+    // An n/a on either side is about the premise: name it.
+    const aboutPremise = premise !== undefined && (c.verdict === 'n/a' || (expected === 'n/a' && c.verdict === 'holds'));
+    const message = !aboutPremise ? where : `${where}: its premise ${witnessText(premise)} ${c.verdict === 'n/a' ? 'was not reached' : 'is reached now'}`;
+    out.push({ strategy, config, property: c.property, verdict: c.verdict, ...(expected ? { expected } : {}), ...(aboutPremise ? { witness: premise } : {}), message });
+  }
+  const want = expectedWitnesses(man, strategy, config);
+  if (want === undefined) {
+    out.push({ strategy, config, message: `${strategy} / ${config}: the manifest lists no witnesses for it (write them with \`dmacheck check --update-manifest\`)` });
+  } else {
+    for (const w of want) {
+      if (!reached.has(w)) out.push({ strategy, config, witness: w, message: `${strategy} / ${config}: witness ${witnessText(w)} was not reached` });
+    }
+  }
+  return out;
 }
 
 export function configsOf(s: Strategy): Config[] {
@@ -80,17 +166,27 @@ export function checkDesign(s: Strategy, cfg: Config, budget: Budget, props: rea
       strategy: s.name,
       config: cfg.name,
       property: p.id,
-      verdict: result.failures.some((f) => f.property === p.id) ? 'fails' : 'holds',
+      verdict: verdictOf(p, result.failures.some((f) => f.property === p.id), result.reached),
     }));
   return { model, cells, result };
 }
 
-/** The properties a design holds in a config: from the manifest, or computed when it has no entry. */
+/**
+ * The properties a design does not fail in a config (holds or n/a), from the manifest, or computed when it
+ * has no entry: a mutant is held to them. An n/a property counts, since the mutant may reach what the
+ * design never does (e.g. a registration the design refuses).
+ */
 export function heldProperties(s: Strategy, cfg: Config, budget: Budget, man: Manifest | null): Property<any>[] {
   const known = verdictProperties.map((p) => expectedVerdict(man, s.name, cfg.name, p.id));
-  if (known.every((v) => v !== undefined)) return verdictProperties.filter((_, i) => known[i] === 'holds');
-  const { cells } = checkDesign(s, cfg, budget, verdictProperties);
-  return verdictProperties.filter((p) => cells.find((c) => c.property === p.id)?.verdict === 'holds');
+  if (known.every((v) => v !== undefined)) return verdictProperties.filter((_, i) => known[i] !== 'fails');
+  const { result } = checkDesign(s, cfg, budget, verdictProperties);
+  return verdictProperties.filter((p) => !result.failures.some((f) => f.property === p.id));
+}
+
+/** The premise witnesses of some properties, each once. */
+export function premisesOf(props: readonly Property<any>[]): Property<any>[] {
+  const ids = new Set(props.map((p) => p.premise).filter((x): x is string => x !== undefined));
+  return witnesses.filter((w) => ids.has(w.id));
 }
 
 export interface Kill {
@@ -98,18 +194,41 @@ export interface Kill {
   failure: Failure;
 }
 
+/** A held property whose premise a surviving mutant's run never reached: the mutant survived it vacuously. */
+export interface Unjudged {
+  config: string;
+  property: string;
+  witness: string;
+}
+
+export interface MutantRun {
+  kill: Kill | null;
+  /** For a survivor: in each config, the held properties whose premise its run did not reach. */
+  unjudged: Unjudged[];
+}
+
 /**
- * Try to kill a mutant: in each config of its strategy, check the properties the correct design holds
- * there; the first that fails kills it. Null if it survives the budget everywhere.
+ * Try to kill a mutant: in each config of its strategy, check the properties the correct design does not
+ * fail there (holds or n/a), with their premises; the first that fails kills it. A survivor says which of
+ * those properties it survived without reaching their premise.
  */
-export function killMutant(s: Strategy, mutant: string, budget: Budget, man: Manifest | null, only?: Config): Kill | null {
+export function runMutant(s: Strategy, mutant: string, budget: Budget, man: Manifest | null, only?: Config): MutantRun {
+  const unjudged: Unjudged[] = [];
   for (const cfg of only ? [only] : configsOf(s)) {
     const props = heldProperties(s, cfg, budget, man);
     if (props.length === 0) continue;
     const model = makeModel(s, cfg, mutant);
-    const r = checkModel(model, props, budget, true);
+    const r = checkModel(model, [...props, ...premisesOf(props)], budget, true);
     const f = r.failures[0];
-    if (f) return { model, failure: f };
+    if (f) return { kill: { model, failure: f }, unjudged: [] };
+    for (const p of props) {
+      if (p.premise !== undefined && !r.reached.has(p.premise)) unjudged.push({ config: cfg.name, property: p.id, witness: p.premise });
+    }
   }
-  return null;
+  return { kill: null, unjudged };
+}
+
+/** Try to kill a mutant (see runMutant): the kill, or null if it survives the budget everywhere. */
+export function killMutant(s: Strategy, mutant: string, budget: Budget, man: Manifest | null, only?: Config): Kill | null {
+  return runMutant(s, mutant, budget, man, only).kill;
 }

@@ -41,7 +41,8 @@ describe('dmacheck list', () => {
 
 describe('dmacheck check', () => {
   it('exits 0 when every property holds (odp-mirror in every config)', async () => {
-    const r = await cli('check', '--strategy', 'odp-mirror', '--runs', '300', '--out', tmp());
+    // At the manifest's budget: a smaller one may not reach the witnesses the manifest lists, and exits 1.
+    const r = await cli('check', '--strategy', 'odp-mirror', '--out', tmp());
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/odp-mirror in kernel-queue/);
     expect(r.out).toMatch(/odp-mirror in user-queue/);

@@ -12,7 +12,7 @@ export async function listCommand(argv: string[]): Promise<number> {
       configs: [...s.configs],
       mutants: s.mutants.map((m) => ({ name: m.name, pattern: m.pattern })),
     })),
-    properties: allProperties.map((p) => ({ id: p.id, kind: p.kind, meaning: p.meaning })),
+    properties: allProperties.map((p) => ({ id: p.id, kind: p.kind, meaning: p.meaning, ...(p.premise ? { premise: p.premise } : {}) })),
     configs: configs.map((c) => ({ name: c.name, queue: c.queue, kernel: c.kernel, scope: c.scope, proofScope: { ...c.scope, ...c.proofScope } })),
   };
   if (values.json) {
@@ -25,7 +25,7 @@ export async function listCommand(argv: string[]): Promise<number> {
     for (const m of s.mutants) console.log(`      mutant ${m.name}: ${m.pattern}`);
   }
   console.log('Properties:');
-  for (const p of data.properties) console.log(`  ${p.id.padEnd(34)} ${p.kind.padEnd(10)} ${p.meaning}`);
+  for (const p of data.properties) console.log(`  ${p.id.padEnd(34)} ${p.kind.padEnd(10)} ${p.meaning}${p.premise ? ` (premise: ${p.premise})` : ''}`);
   console.log('Configs:');
   for (const c of data.configs) console.log(`  ${c.name.padEnd(24)} ${c.queue} queues, fork of pinned pages: ${c.kernel.forkPinned}, proof scope ${scopeText({ ...c.scope, ...c.proofScope })}`);
   return 0;

@@ -12,7 +12,7 @@ import { UsageError } from './usage.ts';
 
 const HELP = `dmacheck: property-based verification of device access to process memory
 
-  dmacheck check [--strategy S [--mutant M] [--config C] [--property P] [--explorer E]] [--runs N] [--seed X] [--out DIR]
+  dmacheck check [--strategy S [--mutant M] [--config C] [--property P] [--explorer E]] [--runs N] [--seed X] [--out DIR] [--manifest FILE]
   dmacheck replay FILE...
   dmacheck matrix [--markdown | --json] [--runs N] [--seed X] [--out DIR] [--docs FILE]
   dmacheck list [--json]

@@ -3,14 +3,15 @@ import { writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { defaultBudget, type Budget } from '../check.ts';
 import { loadManifest } from '../verdicts.ts';
-import { computeMatrix, renderMarkdown, renderTable } from '../matrix.ts';
+import { computeMatrix, mismatches, renderMarkdown, renderTable } from '../matrix.ts';
 import { verdictsDoc } from '../report/verdicts-doc.ts';
 import { intArg } from './usage.ts';
 import { reportDifferences } from './check.ts';
 
 /**
  * The strategy x property verdict table. Failing cells are backed by counterexamples written to
- * counterexamples/ (or --out); exit 0 only when every verdict equals the manifest's.
+ * counterexamples/ (or --out); exit 0 only when every verdict equals the manifest's and every design
+ * reached the witnesses the manifest lists for it (a cell it says holds needs its premise reached).
  */
 export async function matrixCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -46,6 +47,9 @@ export async function matrixCommand(argv: string[]): Promise<number> {
   return values.json || values.markdown ? (reportQuiet(m) ? 0 : 1) : reportDifferences(m, out);
 }
 
+/** With --json or --markdown, stdout is the table alone: the mismatches go to stderr. */
 function reportQuiet(m: ReturnType<typeof computeMatrix>): boolean {
-  return m.rows.every((r) => r.cells.every((c) => c.expected === c.verdict));
+  const all = mismatches(m);
+  for (const x of all) console.error(`mismatch: ${x.message}`);
+  return all.length === 0;
 }

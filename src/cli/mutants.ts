@@ -1,14 +1,15 @@
 import { parseArgs } from 'node:util';
 import { strategies } from '../../model/strategies/index.ts';
 import { defaultBudget, type Budget } from '../check.ts';
-import { killMutant, loadManifest } from '../verdicts.ts';
+import { loadManifest, runMutant } from '../verdicts.ts';
 import { saveCounterexample, toCounterexample } from '../counterexample/save.ts';
 import { intArg } from './usage.ts';
 
 /**
- * Kill every mutant: check each against the properties its correct design holds, print the property
- * that kills it, the time to the first failure and the shrunk length, and save the counterexample.
- * Exit 1 if some mutant survives the budget.
+ * Kill every mutant: check each against the properties its correct design does not fail (holds or n/a),
+ * print the property that kills it, the time to the first failure and the shrunk length, and save the
+ * counterexample. Exit 1 if some mutant survives the budget; a survivor names each held property whose
+ * premise witness its runs never reached (it survived what they never judged).
  */
 export async function mutantsCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { runs: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' } }, strict: true });
@@ -23,10 +24,11 @@ export async function mutantsCommand(argv: string[]): Promise<number> {
   console.log(`${'strategy'.padEnd(26)}${'mutant'.padEnd(26)}${'config'.padEnd(24)}${'killed by'.padEnd(24)}${'ms'.padStart(8)}  steps (fast-check's own shrink)`);
   for (const s of strategies) {
     for (const mu of s.mutants) {
-      const k = killMutant(s, mu.name, budget, man);
+      const { kill: k, unjudged } = runMutant(s, mu.name, budget, man);
       if (!k) {
         survivors++;
         console.log(`${s.name.padEnd(26)}${mu.name.padEnd(26)}SURVIVED the budget`);
+        for (const u of unjudged) console.log(`${''.padEnd(52)}  in ${u.config}, ${u.property} never judged: witness ${u.witness} not reached`);
         continue;
       }
       const path = saveCounterexample(out, toCounterexample(k.model, k.failure, 'fast-check'));
