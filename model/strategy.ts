@@ -4,6 +4,7 @@
 // a device page fault, a fence signalling.
 import type { Action, Actor, Config, DeviceKind, DriverState, State } from './types.ts';
 import type { Emit } from './events.ts';
+import type { Wait } from './waits.ts';
 
 export interface MutantInfo {
   /** Stable name, used on the command line and in counterexample files. */
@@ -62,6 +63,12 @@ export interface Strategy {
   onDeviceFault(s: State, job: number, ctx: DriverContext): void;
   /** `job`'s fence signalled (the job is still in its slot). */
   onFenceSignal(s: State, job: number, ctx: DriverContext): void;
+  /**
+   * Optional: what the driver's paths wait on in `s` (model/waits.ts): name what a pending invalidate
+   * callback waits on (`waitsOn`), and push the driver's own waits (a buffer move, a fault on a lock, a
+   * fence-signalling path in reclaim). Pure: reads `s`, emits nothing. The liveness properties name these.
+   */
+  waits?(s: State, ctx: DriverContext, out: Wait[]): void;
 }
 
 /** Defaults for the hooks a strategy does not need. */

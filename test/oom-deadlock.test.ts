@@ -96,6 +96,18 @@ describe('allocation in a fence signalling path', () => {
     expect(r.step).toBe(cycle.length - 1);
   });
 
+  it('is reported as a deadlock with its cycle: the reclaim\'s callback, the eviction fence, the signalling path in reclaim', () => {
+    const m = model('queue-preempt', 'user-queue', 'alloc-in-fence-signalling');
+    for (const id of ['no-deadlock', 'bounded-notifier']) {
+      const r = runActions(m, cycle, [propertyById(id)!]);
+      expect(r.violation?.clause, id).toBe('wait-cycle');
+      expect(r.violation?.values.cycle, id).toBe('signal:0 -> callback:1:0 -> signal:0');
+      expect(r.violation?.message, id).toMatch(/^deadlock: /);
+      expect(r.violation?.message, id).toContain("p0's eviction fence signalling path (evict_signal), which allocated and waits in direct reclaim waits on the end of invalidation 1");
+      expect(r.violation?.message, id).toContain("the reclaim invalidation 1 of p0 waits on p0's eviction fence");
+    }
+  });
+
   it('does not arise when the signalling path does not allocate (the correct design)', () => {
     const m = model('queue-preempt', 'user-queue');
     const more = [...cycle, act('qp_zap', 0), act('invalidate_end', 0), act('restore_begin', 0)];

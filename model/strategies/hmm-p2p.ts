@@ -207,6 +207,11 @@ export const hmmP2p: Strategy = {
     odpMirror.onDeviceFault(s, job, ctx);
   },
 
+  // The NIC's callbacks are odp-mirror's.
+  waits(s, ctx, out) {
+    odpMirror.waits?.(s, ctx, out);
+  },
+
   onInvalidateStart(s, inv, ctx) {
     const iv = s.invs[inv]!;
     if (ctx.mutant === 'skip-foreign-migrate' && iv.cause === 'device-migrate' && iv.cb[iv.proc] === 0) {
