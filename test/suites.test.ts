@@ -28,6 +28,7 @@ const mustReach: Record<string, string[]> = {
   'dmabuf-static@p2p-none': ['sometimes-dma-landed', 'sometimes-move-notify'],
   'dmabuf-dynamic@p2p-switch': ['sometimes-dma-landed', 'sometimes-p2p-dma', 'sometimes-move-notify'],
   'dmabuf-dynamic@p2p-none': ['sometimes-dma-landed', 'sometimes-move-notify'],
+  'dmabuf-dynamic@p2p-switch-user-queue': ['sometimes-dma-landed', 'sometimes-p2p-dma', 'sometimes-move-notify'],
   'hmm-p2p@p2p-switch': ['sometimes-dma-landed', 'sometimes-p2p-dma', 'sometimes-private-faulted-by-peer', 'sometimes-fault-retried'],
   'hmm-p2p@p2p-none': ['sometimes-dma-landed', 'sometimes-private-faulted-by-peer', 'sometimes-fault-retried'],
 };
