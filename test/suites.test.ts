@@ -31,6 +31,7 @@ const mustReach: Record<string, string[]> = {
   'dmabuf-dynamic@p2p-switch-user-queue': ['sometimes-dma-landed', 'sometimes-p2p-dma', 'sometimes-move-notify'],
   'hmm-p2p@p2p-switch': ['sometimes-dma-landed', 'sometimes-p2p-dma', 'sometimes-private-faulted-by-peer', 'sometimes-fault-retried'],
   'hmm-p2p@p2p-none': ['sometimes-dma-landed', 'sometimes-private-faulted-by-peer', 'sometimes-fault-retried'],
+  'hmm-p2p@p2p-switch-user-queue': ['sometimes-dma-landed', 'sometimes-p2p-dma', 'sometimes-private-faulted-by-peer', 'sometimes-fault-retried'],
 };
 
 /** A known weakness's counterexample must stay short enough to read. */
