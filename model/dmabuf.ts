@@ -245,7 +245,7 @@ export function exporterWaits(s: State, ctx: DriverContext, out: Wait[], unlocks
         on.push({ target: { k: 'copy-fence', proc: p, vpage: v }, heldBy: [], releasedBy: 'hardware' });
       }
       // A path that returns without dma_resv_unlock: nothing will drop the lock.
-      if (!unlocks || ph === 0) on.push({ target: { k: 'resv-lock', proc: p }, heldBy: [], releasedBy: 'nobody' });
+      if (!unlocks || ph === 0) on.push({ target: { k: 'resv-unlock', proc: p }, heldBy: [], releasedBy: 'nobody' });
       const what = ph === 0 ? `the exporter's move of p${p} v${v}, which returned holding p${p}'s dma_resv lock` : `the exporter's move of p${p} v${v} (dma_resv lock held since move_notify)`;
       out.push({ id: moveWaitId(p, v), kind: 'move', what, mayBlock: true, on });
     });

@@ -22,6 +22,8 @@ export type WaitTarget =
   | { k: 'dma'; job: number }
   /** A process's buffer's dma_resv lock (ww_mutex). */
   | { k: 'resv-lock'; proc: number }
+  /** The dma_resv_unlock of a process's buffer by the path that holds the lock (the waiter itself). */
+  | { k: 'resv-unlock'; proc: number }
   /** A driver's own lock (umem_mutex, the notifier lock). */
   | { k: 'driver-lock'; name: string }
   /** The end of an invalidation (an allocation in direct reclaim waits for the reclaim it started). */
@@ -113,6 +115,8 @@ export function describeTarget(t: WaitTarget): string {
       return `job ${t.job}'s DMA in flight`;
     case 'resv-lock':
       return `p${t.proc}'s dma_resv lock`;
+    case 'resv-unlock':
+      return `its own dma_resv_unlock of p${t.proc}'s buffer`;
     case 'driver-lock':
       return `the driver lock ${t.name}`;
     case 'invalidation':

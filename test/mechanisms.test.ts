@@ -85,7 +85,8 @@ describe('an exporter that keeps the reservation lock after move_notify (dmabuf-
   it('never ends its move: bounded-notifier names the lock nothing releases', () => {
     const r = runActions(m, trace.slice(0, 2), [prop('bounded-notifier')]);
     expect(r.violation?.clause).toBe('move-blocked');
-    expect(r.violation?.values.waitsOn).toBe('resv-lock:p0 (nobody)');
+    expect(r.violation?.values.waitsOn).toBe('resv-unlock:p0 (nobody)');
+    expect(r.violation?.message).toContain("its own dma_resv_unlock of p0's buffer (nothing releases it)");
     expect(r.violation?.values.nothingReleases).toBe(true);
   });
 
@@ -93,12 +94,13 @@ describe('an exporter that keeps the reservation lock after move_notify (dmabuf-
     const r = runActions(m, trace, [prop('no-deadlock')]);
     expect(r.violation?.clause).toBe('never-released');
     expect(r.step).toBe(1); // from move_notify on, no schedule of any actor drops the lock
-    expect(r.violation?.message).toContain("p0's dma_resv lock (nothing releases it)");
+    expect(r.violation?.message).toContain("its own dma_resv_unlock of p0's buffer (nothing releases it)");
     const s = play(m, trace);
     const ws = viewOf(m, s).waits();
     const wait = ws.find((w) => w.id === 'map:0')!;
     expect(wait.on.map((o) => [o.target, o.heldBy])).toEqual([[{ k: 'resv-lock', proc: 0 }, ['move:0:0']]]);
     expect(describeWait(ws, 'map:0')).toBe("waits on p0's dma_resv lock (held by the exporter's move of p0 v0, which returned holding p0's dma_resv lock)");
+    expect(describeWait(ws, 'move:0:0')).toBe("waits on its own dma_resv_unlock of p0's buffer (nothing releases it)");
     expect(nothingReleases(ws, 'map:0')).toBe(true);
     // The correct exporter unlocks: the same trace maps and runs.
     const ok = runActions(model('dmabuf-dynamic', 'p2p-switch'), [...trace, act('imp_map', 0), act('dma_start', 0), act('dma_land', 0)], [prop('no-deadlock'), prop('bounded-notifier')]);
