@@ -57,7 +57,7 @@ export const callbackWaitId = (inv: number, sub: number): string => `callback:${
 export const moveWaitId = (proc: number, vpage: number): string => `move:${proc}:${vpage}`;
 
 /** The callbacks of invalidation `inv` still owed, as wait ids (what its end waits on). */
-export function pendingCallbackIds(s: Pick<State, 'invs'>, inv: number): string[] {
+export function pendingCallbackIds(s: { readonly invs: readonly { readonly live: boolean; readonly cb: readonly number[] }[] }, inv: number): string[] {
   const iv = s.invs[inv]!;
   if (!iv.live) return [];
   const out: string[] = [];

@@ -1,6 +1,13 @@
 import type { Property, View } from './types.ts';
 import { violation } from './types.ts';
-import { moveWaitId } from '../model/waits.ts';
+import { describeWait, moveWaitId, pendingCallbackIds } from '../model/waits.ts';
+
+/** What holds invalidation `inv` back: each callback still owed, and what it waits on. */
+function heldBack(view: View, inv: number): string {
+  const ws = view.waits();
+  const ids = pendingCallbackIds(view, inv);
+  return ids.map((id) => `${ws.find((w) => w.id === id)?.what ?? id} ${describeWait(ws, id)}`).join('; ');
+}
 
 /** Is a DMA of (proc, vpage) in flight (translated, not landed)? */
 function dmaInFlight(view: View, proc: number, vpage: number): boolean {
@@ -33,7 +40,8 @@ export const migratable: Property<null> = {
       if (e.t === 'invalidate_start' && MOVING_CAUSES.has(e.cause) && !e.dmaInFlight) {
         const i = e.inv;
         if (!oracle.reach((v) => !v.invs[i]!.live, bound)) {
-          return violation(this.id, 'migration-stuck', `the ${e.cause} of p${e.proc} (invalidation ${i}) cannot complete by kernel and hardware steps alone`, { inv: i, proc: e.proc, cause: e.cause });
+          const why = heldBack(view, i);
+          return violation(this.id, 'migration-stuck', `the ${e.cause} of p${e.proc} (invalidation ${i}) cannot complete by kernel and hardware steps alone${why ? `: ${why}` : ''}`, { inv: i, proc: e.proc, cause: e.cause });
         }
       }
       if (e.t === 'move_notify' && !e.dmaInFlight) {
@@ -41,7 +49,7 @@ export const migratable: Property<null> = {
         const id = moveWaitId(e.proc, e.vpage);
         const done = movedFrom(e.proc, e.vpage, f, view.frames[f]!.gen);
         if (!oracle.reach((v) => done(v) && !v.waits().some((w) => w.id === id), bound)) {
-          return violation(this.id, 'move-stuck', `the exporter's move of p${e.proc} v${e.vpage} (frame ${f}) began with no DMA in flight, but cannot complete by kernel and hardware steps alone`, {
+          return violation(this.id, 'move-stuck', `the exporter's move of p${e.proc} v${e.vpage} (frame ${f}) began with no DMA in flight, but cannot complete by kernel and hardware steps alone: it ${describeWait(view.waits(), id)}`, {
             proc: e.proc, vpage: e.vpage, frame: f, mechanism: 'dmabuf-move',
           });
         }
