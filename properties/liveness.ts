@@ -29,6 +29,14 @@ export function waitsOnValue(ws: readonly Wait[], w: Wait): string {
     .join(', ');
 }
 
+/** A callback's invalidation, subscription, process and cause, for a violation's values. */
+function idsOf(view: View, w: Wait): Record<string, number | string> {
+  const m = /^callback:(\d+):(\d+)$/.exec(w.id);
+  if (!m) return {};
+  const inv = view.invs[Number(m[1])]!;
+  return { inv: Number(m[1]), sub: Number(m[2]), proc: inv.proc, cause: inv.cause };
+}
+
 /**
  * The violation for a wait `w` that the oracle found cannot end: a cycle in the wait-for graph is a
  * deadlock and is reported with its cycle (clause `wait-cycle`); otherwise the clause given, with what it
@@ -36,13 +44,14 @@ export function waitsOnValue(ws: readonly Wait[], w: Wait): string {
  */
 export function stuckWait(property: string, clause: string, view: View, w: Wait, cannot: string): Violation {
   const ws = view.waits();
+  const ids = idsOf(view, w);
   const cycle = waitCycle(ws, w.id);
   if (cycle) {
     return violation(property, 'wait-cycle', `deadlock: ${w.what} ${cannot}, in a cycle of waits: ${describeCycle(ws, cycle)}`, {
-      wait: w.id, cycle: cycleIds(cycle), waitsOn: waitsOnValue(ws, w),
+      wait: w.id, ...ids, cycle: cycleIds(cycle), waitsOn: waitsOnValue(ws, w),
     });
   }
   return violation(property, clause, `${w.what} ${cannot}: it ${describeWait(ws, w.id)}`, {
-    wait: w.id, waitsOn: waitsOnValue(ws, w), onlyUser: onlyUserReleases(ws, w.id), nothingReleases: nothingReleases(ws, w.id),
+    wait: w.id, ...ids, waitsOn: waitsOnValue(ws, w), onlyUser: onlyUserReleases(ws, w.id), nothingReleases: nothingReleases(ws, w.id),
   });
 }
