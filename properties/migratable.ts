@@ -57,10 +57,11 @@ export const migratable: Property<null> = {
       if ((e.t === 'migrate_refused' || e.t === 'move_refused') && !dmaInFlight(view, e.proc, e.vpage)) {
         const f = e.frame;
         const mechanism = e.t === 'move_refused' ? e.mechanism : 'migration';
-        const pinned = view.frames[f]!.pincount > 0 || e.t === 'move_refused';
+        const pins = view.frames[f]!.pincount;
+        const pinned = e.t === 'move_refused' ? ` (the page is pinned by a DMA-BUF attachment${pins > 0 ? `, pin count ${pins}` : ''})` : pins > 0 ? ` (the page is pinned, pin count ${pins})` : ' (extra references)';
         if (!oracle.reach(movedFrom(e.proc, e.vpage, f, view.frames[f]!.gen), bound)) {
-          return violation(this.id, e.t === 'move_refused' ? 'move-refused' : 'migration-refused', `the ${mechanism} of p${e.proc} v${e.vpage} (frame ${f}) was refused with no DMA in flight${pinned ? ' (the page is pinned)' : ''}, and no retry by kernel and hardware steps alone can move it`, {
-            proc: e.proc, vpage: e.vpage, frame: f, mechanism,
+          return violation(this.id, e.t === 'move_refused' ? 'move-refused' : 'migration-refused', `the ${mechanism} of p${e.proc} v${e.vpage} (frame ${f}) was refused with no DMA in flight${pinned}, and no retry by kernel and hardware steps alone can move it`, {
+            proc: e.proc, vpage: e.vpage, frame: f, mechanism, pincount: pins,
           });
         }
       }
