@@ -32,6 +32,10 @@ export const configs: readonly Config[] = [
   { name: 'dax-file', queue: 'kernel', kernel: kernelToday, scope: defaultScope, oracleBound: UNBOUNDED, dax: 0b11, proofScope: smallScope },
   { name: 'p2p-switch', queue: 'kernel', kernel: kernelToday, scope: p2pScope, oracleBound: UNBOUNDED, topology: topoSwitch, proofScope: { ...smallScope, vram: 1 } },
   { name: 'p2p-none', queue: 'kernel', kernel: kernelToday, scope: p2pScope, oracleBound: UNBOUNDED, topology: topoAcsNoForward, proofScope: { ...smallScope, vram: 1 } },
+  // p2p-switch with user-owned queues (an RDMA QP rung by doorbells; a user-mode GPU queue): the kernel
+  // sees no submission, and a job's fence signals only when user space says so, so an exporter that waits
+  // on the importers' fences waits on user space (dma-buf.rst, "Indefinite DMA Fences").
+  { name: 'p2p-switch-user-queue', queue: 'user', kernel: kernelToday, scope: p2pScope, oracleBound: UNBOUNDED, topology: topoSwitch, proofScope: { ...smallScope, vram: 1 } },
 ];
 
 export function configByName(name: string): Config | undefined {

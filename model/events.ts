@@ -2,6 +2,21 @@
 // model's internals (the P language's monitors work the same way).
 import type { InvalidationCause } from './types.ts';
 
+/** The errno a failed job's completion carries (what user space reads from its error fence or CQE). */
+export type Errno = 'EFAULT' | 'ENOMEM' | 'EIO' | 'ECANCELED';
+
+/**
+ * Why a job failed, as data (properties read this, never free text):
+ * - `mr-revoked`: the translation was revoked under it (PeerDirect: the QP went to the error state);
+ * - `deregistered`: its registration was torn down by its owner (ib_dereg_mr, closing the userptr);
+ * - `not-mapped`: its page is not mapped (user space unmapped it, or never mapped it);
+ * - `fault-failed`: the driver's fault path failed (hmm_range_fault returned an error: see errno).
+ */
+export type JobErrorCause = 'mr-revoked' | 'deregistered' | 'not-mapped' | 'fault-failed';
+
+/** A way memory under a device moves: the property `migratable` speaks of these. */
+export type MoveMechanism = 'dmabuf-move' | 'vram-move' | 'device-migrate' | 'dax-move';
+
 export type ModelEvent =
   /** A DMA landed: the device read or wrote `frame` for (proc, vpage), translated as (frame, gen, epoch). */
   | { t: 'dma_land'; job: number; proc: number; vpage: number; frame: number; gen: number; epoch: number; write: boolean; value: number; p2p?: boolean }
@@ -27,7 +42,13 @@ export type ModelEvent =
   | { t: 'unpin'; frame: number; pincount: number }
   | { t: 'fence_signal'; job: number; error: boolean }
   | { t: 'migrate_refused'; proc: number; vpage: number; frame: number }
-  | { t: 'job_error'; job: number; reason: string }
+  /** A job failed: `errno` and `cause` are the data; `detail` is for people only (no property reads it). */
+  | { t: 'job_error'; job: number; errno: Errno; cause: JobErrorCause; detail: string }
+  /**
+   * A driver attempted to move a page and a reference it holds refused it: a pinned DMA-BUF attachment
+   * (dma_buf_pin; TTM keeps a pinned BO off the LRU and ttm_bo_validate refuses to move it).
+   */
+  | { t: 'move_refused'; proc: number; vpage: number; frame: number; mechanism: MoveMechanism; by: 'pin' }
   /** The OOM killer chose `proc` as its victim (out_of_memory: mark_oom_victim, SIGKILL). */
   | { t: 'oom_kill'; proc: number }
   /** A callback refused a non-blockable invalidation (returned false: -EAGAIN). */
@@ -45,7 +66,7 @@ export type ModelEvent =
   /** A peer-memory client revoked an MR (PeerDirect): the device no longer maps the process's range. */
   | { t: 'mr_revoked'; proc: number }
   /** dma_buf_move_notify: the exporter told the importers of process `proc`'s buffer that it will move. */
-  | { t: 'move_notify'; proc: number; vpage: number }
+  | { t: 'move_notify'; proc: number; vpage: number; dmaInFlight: boolean /* to any page of the buffer */ }
   /** A device's page fault met another device's DEVICE_PRIVATE page: given as a P2P page, or migrated to RAM. */
   | { t: 'private_fault'; proc: number; vpage: number; frame: number; outcome: 'p2p' | 'migrate' }
   /** The peer moved (proc, vpage)'s page from frame `from` to frame `to` (VRAM or system RAM). */

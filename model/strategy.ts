@@ -5,6 +5,7 @@
 import type { Action, Actor, Config, DeviceKind, DriverState, State } from './types.ts';
 import type { Emit } from './events.ts';
 import type { Counters } from './canonical.ts';
+import type { Wait } from './waits.ts';
 
 export interface MutantInfo {
   /** Stable name, used on the command line and in counterexample files. */
@@ -73,6 +74,12 @@ export interface Strategy {
   counters?(drv: DriverState, c: Counters, s: State): void;
   /** Reset what `drv` holds that nothing reads before it is written again (a free slot's fields). */
   clearDead?(drv: DriverState, s: State): void;
+  /**
+   * Optional: what the driver's paths wait on in `s` (model/waits.ts): name what a pending invalidate
+   * callback waits on (`waitsOn`), and push the driver's own waits (a buffer move, a fault on a lock, a
+   * fence-signalling path in reclaim). Pure: reads `s`, emits nothing. The liveness properties name these.
+   */
+  waits?(s: State, ctx: DriverContext, out: Wait[]): void;
 }
 
 /** Defaults for the hooks a strategy does not need. */

@@ -1,19 +1,13 @@
-import type { Property, View } from './types.ts';
-import { violation } from './types.ts';
-
-const RETURNED = 255;
-
-function pendingCallbacks(view: View): { inv: number; sub: number }[] {
-  const out: { inv: number; sub: number }[] = [];
-  view.invs.forEach((inv, i) => {
-    if (inv.live) inv.cb.forEach((c, sub) => c !== RETURNED && out.push({ inv: i, sub }));
-  });
-  return out;
-}
+import type { Property } from './types.ts';
+import { stuckWait, waitEnded } from './liveness.ts';
 
 /**
- * Every invalidate callback returns within B kernel/hardware steps, whatever user space does: checked by
- * the progress oracle from every state in which a callback is pending.
+ * Every invalidate callback returns, and every buffer move an exporter began with dma_buf_move_notify
+ * ends (its wait for the importers' fences, its copy, its dma_resv_unlock), within B kernel and hardware
+ * steps, whatever user space does: checked by the progress oracle from every state in which one is
+ * pending. Both are waited for from reclaim or eviction, so both must not wait on user space (seed 000;
+ * Documentation/driver-api/dma-buf.rst, "Indefinite DMA Fences"). A failure names what the callback or
+ * the move waits on, and a cycle of waits is reported as a deadlock.
  * Premise: an invalidation calls a driver's invalidate callback: a design with no notifier has no callback
  * to block.
  */
@@ -21,18 +15,15 @@ export const boundedNotifier: Property<null> = {
   id: 'bounded-notifier',
   kind: 'eventually',
   premise: 'sometimes-callback-called',
-  meaning: 'every invalidate callback returns within B kernel and hardware steps, whatever user space does',
+  meaning: 'every invalidate callback returns, and every DMA-BUF move after move_notify ends, within B kernel and hardware steps, whatever user space does',
   init: () => null,
   check(_m, { view, oracle }) {
     const bound = view.cfg.oracleBound;
-    for (const { inv, sub } of pendingCallbacks(view)) {
-      const done = (v: View) => !v.invs[inv]!.live || v.invs[inv]!.cb[sub] === RETURNED;
-      if (!oracle.reach(done, bound, ['kernel', 'hardware'], { goal: `callback:${inv}:${sub}` })) {
-        const i = view.invs[inv]!;
-        return violation(this.id, 'callback-blocked', `the callback for the ${i.cause} invalidation ${inv} of p${i.proc} cannot return within ${bound} kernel and hardware steps: it waits on something only user space can do`, {
-          inv, sub, cause: i.cause, proc: i.proc, bound,
-        });
-      }
+    for (const w of view.waits()) {
+      if (w.kind !== 'callback' && w.kind !== 'move') continue;
+      if (oracle.reach(waitEnded(w), bound, ['kernel', 'hardware'], { goal: w.id })) continue;
+      const cannot = w.kind === 'callback' ? 'cannot return by kernel and hardware steps alone' : 'cannot end by kernel and hardware steps alone';
+      return stuckWait(this.id, w.kind === 'callback' ? 'callback-blocked' : 'move-blocked', view, w, cannot);
     }
     return null;
   },

@@ -3,7 +3,7 @@ import { violation } from './types.ts';
 
 /** Per job slot: what happened to its page while it lived. */
 export interface JobHistory {
-  /** A migration, reclaim or copy-on-write break of its page began while the job lived and the device mapped it. */
+  /** Its page began to move (any mechanism: MOVES, or a DMA-BUF move_notify) while the job lived and the device mapped it. */
   moved: boolean[];
   /** Its page was unmapped (munmap, the OOM reaper) while the job lived: an error is then user space's own doing. */
   unmapped: boolean[];
@@ -14,7 +14,8 @@ export interface JobHistory {
   registered: boolean[];
 }
 
-const MOVES = new Set(['migrate', 'reclaim', 'cow', 'peer-move', 'device-migrate']);
+/** Invalidation causes that move a page's memory (the others drop it, or only write-protect it). */
+const MOVES = new Set(['migrate', 'reclaim', 'cow', 'peer-move', 'device-migrate', 'dax-move']);
 
 /**
  * Capability: a device mapping survives the memory moving, with no error to user space: no job fails (an
@@ -27,7 +28,7 @@ export const transparent: Property<JobHistory> = {
   kind: 'always',
   premise: 'sometimes-device-memory-moved',
   capability: true,
-  meaning: 'no job fails because its memory moved (migration, reclaim, copy-on-write): the device mapping follows the memory with no error to user space',
+  meaning: 'no job fails because its memory moved (migration, reclaim, copy-on-write, a DAX block, a VRAM or DMA-BUF move): the device mapping follows the memory with no error to user space',
   init(view) {
     const no = () => view.jobs.map(() => false);
     return { moved: no(), unmapped: no(), noMemory: no(), seen: no(), registered: no() };
@@ -42,14 +43,25 @@ export const transparent: Property<JobHistory> = {
           if (e.cause === 'munmap' || e.cause === 'oom') h.unmapped[k] = true;
         });
       }
+      if (e.t === 'move_notify') {
+        // dma_buf_move_notify: the exporter moves a buffer page the importer may map.
+        view.jobs.forEach((j, k) => {
+          if (j.state !== 'free' && j.proc === e.proc && j.vpage === e.vpage) h.moved[k] = true;
+        });
+      }
       let failed = -1;
       if (e.t === 'job_error') {
-        if (e.reason.includes('ENOMEM')) h.noMemory[e.job] = true;
-        const r = view.regs[view.jobs[e.job]!.proc]!;
-        if (h.registered[e.job] && (r.closing || !r.live)) h.unmapped[e.job] = true; // torn down by its owner
+        // The errno and the cause are data: a failure for want of memory, or because user space tore
+        // the registration down or unmapped the page, is not the memory moving.
+        if (e.errno === 'ENOMEM') h.noMemory[e.job] = true;
+        if (e.cause === 'deregistered' || e.cause === 'not-mapped') h.unmapped[e.job] = true;
         failed = e.job;
       }
       if (e.t === 'device_fault' && e.fatal) failed = e.job;
+      if (failed >= 0) {
+        const r = view.regs[view.jobs[failed]!.proc]!;
+        if (h.registered[failed] && (r.closing || !r.live)) h.unmapped[failed] = true; // torn down by its owner
+      }
       if (failed >= 0 && h.moved[failed] && !h.unmapped[failed] && !h.noMemory[failed]) {
         const j = view.jobs[failed]!;
         return violation(this.id, 'error-after-move', `job ${failed} of p${j.proc} v${j.vpage} failed after its page moved while it was queued: the device mapping did not follow the memory`, {
@@ -62,6 +74,8 @@ export const transparent: Property<JobHistory> = {
       else if (!h.seen[k]) {
         h.seen[k] = true;
         h.registered[k] = view.regs[j.proc]!.live;
+      } else if (h.registered[k] && (!view.regs[j.proc]!.live || view.regs[j.proc]!.closing)) {
+        h.unmapped[k] = true; // its registration was torn down by its owner (even if registered again since)
       }
     });
     return null;

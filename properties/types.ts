@@ -4,9 +4,14 @@
 import type { ModelEvent } from '../model/events.ts';
 import type { Config, State } from '../model/types.ts';
 import type { Counters } from '../model/canonical.ts';
+import type { Wait } from '../model/waits.ts';
 
-/** The state as properties may read it: everything but the driver's private data. */
-export type View = DeepReadonly<Omit<State, 'drv'>> & { readonly cfg: Config };
+/**
+ * The state as properties may read it: everything but the driver's private data, plus what the model
+ * says its kernel paths wait on (`waits()`, computed from the whole state by model/waits.ts: which
+ * fence, which lock, held by whom), so that a liveness failure names it without parsing a message.
+ */
+export type View = DeepReadonly<Omit<State, 'drv'>> & { readonly cfg: Config; waits(): readonly Wait[] };
 
 type DeepReadonly<T> = T extends (infer U)[]
   ? readonly DeepReadonly<U>[]

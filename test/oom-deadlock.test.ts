@@ -4,6 +4,7 @@
 import { describe, it, expect } from 'vitest';
 import { enabled, init, sameAction } from '../model/model.ts';
 import { propertyById } from '../properties/index.ts';
+import { runActions } from '../src/run.ts';
 import { act, advance, failsAtEnd, holdsOver, model, play } from './helpers.ts';
 
 /** fork p0, then p0 writes both pages: two copy-on-write copies, memory below the watermark (1 free frame). */
@@ -83,6 +84,18 @@ describe('allocation in a fence signalling path', () => {
     expect(enabled(m, s).some((a) => a.k === 'qp_zap' || a.k === 'evict_signal')).toBe(false);
     const r = failsAtEnd(m, cycle, [propertyById('no-deadlock')!]);
     expect(r.violation?.property).toBe('no-deadlock');
+  });
+
+  it('is reported as a deadlock with its cycle: the reclaim\'s callback, the eviction fence, the signalling path in reclaim', () => {
+    const m = model('queue-preempt', 'user-queue', 'alloc-in-fence-signalling');
+    for (const id of ['no-deadlock', 'bounded-notifier']) {
+      const r = runActions(m, cycle, [propertyById(id)!]);
+      expect(r.violation?.clause, id).toBe('wait-cycle');
+      expect(r.violation?.values.cycle, id).toBe('signal:0 -> callback:1:0 -> signal:0');
+      expect(r.violation?.message, id).toMatch(/^deadlock: /);
+      expect(r.violation?.message, id).toContain("p0's eviction fence signalling path (evict_signal), which allocated and waits in direct reclaim waits on the end of invalidation 1");
+      expect(r.violation?.message, id).toContain("the reclaim invalidation 1 of p0 waits on p0's eviction fence");
+    }
   });
 
   it('does not arise when the signalling path does not allocate (the correct design)', () => {

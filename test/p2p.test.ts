@@ -109,7 +109,11 @@ describe('dmabuf-static', () => {
     const steps = [act('register', 0), act('exp_move_notify', 0, 0), act('exp_move_copy', 0, 0), act('copy_done', 0, 0), act('exp_move_notify', 0, 1), act('exp_move_copy', 0, 1), act('copy_done', 0, 1), act('st_map', 0)];
     const r = run(m, steps);
     expect(r.s.mms[0]!.ptes.every((pte) => r.s.frames[pte.frame]!.kind === 'system' && r.s.frames[pte.frame]!.pincount === 1)).toBe(true);
-    expect(can(m, r.s, act('exp_move_notify', 0, 0))).toBe(false); // pinned: it stays put
+    // Pinned: the exporter's move is refused (amdgpu_bo_move: "Can't move a pinned BO"), the page stays put.
+    const frame = r.s.mms[0]!.ptes[0]!.frame;
+    const refused = stepInPlace(m, r.s, act('exp_move_notify', 0, 0));
+    expect(refused).toEqual([{ t: 'move_refused', proc: 0, vpage: 0, frame, mechanism: 'dmabuf-move', by: 'pin' }]);
+    expect(r.s.mms[0]!.ptes[0]!.frame).toBe(frame);
     clean(m, steps);
   });
 });

@@ -8,6 +8,8 @@
 import { NONE } from '../types.ts';
 import type { Action, State } from '../types.ts';
 import type { DriverContext, Strategy } from '../strategy.ts';
+import type { ExporterPolicy } from '../dmabuf.ts';
+import type { WaitOn } from '../waits.ts';
 import { noHooks } from '../strategy.ts';
 import { setMirror, zapMirror } from '../mm.ts';
 import { placeInVram } from '../p2p.ts';
@@ -19,11 +21,23 @@ import {
   exporterActionKinds,
   exporterApply,
   exporterEnabled,
+  exporterWaits,
   importerMoveNotify,
   isBuffer,
   reachable,
+  resvWait,
   slotOf,
 } from '../dmabuf.ts';
+
+/** The exporter as this design runs it: it never pins; it waits for the importers' fences; it unlocks. */
+function policy(ctx: DriverContext): ExporterPolicy {
+  return {
+    allowed: () => true,
+    pinned: () => false,
+    fencesWaited: ctx.mutant !== 'move-before-fences',
+    unlocks: ctx.mutant !== 'resv-held-after-move',
+  };
+}
 
 const ALL = (s: State) => (1 << s.mms[0]!.ptes.length) - 1;
 
@@ -45,13 +59,14 @@ export const dmabufDynamic: Strategy = {
   summary: 'dynamic dma-buf importer: maps lazily under the resv lock after the copy fence; move_notify zaps and fences in-flight DMA; the exporter waits for those fences before it moves',
   from: 'seed 003 (Haggai Eran: DMA-BUF for P2P); Documentation/driver-api/dma-buf.rst; drivers/infiniband/core/umem_dmabuf.c',
   device: { kind: 'rdma', recoverable: true },
-  configs: ['p2p-switch', 'p2p-none'],
+  configs: ['p2p-switch', 'p2p-none', 'p2p-switch-user-queue'],
   mutants: [
     { name: 'move-before-fences', pattern: 'the exporter copies and frees the old placement without waiting for the fences the importers added at move_notify: DMA in flight lands in reused memory' },
     { name: 'remap-before-copy-fence', pattern: 'the importer maps the new placement without waiting for the copy fence: it reads what was there before the copy, and its writes are overwritten by the copy' },
     { name: 'map-without-resv-lock', pattern: 'the importer maps without taking the dma_resv lock: it maps the old placement after move_notify ran, and nothing tears that mapping down before the move' },
     { name: 'no-topology-check', pattern: 'the importer maps VRAM for P2P without pci_p2pdma_distance (attach->peer2peer set regardless of the topology)' },
     { name: 'plain-dma-map', pattern: 'the exporter maps its VRAM for the importer with plain dma_map_sg instead of the P2P-aware path (the DMA-API abuse seed 001 mentions)' },
+    { name: 'resv-held-after-move', pattern: 'the exporter\'s move path returns without dma_resv_unlock after move_notify (an unlock missing on one path): the importer\'s next fault, the next move and the detach wait on the reservation lock forever' },
   ],
   needsRegistration: true,
   actionKinds: [
@@ -67,7 +82,7 @@ export const dmabufDynamic: Strategy = {
 
   enabled(s, ctx, out) {
     const d = dmabufOf(s);
-    exporterEnabled(s, out, () => true, ctx.mutant !== 'move-before-fences');
+    exporterEnabled(s, out, policy(ctx));
     s.jobs.forEach((j, k) => {
       if (j.state === 'faulting' && canMap(s, k, ctx)) out.push({ k: 'imp_map', a: k, b: NONE });
     });
@@ -80,7 +95,7 @@ export const dmabufDynamic: Strategy = {
 
   apply(s, a: Action, ctx) {
     const d = dmabufOf(s);
-    if (exporterApply(s, a, ctx, (p) => {
+    if (exporterApply(s, a, ctx, policy(ctx), (p) => {
       if (d.att[p] === ATT_ATTACHED) importerMoveNotify(s, p);
     })) return;
     switch (a.k) {
@@ -115,5 +130,20 @@ export const dmabufDynamic: Strategy = {
 
   onFenceSignal(s, job) {
     dmabufOf(s).fenced[job] = 0;
+  },
+
+  // The exporter's moves, and the importer's faults that wait on the resv lock or on a copy fence.
+  waits(s, ctx, out) {
+    exporterWaits(s, ctx, out, policy(ctx).unlocks);
+    const d = dmabufOf(s);
+    s.jobs.forEach((j, k) => {
+      if (j.state !== 'faulting' || d.att[j.proc] !== ATT_ATTACHED) return;
+      const on: WaitOn[] = [];
+      if (d.resv[j.proc] !== NONE && ctx.mutant !== 'map-without-resv-lock') on.push(resvWait(s, j.proc));
+      if (copyPending(s, j.proc, j.vpage) && ctx.mutant !== 'remap-before-copy-fence') {
+        on.push({ target: { k: 'copy-fence', proc: j.proc, vpage: j.vpage }, heldBy: [], releasedBy: 'hardware' });
+      }
+      if (on.length > 0) out.push({ id: `map:${k}`, kind: 'fault', what: `the importer's fault for job ${k} (p${j.proc} v${j.vpage})`, mayBlock: true, on });
+    });
   },
 };

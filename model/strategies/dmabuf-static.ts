@@ -7,6 +7,7 @@
 import { NONE } from '../types.ts';
 import type { Action, State } from '../types.ts';
 import type { DriverContext, Strategy } from '../strategy.ts';
+import type { ExporterPolicy } from '../dmabuf.ts';
 import { noHooks } from '../strategy.ts';
 import { pinFrame, setMirror, unpinFrame, zapMirror } from '../mm.ts';
 import { placeInVram } from '../p2p.ts';
@@ -18,6 +19,7 @@ import {
   exporterActionKinds,
   exporterApply,
   exporterEnabled,
+  exporterWaits,
   isBuffer,
   moving,
   reachable,
@@ -28,6 +30,25 @@ const ALL = (s: State) => (1 << s.mms[0]!.ptes.length) - 1;
 /** Every page of `p`'s buffer is placed where the NIC can reach it. */
 function placed(s: State, p: number, ctx: DriverContext): boolean {
   return s.mms[p]!.ptes.every((pte) => pte.frame !== NONE && reachable(s, pte.frame, ctx.mutant !== 'no-placement', ctx));
+}
+
+/**
+ * The exporter as this design runs it: a mapped (pinned) attachment refuses every move (dma_buf_pin), but
+ * the exporter still attempts them (eviction, another importer's placement); while a pin waits for the
+ * placement, only the moves toward system RAM that make the buffer reachable start.
+ */
+function policy(s: State, ctx: DriverContext): ExporterPolicy {
+  const d = dmabufOf(s);
+  return {
+    allowed: (p, v, toVram) => {
+      if (d.att[p] === ATT_MAPPED) return true; // only the move-pinned mutant gets here
+      if (d.att[p] === ATT_PINNING) return !toVram && !reachable(s, s.mms[p]!.ptes[v]!.frame, ctx.mutant !== 'no-placement', ctx);
+      return true;
+    },
+    pinned: (p) => d.att[p] === ATT_MAPPED && ctx.mutant !== 'move-pinned',
+    fencesWaited: true,
+    unlocks: true,
+  };
 }
 
 /** dma_buf_unmap_attachment + dma_buf_unpin + detach. */
@@ -43,7 +64,7 @@ function release(s: State, p: number, ctx: DriverContext): void {
   s.jobs.forEach((j, k) => {
     if (j.proc === p && j.state === 'submitted') {
       j.state = 'failed';
-      ctx.emit({ t: 'job_error', job: k, reason: 'MR deregistered before its attach completed' });
+      ctx.emit({ t: 'job_error', job: k, errno: 'ECANCELED', cause: 'deregistered', detail: 'MR deregistered before its attach completed' });
     }
   });
   d.att[p] = 0;
@@ -78,16 +99,7 @@ export const dmabufStatic: Strategy = {
 
   enabled(s, ctx, out) {
     const d = dmabufOf(s);
-    // A pinned buffer does not move; while a pin waits for the placement, only the moves toward system
-    // RAM that make the buffer reachable.
-    exporterEnabled(s, out, (p, v, toVram) => {
-      if (d.att[p] === ATT_MAPPED) return ctx.mutant === 'move-pinned';
-      if (d.att[p] === ATT_PINNING) {
-        const f = s.mms[p]!.ptes[v]!.frame;
-        return !toVram && !reachable(s, f, ctx.mutant !== 'no-placement', ctx);
-      }
-      return true;
-    }, true);
+    exporterEnabled(s, out, policy(s, ctx));
     s.regs.forEach((r, p) => {
       if (!r.live) return;
       if (d.att[p] === ATT_PINNING && !r.closing && d.resv[p] === NONE && !moving(s, p) && placed(s, p, ctx)) out.push({ k: 'st_map', a: p, b: NONE });
@@ -97,7 +109,7 @@ export const dmabufStatic: Strategy = {
 
   apply(s, a: Action, ctx) {
     const d = dmabufOf(s);
-    if (exporterApply(s, a, ctx, () => {})) return; // no dynamic attachment to notify
+    if (exporterApply(s, a, ctx, policy(s, ctx), () => {})) return; // no dynamic attachment to notify
     switch (a.k) {
       case 'st_map': {
         const p = a.a;
@@ -128,6 +140,10 @@ export const dmabufStatic: Strategy = {
 
   onDeregister(s, p, ctx) {
     if (ctx.mutant === 'unpin-before-dma-lands') release(s, p, ctx);
+  },
+
+  waits(s, ctx, out) {
+    exporterWaits(s, ctx, out, true);
   },
 
   // The MR is usable once attach mapped it; until then work waits in the kernel queue.

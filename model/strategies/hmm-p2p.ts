@@ -74,7 +74,7 @@ export const hmmP2p: Strategy = {
   summary: 'the GPU keeps pages in its VRAM as DEVICE_PRIVATE; the NIC\'s hmm_range_fault gets a P2P page for them when the topology allows, else the page migrates to system RAM',
   from: 'seed 001 (Cross-device HMM, 2024); mm/hmm.c, mm/migrate_device.c, drivers/pci/p2pdma.c',
   device: { kind: 'rdma', recoverable: true },
-  configs: ['p2p-switch', 'p2p-none'],
+  configs: ['p2p-switch', 'p2p-none', 'p2p-switch-user-queue'],
   mutants: [
     { name: 'no-topology-check', pattern: 'hmm_range_fault hands the other device\'s private page out as a P2P page without asking pci_p2pdma_distance: P2P across an ACS-redirecting switch and a host bridge that does not forward it' },
     { name: 'plain-dma-map', pattern: 'the NIC maps the P2P page it got with plain dma_map_page instead of the P2P-aware path' },
@@ -206,6 +206,11 @@ export const hmmP2p: Strategy = {
 
   onDeviceFault(s, job, ctx) {
     odpMirror.onDeviceFault(s, job, ctx);
+  },
+
+  // The NIC's callbacks are odp-mirror's.
+  waits(s, ctx, out) {
+    odpMirror.waits?.(s, ctx, out);
   },
 
   onInvalidateStart(s, inv, ctx) {

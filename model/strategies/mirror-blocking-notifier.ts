@@ -10,6 +10,7 @@ import type { Action, JobState, State } from '../types.ts';
 import type { DriverContext, Strategy } from '../strategy.ts';
 import { noHooks } from '../strategy.ts';
 import { callbackRefuse, invalidating, procInvalidating, setSeq, subscribe, zapAndReturn } from '../mm.ts';
+import { callbackWaitId, fenceReleaser, waitsOn } from '../waits.ts';
 import {
   mirrorTeardown,
   drvOf,
@@ -111,6 +112,19 @@ export const mirrorBlockingNotifier: Strategy = {
   onSubmit(s, job) {
     const j = s.jobs[job]!;
     startFault(s, j.proc, j.vpage, j.write, job);
+  },
+
+  // The callback waits on the fences of the jobs touching its range: the hardware signals them on a
+  // kernel queue, only user space on a user queue (Christian König's objection in seed 000). A callback
+  // not yet begun will wait on them too (cb_begin is its first step).
+  waits(s, ctx, out) {
+    s.invs.forEach((inv, i) => {
+      const c = inv.cb[inv.proc];
+      if (!inv.live || !(c === CB_WAITING || (c === 0 && inv.blockable))) return;
+      for (const k of jobsToWaitFor(s, inv.proc, inv.pages, ctx)) {
+        waitsOn(out, callbackWaitId(i, inv.proc), { target: { k: 'fence', job: k }, heldBy: [], releasedBy: fenceReleaser(ctx.cfg.queue) });
+      }
+    });
   },
 };
 

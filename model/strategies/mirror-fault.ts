@@ -8,6 +8,7 @@ import { NONE } from '../types.ts';
 import type { Action, DriverRecord, DriverState, State } from '../types.ts';
 import type { ActionKind, DriverContext, Strategy } from '../strategy.ts';
 import type { Counters } from '../canonical.ts';
+import type { Errno, JobErrorCause } from '../events.ts';
 import { dirtyWritten, forking, hmmRangeFault, readBegin, readRetry, setMirror, unsubscribe, zapMirror } from '../mm.ts';
 import { breakCow } from '../world.ts';
 
@@ -125,13 +126,20 @@ export function faultEnabled(s: State, m: FaultMutations, out: Action[]): void {
   });
 }
 
+/** Why a fault was aborted: the errno and cause its job fails with, and a note for people. */
+export interface FaultError {
+  errno: Errno;
+  cause: JobErrorCause;
+  detail: string;
+}
+
 /** Abort a fault: its job completes with an error. */
-export function abortFault(s: State, i: number, reason: string, ctx: DriverContext): void {
+export function abortFault(s: State, i: number, err: FaultError, ctx: DriverContext): void {
   const f = drvOf(s).faults[i]!;
   f.live = false;
   if (f.job !== NONE) {
     s.jobs[f.job]!.state = 'failed';
-    ctx.emit({ t: 'job_error', job: f.job, reason });
+    ctx.emit({ t: 'job_error', job: f.job, ...err });
   }
 }
 
@@ -166,7 +174,7 @@ export function faultApply(
       } else if (r.err === 'EBUSY') {
         f!.phase = 0;
       } else {
-        abortFault(s, a.a, `hmm_range_fault: -${r.err}`, ctx);
+        abortFault(s, a.a, { errno: r.err, cause: 'fault-failed', detail: `hmm_range_fault: -${r.err}` }, ctx);
       }
       return true;
     }
@@ -201,13 +209,13 @@ export function faultApply(
  * goes, written pages are marked dirty, the device forgets the range, pending faults fail, and the
  * registration ends.
  */
-export function mirrorTeardown(s: State, p: number, reason: string, ctx: DriverContext): void {
+export function mirrorTeardown(s: State, p: number, detail: string, ctx: DriverContext): void {
   const all = (1 << s.mms[p]!.ptes.length) - 1;
   unsubscribe(s, p);
   dirtyWritten(s, p, all);
   zapMirror(s, p, all);
   drvOf(s).faults.forEach((f, i) => {
-    if (f.live && f.proc === p) abortFault(s, i, reason, ctx);
+    if (f.live && f.proc === p) abortFault(s, i, { errno: 'ECANCELED', cause: 'deregistered', detail }, ctx);
   });
   s.regs[p]!.live = false;
   s.regs[p]!.closing = false;

@@ -19,6 +19,7 @@ import {
   type FaultMutations,
   mirrorCounters,
 } from './mirror-fault.ts';
+import { callbackWaitId, waitsOn } from '../waits.ts';
 
 /** Callback steps, stored in inv.cb[sub]. */
 const CB_LOCKED = 1;
@@ -116,6 +117,30 @@ export const odpMirror: Strategy = {
 
   onRegister(s, proc) {
     subscribe(s, proc);
+  },
+
+  // A callback waits on umem_mutex (held by another callback, or by nobody once leaked), then on the
+  // fenced UMR: the DMA in flight draining.
+  waits(s, _ctx, out) {
+    const d = drvOf(s);
+    s.invs.forEach((inv, i) => {
+      if (!inv.live) return;
+      const id = callbackWaitId(i, inv.proc);
+      const c = inv.cb[inv.proc]!;
+      if (c === 0 && d.lock !== NONE) {
+        // The holder is the callback of that slot only while it is past inv_lock (a refused one that
+        // left the mutex held is gone, and its slot may be reused).
+        const k = d.lock - LOCK_BY_INV;
+        const iv = s.invs[k];
+        const cbk = iv?.cb[iv.proc];
+        const holder = iv && iv.live && (cbk === CB_LOCKED || cbk === CB_ZAPPED) ? [callbackWaitId(k, iv.proc)] : [];
+        waitsOn(out, id, { target: { k: 'driver-lock', name: `umem_mutex of p${inv.proc}'s MR` }, heldBy: holder, releasedBy: holder.length > 0 ? 'kernel' : 'nobody' });
+      } else if (c === CB_ZAPPED) {
+        s.jobs.forEach((j, k) => {
+          if (j.state === 'running' && j.proc === inv.proc && (inv.pages >> j.vpage) & 1) waitsOn(out, id, { target: { k: 'dma', job: k }, heldBy: [], releasedBy: 'hardware' });
+        });
+      }
+    });
   },
 
   onDeviceFault(s, job) {

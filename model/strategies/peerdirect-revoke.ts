@@ -26,6 +26,7 @@ import {
 } from '../mm.ts';
 import { bufferPage, p2pPossible, placeInVram, pteLocked, vramFree } from '../p2p.ts';
 import { findFreeFrame } from '../mm.ts';
+import { callbackWaitId, waitsOn } from '../waits.ts';
 
 interface PdDriver {
   /** revoked[proc]: the MR was revoked (the QP is in the error state). */
@@ -51,7 +52,7 @@ function revoke(s: State, p: number, ctx: DriverContext): void {
   s.jobs.forEach((j, i) => {
     if (j.proc === p && (j.state === 'submitted' || j.state === 'ready' || j.state === 'faulting')) {
       j.state = 'failed';
-      ctx.emit({ t: 'job_error', job: i, reason: 'MR revoked: flushed in error (QP in the error state)' });
+      ctx.emit({ t: 'job_error', job: i, errno: 'EIO', cause: 'mr-revoked', detail: 'MR revoked: flushed in error (QP in the error state)' });
     }
   });
   ctx.emit({ t: 'mr_revoked', proc: p });
@@ -174,10 +175,20 @@ export const peerdirectRevoke: Strategy = {
     const j = s.jobs[job]!;
     if (drv(s).revoked[j.proc] === 1) {
       j.state = 'failed';
-      ctx.emit({ t: 'job_error', job, reason: 'QP in the error state: the MR was revoked' });
+      ctx.emit({ t: 'job_error', job, errno: 'EIO', cause: 'mr-revoked', detail: 'QP in the error state: the MR was revoked' });
     } else {
       j.state = 'ready';
     }
+  },
+
+  // A revoked MR's callback waits until the HCA has drained the DMA in flight (the hardware's doing).
+  waits(s, _ctx, out) {
+    s.invs.forEach((inv, i) => {
+      if (!inv.live || inv.cb[inv.proc] !== CB_REVOKED) return;
+      s.jobs.forEach((j, k) => {
+        if (j.state === 'running' && j.proc === inv.proc) waitsOn(out, callbackWaitId(i, inv.proc), { target: { k: 'dma', job: k }, heldBy: [], releasedBy: 'hardware' });
+      });
+    });
   },
 
   onInvalidateStart(s, i, ctx) {

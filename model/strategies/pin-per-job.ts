@@ -48,9 +48,10 @@ function release(s: State, j: number, ctx: DriverContext): void {
   d.tFrame[j] = NONE;
 }
 
-function fail(s: State, j: number, reason: string, ctx: DriverContext): void {
+/** pin_user_pages failed: the job completes with the errno (-EFAULT: not mapped; -ENOMEM: no frame to swap in). */
+function fail(s: State, j: number, errno: 'EFAULT' | 'ENOMEM', ctx: DriverContext): void {
   s.jobs[j]!.state = 'failed';
-  ctx.emit({ t: 'job_error', job: j, reason });
+  ctx.emit({ t: 'job_error', job: j, errno, cause: errno === 'EFAULT' ? 'not-mapped' : 'fault-failed', detail: `pin_user_pages: -${errno}` });
 }
 
 export const pinPerJob: Strategy = {
@@ -111,8 +112,8 @@ export const pinPerJob: Strategy = {
       return;
     }
     if (a.k !== 'pin_job') return;
-    if (!pte.mapped) return fail(s, j, 'pin_user_pages: -EFAULT', ctx);
-    if (pte.frame === NONE && !swapIn(s, pte)) return fail(s, j, 'pin_user_pages: -ENOMEM', ctx);
+    if (!pte.mapped) return fail(s, j, 'EFAULT', ctx);
+    if (pte.frame === NONE && !swapIn(s, pte)) return fail(s, j, 'ENOMEM', ctx);
     if (!pte.writable && ctx.mutant !== 'pin-without-unshare') {
       if (s.frames[pte.frame]!.refcount === 1) pte.writable = true; // wp_page_reuse: exclusive already
       else {

@@ -25,6 +25,7 @@ import type { Strategy } from '../strategy.ts';
 import { noHooks } from '../strategy.ts';
 import { callbackRefuse, dirtyWritten, procInvalidating, setMirror, setSeq, subscribe, zapAndReturn, zapMirror } from '../mm.ts';
 import { directReclaim } from '../oom.ts';
+import { callbackWaitId, pendingCallbackIds, waitsOn } from '../waits.ts';
 import { emptyFaults, mirrorTeardown, faultActionKinds, faultApply, faultEnabled, faultPending, startFault, faultCounters, faultClearDead, type FaultCtx, type FaultMutations } from './mirror-fault.ts';
 
 const CB_WAIT_EVICTION = 1;
@@ -199,7 +200,7 @@ export const queuePreempt: Strategy = {
             if (j.proc !== p || (j.state !== 'submitted' && j.state !== 'ready')) return;
             if (!s.mms[p]!.ptes[j.vpage]!.mapped) {
               j.state = 'failed';
-              ctx.emit({ t: 'job_error', job: k, reason: 'restore: the page is no longer mapped (-EFAULT)' });
+              ctx.emit({ t: 'job_error', job: k, errno: 'EFAULT', cause: 'not-mapped', detail: 'restore: the page is no longer mapped' });
             } else j.state = 'ready';
           });
         }
@@ -245,12 +246,40 @@ export const queuePreempt: Strategy = {
     }
   },
 
+  // A callback waits on the process's eviction fence; the fence's signalling path (mutant
+  // alloc-in-fence-signalling) may itself wait for the end of the reclaim its allocation entered.
+  waits(s, ctx, out) {
+    const d = drv(s);
+    s.mms.forEach((_, p) => {
+      const sig = d.sigInv[p]!;
+      if (sig === NONE || !s.invs[sig]!.live) return;
+      out.push({
+        id: `signal:${p}`,
+        kind: 'signal',
+        what: `p${p}'s eviction fence signalling path (evict_signal), which allocated and waits in direct reclaim`,
+        mayBlock: true,
+        on: [{ target: { k: 'invalidation', inv: sig }, heldBy: pendingCallbackIds(s, sig), releasedBy: 'kernel' }],
+      });
+    });
+    s.invs.forEach((inv, i) => {
+      const p = inv.proc;
+      // A callback that has quiesced the queues, or that will as its first step (qp_evict), waits on the
+      // eviction fence while it is armed.
+      const waiting = inv.cb[p] === CB_WAIT_EVICTION || (inv.cb[p] === 0 && (inv.blockable || ctx.mutant === 'block-in-nonblocking'));
+      if (!inv.live || !waiting || d.efence[p] === 1) return;
+      const sig = d.sigInv[p]!;
+      const signaller = sig !== NONE && s.invs[sig]!.live ? [`signal:${p}`] : [];
+      const releasedBy = s.queues[p]!.state === 'preempted' ? 'kernel' : 'hardware';
+      waitsOn(out, callbackWaitId(i, p), { target: { k: 'eviction-fence', proc: p }, heldBy: signaller, releasedBy });
+    });
+  },
+
   // Kernel queues only: the kernel sees the submission.
   onSubmit(s, job, ctx) {
     const j = s.jobs[job]!;
     if (!s.mms[j.proc]!.ptes[j.vpage]!.mapped) {
       j.state = 'failed';
-      ctx.emit({ t: 'job_error', job, reason: 'submit: the page is not mapped (-EFAULT)' });
+      ctx.emit({ t: 'job_error', job, errno: 'EFAULT', cause: 'not-mapped', detail: 'submit: the page is not mapped' });
       return;
     }
     if (mirrored(s, j.proc, j.vpage, j.write)) {

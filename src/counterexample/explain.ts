@@ -48,7 +48,9 @@ export function describeEvent(e: ModelEvent): string {
     case 'migrate_refused':
       return `migration of frame ${e.frame} refused (extra references)`;
     case 'job_error':
-      return `job ${e.job} fails: ${e.reason}`;
+      return `job ${e.job} fails with -${e.errno} (${e.cause}): ${e.detail}`;
+    case 'move_refused':
+      return `the ${e.mechanism} of p${e.proc} v${e.vpage} (frame ${e.frame}) refused: the page is pinned`;
     case 'oom_kill':
       return `the OOM killer picks p${e.proc} as its victim`;
     case 'callback_refuse':
