@@ -64,7 +64,7 @@ export function dmabufInit(s: State): DmabufDriver {
 }
 
 export const exporterActionKinds: readonly ActionKind[] = [
-  { kind: 'exp_move_notify', actor: 'kernel', args: ['p', 'v'], models: 'the exporter moves a buffer page (TTM eviction or placement): a pinned BO is refused (amdgpu_bo_move: -EINVAL); else dma_resv_lock; dma_buf_move_notify to the attachments' },
+  { kind: 'exp_move_notify', actor: 'kernel', args: ['p', 'v'], models: 'the exporter moves a buffer page (TTM eviction or placement): a pinned BO is refused (amdgpu_bo_move: -EINVAL); else dma_resv_lock; dma_buf_move_notify to the attachments', starts: true },
   { kind: 'exp_move_copy', actor: 'kernel', args: ['p', 'v'], models: 'the exporter waits for the fences in the resv, allocates the new placement, starts the copy and adds its fence, zaps the CPU mapping; dma_resv_unlock' },
   { kind: 'copy_done', actor: 'hardware', args: ['p', 'v'], models: 'the copy engine finishes: the copy fence signals; the buffer page lives in its new placement' },
 ];

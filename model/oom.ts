@@ -30,8 +30,8 @@ export function allocationReclaims(s: State): boolean {
 }
 
 export const pressureActionKinds: readonly ActionKind[] = [
-  { kind: 'oom_kill', actor: 'kernel', args: ['p'], models: 'out_of_memory: oom_kill_process picks p as the victim (mark_oom_victim, SIGKILL)' },
-  { kind: 'oom_reap', actor: 'kernel', args: ['p'], models: 'oom_reap_task -> __oom_reap_task_mm: mmu_notifier_invalidate_range_start_nonblock over the victim' },
+  { kind: 'oom_kill', actor: 'kernel', args: ['p'], models: 'out_of_memory: oom_kill_process picks p as the victim (mark_oom_victim, SIGKILL)', starts: true },
+  { kind: 'oom_reap', actor: 'kernel', args: ['p'], models: 'oom_reap_task -> __oom_reap_task_mm: mmu_notifier_invalidate_range_start_nonblock over the victim', starts: true },
   { kind: 'queue_preempt', actor: 'hardware', args: ['p'], models: 'the hardware scheduler preempts the process\'s queues (unmap_queues), once its in-flight DMA landed' },
 ];
 

@@ -29,6 +29,12 @@ export interface ActionKind {
   args: readonly string[];
   /** The kernel function or step it models. */
   models: string;
+  /**
+   * Begins new work on the kernel's own initiative (a migration, a reclaim, an OOM kill, a buffer move),
+   * never the continuation of work in flight: the progress oracle asks whether what is pending can finish
+   * without such steps (a retry of a refused move excepted).
+   */
+  starts?: boolean;
 }
 
 export interface Strategy {

@@ -35,9 +35,9 @@ export const worldActionKinds: readonly ActionKind[] = [
   { kind: 'dma_start', actor: 'hardware', args: ['job'], models: 'the device translates through its page table and issues the DMA' },
   { kind: 'dma_land', actor: 'hardware', args: ['job'], models: 'the DMA reaches memory' },
   { kind: 'job_complete', actor: 'hardware', args: ['job'], models: 'a kernel-queue job (or a failed one) completes and its fence signals' },
-  { kind: 'migrate', actor: 'kernel', args: ['p', 'v'], models: 'migrate_pages / compaction: try_to_migrate with MMU_NOTIFY_MIGRATE' },
-  { kind: 'dax_move', actor: 'kernel', args: ['p', 'v'], models: 'a DAX filesystem moving a file block (dax_layout_busy_page, unmap_mapping_range, the new block mapped)' },
-  { kind: 'reclaim', actor: 'kernel', args: ['p', 'v'], models: 'shrink_folio_list: try_to_unmap to swap' },
+  { kind: 'migrate', actor: 'kernel', args: ['p', 'v'], models: 'migrate_pages / compaction: try_to_migrate with MMU_NOTIFY_MIGRATE', starts: true },
+  { kind: 'dax_move', actor: 'kernel', args: ['p', 'v'], models: 'a DAX filesystem moving a file block (dax_layout_busy_page, unmap_mapping_range, the new block mapped)', starts: true },
+  { kind: 'reclaim', actor: 'kernel', args: ['p', 'v'], models: 'shrink_folio_list: try_to_unmap to swap', starts: true },
   { kind: 'invalidate_end', actor: 'kernel', args: ['inv'], models: 'after every callback returned: the PTE change, then mmu_notifier_invalidate_range_end' },
   ...pressureActionKinds,
 ];

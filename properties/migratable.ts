@@ -62,7 +62,7 @@ export const migratable: Property<null> = {
         const mechanism = e.t === 'move_refused' ? e.mechanism : 'migration';
         const pins = view.frames[f]!.pincount;
         const pinned = e.t === 'move_refused' ? ` (the page is pinned by a DMA-BUF attachment${pins > 0 ? `, pin count ${pins}` : ''})` : pins > 0 ? ` (the page is pinned, pin count ${pins})` : ' (extra references)';
-        if (!oracle.reach(movedFrom(e.proc, e.vpage, f, view.frames[f]!.gen), bound)) {
+        if (!oracle.reach(movedFrom(e.proc, e.vpage, f, view.frames[f]!.gen), bound, ['kernel', 'hardware'], { retry: { proc: e.proc, vpage: e.vpage } })) {
           return violation(this.id, e.t === 'move_refused' ? 'move-refused' : 'migration-refused', `the ${mechanism} of p${e.proc} v${e.vpage} (frame ${f}) was refused with no DMA in flight${pinned}, and no retry by kernel and hardware steps alone can move it`, {
             proc: e.proc, vpage: e.vpage, frame: f, mechanism, pincount: pins,
           });

@@ -53,7 +53,7 @@ export const oomReclaimable: Property<OomWatch> = {
         });
       }
       if (e.t === 'invalidate_abandon' && e.cause === 'oom') {
-        if (!oracle.reach((v) => unmapped(e.proc, v), REAP_RETRY_BOUND, ['kernel'])) {
+        if (!oracle.reach((v) => unmapped(e.proc, v), REAP_RETRY_BOUND, ['kernel'], { retry: { proc: e.proc } })) {
           return violation(this.id, 'reap-refused', `a callback refused the OOM reaper's pass over p${e.proc}, and no retry within ${REAP_RETRY_BOUND} kernel steps gets through: the victim's memory waits for its exit`, {
             proc: e.proc, inv: e.inv, bound: REAP_RETRY_BOUND,
           });

@@ -51,6 +51,12 @@ export interface ReachOptions {
    * found in this state: a goal reached with some actors is reached with more.
    */
   goal?: string;
+  /**
+   * The search leaves out the steps that begin new work on the kernel's own initiative (ActionKind
+   * `starts`: a migration, a reclaim, an OOM kill, a buffer move), except these: a retry of the refused
+   * move of (proc, vpage) (vpage omitted: any of proc's), or all of them (`retry: 'any'`).
+   */
+  retry?: { proc: number; vpage?: number } | 'any';
 }
 
 export interface CheckContext {

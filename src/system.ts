@@ -79,9 +79,14 @@ export function oracleFor(m: Model, s: State): Oracle {
     reach(done, bound, actors = ['kernel', 'hardware'], opts = {}) {
       if (done(viewOf(m, s))) return true;
       const completionsOnly = opts.userCompletionsOnly ?? false;
+      const retry = opts.retry;
       const allowedAction = (a: Action) => {
-        const actor = actorOf(m, a);
-        return actors.includes(actor) && (!completionsOnly || actor !== 'user' || m.kinds.get(a.k)!.args[0] === 'job');
+        const k = m.kinds.get(a.k)!;
+        if (!actors.includes(k.actor)) return false;
+        if (completionsOnly && k.actor === 'user' && k.args[0] !== 'job') return false;
+        // New work the kernel might start releases nothing in flight: only a retry asked for.
+        if (k.starts && retry !== 'any' && (retry === undefined || a.a !== retry.proc || (retry.vpage !== undefined && a.b !== retry.vpage))) return false;
+        return true;
       };
       // A dive's next step: the first allowed action of the class that `order` puts first (with `rev`,
       // the last of it: for user space, the job-level actions, such as signalling a user fence, before

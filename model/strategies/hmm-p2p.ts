@@ -84,7 +84,7 @@ export const hmmP2p: Strategy = {
   needsRegistration: true,
   actionKinds: [
     ...odpMirror.actionKinds,
-    { kind: 'gpu_migrate', actor: 'kernel', args: ['p', 'v'], models: 'the GPU driver moves a page into its VRAM: migrate_vma_setup (MIGRATE_VMA_SELECT_SYSTEM): invalidate, collect, unmap' },
+    { kind: 'gpu_migrate', actor: 'kernel', args: ['p', 'v'], models: 'the GPU driver moves a page into its VRAM: migrate_vma_setup (MIGRATE_VMA_SELECT_SYSTEM): invalidate, collect, unmap', starts: true },
     { kind: 'cpu_fault_private', actor: 'user', args: ['p', 'v'], models: 'a CPU access hits a device-private entry: do_swap_page calls the owner\'s migrate_to_ram (migrate_vma_setup, MIGRATE_VMA_SELECT_DEVICE_PRIVATE)' },
     { kind: 'mig_copy', actor: 'kernel', args: ['p', 'v'], models: 'the migrating driver allocates the destination page and starts the copy' },
     { kind: 'mig_copy_done', actor: 'hardware', args: ['p', 'v'], models: 'the copy engine finishes the copy' },

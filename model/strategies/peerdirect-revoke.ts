@@ -73,7 +73,7 @@ export const peerdirectRevoke: Strategy = {
   ],
   needsRegistration: true,
   actionKinds: [
-    { kind: 'gpu_move', actor: 'kernel', args: ['p', 'v'], models: 'the GPU driver moves a VRAM page (eviction): it calls the peer-memory clients\' invalidation callbacks, then moves the page' },
+    { kind: 'gpu_move', actor: 'kernel', args: ['p', 'v'], models: 'the GPU driver moves a VRAM page (eviction): it calls the peer-memory clients\' invalidation callbacks, then moves the page', starts: true },
     { kind: 'gpu_free', actor: 'user', args: ['p', 'v'], models: 'the process frees the GPU memory under the MR (cudaFree): the peer-memory clients\' callbacks, then the pages go' },
     { kind: 'pd_revoke', actor: 'kernel', args: ['inv'], models: 'the peer-memory client\'s invalidate callback: revoke the mkey with a fenced UMR; the QP goes to the error state, posted work is flushed in error' },
     { kind: 'pd_drain', actor: 'kernel', args: ['inv'], models: 'the callback waits until the HCA has drained the DMA in flight, DMA-unmaps the pages, returns' },
