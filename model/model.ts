@@ -25,8 +25,31 @@ export function makeModel(strategy: Strategy, cfg: Config, mutant: string | null
   return { cfg, strategy, mutant, kinds };
 }
 
+/** A model's one DriverContext and the array its `emit` appends to. */
+interface Context {
+  ctx: DriverContext;
+  sink: ModelEvent[];
+}
+
+/**
+ * One context per model object, made on first use and kept: enabled() and stepInPlace() only point its
+ * sink at their own array, so no closure or context is allocated per step. Keyed by the object (not a
+ * field of Model), so a model copied with a different mutant (`{ ...m, mutant: null }`) gets its own.
+ */
+const contexts = new WeakMap<Model, Context>();
+
+/** What enabled() emits is dropped: a guard's events are no step's. */
+const discard: ModelEvent[] = [];
+
 function context(m: Model, events: ModelEvent[]): DriverContext {
-  return { cfg: m.cfg, mutant: m.mutant, emit: (e) => events.push(e) };
+  let c = contexts.get(m);
+  if (c === undefined || c.ctx.mutant !== m.mutant || c.ctx.cfg !== m.cfg) {
+    const made: Context = { ctx: { cfg: m.cfg, mutant: m.mutant, emit: (e) => void made.sink.push(e) }, sink: discard };
+    contexts.set(m, made);
+    c = made;
+  }
+  c.sink = events;
+  return c.ctx;
 }
 
 export function init(m: Model): State {
@@ -39,9 +62,10 @@ export function init(m: Model): State {
 
 export function enabled(m: Model, s: State): Action[] {
   const out: Action[] = [];
-  const ctx = context(m, []);
+  const ctx = context(m, discard);
   worldEnabled(s, m.cfg, m.strategy, ctx, out);
   m.strategy.enabled(s, ctx, out);
+  discard.length = 0;
   return out;
 }
 

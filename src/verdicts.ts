@@ -9,6 +9,7 @@ import type { Config } from '../model/types.ts';
 import { allProperties, verdictProperties } from '../properties/index.ts';
 import type { Property } from '../properties/types.ts';
 import { checkModel, type Budget, type CheckResult, type Failure } from './check.ts';
+import { packageFile } from './paths.ts';
 
 export type Verdict = 'holds' | 'fails';
 
@@ -32,7 +33,7 @@ export const ManifestSchema = z.object({
 });
 export type Manifest = z.infer<typeof ManifestSchema>;
 
-export const MANIFEST_PATH = new URL('../manifest.json', import.meta.url).pathname;
+export const MANIFEST_PATH = packageFile('manifest.json');
 
 export function loadManifest(path = MANIFEST_PATH): Manifest | null {
   if (!existsSync(path)) return null;
