@@ -53,19 +53,25 @@ export function emptyFaults(s: State): FaultCtx[] {
   }));
 }
 
-/** Drivers that use this fault path keep `faults` and the driver lock `lock` in their state. */
+/**
+ * Drivers that use this fault path keep `faults` (from emptyFaults) and the driver lock `lock` (NONE when
+ * free) in their state; their own state type extends this one.
+ */
 export interface MirrorDriver {
   faults: FaultCtx[];
   /** The driver lock (umem_mutex, the notifier lock): NONE, or who holds it. */
   lock: number;
 }
 
-export function drvOf(s: State): MirrorDriver {
-  return s.drv as unknown as MirrorDriver;
+/** A state whose driver uses this fault path. */
+export type MirrorState = State<MirrorDriver>;
+
+export function drvOf(s: MirrorState): MirrorDriver {
+  return s.drv;
 }
 
 /** Start faulting (proc, vpage) in: for job `job` (in slot `job`), or for the driver (a per-page slot). */
-export function startFault(s: State, proc: number, vpage: number, write: boolean, job: number): void {
+export function startFault(s: MirrorState, proc: number, vpage: number, write: boolean, job: number): void {
   const d = drvOf(s);
   const slot = job !== NONE ? job : s.jobs.length + proc * s.mms[0]!.ptes.length + vpage;
   const f = d.faults[slot]!;
@@ -78,12 +84,12 @@ export function startFault(s: State, proc: number, vpage: number, write: boolean
   f.frame = NONE;
 }
 
-export function faultPending(s: State, proc: number, vpage: number): boolean {
+export function faultPending(s: MirrorState, proc: number, vpage: number): boolean {
   for (const f of drvOf(s).faults) if (f.live && f.proc === proc && f.vpage === vpage) return true;
   return false;
 }
 
-export function faultEnabled(s: State, m: FaultMutations, out: Action[]): void {
+export function faultEnabled(s: MirrorState, m: FaultMutations, out: Action[]): void {
   const d = drvOf(s);
   d.faults.forEach((f, i) => {
     if (!f.live) return;
@@ -97,7 +103,7 @@ export function faultEnabled(s: State, m: FaultMutations, out: Action[]): void {
 }
 
 /** Abort a fault: its job completes with an error. */
-export function abortFault(s: State, i: number, reason: string, ctx: DriverContext): void {
+export function abortFault(s: MirrorState, i: number, reason: string, ctx: DriverContext): void {
   const f = drvOf(s).faults[i]!;
   f.live = false;
   if (f.job !== NONE) {
@@ -111,7 +117,7 @@ export function abortFault(s: State, i: number, reason: string, ctx: DriverConte
  * action is not one of the fault path's.
  */
 export function faultApply(
-  s: State,
+  s: MirrorState,
   a: Action,
   m: FaultMutations,
   strat: Strategy,
@@ -172,7 +178,7 @@ export function faultApply(
  * goes, written pages are marked dirty, the device forgets the range, pending faults fail, and the
  * registration ends.
  */
-export function mirrorTeardown(s: State, p: number, reason: string, ctx: DriverContext): void {
+export function mirrorTeardown(s: MirrorState, p: number, reason: string, ctx: DriverContext): void {
   const all = (1 << s.mms[p]!.ptes.length) - 1;
   unsubscribe(s, p);
   dirtyWritten(s, p, all);

@@ -21,18 +21,15 @@
 // brings it up. A driver allocation's memory is not modelled, only the direct reclaim it may enter.
 import { NONE } from '../types.ts';
 import type { Action, State } from '../types.ts';
-import type { Strategy } from '../strategy.ts';
-import { noHooks } from '../strategy.ts';
+import { defineStrategy } from '../strategy.ts';
 import { callbackRefuse, dirtyWritten, procInvalidating, setMirror, setSeq, subscribe, zapAndReturn, zapMirror } from '../mm.ts';
 import { directReclaim } from '../oom.ts';
-import { emptyFaults, mirrorTeardown, faultActionKinds, faultApply, faultEnabled, faultPending, startFault, type FaultCtx, type FaultMutations } from './mirror-fault.ts';
+import { emptyFaults, mirrorTeardown, faultActionKinds, faultApply, faultEnabled, faultPending, startFault, type FaultMutations, type MirrorDriver } from './mirror-fault.ts';
 
 const CB_WAIT_EVICTION = 1;
 
-interface QueueDriver {
-  faults: FaultCtx[];
-  /** The driver lock of the fault path (never held across steps here). */
-  lock: number;
+/** The fault path's state (the driver lock is never held across steps here), and the eviction's. */
+interface QueueDriver extends MirrorDriver {
   /** Per process: its eviction fence is signalled (1) or armed (0). */
   efence: number[];
   /** Per process: evictions so far (evicted_ranges); the restore worker compares it with its snapshot. */
@@ -45,7 +42,6 @@ interface QueueDriver {
   sigInv: number[];
 }
 
-const drv = (s: State) => s.drv as unknown as QueueDriver;
 const mutations = (): FaultMutations => ({ noReadRetry: false, retryOutsideLock: false });
 
 /** Does the GPU page table map (p, v) well enough for a job (writable for a write)? */
@@ -63,15 +59,14 @@ function inCallback(s: State, p: number): boolean {
 }
 
 /** Quiesce `p`'s queues: ask the hardware to preempt them; the restore worker owes them a resume. */
-function evict(s: State, p: number): void {
-  const d = drv(s);
+function evict(s: State<QueueDriver>, p: number): void {
+  const d = s.drv;
   if (s.queues[p]!.state === 'running') s.queues[p]!.state = 'preempt-requested';
   d.evictions[p]!++;
   d.pending[p] = 1;
 }
 
-export const queuePreempt: Strategy = {
-  ...noHooks,
+export const queuePreempt = defineStrategy({
   name: 'queue-preempt',
   summary: 'the invalidate callback preempts the process\'s queues (one eviction fence, bounded by hardware), zaps the GPU page table; a restore worker revalidates, then resumes the queues',
   from: 'amdkfd today: kfd_svm.c, amdgpu_amdkfd_fence.c (KERNEL.md §5)',
@@ -95,7 +90,7 @@ export const queuePreempt: Strategy = {
     { kind: 'dereg_finish', actor: 'kernel', args: ['p'], models: 'destroying the queues and the userptr ranges once drained: mmu_interval_notifier_remove, unmap' },
   ],
 
-  init: (s) => ({
+  init: (s): QueueDriver => ({
     faults: emptyFaults(s),
     lock: NONE,
     efence: s.mms.map(() => 1),
@@ -107,7 +102,7 @@ export const queuePreempt: Strategy = {
   }),
 
   enabled(s, ctx, out) {
-    const d = drv(s);
+    const d = s.drv;
     faultEnabled(s, mutations(), out);
     s.invs.forEach((inv, i) => {
       if (!inv.live) return;
@@ -132,7 +127,7 @@ export const queuePreempt: Strategy = {
   },
 
   apply(s, a: Action, ctx) {
-    const d = drv(s);
+    const d = s.drv;
     if (faultApply(s, a, mutations(), queuePreempt, ctx, () => {})) return;
     switch (a.k) {
       case 'qp_evict': {
@@ -214,7 +209,7 @@ export const queuePreempt: Strategy = {
   },
 
   onRegister(s, p) {
-    const d = drv(s);
+    const d = s.drv;
     subscribe(s, p);
     let complete = true;
     s.mms[p]!.ptes.forEach((pte, v) => {
@@ -249,4 +244,4 @@ export const queuePreempt: Strategy = {
     // The page is new to the GPU: the job waits in the kernel while the process is evicted and restored.
     evict(s, j.proc);
   },
-};
+});
