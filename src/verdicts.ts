@@ -10,6 +10,7 @@ import { allProperties, verdictProperties } from '../properties/index.ts';
 import type { Property } from '../properties/types.ts';
 import { checkModel, type Budget, type CheckResult, type Failure } from './check.ts';
 import { packageFile } from './paths.ts';
+import { manifestPath } from './registry.ts';
 
 export type Verdict = 'holds' | 'fails';
 
@@ -33,9 +34,11 @@ export const ManifestSchema = z.object({
 });
 export type Manifest = z.infer<typeof ManifestSchema>;
 
+/** dmacheck's own manifest (of the built-in strategies). */
 export const MANIFEST_PATH = packageFile('manifest.json');
 
-export function loadManifest(path = MANIFEST_PATH): Manifest | null {
+/** The manifest of this run: dmacheck's own, or the user's when their strategies are named (src/registry.ts). */
+export function loadManifest(path = manifestPath()): Manifest | null {
   if (!existsSync(path)) return null;
   const parsed = ManifestSchema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
   if (!parsed.success) {
@@ -45,7 +48,7 @@ export function loadManifest(path = MANIFEST_PATH): Manifest | null {
   return parsed.data;
 }
 
-export function writeManifest(cells: readonly Cell[], path = MANIFEST_PATH): void {
+export function writeManifest(cells: readonly Cell[], path = manifestPath()): void {
   const m: Manifest = {
     note: 'Expected verdicts: written by `dmacheck check --update-manifest` from a run, compared by `dmacheck check` and the test suite.',
     verdicts: cells.map((c) => ({ strategy: c.strategy, config: c.config, property: c.property, verdict: c.verdict })),

@@ -1,4 +1,6 @@
 import { parseArgs } from 'node:util';
+import { basename } from 'node:path';
+import { manifestPath } from '../registry.ts';
 import type { Strategy } from '../../model/strategy.ts';
 import type { Config } from '../../model/types.ts';
 import { makeModel } from '../../model/model.ts';
@@ -101,7 +103,7 @@ async function checkAll(budget: Budget, out: string, update: boolean): Promise<n
   console.log(renderTable(m));
   if (update) {
     writeManifest(matrixCells(m));
-    console.log(`\nmanifest.json written (${matrixCells(m).length} verdicts)`);
+    console.log(`\n${manifestPath()} written (${matrixCells(m).length} verdicts)`);
     return 0;
   }
   return reportDifferences(m, out);
@@ -113,7 +115,7 @@ export function reportDifferences(m: Matrix, out: string): number {
     console.log(`\nall ${matrixCells(m).length} verdicts equal the manifest; counterexamples of failing cells in ${out}/`);
     return 0;
   }
-  console.log(`\n${diffs.length} verdict(s) differ from manifest.json:`);
+  console.log(`\n${diffs.length} verdict(s) differ from ${basename(manifestPath())}:`);
   for (const d of diffs) console.log(`  ${d.strategy} / ${d.config} / ${d.property}: ${d.verdict}, manifest says ${d.expected ?? 'nothing'}`);
   return 1;
 }
