@@ -85,7 +85,9 @@ export const amdgpuUserptr = defineStrategy({
 
   apply(s, a, ctx) {
     const pushed = faultApply(s, a, mutations(ctx), amdgpuUserptr, ctx, (f) => {
-      if (f.job !== NONE) s.jobs[f.job]!.state = 'ready'; // drm_sched_entity_push_job under notifier_lock
+      if (f.job === NONE) return;
+      s.jobs[f.job]!.state = 'ready'; // drm_sched_entity_push_job under notifier_lock
+      ctx.emit({ t: 'driver_note', note: `amdgpu_cs_submit: job ${f.job} pushed, its fence in the BO's resv` });
     });
     if (pushed) return;
     const inv = s.invs[a.a]!;
@@ -98,9 +100,11 @@ export const amdgpuUserptr = defineStrategy({
         s.drv.lock = LOCK_BY_INV + a.a;
         mm.setSeq(s, a.a, inv.proc);
         inv.cb[inv.proc] = CB_WAITING;
+        ctx.emit({ t: 'driver_note', note: 'notifier_lock taken, mmu_interval_set_seq' });
         for (const j of unsignalled(s, inv.proc, inv.pages)) ctx.emit({ t: 'callback_wait_fence', inv: a.a, job: j });
         return;
       case 'gfx_inv_wait':
+        ctx.emit({ t: 'driver_note', note: ctx.mutant === 'no-resv-wait' ? 'no wait on the BO\'s fences; notifier_lock released' : 'dma_resv_wait_timeout done; notifier_lock released' });
         s.drv.lock = NONE;
         mm.zapAndReturn(s, a.a, ctx);
         return;
@@ -112,12 +116,14 @@ export const amdgpuUserptr = defineStrategy({
     }
   },
 
-  onRegister(s, proc) {
+  onRegister(s, proc, ctx) {
     mm.subscribe(s, proc);
+    ctx.emit({ t: 'driver_note', note: `amdgpu_hmm_register: interval notifier inserted over p${proc}` });
   },
 
-  onSubmit(s, job) {
+  onSubmit(s, job, ctx) {
     const j = s.jobs[job]!;
     startFault(s, j.proc, j.vpage, j.write, job);
+    ctx.emit({ t: 'driver_note', note: `amdgpu_cs_parser_bos: job ${job} gets the userptr pages (amdgpu_hmm_range_get_pages)` });
   },
 });
