@@ -4,7 +4,7 @@ import { describe, it, expect } from 'vitest';
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defineStrategy, NONE, makeModel, configByName, runActions, replayFile, type State } from '../src/index.ts';
+import { defineStrategy, NONE, DEV, makeModel, configByName, runActions, replayFile, ownDeviceMemory, deviceAlloc, mm, init, type State } from '../src/index.ts';
 import { checkStrategy, checkMutants, StrategyCheckError, defaultClaims } from '../src/vitest.ts';
 import { odpMirror } from '../model/strategies/odp-mirror.ts';
 import { pinLongterm } from '../model/strategies/pin-longterm.ts';
@@ -43,6 +43,24 @@ describe('defineStrategy', () => {
   ])('refuses driver state that is not plain data (%#)', (init, msg) => {
     const s = defineStrategy({ ...base, init: init as () => never });
     expect(() => makeModel(s, configByName('kernel-queue')!) && runActions(makeModel(s, configByName('kernel-queue')!), [])).toThrow(msg);
+  });
+});
+
+describe('device memory of the device under test', () => {
+  it('ownDeviceMemory hands the VRAM frames to DEV; deviceAlloc takes one; putFrame frees it with a new generation', () => {
+    const s = init(makeModel(odpMirror, configByName('p2p-switch')!));
+    const vram = ownDeviceMemory(s);
+    expect(vram).toHaveLength(configByName('p2p-switch')!.scope.vram!);
+    for (const f of vram) expect(s.frames[f]).toMatchObject({ owner: DEV, kind: 'device-private', free: true });
+    const f = deviceAlloc(s, 7);
+    expect(vram).toContain(f);
+    expect(s.frames[f]).toMatchObject({ owner: DEV, kind: 'device-private', free: false, value: 7, refcount: 1 });
+    const gen = s.frames[f]!.gen;
+    mm.putFrame(s.frames[f]!);
+    expect(s.frames[f]).toMatchObject({ free: true, owner: DEV, gen: gen + 1 });
+    // With every VRAM frame taken, there is none left.
+    for (const _ of vram) deviceAlloc(s, 0);
+    expect(deviceAlloc(s, 0)).toBe(NONE);
   });
 });
 
