@@ -39,7 +39,9 @@ export const ATT_ATTACHED = 1;
 export const ATT_PINNING = 2;
 export const ATT_MAPPED = 3;
 
-export const dmabufOf = (s: State) => s.drv as unknown as DmabufDriver;
+/** A state whose driver is a DMA-BUF importer of this exporter. */
+export type DmabufState = State<DmabufDriver>;
+export const dmabufOf = (s: DmabufState): DmabufDriver => s.drv;
 const V = (s: State) => s.mms[0]!.ptes.length;
 export const slotOf = (s: State, p: number, v: number) => p * V(s) + v;
 
@@ -62,7 +64,7 @@ export const exporterActionKinds: readonly ActionKind[] = [
 ];
 
 /** Is a move of any page of `p`'s buffer in progress? */
-export function moving(s: State, p: number): boolean {
+export function moving(s: DmabufState, p: number): boolean {
   const d = dmabufOf(s);
   for (let v = 0; v < V(s); v++) if (d.mvPhase[slotOf(s, p, v)] !== 0) return true;
   return false;
@@ -85,7 +87,7 @@ export function isBuffer(s: State, p: number): boolean {
  * that page now (a pinned buffer does not move; a pin may force a move to system RAM).
  */
 export function exporterEnabled(
-  s: State,
+  s: DmabufState,
   out: Action[],
   allowed: (p: number, v: number, toVram: boolean) => boolean,
   fencesWaited: boolean,
@@ -117,7 +119,7 @@ export function exporterEnabled(
  * Apply an exporter step; `moveNotify(p)` is the importer's callback (dynamic importers), called under
  * the resv lock. Returns false if the action is not the exporter's.
  */
-export function exporterApply(s: State, a: Action, ctx: DriverContext, moveNotify: (p: number) => void): boolean {
+export function exporterApply(s: DmabufState, a: Action, ctx: DriverContext, moveNotify: (p: number) => void): boolean {
   const d = dmabufOf(s);
   const p = a.a;
   const v = a.b;
@@ -165,7 +167,7 @@ export function exporterApply(s: State, a: Action, ctx: DriverContext, moveNotif
 }
 
 /** A dynamic importer's move_notify: tear the mapping down; fence the accesses it cannot stop (DMA in flight). */
-export function importerMoveNotify(s: State, p: number): void {
+export function importerMoveNotify(s: DmabufState, p: number): void {
   const d = dmabufOf(s);
   zapMirror(s, p, (1 << V(s)) - 1);
   s.jobs.forEach((j, k) => {
@@ -174,6 +176,6 @@ export function importerMoveNotify(s: State, p: number): void {
 }
 
 /** The copy fence of (p, v)'s page is unsignalled. */
-export function copyPending(s: State, p: number, v: number): boolean {
+export function copyPending(s: DmabufState, p: number, v: number): boolean {
   return dmabufOf(s).mvPhase[slotOf(s, p, v)] === 2;
 }

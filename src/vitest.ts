@@ -83,7 +83,7 @@ export function explainFailure(m: Model, f: Failure): string {
 
 /** Check every config; returns the reports (nothing thrown). `firstOnly`: stop at the first failure. */
 export function checkConfigs<D, M extends string, K extends string>(strategy: Strategy<D, M, K>, opts: CheckOptions<M> = {}, firstOnly = false): ConfigReport[] {
-  const s = strategy as unknown as Strategy;
+  const s: Strategy = strategy;
   const budget: Budget = { ...defaultBudget, ...opts.budget };
   const out = opts.out === undefined ? 'out' : opts.out;
   const mutant = opts.mutant ?? null;
