@@ -22,7 +22,9 @@ export function makeModel(strategy: Strategy, cfg: Config, mutant: string | null
   const kinds = new Map<string, ActionKind>();
   for (const k of worldActionKinds) kinds.set(k.kind, k);
   for (const k of strategy.actionKinds) kinds.set(k.kind, k);
-  return { cfg, strategy, mutant, kinds };
+  const m: Model = { cfg, strategy, mutant, kinds };
+  context(m, discard); // made with the model, so that its shape does not change on first use
+  return m;
 }
 
 /** A model's one DriverContext and the array its `emit` appends to. */
@@ -32,20 +34,21 @@ interface Context {
 }
 
 /**
- * One context per model object, made on first use and kept: enabled() and stepInPlace() only point its
- * sink at their own array, so no closure or context is allocated per step. Keyed by the object (not a
- * field of Model), so a model copied with a different mutant (`{ ...m, mutant: null }`) gets its own.
+ * One context per model object, made on first use and kept under a non-enumerable key: enabled() and
+ * stepInPlace() only point its sink at their own array, so no closure or context is allocated per step.
+ * A copy of a model (`{ ...m, mutant: null }`) does not carry the key, and gets its own.
  */
-const contexts = new WeakMap<Model, Context>();
+const CONTEXT: unique symbol = Symbol('dmacheck.context');
+type WithContext = Model & { [CONTEXT]?: Context };
 
 /** What enabled() emits is dropped: a guard's events are no step's. */
 const discard: ModelEvent[] = [];
 
 function context(m: Model, events: ModelEvent[]): DriverContext {
-  let c = contexts.get(m);
+  let c = (m as WithContext)[CONTEXT];
   if (c === undefined || c.ctx.mutant !== m.mutant || c.ctx.cfg !== m.cfg) {
     const made: Context = { ctx: { cfg: m.cfg, mutant: m.mutant, emit: (e) => void made.sink.push(e) }, sink: discard };
-    contexts.set(m, made);
+    Object.defineProperty(m, CONTEXT, { value: made, writable: true, enumerable: false, configurable: true });
     c = made;
   }
   c.sink = events;
