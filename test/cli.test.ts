@@ -140,6 +140,16 @@ describe('the command line on a user\'s strategies', () => {
     expect(bare.err).toMatch(/strategy: unknown strategy 'tiny-map' \(a strategy of your own: name its module with --strategies/);
   });
 
+  it('mutants and explore run on the user\'s strategies', async () => {
+    const m = await cli('mutants', '--strategies', mod, '--runs', '100', '--out', tmp());
+    expect(m.out).toMatch(/tiny-map\s+pin-leak\s+kernel-queue\s+(pins-balanced|migratable)\s/);
+    expect(m.out).not.toMatch(/odp-mirror/);
+    expect(m.code).toBe(0);
+    const e = await cli('explore', '--strategies', mod, '--strategy', 'tiny-map', '--property', 'coherent-dma', '--depth', '3');
+    expect(e.code).toBe(1);
+    expect(e.out).toMatch(/VIOLATED coherent-dma/);
+  });
+
   it('list shows the user\'s strategies beside the built-in ones', async () => {
     const { code, out } = await cli('list', '--json', '--strategies', mod);
     expect(code).toBe(0);
