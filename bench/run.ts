@@ -9,7 +9,6 @@
 //   npm run bench -- --seeds 5 --strategy odp-mirror --no-write
 import os from 'node:os';
 import fs from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { makeModel, type Model } from '../model/model.ts';
 import { strategies } from '../model/strategies/index.ts';
@@ -26,6 +25,7 @@ import { fcExplore } from '../src/explore/fastcheck.ts';
 import { walkExplore } from '../src/explore/walk.ts';
 import { bfsExplore, type BfsStats } from '../src/explore/bfs.ts';
 import type { Checker } from '../src/explore/system.ts';
+import { packageRoot } from '../src/paths.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -43,7 +43,8 @@ const BFS_MS = quick ? 5000 : 30_000;
 const BFS_STATES = quick ? 300_000 : 2_000_000;
 const SPEED_MS = quick ? 1500 : 5000;
 const WALK_STEPS = Number(process.env.BENCH_WALK_STEPS ?? 60);
-const root = fileURLToPath(new URL('..', import.meta.url));
+// The repository root, whether this runs from bench/run.ts or compiled, from dist/bench/run.js.
+const root = packageRoot;
 
 // ---- which properties to check: those the correct design holds in the config --------------------
 type Manifest = { verdicts: { strategy: string; config: string; property: string; verdict: string }[] };

@@ -46,7 +46,9 @@ export const ATT_ATTACHED = 1;
 export const ATT_PINNING = 2;
 export const ATT_MAPPED = 3;
 
-export const dmabufOf = (s: State) => s.drv as unknown as DmabufDriver;
+/** A state whose driver is a DMA-BUF importer of this exporter. */
+export type DmabufState = State<DmabufDriver>;
+export const dmabufOf = (s: DmabufState): DmabufDriver => s.drv;
 const V = (s: State) => s.mms[0]!.ptes.length;
 export const slotOf = (s: State, p: number, v: number) => p * V(s) + v;
 
@@ -70,7 +72,7 @@ export const exporterActionKinds: readonly ActionKind[] = [
 ];
 
 /** Is a move of any page of `p`'s buffer in progress? */
-export function moving(s: State, p: number): boolean {
+export function moving(s: DmabufState, p: number): boolean {
   const d = dmabufOf(s);
   for (let v = 0; v < V(s); v++) if (d.mvPhase[slotOf(s, p, v)] !== 0) return true;
   return false;
@@ -101,7 +103,7 @@ export function isBuffer(s: State, p: number): boolean {
 }
 
 /** Are fences the importers added for `p`'s buffer still unsignalled? */
-function fencesPending(s: State): boolean {
+function fencesPending(s: DmabufState): boolean {
   const d = dmabufOf(s);
   return s.jobs.some((j, k) => d.fenced[k] === 1 && j.state !== 'free');
 }
@@ -110,7 +112,7 @@ function fencesPending(s: State): boolean {
  * Push the exporter's enabled steps. A move of a pinned buffer is still attempted (and refused), so that
  * the refusal is seen; a move the design does not allow otherwise is not started.
  */
-export function exporterEnabled(s: State, out: Action[], pol: ExporterPolicy): void {
+export function exporterEnabled(s: DmabufState, out: Action[], pol: ExporterPolicy): void {
   const d = dmabufOf(s);
   s.mms.forEach((mm, p) => {
     if (!mm.alive) return;
@@ -137,7 +139,7 @@ export function exporterEnabled(s: State, out: Action[], pol: ExporterPolicy): v
  * Apply an exporter step; `moveNotify(p)` is the importer's callback (dynamic importers), called under
  * the resv lock. Returns false if the action is not the exporter's.
  */
-export function exporterApply(s: State, a: Action, ctx: DriverContext, pol: ExporterPolicy, moveNotify: (p: number) => void): boolean {
+export function exporterApply(s: DmabufState, a: Action, ctx: DriverContext, pol: ExporterPolicy, moveNotify: (p: number) => void): boolean {
   const d = dmabufOf(s);
   const p = a.a;
   const v = a.b;
@@ -197,7 +199,7 @@ export function exporterApply(s: State, a: Action, ctx: DriverContext, pol: Expo
 }
 
 /** A dynamic importer's move_notify: tear the mapping down; fence the accesses it cannot stop (DMA in flight). */
-export function importerMoveNotify(s: State, p: number): void {
+export function importerMoveNotify(s: DmabufState, p: number): void {
   const d = dmabufOf(s);
   zapMirror(s, p, (1 << V(s)) - 1);
   s.jobs.forEach((j, k) => {
@@ -206,18 +208,18 @@ export function importerMoveNotify(s: State, p: number): void {
 }
 
 /** The copy fence of (p, v)'s page is unsignalled. */
-export function copyPending(s: State, p: number, v: number): boolean {
+export function copyPending(s: DmabufState, p: number, v: number): boolean {
   return dmabufOf(s).mvPhase[slotOf(s, p, v)] === 2;
 }
 
 /** Who holds `p`'s resv lock, as the wait ids that must end before it is released (none: nobody will). */
-function resvHolder(s: State, p: number): { heldBy: string[]; releasedBy: 'kernel' } {
+function resvHolder(s: DmabufState, p: number): { heldBy: string[]; releasedBy: 'kernel' } {
   const i = dmabufOf(s).resvMove[p]!;
   return { heldBy: i === NONE ? [] : [moveWaitId(p, i % V(s))], releasedBy: 'kernel' };
 }
 
 /** `p`'s resv lock as a wait target, with its holder. */
-export function resvWait(s: State, p: number): WaitOn {
+export function resvWait(s: DmabufState, p: number): WaitOn {
   return { target: { k: 'resv-lock', proc: p }, ...resvHolder(s, p) };
 }
 
@@ -228,7 +230,7 @@ export function resvWait(s: State, p: number): WaitOn {
  * copy engine, or an unlock that never comes (`unlocks` false: the design's move path has no
  * dma_resv_unlock, so the end of every move it starts waits on a release nothing performs).
  */
-export function exporterWaits(s: State, ctx: DriverContext, out: Wait[], unlocks: boolean): void {
+export function exporterWaits(s: DmabufState, ctx: DriverContext, out: Wait[], unlocks: boolean): void {
   const d = dmabufOf(s);
   s.mms.forEach((mm, p) => {
     mm.ptes.forEach((_, v) => {

@@ -70,6 +70,12 @@ export type ModelEvent =
   /** A device's page fault met another device's DEVICE_PRIVATE page: given as a P2P page, or migrated to RAM. */
   | { t: 'private_fault'; proc: number; vpage: number; frame: number; outcome: 'p2p' | 'migrate' }
   /** The peer moved (proc, vpage)'s page from frame `from` to frame `to` (VRAM or system RAM). */
-  | { t: 'peer_move'; proc: number; vpage: number; from: number; to: number };
+  | { t: 'peer_move'; proc: number; vpage: number; from: number; to: number }
+  /**
+   * A driver's own step, in its words, for the explanation of a trace only: no property reads it (a
+   * property reads the events above and the view). A user's strategy emits it where the world's events
+   * say nothing of what its step did ("CS: job 0 pushed to the scheduler under notifier_lock").
+   */
+  | { t: 'driver_note'; note: string };
 
 export type Emit = (e: ModelEvent) => void;

@@ -22,11 +22,37 @@ export function makeModel(strategy: Strategy, cfg: Config, mutant: string | null
   const kinds = new Map<string, ActionKind>();
   for (const k of worldActionKinds) kinds.set(k.kind, k);
   for (const k of strategy.actionKinds) kinds.set(k.kind, k);
-  return { cfg, strategy, mutant, kinds };
+  const m: Model = { cfg, strategy, mutant, kinds };
+  context(m, discard); // made with the model, so that its shape does not change on first use
+  return m;
 }
 
+/** A model's one DriverContext and the array its `emit` appends to. */
+interface Context {
+  ctx: DriverContext;
+  sink: ModelEvent[];
+}
+
+/**
+ * One context per model object, made on first use and kept under a non-enumerable key: enabled() and
+ * stepInPlace() only point its sink at their own array, so no closure or context is allocated per step.
+ * A copy of a model (`{ ...m, mutant: null }`) does not carry the key, and gets its own.
+ */
+const CONTEXT: unique symbol = Symbol('dmacheck.context');
+type WithContext = Model & { [CONTEXT]?: Context };
+
+/** What enabled() emits is dropped: a guard's events are no step's. */
+const discard: ModelEvent[] = [];
+
 function context(m: Model, events: ModelEvent[]): DriverContext {
-  return { cfg: m.cfg, mutant: m.mutant, emit: (e) => events.push(e) };
+  let c = (m as WithContext)[CONTEXT];
+  if (c === undefined || c.ctx.mutant !== m.mutant || c.ctx.cfg !== m.cfg) {
+    const made: Context = { ctx: { cfg: m.cfg, mutant: m.mutant, emit: (e) => void made.sink.push(e) }, sink: discard };
+    Object.defineProperty(m, CONTEXT, { value: made, writable: true, enumerable: false, configurable: true });
+    c = made;
+  }
+  c.sink = events;
+  return c.ctx;
 }
 
 export function init(m: Model): State {
@@ -39,9 +65,10 @@ export function init(m: Model): State {
 
 export function enabled(m: Model, s: State): Action[] {
   const out: Action[] = [];
-  const ctx = context(m, []);
+  const ctx = context(m, discard);
   worldEnabled(s, m.cfg, m.strategy, ctx, out);
   m.strategy.enabled(s, ctx, out);
+  discard.length = 0;
   return out;
 }
 

@@ -233,7 +233,11 @@ export interface PeerDevice {
  */
 export type QueueState = 'running' | 'preempt-requested' | 'preempted';
 
-export interface State {
+/**
+ * The world's state. `D` is the type of the driver's private state: a strategy sees `State<ItsDriver>`
+ * (model/strategy.ts); the world, the properties and the explorers see `State`, where it is opaque.
+ */
+export interface State<D = unknown> {
   frames: Frame[];
   mms: Mm[];
   subs: Subscription[];
@@ -249,11 +253,11 @@ export interface State {
   nextValue: number;
   /** Whether a fork has happened (the scope allows one). */
   forks: number;
-  /** The driver's private state: plain data owned by the strategy. */
-  drv: DriverState;
+  /** The driver's private state: plain data owned by the strategy (properties never read it). */
+  drv: D;
 }
 
-/** A strategy's private state: plain data. */
+/** The shape a strategy's private state takes: plain data (numbers, booleans, arrays, small records). */
 export type DriverState = { [key: string]: number | boolean | number[] | number[][] | DriverRecord[] };
 export type DriverRecord = { [key: string]: number | boolean };
 

@@ -1,17 +1,59 @@
-// The library API: define a strategy (your driver's design) and run the suite on it from your own
-// vitest file. See README.md, "Checking your own driver".
-export type { Strategy, MutantInfo, DriverContext, ActionKind } from '../model/strategy.ts';
-export { noHooks } from '../model/strategy.ts';
-export type { State, Action, Config, Job, Invalidation, Frame } from '../model/types.ts';
-export type { ModelEvent } from '../model/events.ts';
+// The library API (`import ... from 'dmacheck'`): define a strategy (your driver's design) with the
+// helpers a driver needs, and run the properties on it. The one-call check for a test file is in
+// `dmacheck/vitest`. docs/driver-guide.md writes the Strategy contract out, with a worked example.
+
+// ---- Defining a strategy ------------------------------------------------------------------------------
+export type { Strategy, StrategySpec, MutantInfo, DriverContext, DriverAction, ActionKind } from '../model/strategy.ts';
+export { defineStrategy, noHooks, assertPlain } from '../model/strategy.ts';
+export type {
+  State, Action, Actor, Config, Scope, KernelPolicy, Job, JobState, Invalidation, InvalidationCause, Frame, FrameKind,
+  Pte, Mm, Subscription, Registration, MirrorEntry, Device, DeviceKind, QueueOwner, QueueState, DriverState, DriverRecord,
+} from '../model/types.ts';
+/** NONE marks an empty slot or argument; CB_RETURNED a callback that returned; DEV the device under test, PEER the other. */
+export { NONE, CB_RETURNED, DEV, PEER } from '../model/types.ts';
+export type { ModelEvent, Emit } from '../model/events.ts';
+/**
+ * Core mm helpers a driver calls as the kernel's driver API: pin/unpin, subscribe/unsubscribe,
+ * setSeq (mmu_interval_set_seq), readBegin/readRetry, hmmRangeFault, callbackReturn/callbackRefuse
+ * (the callback bookkeeping of inv.cb[sub]), setMirror/zapMirror/zapAndReturn/dirtyWritten (the device's
+ * page table), putFrame, dmaInFlight, invalidating, procInvalidating.
+ */
 export * as mm from '../model/mm.ts';
-export { makeModel, init, enabled, step, stepInPlace, formatAction, type Model } from '../model/model.ts';
-export { configs, configByName, defaultScope, kernelToday, kernel2021 } from '../model/configs.ts';
+/** The interval notifier's fault path (read_begin, range_fault, fault_commit) for a mirroring driver. */
+export {
+  faultActionKinds, emptyFaults, startFault, faultEnabled, faultApply, faultPending, abortFault, mirrorTeardown, faultSlots,
+  type FaultCtx, type FaultMutations, type MirrorDriver, type MirrorState,
+} from '../model/strategies/mirror-fault.ts';
+/** Memory of the device under test itself (its own VRAM). */
+export { ownDeviceMemory, deviceAlloc } from '../model/device-memory.ts';
+/** Peer-device and P2P helpers (VRAM of the peer, pci_p2pdma_distance). */
+export { p2pPossible, vramAlloc, ramAlloc, vramFree, coreMmPage } from '../model/p2p.ts';
+
+// ---- The model ----------------------------------------------------------------------------------------
+export { makeModel, init, enabled, step, stepInPlace, formatAction, sameAction, isEnabled, actorOf, type Model } from '../model/model.ts';
+export { configs, configByName, defaultScope, p2pScope, kernelToday, kernel2021 } from '../model/configs.ts';
 export { strategies, strategyByName } from '../model/strategies/index.ts';
-export { allProperties, verdictProperties, witnesses, propertyById } from '../properties/index.ts';
-export type { Property, Violation, View } from '../properties/types.ts';
+export { clonePlain } from '../model/clone.ts';
+
+// ---- Properties ---------------------------------------------------------------------------------------
+export { allProperties, verdictProperties, capabilityProperties, witnesses, propertyById } from '../properties/index.ts';
+export type { Property, PropertyKind, Violation, View, Oracle, CheckContext } from '../properties/types.ts';
+
+// ---- Checking -----------------------------------------------------------------------------------------
 export { checkModel, defaultBudget, type Budget, type CheckResult, type Failure } from './check.ts';
-export { runActions } from './run.ts';
+export { walkCheck, bfsCheck, defaultWalkBudget, defaultBfsBudget, type WalkBudget, type BfsBudget, type ExplorerResult } from './explore-model.ts';
+export { Monitor, viewOf, systemOf } from './system.ts';
+export { runActions, type RunResult, type TraceStep } from './run.ts';
 export { minimize } from './shrink.ts';
+export { checkStrategy, checkMutants, checkConfigs, defaultClaims, StrategyCheckError, type CheckOptions, type Claims, type ConfigReport, type MutantKill } from './vitest.ts';
+
+// ---- Counterexamples ----------------------------------------------------------------------------------
 export { toCounterexample, saveCounterexample } from './counterexample/save.ts';
-export { replayFile } from './counterexample/replay.ts';
+export { replayFile, type ReplayOutcome } from './counterexample/replay.ts';
+export { loadCounterexample, LoadError } from './counterexample/load.ts';
+export { explain, renderText, describeEvent, type ExplainedStep } from './counterexample/explain.ts';
+export { CounterexampleSchema, fileNameOf, FORMAT_VERSION, MODEL_VERSION, type Counterexample } from './counterexample/format.ts';
+
+// ---- The command line on your strategies --------------------------------------------------------------
+export { resolveStrategies, useRegistry, findStrategy, allStrategies, type Registry, type DmacheckConfig } from './registry.ts';
+export { main } from './cli/main.ts';

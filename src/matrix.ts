@@ -1,7 +1,7 @@
 // The verdict matrix: every strategy in every config where it applies, against every property. A failing
 // cell names its saved counterexample (and its length); a holding cell shows the budget it survived; an
 // n/a cell names the premise witness its run never reached.
-import { strategies } from '../model/strategies/index.ts';
+import { tableStrategies } from './registry.ts';
 import { propertyById, verdictProperties } from '../properties/index.ts';
 import type { Budget } from './check.ts';
 import { saveCounterexample, toCounterexample } from './counterexample/save.ts';
@@ -39,7 +39,7 @@ export interface Matrix {
 
 export function computeMatrix(budget: Budget, man: Manifest | null, out: string | null, onRow?: (r: MatrixRow) => void): Matrix {
   const rows: MatrixRow[] = [];
-  for (const s of strategies) {
+  for (const s of tableStrategies()) {
     for (const cfg of configsOf(s)) {
       const d = checkDesign(s, cfg, budget);
       const cells: MatrixCell[] = d.cells.map((c) => {

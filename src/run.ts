@@ -2,7 +2,7 @@
 // behind replay, shrinking and the counterexample printer.
 import type { Model } from '../model/model.ts';
 import { enabled, formatAction, init, sameAction, stepInPlace } from '../model/model.ts';
-import type { Action } from '../model/types.ts';
+import type { Action, State } from '../model/types.ts';
 import type { ModelEvent } from '../model/events.ts';
 import type { Property, Violation } from '../properties/types.ts';
 import { Monitor } from './system.ts';
@@ -30,21 +30,28 @@ export interface RunResult {
   ran: number;
   reached: Set<string>;
   trace: TraceStep[];
+  /** The state after the last action that ran (the violating one, or the last of the list). */
+  state: State;
+  /** What each action that ran emitted, in order: events[i] for actions[i]. */
+  events: ModelEvent[][];
 }
 
-export function runActions(m: Model, actions: readonly Action[], props: readonly Property<any>[], record = false): RunResult {
+/** Run `actions` from the initial state; `record` keeps a printable trace. Props may be empty. */
+export function runActions(m: Model, actions: readonly Action[], props: readonly Property<any>[] = [], record = false): RunResult {
   const s = init(m);
   const mon = new Monitor(m, props, s);
   const trace: TraceStep[] = [];
+  const emitted: ModelEvent[][] = [];
   for (let i = 0; i < actions.length; i++) {
     const a = actions[i]!;
     if (!enabled(m, s).some((e) => sameAction(e, a))) {
-      return { violation: null, step: -1, notEnabled: { index: i, action: a }, ran: i, reached: mon.reached, trace };
+      return { violation: null, step: -1, notEnabled: { index: i, action: a }, ran: i, reached: mon.reached, trace, state: s, events: emitted };
     }
     const events = stepInPlace(m, s, a);
+    emitted.push(events);
     if (record) trace.push({ index: i, action: a, text: formatAction(m, a), actor: m.kinds.get(a.k)!.actor, events });
     const v = mon.check(s, events);
-    if (v) return { violation: v, step: i, notEnabled: null, ran: i + 1, reached: mon.reached, trace };
+    if (v) return { violation: v, step: i, notEnabled: null, ran: i + 1, reached: mon.reached, trace, state: s, events: emitted };
   }
-  return { violation: null, step: -1, notEnabled: null, ran: actions.length, reached: mon.reached, trace };
+  return { violation: null, step: -1, notEnabled: null, ran: actions.length, reached: mon.reached, trace, state: s, events: emitted };
 }

@@ -10,6 +10,8 @@ import { allProperties, propertyById, verdictProperties, witnesses } from '../pr
 import { witnessById } from '../properties/witnesses.ts';
 import type { Property } from '../properties/types.ts';
 import { checkModel, type Budget, type CheckResult, type Failure } from './check.ts';
+import { packageFile } from './paths.ts';
+import { manifestPath } from './registry.ts';
 
 /**
  * holds: survived the budget, and its premise (a `sometimes` witness) was reached; fails: violated, with
@@ -55,9 +57,11 @@ export interface DesignWitnesses {
   reached: string[];
 }
 
-export const MANIFEST_PATH = new URL('../manifest.json', import.meta.url).pathname;
+/** dmacheck's own manifest (of the built-in strategies). */
+export const MANIFEST_PATH = packageFile('manifest.json');
 
-export function loadManifest(path = MANIFEST_PATH): Manifest | null {
+/** The manifest of this run: dmacheck's own, or the user's when their strategies are named (src/registry.ts). */
+export function loadManifest(path = manifestPath()): Manifest | null {
   if (!existsSync(path)) return null;
   const parsed = ManifestSchema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
   if (!parsed.success) {
@@ -67,7 +71,7 @@ export function loadManifest(path = MANIFEST_PATH): Manifest | null {
   return parsed.data;
 }
 
-export function writeManifest(cells: readonly Cell[], reached: readonly DesignWitnesses[], path = MANIFEST_PATH): void {
+export function writeManifest(cells: readonly Cell[], reached: readonly DesignWitnesses[], path = manifestPath()): void {
   const m: Manifest = {
     note: 'Expected verdicts (holds, fails, or n/a: the premise witness was never reached) and the witnesses each design must reach: written by `dmacheck check --update-manifest` from a run, compared by `dmacheck check`, `dmacheck matrix` and the test suite.',
     verdicts: cells.map((c) => ({ strategy: c.strategy, config: c.config, property: c.property, verdict: c.verdict })),

@@ -1,10 +1,11 @@
 // The command line, run in-process (and once through the real bin): exit codes, output, files.
 import { describe, it, expect, vi, afterEach } from 'vitest';
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { main } from '../src/cli/main.ts';
+import { findStrategy, resolveStrategies, tableStrategies, useRegistry } from '../src/registry.ts';
 
 async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
@@ -105,6 +106,7 @@ describe('dmacheck replay', () => {
 });
 
 describe('the dmacheck bin', () => {
+  // The bin runs the compiled dist/ (npm test builds it first).
   it('runs through npx-style node bin/dmacheck.mjs', () => {
     const bin = new URL('../bin/dmacheck.mjs', import.meta.url).pathname;
     const out = execFileSync(process.execPath, [bin, 'list', '--json'], { encoding: 'utf8' });
@@ -121,5 +123,87 @@ describe('dmacheck check --explorer', () => {
     const file = join(dir, 'pin-longterm--put-page-not-unpin--kernel-queue--pins-balanced.json');
     expect(JSON.parse(readFileSync(file, 'utf8')).found.explorer).toBe(explorer);
     expect((await cli('replay', file)).code).toBe(0);
+  });
+});
+
+describe('the command line on a user\'s strategies', () => {
+  const fixtures = new URL('./fixtures/user/', import.meta.url).pathname;
+  const mod = join(fixtures, 'tiny-pin.mjs');
+  afterEach(() => useRegistry(null));
+
+  it('check --strategies finds the user\'s strategy, writes a counterexample that replay --strategies replays', async () => {
+    const dir = tmp();
+    const r = await cli('check', '--strategies', mod, '--strategy', 'tiny-map', '--property', 'coherent-dma', '--runs', '200', '--out', dir);
+    expect(r.code).toBe(1);
+    const file = join(dir, 'tiny-map--kernel-queue--coherent-dma.json');
+    expect(r.out).toContain(file);
+    const replay = await cli('replay', file, `--strategies=${mod}`);
+    expect(replay.code).toBe(0);
+    expect(replay.out).toMatch(/ok: .*coherent-dma fails at step \d+, as expected/);
+    // Without the module the strategy is unknown, and the message says how to name it.
+    const bare = await cli('replay', file);
+    expect(bare.code).toBe(2);
+    expect(bare.err).toMatch(/strategy: unknown strategy 'tiny-map' \(a strategy of your own: name its module with --strategies/);
+  });
+
+  it('mutants and explore run on the user\'s strategies', async () => {
+    const m = await cli('mutants', '--strategies', mod, '--runs', '100', '--out', tmp());
+    expect(m.out).toMatch(/tiny-map\s+pin-leak\s+kernel-queue\s+(pins-balanced|migratable)\s/);
+    expect(m.out).not.toMatch(/odp-mirror/);
+    expect(m.code).toBe(0);
+    const e = await cli('explore', '--strategies', mod, '--strategy', 'tiny-map', '--property', 'coherent-dma', '--depth', '3');
+    expect(e.code).toBe(1);
+    expect(e.out).toMatch(/VIOLATED coherent-dma/);
+  });
+
+  it('list shows the user\'s strategies beside the built-in ones', async () => {
+    const { code, out } = await cli('list', '--json', '--strategies', mod);
+    expect(code).toBe(0);
+    const names = JSON.parse(out).strategies.map((s: { name: string }) => s.name);
+    expect(names[0]).toBe('tiny-map');
+    expect(names).toContain('odp-mirror');
+  });
+
+  it.each([
+    [['list', '--strategies', '/nonexistent/driver.js'], /\/nonexistent\/driver\.js: no such strategy module/],
+    [['list', '--strategies'], /--strategies: expected a module path/],
+    [['list', '--strategies', join(fixtures, 'dmacheck.config.json')], /cannot be imported|exports no strategy/],
+  ])('exits 2 on a bad strategy module %j', async (argv, msg) => {
+    const r = await cli(...argv);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(msg);
+  });
+});
+
+describe('dmacheck.config.* names the user\'s strategies and manifest', () => {
+  const fixtures = new URL('./fixtures/user/', import.meta.url).pathname;
+
+  it('is read from the working directory; the table strategies are then the user\'s', async () => {
+    const reg = await resolveStrategies([], fixtures);
+    expect(reg.user.map((s) => s.name)).toEqual(['tiny-map']);
+    expect(reg.manifest).toBe(join(fixtures, 'tiny.manifest.json'));
+    useRegistry(reg);
+    try {
+      expect(tableStrategies().map((s) => s.name)).toEqual(['tiny-map']);
+      expect(findStrategy('odp-mirror')?.name).toBe('odp-mirror');
+    } finally {
+      useRegistry(null);
+    }
+    expect(tableStrategies().map((s) => s.name)).toContain('odp-mirror');
+  });
+
+  it('a bad config file is an error naming the file and the field', async () => {
+    const dir = tmp();
+    writeFileSync(join(dir, 'dmacheck.config.json'), JSON.stringify({ strategies: [], extra: 1 }));
+    await expect(resolveStrategies([], dir)).rejects.toThrow(/dmacheck\.config\.json: (strategies|\(root\)): /);
+    writeFileSync(join(dir, 'dmacheck.config.json'), JSON.stringify({ strategies: ['./driver.ts'] }));
+    writeFileSync(join(dir, 'driver.ts'), 'export {}');
+    await expect(resolveStrategies([], dir)).rejects.toThrow(/driver\.ts: a TypeScript module: compile it first/);
+  });
+
+  it('a strategy that takes a built-in name is refused', async () => {
+    const dir = tmp();
+    writeFileSync(join(dir, 'dup.mjs'), `const f = () => true;\nexport const s = { name: 'odp-mirror', configs: ['kernel-queue'], mutants: [], actionKinds: [], init: () => ({}), enabled() {}, apply() {}, canRegister: f, onRegister: f, onDeregister: f, onSubmit: f, onInvalidateStart: f, onDeviceFault: f, onFenceSignal: f };`);
+    await expect(resolveStrategies([join(dir, 'dup.mjs')], dir)).rejects.toThrow(/strategy 'odp-mirror' is defined twice \(a built-in strategy has that name\)/);
   });
 });

@@ -7,17 +7,18 @@
 // (the exporter's eviction puts them there: simplification, the map does not itself move the buffer).
 import { NONE } from '../types.ts';
 import type { Action, State } from '../types.ts';
-import type { DriverContext, Strategy } from '../strategy.ts';
+import type { DriverContext } from '../strategy.ts';
 import type { ExporterPolicy } from '../dmabuf.ts';
 import type { WaitOn } from '../waits.ts';
-import { noHooks } from '../strategy.ts';
+import { defineStrategy } from '../strategy.ts';
 import { setMirror, zapMirror } from '../mm.ts';
 import { placeInVram } from '../p2p.ts';
 import {
   ATT_ATTACHED,
   copyPending,
   dmabufInit,
-  dmabufOf,
+  type DmabufDriver,
+  type DmabufState,
   exporterActionKinds,
   exporterApply,
   exporterEnabled,
@@ -42,8 +43,8 @@ function policy(ctx: DriverContext): ExporterPolicy {
 const ALL = (s: State) => (1 << s.mms[0]!.ptes.length) - 1;
 
 /** Can the importer map the page of `job` now (dma_resv_lock taken and dropped within the step)? */
-function canMap(s: State, job: number, ctx: DriverContext): boolean {
-  const d = dmabufOf(s);
+function canMap(s: DmabufState, job: number, ctx: DriverContext): boolean {
+  const d = s.drv;
   const j = s.jobs[job]!;
   const pte = s.mms[j.proc]!.ptes[j.vpage]!;
   if (d.att[j.proc] !== ATT_ATTACHED || !pte.mapped || pte.frame === NONE) return false;
@@ -53,8 +54,7 @@ function canMap(s: State, job: number, ctx: DriverContext): boolean {
   return reachable(s, frame, ctx.mutant !== 'no-topology-check', ctx);
 }
 
-export const dmabufDynamic: Strategy = {
-  ...noHooks,
+export const dmabufDynamic = defineStrategy({
   name: 'dmabuf-dynamic',
   summary: 'dynamic dma-buf importer: maps lazily under the resv lock after the copy fence; move_notify zaps and fences in-flight DMA; the exporter waits for those fences before it moves',
   from: 'seed 003 (Haggai Eran: DMA-BUF for P2P); Documentation/driver-api/dma-buf.rst; drivers/infiniband/core/umem_dmabuf.c',
@@ -75,13 +75,13 @@ export const dmabufDynamic: Strategy = {
     { kind: 'dereg_finish', actor: 'kernel', args: ['p'], models: 'ib_dereg_mr once the QP drained: dma_buf_unmap_attachment, dma_buf_detach' },
   ],
 
-  init(s) {
+  init(s): DmabufDriver {
     placeInVram(s, 0, 'p2p');
     return dmabufInit(s) as never;
   },
 
   enabled(s, ctx, out) {
-    const d = dmabufOf(s);
+    const d = s.drv;
     exporterEnabled(s, out, policy(ctx));
     s.jobs.forEach((j, k) => {
       if (j.state === 'faulting' && canMap(s, k, ctx)) out.push({ k: 'imp_map', a: k, b: NONE });
@@ -94,7 +94,7 @@ export const dmabufDynamic: Strategy = {
   },
 
   apply(s, a: Action, ctx) {
-    const d = dmabufOf(s);
+    const d = s.drv;
     if (exporterApply(s, a, ctx, policy(ctx), (p) => {
       if (d.att[p] === ATT_ATTACHED) importerMoveNotify(s, p);
     })) return;
@@ -125,17 +125,17 @@ export const dmabufDynamic: Strategy = {
   },
 
   onRegister(s, p) {
-    dmabufOf(s).att[p] = ATT_ATTACHED; // dma_buf_dynamic_attach; mapped lazily
+    s.drv.att[p] = ATT_ATTACHED; // dma_buf_dynamic_attach; mapped lazily
   },
 
   onFenceSignal(s, job) {
-    dmabufOf(s).fenced[job] = 0;
+    s.drv.fenced[job] = 0;
   },
 
   // The exporter's moves, and the importer's faults that wait on the resv lock or on a copy fence.
   waits(s, ctx, out) {
     exporterWaits(s, ctx, out, policy(ctx).unlocks);
-    const d = dmabufOf(s);
+    const d = s.drv;
     s.jobs.forEach((j, k) => {
       if (j.state !== 'faulting' || d.att[j.proc] !== ATT_ATTACHED) return;
       const on: WaitOn[] = [];
@@ -146,4 +146,4 @@ export const dmabufDynamic: Strategy = {
       if (on.length > 0) out.push({ id: `map:${k}`, kind: 'fault', what: `the importer's fault for job ${k} (p${j.proc} v${j.vpage})`, mayBlock: true, on });
     });
   },
-};
+});

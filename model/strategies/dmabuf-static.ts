@@ -6,16 +6,17 @@
 // unpinned buffer at any time.
 import { NONE } from '../types.ts';
 import type { Action, State } from '../types.ts';
-import type { DriverContext, Strategy } from '../strategy.ts';
+import type { DriverContext } from '../strategy.ts';
 import type { ExporterPolicy } from '../dmabuf.ts';
-import { noHooks } from '../strategy.ts';
+import { defineStrategy } from '../strategy.ts';
 import { pinFrame, setMirror, unpinFrame, zapMirror } from '../mm.ts';
 import { placeInVram } from '../p2p.ts';
 import {
   ATT_MAPPED,
   ATT_PINNING,
   dmabufInit,
-  dmabufOf,
+  type DmabufDriver,
+  type DmabufState,
   exporterActionKinds,
   exporterApply,
   exporterEnabled,
@@ -37,8 +38,8 @@ function placed(s: State, p: number, ctx: DriverContext): boolean {
  * the exporter still attempts them (eviction, another importer's placement); while a pin waits for the
  * placement, only the moves toward system RAM that make the buffer reachable start.
  */
-function policy(s: State, ctx: DriverContext): ExporterPolicy {
-  const d = dmabufOf(s);
+function policy(s: DmabufState, ctx: DriverContext): ExporterPolicy {
+  const d = s.drv;
   return {
     allowed: (p, v, toVram) => {
       if (d.att[p] === ATT_MAPPED) return true; // only the move-pinned mutant gets here
@@ -52,8 +53,8 @@ function policy(s: State, ctx: DriverContext): ExporterPolicy {
 }
 
 /** dma_buf_unmap_attachment + dma_buf_unpin + detach. */
-function release(s: State, p: number, ctx: DriverContext): void {
-  const d = dmabufOf(s);
+function release(s: DmabufState, p: number, ctx: DriverContext): void {
+  const d = s.drv;
   if (d.att[p] === ATT_MAPPED) {
     s.dev.mirror[p]!.forEach((e) => {
       if (e.frame !== NONE) unpinFrame(s, e.frame, true, ctx);
@@ -72,8 +73,7 @@ function release(s: State, p: number, ctx: DriverContext): void {
   s.regs[p]!.closing = false;
 }
 
-export const dmabufStatic: Strategy = {
-  ...noHooks,
+export const dmabufStatic = defineStrategy({
   name: 'dmabuf-static',
   summary: 'static dma-buf importer: pins the buffer and maps it once at attach; the exporter first places it where the importer can reach it (system RAM without a P2P path)',
   from: 'seed 003 (Haggai Eran: DMA-BUF moves the buffer at attach for the attaching device); Documentation/driver-api/dma-buf.rst',
@@ -92,13 +92,13 @@ export const dmabufStatic: Strategy = {
     { kind: 'dereg_finish', actor: 'kernel', args: ['p'], models: 'ib_dereg_mr once the QP drained: dma_buf_unmap_attachment, dma_buf_unpin, dma_buf_detach' },
   ],
 
-  init(s) {
+  init(s): DmabufDriver {
     placeInVram(s, 0, 'p2p');
     return dmabufInit(s) as never;
   },
 
   enabled(s, ctx, out) {
-    const d = dmabufOf(s);
+    const d = s.drv;
     exporterEnabled(s, out, policy(s, ctx));
     s.regs.forEach((r, p) => {
       if (!r.live) return;
@@ -108,7 +108,7 @@ export const dmabufStatic: Strategy = {
   },
 
   apply(s, a: Action, ctx) {
-    const d = dmabufOf(s);
+    const d = s.drv;
     if (exporterApply(s, a, ctx, policy(s, ctx), () => {})) return; // no dynamic attachment to notify
     switch (a.k) {
       case 'st_map': {
@@ -135,7 +135,7 @@ export const dmabufStatic: Strategy = {
   },
 
   onRegister(s, p) {
-    dmabufOf(s).att[p] = ATT_PINNING;
+    s.drv.att[p] = ATT_PINNING;
   },
 
   onDeregister(s, p, ctx) {
@@ -149,6 +149,6 @@ export const dmabufStatic: Strategy = {
   // The MR is usable once attach mapped it; until then work waits in the kernel queue.
   onSubmit(s, job) {
     const j = s.jobs[job]!;
-    if (dmabufOf(s).att[j.proc] === ATT_MAPPED) j.state = 'ready';
+    if (s.drv.att[j.proc] === ATT_MAPPED) j.state = 'ready';
   },
-};
+});

@@ -19,13 +19,14 @@
 import { NONE, DEV } from '../types.ts';
 import type { Action, State } from '../types.ts';
 import type { DriverContext, Strategy } from '../strategy.ts';
-import { noHooks } from '../strategy.ts';
+import { defineStrategy } from '../strategy.ts';
 import { callbackReturn, findFreeFrame, freeInvalidationSlot, invalidating, startInvalidation } from '../mm.ts';
 import { coreMmPage, p2pPossible, ramAlloc, switchPte, vramAlloc, vramFree } from '../p2p.ts';
 import { odpMirror } from './odp-mirror.ts';
-import { drvOf, mirrorCounters } from './mirror-fault.ts';
+import { faultClearDead, faultCounters, type MirrorDriver } from './mirror-fault.ts';
 
-interface HmmP2pDriver {
+/** The NIC's fault path (odp-mirror's) and the GPU driver's page migrations. */
+interface HmmP2pDriver extends MirrorDriver {
   /** Per page slot (proc * vpages + vpage): 0 none; 1 setup (collecting); 2 copying; 3 pages done; 4 finalized, copy still in flight (a mutant). */
   migPhase: number[];
   /** 0: to the GPU's VRAM; 1: back to system RAM. */
@@ -35,21 +36,27 @@ interface HmmP2pDriver {
   copied: number[];
 }
 
-const drv = (s: State) => s.drv as unknown as HmmP2pDriver;
+type HmmState = State<HmmP2pDriver>;
+
+/**
+ * The NIC's half is odp-mirror's driver, called with this strategy's context: odp-mirror's own mutants
+ * never run here (hmm-p2p's mutant names are not its).
+ */
+const nic: Strategy<MirrorDriver> = odpMirror;
 const V = (s: State) => s.mms[0]!.ptes.length;
 const slot = (s: State, p: number, v: number) => p * V(s) + v;
 
-function migrating(s: State, p: number, v: number): boolean {
-  return drv(s).migPhase[slot(s, p, v)] !== 0;
+function migrating(s: HmmState, p: number, v: number): boolean {
+  return s.drv.migPhase[slot(s, p, v)] !== 0;
 }
 
 /** migrate_vma_setup for one page: the invalidation (its end collects and locks the page). */
-function migrateSetup(s: State, p: number, v: number, dir: number, ctx: DriverContext): boolean {
+function migrateSetup(s: HmmState, p: number, v: number, dir: number, ctx: DriverContext): boolean {
   const pte = s.mms[p]!.ptes[v]!;
   const i = slot(s, p, v);
-  const d = drv(s);
+  const d = s.drv;
   const src = pte.frame;
-  if (startInvalidation(s, p, 1 << v, 'device-migrate', ctx, (k) => hmmP2p.onInvalidateStart(s, k, ctx)) === NONE) return false;
+  if (startInvalidation(s, p, 1 << v, 'device-migrate', ctx, (k) => self.onInvalidateStart(s, k, ctx)) === NONE) return false;
   d.migPhase[i] = 1;
   d.migDir[i] = dir;
   d.migSrc[i] = src;
@@ -59,7 +66,7 @@ function migrateSetup(s: State, p: number, v: number, dir: number, ctx: DriverCo
 }
 
 /** Can a migration of (p, v) start now (a free invalidation slot, the page idle, a destination free)? */
-function canMigrate(s: State, p: number, v: number, toVram: boolean): boolean {
+function canMigrate(s: HmmState, p: number, v: number, toVram: boolean): boolean {
   const pte = s.mms[p]!.ptes[v]!;
   if (!pte.mapped || pte.frame === NONE || invalidating(s, p, v) || migrating(s, p, v) || freeInvalidationSlot(s) === NONE) return false;
   const fr = s.frames[pte.frame]!;
@@ -67,9 +74,9 @@ function canMigrate(s: State, p: number, v: number, toVram: boolean): boolean {
   return toVram ? coreMmPage(fr) && vramFree(s) : fr.kind === 'device-private' && findFreeFrame(s) !== NONE;
 }
 
-export const hmmP2p: Strategy = {
-  ...noHooks,
-  ...mirrorCounters,
+export const hmmP2p = defineStrategy({
+  counters: (d: HmmP2pDriver, c) => faultCounters(d, c),
+  clearDead: (d: HmmP2pDriver) => faultClearDead(d),
   name: 'hmm-p2p',
   summary: 'the GPU keeps pages in its VRAM as DEVICE_PRIVATE; the NIC\'s hmm_range_fault gets a P2P page for them when the topology allows, else the page migrates to system RAM',
   from: 'seed 001 (Cross-device HMM, 2024); mm/hmm.c, mm/migrate_device.c, drivers/pci/p2pdma.c',
@@ -83,7 +90,7 @@ export const hmmP2p: Strategy = {
   ],
   needsRegistration: true,
   actionKinds: [
-    ...odpMirror.actionKinds,
+    ...nic.actionKinds,
     { kind: 'gpu_migrate', actor: 'kernel', args: ['p', 'v'], models: 'the GPU driver moves a page into its VRAM: migrate_vma_setup (MIGRATE_VMA_SELECT_SYSTEM): invalidate, collect, unmap', starts: true },
     { kind: 'cpu_fault_private', actor: 'user', args: ['p', 'v'], models: 'a CPU access hits a device-private entry: do_swap_page calls the owner\'s migrate_to_ram (migrate_vma_setup, MIGRATE_VMA_SELECT_DEVICE_PRIVATE)' },
     { kind: 'mig_copy', actor: 'kernel', args: ['p', 'v'], models: 'the migrating driver allocates the destination page and starts the copy' },
@@ -92,21 +99,21 @@ export const hmmP2p: Strategy = {
     { kind: 'mig_finalize', actor: 'kernel', args: ['p', 'v'], models: 'update the device MMU; migrate_vma_finalize: remove_migration_ptes to the destination, unlock, free the source' },
   ],
 
-  init(s, cfg) {
+  init(s, cfg): HmmP2pDriver {
     const pages = s.mms.length * V(s);
     const z = () => Array.from({ length: pages }, () => 0);
     const n = () => Array.from({ length: pages }, () => NONE);
-    return { ...odpMirror.init(s, cfg), migPhase: z(), migDir: z(), migSrc: n(), migDst: n(), copied: z() } as never;
+    return { ...nic.init(s, cfg), migPhase: z(), migDir: z(), migSrc: n(), migDst: n(), copied: z() };
   },
 
   enabled(s, ctx, out) {
-    const d = drv(s);
-    const nic: Action[] = [];
-    odpMirror.enabled(s, ctx, nic);
-    for (const a of nic) {
+    const d = s.drv;
+    const nicActions: Action[] = [];
+    nic.enabled(s, ctx, nicActions);
+    for (const a of nicActions) {
       if (a.k === 'range_fault') {
         // hmm_range_fault waits on a migration entry (migration_entry_wait) and on a migration in progress.
-        const f = drvOf(s).faults[a.a]!;
+        const f = s.drv.faults[a.a]!;
         const pte = s.mms[f.proc]!.ptes[f.vpage]!;
         if (pte.frame !== NONE && (s.frames[pte.frame]!.locked || migrating(s, f.proc, f.vpage))) continue;
       }
@@ -137,11 +144,11 @@ export const hmmP2p: Strategy = {
   },
 
   apply(s, a: Action, ctx) {
-    const d = drv(s);
+    const d = s.drv;
     const i = a.k.startsWith('mig_') || a.k === 'gpu_migrate' || a.k === 'cpu_fault_private' ? slot(s, a.a, a.b) : NONE;
     switch (a.k) {
       case 'range_fault': {
-        const f = drvOf(s).faults[a.a]!;
+        const f = s.drv.faults[a.a]!;
         const pte = s.mms[f.proc]!.ptes[f.vpage]!;
         const fr = pte.mapped && pte.frame !== NONE ? s.frames[pte.frame]! : null;
         if (!fr || fr.kind !== 'device-private' || fr.owner === DEV) break; // hmm_range_fault as usual
@@ -197,20 +204,20 @@ export const hmmP2p: Strategy = {
         return;
       }
     }
-    odpMirror.apply(s, a, ctx);
+    nic.apply(s, a, ctx);
   },
 
   onRegister(s, proc, ctx) {
-    odpMirror.onRegister(s, proc, ctx);
+    nic.onRegister(s, proc, ctx);
   },
 
   onDeviceFault(s, job, ctx) {
-    odpMirror.onDeviceFault(s, job, ctx);
+    nic.onDeviceFault(s, job, ctx);
   },
 
   // The NIC's callbacks are odp-mirror's.
   waits(s, ctx, out) {
-    odpMirror.waits?.(s, ctx, out);
+    nic.waits?.(s, ctx, out);
   },
 
   onInvalidateStart(s, inv, ctx) {
@@ -219,4 +226,7 @@ export const hmmP2p: Strategy = {
       callbackReturn(s, inv, iv.proc, ctx);
     }
   },
-};
+});
+
+/** This strategy as the world holds it, for the invalidation its migrations start. */
+const self: Strategy<HmmP2pDriver> = hmmP2p;

@@ -7,13 +7,12 @@
 // controls: Christian König's objection in the same thread.
 import { NONE } from '../types.ts';
 import type { Action, JobState, State } from '../types.ts';
-import type { DriverContext, Strategy } from '../strategy.ts';
-import { noHooks } from '../strategy.ts';
+import type { DriverContext } from '../strategy.ts';
+import { defineStrategy } from '../strategy.ts';
 import { callbackRefuse, invalidating, procInvalidating, setSeq, subscribe, zapAndReturn } from '../mm.ts';
 import { callbackWaitId, fenceReleaser, waitsOn } from '../waits.ts';
 import {
   mirrorTeardown,
-  drvOf,
   emptyFaults,
   faultActionKinds,
   faultApply,
@@ -22,6 +21,7 @@ import {
   startFault,
   type FaultMutations,
   mirrorCounters,
+  type MirrorDriver,
 } from './mirror-fault.ts';
 
 const CB_WAITING = 1;
@@ -44,8 +44,7 @@ function jobsToWaitFor(s: State, proc: number, pages: number, ctx: DriverContext
   return out;
 }
 
-export const mirrorBlockingNotifier: Strategy = {
-  ...noHooks,
+export const mirrorBlockingNotifier = defineStrategy({
   ...mirrorCounters,
   name: 'mirror-blocking-notifier',
   summary: 'fault pages into the mirror at submit, no pin; the invalidate callback waits for the executing job\'s fence, then unmaps',
@@ -66,10 +65,10 @@ export const mirrorBlockingNotifier: Strategy = {
     { kind: 'dereg_finish', actor: 'kernel', args: ['p'], models: 'closing the userptr: wait for the process\'s jobs, remove the notifier, unmap' },
   ],
 
-  init: (s) => ({ faults: emptyFaults(s), lock: NONE }),
+  init: (s): MirrorDriver => ({ faults: emptyFaults(s), lock: NONE }),
 
   enabled(s, ctx, out) {
-    const d = drvOf(s);
+    const d = s.drv;
     faultEnabled(s, mutations(ctx), out);
     s.invs.forEach((inv, i) => {
       if (!inv.live || d.lock !== NONE) return;
@@ -98,7 +97,7 @@ export const mirrorBlockingNotifier: Strategy = {
   apply(s, a: Action, ctx) {
     applyStep(s, a, ctx);
     // The registration ioctl returns once it has faulted its range in (with user queues).
-    for (const r of s.regs) if (r.opening && !drvOf(s).faults.some((f) => f.live && f.proc === r.proc)) r.opening = false;
+    for (const r of s.regs) if (r.opening && !s.drv.faults.some((f) => f.live && f.proc === r.proc)) r.opening = false;
   },
 
   onRegister(s, proc, ctx) {
@@ -126,9 +125,9 @@ export const mirrorBlockingNotifier: Strategy = {
       }
     });
   },
-};
+});
 
-function applyStep(s: State, a: Action, ctx: DriverContext): void {
+function applyStep(s: State<MirrorDriver>, a: Action, ctx: DriverContext): void {
   if (faultApply(s, a, mutations(ctx), mirrorBlockingNotifier, ctx, (f) => {
     if (f.job !== NONE) s.jobs[f.job]!.state = 'ready'; // the job goes to the hardware
   })) return;

@@ -5,7 +5,7 @@
 //   fault_commit(f)  lock; if read_retry(sub, seq) retry; program the device PTE; unlock
 // A fault context is one page being faulted in for a job (or, with no job, for the driver itself).
 import { NONE } from '../types.ts';
-import type { Action, DriverRecord, DriverState, State } from '../types.ts';
+import type { Action, DriverRecord, State } from '../types.ts';
 import type { ActionKind, DriverContext, Strategy } from '../strategy.ts';
 import type { Counters } from '../canonical.ts';
 import type { Errno, JobErrorCause } from '../events.ts';
@@ -55,23 +55,29 @@ export function emptyFaults(s: State): FaultCtx[] {
   }));
 }
 
-/** Drivers that use this fault path keep `faults` and the driver lock `lock` in their state. */
+/**
+ * Drivers that use this fault path keep `faults` (from emptyFaults) and the driver lock `lock` (NONE when
+ * free) in their state; their own state type extends this one.
+ */
 export interface MirrorDriver {
   faults: FaultCtx[];
   /** The driver lock (umem_mutex, the notifier lock): NONE, or who holds it. */
   lock: number;
 }
 
-export function drvOf(s: State): MirrorDriver {
-  return s.drv as unknown as MirrorDriver;
+/** A state whose driver uses this fault path. */
+export type MirrorState = State<MirrorDriver>;
+
+export function drvOf(s: MirrorState): MirrorDriver {
+  return s.drv;
 }
 
 /**
  * The finite model: a fault context's read_begin snapshot is a seq of its mm, its hmm_range_fault snapshot
  * a (frame, gen) and an epoch of its PTE. An idle context's fields are dead (startFault rewrites them).
  */
-export function faultCounters(drv: DriverState, c: Counters): void {
-  for (const f of (drv as unknown as MirrorDriver).faults) {
+export function faultCounters(drv: MirrorDriver, c: Counters): void {
+  for (const f of drv.faults) {
     if (!f.live) continue;
     f.seq = c.seq(f.proc, f.seq);
     if (f.frame === NONE) {
@@ -84,8 +90,8 @@ export function faultCounters(drv: DriverState, c: Counters): void {
   }
 }
 
-export function faultClearDead(drv: DriverState): void {
-  for (const f of (drv as unknown as MirrorDriver).faults) {
+export function faultClearDead(drv: MirrorDriver): void {
+  for (const f of drv.faults) {
     if (f.live) continue;
     Object.assign(f, { proc: 0, vpage: 0, write: false, job: NONE, phase: 0, seq: 0, frame: NONE, gen: 0, writable: false, epoch: 0, p2p: false });
   }
@@ -95,7 +101,7 @@ export function faultClearDead(drv: DriverState): void {
 export const mirrorCounters = { counters: faultCounters, clearDead: faultClearDead };
 
 /** Start faulting (proc, vpage) in: for job `job` (in slot `job`), or for the driver (a per-page slot). */
-export function startFault(s: State, proc: number, vpage: number, write: boolean, job: number): void {
+export function startFault(s: MirrorState, proc: number, vpage: number, write: boolean, job: number): void {
   const d = drvOf(s);
   const slot = job !== NONE ? job : s.jobs.length + proc * s.mms[0]!.ptes.length + vpage;
   const f = d.faults[slot]!;
@@ -108,12 +114,12 @@ export function startFault(s: State, proc: number, vpage: number, write: boolean
   f.frame = NONE;
 }
 
-export function faultPending(s: State, proc: number, vpage: number): boolean {
+export function faultPending(s: MirrorState, proc: number, vpage: number): boolean {
   for (const f of drvOf(s).faults) if (f.live && f.proc === proc && f.vpage === vpage) return true;
   return false;
 }
 
-export function faultEnabled(s: State, m: FaultMutations, out: Action[]): void {
+export function faultEnabled(s: MirrorState, m: FaultMutations, out: Action[]): void {
   const d = drvOf(s);
   d.faults.forEach((f, i) => {
     if (!f.live) return;
@@ -134,7 +140,7 @@ export interface FaultError {
 }
 
 /** Abort a fault: its job completes with an error. */
-export function abortFault(s: State, i: number, err: FaultError, ctx: DriverContext): void {
+export function abortFault(s: MirrorState, i: number, err: FaultError, ctx: DriverContext): void {
   const f = drvOf(s).faults[i]!;
   f.live = false;
   if (f.job !== NONE) {
@@ -148,7 +154,7 @@ export function abortFault(s: State, i: number, err: FaultError, ctx: DriverCont
  * action is not one of the fault path's.
  */
 export function faultApply(
-  s: State,
+  s: MirrorState,
   a: Action,
   m: FaultMutations,
   strat: Strategy,
@@ -209,7 +215,7 @@ export function faultApply(
  * goes, written pages are marked dirty, the device forgets the range, pending faults fail, and the
  * registration ends.
  */
-export function mirrorTeardown(s: State, p: number, detail: string, ctx: DriverContext): void {
+export function mirrorTeardown(s: MirrorState, p: number, detail: string, ctx: DriverContext): void {
   const all = (1 << s.mms[p]!.ptes.length) - 1;
   unsubscribe(s, p);
   dirtyWritten(s, p, all);

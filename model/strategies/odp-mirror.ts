@@ -4,13 +4,11 @@
 // callback is mlx5's: take umem_mutex, mmu_interval_set_seq, zap the HCA's entries with a fenced UMR,
 // wait until the HCA no longer uses the pages, mark written pages dirty, unlock, return. No pins.
 import { NONE } from '../types.ts';
-import type { Action } from '../types.ts';
-import type { DriverContext, Strategy } from '../strategy.ts';
-import { noHooks } from '../strategy.ts';
+import type { DriverContext } from '../strategy.ts';
+import { defineStrategy } from '../strategy.ts';
 import { callbackRefuse, callbackReturn, dirtyWritten, dmaInFlight, procInvalidating, setSeq, subscribe, zapMirror } from '../mm.ts';
 import {
   mirrorTeardown,
-  drvOf,
   emptyFaults,
   faultActionKinds,
   faultApply,
@@ -18,6 +16,7 @@ import {
   startFault,
   type FaultMutations,
   mirrorCounters,
+  type MirrorDriver,
 } from './mirror-fault.ts';
 import { callbackWaitId, waitsOn } from '../waits.ts';
 
@@ -26,12 +25,13 @@ const CB_LOCKED = 1;
 const CB_ZAPPED = 2;
 const LOCK_BY_INV = 1000;
 
-function mutations(ctx: DriverContext): FaultMutations {
+type OdpMutant = 'no-read-retry' | 'retry-outside-lock' | 'zap-without-wait' | 'refuse-with-lock-held';
+
+function mutations(ctx: DriverContext<OdpMutant>): FaultMutations {
   return { noReadRetry: ctx.mutant === 'no-read-retry', retryOutsideLock: ctx.mutant === 'retry-outside-lock' };
 }
 
-export const odpMirror: Strategy = {
-  ...noHooks,
+export const odpMirror = defineStrategy({
   ...mirrorCounters,
   name: 'odp-mirror',
   summary: 'device faults through hmm_range_fault with the interval notifier seq retry; invalidate = fence and block DMA, zap the mirror, unblock',
@@ -53,10 +53,10 @@ export const odpMirror: Strategy = {
     { kind: 'dereg_finish', actor: 'kernel', args: ['p'], models: 'ib_umem_odp_release: mmu_interval_notifier_remove, zap, unmap' },
   ],
 
-  init: (s) => ({ faults: emptyFaults(s), lock: NONE }),
+  init: (s): MirrorDriver => ({ faults: emptyFaults(s), lock: NONE }),
 
   enabled(s, ctx, out) {
-    const d = drvOf(s);
+    const d = s.drv;
     faultEnabled(s, mutations(ctx), out);
     s.invs.forEach((inv, i) => {
       if (!inv.live) return;
@@ -75,8 +75,8 @@ export const odpMirror: Strategy = {
     });
   },
 
-  apply(s, a: Action, ctx) {
-    const d = drvOf(s);
+  apply(s, a, ctx) {
+    const d = s.drv;
     if (faultApply(s, a, mutations(ctx), odpMirror, ctx, (f) => {
       if (f.job !== NONE) s.jobs[f.job]!.state = 'ready'; // resume the stalled queue pair
     })) return;
@@ -122,7 +122,7 @@ export const odpMirror: Strategy = {
   // A callback waits on umem_mutex (held by another callback, or by nobody once leaked), then on the
   // fenced UMR: the DMA in flight draining.
   waits(s, _ctx, out) {
-    const d = drvOf(s);
+    const d = s.drv;
     s.invs.forEach((inv, i) => {
       if (!inv.live) return;
       const id = callbackWaitId(i, inv.proc);
@@ -147,4 +147,4 @@ export const odpMirror: Strategy = {
     const j = s.jobs[job]!;
     startFault(s, j.proc, j.vpage, j.write, job);
   },
-};
+});

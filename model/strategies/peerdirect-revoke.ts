@@ -10,8 +10,8 @@
 // notifier contract (no access to the old pages once the callbacks returned) is the one checked.
 import { NONE, PEER, DEV } from '../types.ts';
 import type { Action, State } from '../types.ts';
-import type { DriverContext, Strategy } from '../strategy.ts';
-import { noHooks } from '../strategy.ts';
+import type { DriverContext } from '../strategy.ts';
+import { defineStrategy } from '../strategy.ts';
 import {
   callbackReturn,
   dmaInFlight,
@@ -35,20 +35,19 @@ interface PdDriver {
   queued: number[];
 }
 
-const drv = (s: State) => s.drv as unknown as PdDriver;
 const ALL = (s: State) => (1 << s.mms[0]!.ptes.length) - 1;
 /** Callback step: the mkey is revoked, waiting for the HCA to drain. */
 const CB_REVOKED = 1;
 
 /** The MR of `p` is live and not revoked: its callback must act on a move or a free. */
-function armed(s: State, p: number): boolean {
-  return s.regs[p]!.live && drv(s).revoked[p] === 0;
+function armed(s: State<PdDriver>, p: number): boolean {
+  return s.regs[p]!.live && s.drv.revoked[p] === 0;
 }
 
 /** Revoke the MR: zap the mkey's translations, fail the work the HCA has not started, QP to error. */
-function revoke(s: State, p: number, ctx: DriverContext): void {
+function revoke(s: State<PdDriver>, p: number, ctx: DriverContext): void {
   zapMirror(s, p, ALL(s));
-  drv(s).revoked[p] = 1;
+  s.drv.revoked[p] = 1;
   s.jobs.forEach((j, i) => {
     if (j.proc === p && (j.state === 'submitted' || j.state === 'ready' || j.state === 'faulting')) {
       j.state = 'failed';
@@ -58,8 +57,7 @@ function revoke(s: State, p: number, ctx: DriverContext): void {
   ctx.emit({ t: 'mr_revoked', proc: p });
 }
 
-export const peerdirectRevoke: Strategy = {
-  ...noHooks,
+export const peerdirectRevoke = defineStrategy({
   name: 'peerdirect-revoke',
   summary: 'non-ODP MR over a peer\'s VRAM through a peer-memory client, not pinned; a move or free revokes the MR at once (QP to error), nothing is remapped',
   from: 'seeds 000/003 (Haggai Eran, PeerDirect); KERNEL.md §7',
@@ -81,14 +79,14 @@ export const peerdirectRevoke: Strategy = {
     { kind: 'dereg_finish', actor: 'kernel', args: ['p'], models: 'ib_dereg_mr once the QP drained: remove the peer-memory client\'s callback, put the peer pages' },
   ],
 
-  init(s) {
+  init(s): PdDriver {
     // The process's pages are a GPU buffer in VRAM, mapped into it.
     placeInVram(s, 0, 'p2p');
     return { revoked: s.mms.map(() => 0), queued: s.mms.map(() => 0) };
   },
 
   enabled(s, ctx, out) {
-    const d = drv(s);
+    const d = s.drv;
     const slot = freeInvalidationSlot(s) !== NONE;
     const dest = vramFree(s) || findFreeFrame(s) !== NONE;
     s.mms.forEach((mm, p) => {
@@ -115,7 +113,7 @@ export const peerdirectRevoke: Strategy = {
   },
 
   apply(s, a: Action, ctx) {
-    const d = drv(s);
+    const d = s.drv;
     const start = (cause: 'peer-move' | 'munmap') =>
       startInvalidation(s, a.a, 1 << a.b, cause, ctx, (i) => peerdirectRevoke.onInvalidateStart(s, i, ctx));
     switch (a.k) {
@@ -164,7 +162,7 @@ export const peerdirectRevoke: Strategy = {
   },
 
   onRegister(s, p, ctx) {
-    drv(s).revoked[p] = 0;
+    s.drv.revoked[p] = 0;
     subscribe(s, p);
     s.mms[p]!.ptes.forEach((pte, v) => {
       setMirror(s, p, v, pte.frame, s.frames[pte.frame]!.gen, true, pte.epoch, ctx.mutant !== 'plain-dma-map');
@@ -173,7 +171,7 @@ export const peerdirectRevoke: Strategy = {
 
   onSubmit(s, job, ctx) {
     const j = s.jobs[job]!;
-    if (drv(s).revoked[j.proc] === 1) {
+    if (s.drv.revoked[j.proc] === 1) {
       j.state = 'failed';
       ctx.emit({ t: 'job_error', job, errno: 'EIO', cause: 'mr-revoked', detail: 'QP in the error state: the MR was revoked' });
     } else {
@@ -199,11 +197,11 @@ export const peerdirectRevoke: Strategy = {
     if (!acts) {
       callbackReturn(s, i, p, ctx); // not the peer-memory client's business (fork, or the MR is gone)
     } else if (ctx.mutant === 'revoke-after-free') {
-      if (armed(s, p)) drv(s).queued[p] = 1;
+      if (armed(s, p)) s.drv.queued[p] = 1;
       callbackReturn(s, i, p, ctx);
     } else if (!armed(s, p)) {
       // Already revoked: the callback still waits until the HCA has drained what it had in flight.
       inv.cb[p] = CB_REVOKED;
     }
   },
-};
+});

@@ -6,8 +6,8 @@
 // Simplification: frames are not in ZONE_MOVABLE/CMA, so the long-term pin's migrate-out step is a no-op.
 import { NONE } from '../types.ts';
 import type { Action, State } from '../types.ts';
-import type { DriverContext, Strategy } from '../strategy.ts';
-import { noHooks } from '../strategy.ts';
+import type { DriverContext } from '../strategy.ts';
+import { defineStrategy } from '../strategy.ts';
 import { invalidating, pinFrame, putFrame, setMirror, unpinFrame, zapMirror } from '../mm.ts';
 
 interface PinDriver {
@@ -15,12 +15,11 @@ interface PinDriver {
   mr: number[][];
 }
 
-const drv = (s: State) => s.drv as unknown as PinDriver;
 const ALL = (s: State) => (1 << s.mms[0]!.ptes.length) - 1;
 
 /** ib_umem_release: unpin (or, in the mutants, put) every page of the MR; the device forgets it. */
-function release(s: State, p: number, ctx: DriverContext): void {
-  const mr = drv(s).mr[p]!;
+function release(s: State<PinDriver>, p: number, ctx: DriverContext): void {
+  const mr = s.drv.mr[p]!;
   mr.forEach((f, v) => {
     if (f === NONE) return;
     if (ctx.mutant === 'put-page-not-unpin' || ctx.mutant === 'get-user-pages') putFrame(s.frames[f]!);
@@ -32,8 +31,7 @@ function release(s: State, p: number, ctx: DriverContext): void {
   s.regs[p]!.closing = false;
 }
 
-export const pinLongterm: Strategy = {
-  ...noHooks,
+export const pinLongterm = defineStrategy({
   name: 'pin-longterm',
   summary: 'pin_user_pages(FOLL_LONGTERM) at registration, no notifier; unpin at deregistration',
   from: 'pinned RDMA MRs, GPU userptr; Documentation/core-api/pin_user_pages.rst',
@@ -49,7 +47,7 @@ export const pinLongterm: Strategy = {
     { kind: 'dereg_finish', actor: 'kernel', args: ['p'], models: 'ib_dereg_mr after the queue pairs drained: unpin_user_pages_dirty_lock' },
   ],
 
-  init: (s) => ({ mr: s.mms.map((mm) => mm.ptes.map(() => NONE)) }),
+  init: (s): PinDriver => ({ mr: s.mms.map((mm) => mm.ptes.map(() => NONE)) }),
 
   enabled(s, _ctx, out) {
     s.regs.forEach((r, p) => {
@@ -69,7 +67,7 @@ export const pinLongterm: Strategy = {
   },
 
   onRegister(s, p, ctx) {
-    const mr = drv(s).mr[p]!;
+    const mr = s.drv.mr[p]!;
     s.mms[p]!.ptes.forEach((pte, v) => {
       if (ctx.mutant === 'get-user-pages') s.frames[pte.frame]!.refcount++;
       else pinFrame(s, pte.frame, ctx);
@@ -81,4 +79,4 @@ export const pinLongterm: Strategy = {
   onDeregister(s, p, ctx) {
     if (ctx.mutant === 'unpin-before-dma-lands') release(s, p, ctx);
   },
-};
+});

@@ -11,8 +11,8 @@
 // GUP pins of anonymous pages" series makes every FOLL_PIN do (FAULT_FLAG_UNSHARE), in every config.
 import { NONE } from '../types.ts';
 import type { Action, State } from '../types.ts';
-import type { DriverContext, Strategy } from '../strategy.ts';
-import { noHooks } from '../strategy.ts';
+import type { DriverContext } from '../strategy.ts';
+import { defineStrategy } from '../strategy.ts';
 import { forking, invalidating, pinFrame, setMirror, swapIn, unpinFrame, zapMirror } from '../mm.ts';
 import { breakCow } from '../world.ts';
 
@@ -26,18 +26,17 @@ interface PinJobDriver {
   late: number[];
 }
 
-const drv = (s: State) => s.drv as unknown as PinJobDriver;
 
 /** Another handed-over job of the same page whose GPU page-table entry points to a frame other than `f`. */
-function otherTranslation(s: State, j: number, f: number): boolean {
-  const d = drv(s);
+function otherTranslation(s: State<PinJobDriver>, j: number, f: number): boolean {
+  const d = s.drv;
   const job = s.jobs[j]!;
   return s.jobs.some((o, k) => k !== j && o.state !== 'free' && o.proc === job.proc && o.vpage === job.vpage && d.tFrame[k] !== NONE && d.tFrame[k] !== f);
 }
 
 /** Unpin job `j`'s page; unmap it from the GPU page table unless another job still uses that entry. */
-function release(s: State, j: number, ctx: DriverContext): void {
-  const d = drv(s);
+function release(s: State<PinJobDriver>, j: number, ctx: DriverContext): void {
+  const d = s.drv;
   const job = s.jobs[j]!;
   if (d.pinned[j] !== NONE) unpinFrame(s, d.pinned[j]!, job.write, ctx);
   d.pinned[j] = NONE;
@@ -54,8 +53,7 @@ function fail(s: State, j: number, errno: 'EFAULT' | 'ENOMEM', ctx: DriverContex
   ctx.emit({ t: 'job_error', job: j, errno, cause: errno === 'EFAULT' ? 'not-mapped' : 'fault-failed', detail: `pin_user_pages: -${errno}` });
 }
 
-export const pinPerJob: Strategy = {
-  ...noHooks,
+export const pinPerJob = defineStrategy({
   name: 'pin-per-job',
   summary: 'pin_user_pages what a job touches at submit, program the GPU page table, unpin when its fence signals; no notifier',
   from: 'seed 000 (Christian König, 2016); GPU drivers before HMM userptr',
@@ -73,12 +71,11 @@ export const pinPerJob: Strategy = {
   ],
 
   // The finite model: a job's GPU page-table translation is a (frame, gen).
-  counters(drv, c) {
-    const d = drv as unknown as PinJobDriver;
+  counters(d: PinJobDriver, c) {
     d.tGen.forEach((g, j) => (d.tGen[j] = c.gen(d.tFrame[j]!, g)));
   },
 
-  init: (s) => ({
+  init: (s): PinJobDriver => ({
     pinned: s.jobs.map(() => NONE),
     tFrame: s.jobs.map(() => NONE),
     tGen: s.jobs.map(() => 0),
@@ -86,7 +83,7 @@ export const pinPerJob: Strategy = {
   }),
 
   enabled(s, _ctx, out) {
-    const d = drv(s);
+    const d = s.drv;
     s.jobs.forEach((j, i) => {
       // GUP waits for a migration or unmap of the page in progress (migration_entry_wait, the mmap lock).
       // The GPU page-table update for the job waits for the jobs still using the entry it would change
@@ -99,7 +96,7 @@ export const pinPerJob: Strategy = {
   },
 
   apply(s, a: Action, ctx) {
-    const d = drv(s);
+    const d = s.drv;
     const j = a.a;
     const job = s.jobs[j]!;
     const pte = s.mms[job.proc]!.ptes[job.vpage]!;
@@ -145,4 +142,4 @@ export const pinPerJob: Strategy = {
   onFenceSignal(s, job, ctx) {
     release(s, job, ctx);
   },
-};
+});

@@ -21,19 +21,16 @@
 // brings it up. A driver allocation's memory is not modelled, only the direct reclaim it may enter.
 import { NONE } from '../types.ts';
 import type { Action, State } from '../types.ts';
-import type { Strategy } from '../strategy.ts';
-import { noHooks } from '../strategy.ts';
+import { defineStrategy } from '../strategy.ts';
 import { callbackRefuse, dirtyWritten, procInvalidating, setMirror, setSeq, subscribe, zapAndReturn, zapMirror } from '../mm.ts';
 import { directReclaim } from '../oom.ts';
 import { callbackWaitId, pendingCallbackIds, waitsOn } from '../waits.ts';
-import { emptyFaults, mirrorTeardown, faultActionKinds, faultApply, faultEnabled, faultPending, startFault, faultCounters, faultClearDead, type FaultCtx, type FaultMutations } from './mirror-fault.ts';
+import { emptyFaults, mirrorTeardown, faultActionKinds, faultApply, faultEnabled, faultPending, startFault, faultCounters, faultClearDead, type FaultCtx, type FaultMutations, type MirrorDriver } from './mirror-fault.ts';
 
 const CB_WAIT_EVICTION = 1;
 
-interface QueueDriver {
-  faults: FaultCtx[];
-  /** The driver lock of the fault path (never held across steps here). */
-  lock: number;
+/** The fault path's state (the driver lock is never held across steps here), and the eviction's. */
+interface QueueDriver extends MirrorDriver {
   /** Per process: its eviction fence is signalled (1) or armed (0). */
   efence: number[];
   /** Per process: evictions so far (evicted_ranges); the restore worker compares it with its snapshot. */
@@ -46,7 +43,6 @@ interface QueueDriver {
   sigInv: number[];
 }
 
-const drv = (s: State) => s.drv as unknown as QueueDriver;
 const mutations = (): FaultMutations => ({ noReadRetry: false, retryOutsideLock: false });
 
 /** Does the GPU page table map (p, v) well enough for a job (writable for a write)? */
@@ -64,15 +60,14 @@ function inCallback(s: State, p: number): boolean {
 }
 
 /** Quiesce `p`'s queues: ask the hardware to preempt them; the restore worker owes them a resume. */
-function evict(s: State, p: number): void {
-  const d = drv(s);
+function evict(s: State<QueueDriver>, p: number): void {
+  const d = s.drv;
   if (s.queues[p]!.state === 'running') s.queues[p]!.state = 'preempt-requested';
   d.evictions[p]!++;
   d.pending[p] = 1;
 }
 
-export const queuePreempt: Strategy = {
-  ...noHooks,
+export const queuePreempt = defineStrategy({
   name: 'queue-preempt',
   summary: 'the invalidate callback preempts the process\'s queues (one eviction fence, bounded by hardware), zaps the GPU page table; a restore worker revalidates, then resumes the queues',
   from: 'amdkfd today: kfd_svm.c, amdgpu_amdkfd_fence.c (KERNEL.md §5)',
@@ -97,17 +92,16 @@ export const queuePreempt: Strategy = {
   ],
 
   // The finite model: evictions and the restore worker's snapshot of it are a counter per process.
-  counters(drv, c) {
-    faultCounters(drv, c);
-    const d = drv as unknown as QueueDriver;
+  counters(d: QueueDriver, c) {
+    faultCounters(d, c);
     d.evictions.forEach((x, p) => {
       d.evictions[p] = c.count(`evictions${p}`, x);
       d.snap[p] = c.count(`evictions${p}`, d.snap[p]!);
     });
   },
-  clearDead: faultClearDead,
+  clearDead: (d: QueueDriver) => faultClearDead(d),
 
-  init: (s) => ({
+  init: (s): QueueDriver => ({
     faults: emptyFaults(s),
     lock: NONE,
     efence: s.mms.map(() => 1),
@@ -119,7 +113,7 @@ export const queuePreempt: Strategy = {
   }),
 
   enabled(s, ctx, out) {
-    const d = drv(s);
+    const d = s.drv;
     faultEnabled(s, mutations(), out);
     s.invs.forEach((inv, i) => {
       if (!inv.live) return;
@@ -144,7 +138,7 @@ export const queuePreempt: Strategy = {
   },
 
   apply(s, a: Action, ctx) {
-    const d = drv(s);
+    const d = s.drv;
     if (faultApply(s, a, mutations(), queuePreempt, ctx, () => {})) return;
     switch (a.k) {
       case 'qp_evict': {
@@ -226,7 +220,7 @@ export const queuePreempt: Strategy = {
   },
 
   onRegister(s, p) {
-    const d = drv(s);
+    const d = s.drv;
     subscribe(s, p);
     let complete = true;
     s.mms[p]!.ptes.forEach((pte, v) => {
@@ -249,7 +243,7 @@ export const queuePreempt: Strategy = {
   // A callback waits on the process's eviction fence; the fence's signalling path (mutant
   // alloc-in-fence-signalling) may itself wait for the end of the reclaim its allocation entered.
   waits(s, ctx, out) {
-    const d = drv(s);
+    const d = s.drv;
     s.mms.forEach((_, p) => {
       const sig = d.sigInv[p]!;
       if (sig === NONE || !s.invs[sig]!.live) return;
@@ -289,4 +283,4 @@ export const queuePreempt: Strategy = {
     // The page is new to the GPU: the job waits in the kernel while the process is evicted and restored.
     evict(s, j.proc);
   },
-};
+});

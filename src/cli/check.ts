@@ -1,5 +1,7 @@
 import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
+import { basename } from 'node:path';
+import { manifestPath as defaultManifestPath } from '../registry.ts';
 import type { Strategy } from '../../model/strategy.ts';
 import type { Config } from '../../model/types.ts';
 import { makeModel } from '../../model/model.ts';
@@ -54,7 +56,7 @@ export async function checkCommand(argv: string[]): Promise<number> {
     maxCommands: intArg('--max-commands', values['max-commands'], defaultBudget.maxCommands),
   };
   const out = values.out ?? DEFAULT_OUT;
-  const manifestPath = values.manifest ?? MANIFEST_PATH;
+  const manifestPath = values.manifest ?? defaultManifestPath();
   const man = manifestArg(values.manifest, values['update-manifest'] ?? false);
   const props = values.property?.map((id) => {
     const p = propertyById(id);
@@ -152,7 +154,7 @@ async function checkAll(budget: Budget, out: string, update: boolean, man: Manif
   console.log(renderTable(m));
   if (update) {
     writeManifest(matrixCells(m), matrixWitnesses(m), manifestPath);
-    console.log(`\nmanifest.json written (${matrixCells(m).length} verdicts)`);
+    console.log(`\n${manifestPath} written (${matrixCells(m).length} verdicts)`);
     return 0;
   }
   return reportDifferences(m, out);
@@ -166,11 +168,11 @@ export function reportDifferences(m: Matrix, out: string): number {
     return 0;
   }
   if (diffs.length > 0) {
-    console.log(`\n${diffs.length} verdict(s) differ from manifest.json:`);
+    console.log(`\n${diffs.length} verdict(s) differ from ${basename(defaultManifestPath())}:`);
     for (const x of mismatches(m)) if (x.property !== undefined) console.log(`  ${x.message}`);
   }
   if (misses.length > 0) {
-    console.log(`\n${misses.length} witness(es) of manifest.json not reached:`);
+    console.log(`\n${misses.length} witness(es) of ${basename(defaultManifestPath())} not reached:`);
     for (const x of misses) console.log(`  ${x.message}`);
   }
   return 1;

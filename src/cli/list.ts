@@ -1,12 +1,12 @@
 import { parseArgs } from 'node:util';
-import { strategies } from '../../model/strategies/index.ts';
+import { allStrategies } from '../registry.ts';
 import { configs, scopeText } from '../../model/configs.ts';
 import { allProperties } from '../../properties/index.ts';
 
 export async function listCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { json: { type: 'boolean' } }, strict: true });
   const data = {
-    strategies: strategies.map((s) => ({
+    strategies: allStrategies().map((s) => ({
       name: s.name,
       summary: s.summary,
       configs: [...s.configs],

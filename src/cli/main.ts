@@ -9,6 +9,7 @@ import { matrixCommand } from './matrix.ts';
 import { exploreCommand } from './explore.ts';
 import { proveCommand } from './prove.ts';
 import { UsageError } from './usage.ts';
+import { resolveStrategies, StrategyLoadError, useRegistry } from '../registry.ts';
 
 const HELP = `dmacheck: property-based verification of device access to process memory
 
@@ -20,7 +21,12 @@ const HELP = `dmacheck: property-based verification of device access to process 
   dmacheck explore --strategy S [--mutant M] [--config C] [--scope K=V,...] [--depth D] [--states N] [--explorer bfs|walk]
   dmacheck prove --strategy S [--mutant M] [--config C] [--property P] [--scope K=V,...] [--states N] [--depth D]
 
-With no strategy, check runs every strategy in every config and compares the verdicts with manifest.json.`;
+With no strategy, check runs every strategy in every config and compares the verdicts with manifest.json.
+
+Your own strategies: --strategies ./my-driver.js[,./other.js] before or after the command, or a
+dmacheck.config.mjs (.js, .json) in the working directory: export default { strategies: ['./my-driver.js'],
+manifest: 'dmacheck.manifest.json' }. Every command then sees them; check with no --strategy, matrix and
+mutants run them (not the built-in ones) against that manifest (check --update-manifest writes it).`;
 
 type Command = (argv: string[]) => Promise<number>;
 
@@ -34,8 +40,41 @@ const commands: Record<string, Command> = {
   prove: proveCommand,
 };
 
+/** Take `--strategies X` / `--strategies=X` (repeatable, comma-separated) out of argv. */
+function takeStrategies(argv: readonly string[]): { modules: string[]; rest: string[] } {
+  const modules: string[] = [];
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    let v: string | undefined;
+    if (a === '--strategies') {
+      v = argv[++i];
+      if (v === undefined || v.startsWith('--')) throw new UsageError('--strategies: expected a module path, e.g. --strategies ./my-driver.js');
+    } else if (a.startsWith('--strategies=')) {
+      v = a.slice('--strategies='.length);
+    } else {
+      rest.push(a);
+      continue;
+    }
+    modules.push(...v.split(',').filter((m) => m !== ''));
+  }
+  return { modules, rest };
+}
+
 export async function main(argv: string[]): Promise<number> {
-  const [cmd, ...rest] = argv;
+  let args: string[];
+  try {
+    const { modules, rest } = takeStrategies(argv);
+    args = rest;
+    useRegistry(await resolveStrategies(modules));
+  } catch (e) {
+    if (e instanceof UsageError || e instanceof StrategyLoadError) {
+      console.error(`dmacheck: ${e.message}`);
+      return 2;
+    }
+    throw e;
+  }
+  const [cmd, ...rest] = args;
   if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
     console.log(HELP);
     return cmd ? 0 : 2;

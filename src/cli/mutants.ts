@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { strategies } from '../../model/strategies/index.ts';
+import { tableStrategies } from '../registry.ts';
 import { defaultBudget, type Budget } from '../check.ts';
 import { loadManifest, runMutant } from '../verdicts.ts';
 import { saveCounterexample, toCounterexample } from '../counterexample/save.ts';
@@ -22,7 +22,7 @@ export async function mutantsCommand(argv: string[]): Promise<number> {
   const man = loadManifest();
   let survivors = 0;
   console.log(`${'strategy'.padEnd(26)}${'mutant'.padEnd(26)}${'config'.padEnd(24)}${'killed by'.padEnd(24)}${'ms'.padStart(8)}  steps (fast-check's own shrink)`);
-  for (const s of strategies) {
+  for (const s of tableStrategies()) {
     for (const mu of s.mutants) {
       const { kill: k, unjudged } = runMutant(s, mu.name, budget, man);
       if (!k) {

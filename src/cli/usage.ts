@@ -1,15 +1,17 @@
 // Bad usage: reported with exit code 2.
 import type { Strategy } from '../../model/strategy.ts';
 import type { Config, Scope } from '../../model/types.ts';
-import { strategies, strategyByName } from '../../model/strategies/index.ts';
+import { allStrategies, findStrategy } from '../registry.ts';
 import { configByName, scopeLimits, withScope } from '../../model/configs.ts';
 
 export class UsageError extends Error {}
 
 export function strategyArg(name: string | undefined): Strategy {
   if (!name) throw new UsageError('--strategy is required');
-  const s = strategyByName(name);
-  if (!s) throw new UsageError(`--strategy: unknown strategy '${name}' (one of: ${strategies.map((x) => x.name).join(', ')})`);
+  const s = findStrategy(name);
+  if (!s) {
+    throw new UsageError(`--strategy: unknown strategy '${name}' (one of: ${allStrategies().map((x) => x.name).join(', ')}; a strategy of your own: --strategies ./my-driver.js or dmacheck.config.js)`);
+  }
   return s;
 }
 

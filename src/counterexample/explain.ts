@@ -73,6 +73,8 @@ export function describeEvent(e: ModelEvent): string {
       return `device fault on p${e.proc} v${e.vpage}: another device's private frame ${e.frame}, ${e.outcome === 'p2p' ? 'given as a P2P page' : 'migrated to RAM'}`;
     case 'peer_move':
       return `p${e.proc} v${e.vpage} moved from frame ${e.from} to frame ${e.to}`;
+    case 'driver_note':
+      return e.note;
   }
 }
 

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import type { Model } from '../../model/model.ts';
 import { makeModel } from '../../model/model.ts';
-import { strategyByName } from '../../model/strategies/index.ts';
+import { findStrategy } from '../registry.ts';
 import { configByName, withScope } from '../../model/configs.ts';
 import { MODEL_VERSION } from './format.ts';
 import { propertyById } from '../../properties/index.ts';
@@ -51,8 +51,8 @@ export function loadCounterexample(file: string): Loaded {
   }
   const cx = parsed.data;
   if (cx.format !== FORMAT_VERSION) throw new LoadError(file, 'format', `version ${cx.format} is not one this dmacheck reads (${FORMAT_VERSION})`);
-  const strategy = strategyByName(cx.strategy);
-  if (!strategy) throw new LoadError(file, 'strategy', `unknown strategy '${cx.strategy}'`);
+  const strategy = findStrategy(cx.strategy);
+  if (!strategy) throw new LoadError(file, 'strategy', `unknown strategy '${cx.strategy}' (a strategy of your own: name its module with --strategies or in dmacheck.config.js)`);
   if (cx.mutant !== null && !strategy.mutants.some((m) => m.name === cx.mutant)) {
     throw new LoadError(file, 'mutant', `strategy ${cx.strategy} has no mutant '${cx.mutant}'`);
   }

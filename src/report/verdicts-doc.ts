@@ -8,6 +8,7 @@ import { premiseLegend, renderMarkdown } from '../matrix.ts';
 import { replayFile } from '../counterexample/replay.ts';
 import { propertyById } from '../../properties/index.ts';
 import { witnessById } from '../../properties/witnesses.ts';
+import { packageFile } from '../paths.ts';
 
 const ClaimsSchema = z.object({
   note: z.string().optional(),
@@ -24,7 +25,7 @@ const ClaimsSchema = z.object({
   ),
 });
 
-export const CLAIMS_PATH = new URL('../../docs/claims.json', import.meta.url).pathname;
+export const CLAIMS_PATH = packageFile('docs/claims.json');
 
 export function verdictsDoc(m: Matrix, cxDir: string, claimsPath = CLAIMS_PATH): string {
   const { claims } = ClaimsSchema.parse(JSON.parse(readFileSync(claimsPath, 'utf8')));
