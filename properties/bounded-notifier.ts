@@ -3,19 +3,20 @@ import { stuckWait, waitEnded } from './liveness.ts';
 
 /**
  * Every invalidate callback returns, and every buffer move an exporter began with dma_buf_move_notify
- * ends (its wait for the importers' fences, its copy, its dma_resv_unlock), within B kernel and hardware
- * steps, whatever user space does: checked by the progress oracle from every state in which one is
+ * ends (its wait for the importers' fences, its copy, its dma_resv_unlock), by kernel and hardware steps
+ * alone, whatever user space does (the oracle searches every state those steps reach, which is finite:
+ * model/canonical.ts, so the answer does not depend on a bound or on the scope's slot counts): checked by the progress oracle from every state in which one is
  * pending. Both are waited for from reclaim or eviction, so both must not wait on user space (seed 000;
  * Documentation/driver-api/dma-buf.rst, "Indefinite DMA Fences"). A failure names what the callback or
  * the move waits on, and a cycle of waits is reported as a deadlock.
- * Premise: an invalidation calls a driver's invalidate callback: a design with no notifier has no callback
+ * Premise: an invalidation calls a driver's invalidate callback, or an exporter begins a buffer move: a design with no notifier has no callback
  * to block.
  */
 export const boundedNotifier: Property<null> = {
   id: 'bounded-notifier',
   kind: 'eventually',
-  premise: 'sometimes-callback-called',
-  meaning: 'every invalidate callback returns, and every DMA-BUF move after move_notify ends, within B kernel and hardware steps, whatever user space does',
+  premise: 'sometimes-kernel-waits',
+  meaning: 'every invalidate callback returns, and every DMA-BUF move after move_notify ends, by kernel and hardware steps alone, whatever user space does',
   init: () => null,
   check(_m, { view, oracle }) {
     const bound = view.cfg.oracleBound;

@@ -22,11 +22,11 @@ const movedFrom = (proc: number, vpage: number, frame: number, gen: number) => (
   v.mms[proc]!.ptes[vpage]!.frame !== frame || v.frames[frame]!.gen !== gen;
 
 /**
- * Capability: every move of a page with no DMA in flight succeeds within B kernel and hardware steps,
+ * Capability: every move of a page with no DMA in flight succeeds by kernel and hardware steps alone,
  * whichever mechanism moves it: core-mm migration and compaction, a DAX filesystem's block move, the
  * peer driver's VRAM move, a device migration (their invalidations end), and an exporter's DMA-BUF move
  * (the page lands in its new placement). A move refused for extra references (a pin, a pinned DMA-BUF
- * attachment) succeeds on a later attempt once the references are gone, within the bound.
+ * attachment) succeeds on a later attempt (a retry of that move) once the references are gone.
  * Premise: a migration of a page the device translates or pins is attempted with no DMA to it in flight: a
  * page the device does not hold migrates whatever the driver does.
  */
@@ -35,7 +35,7 @@ export const migratable: Property<null> = {
   kind: 'eventually',
   premise: 'sometimes-held-page-migration',
   capability: true,
-  meaning: 'a move of a page with no DMA in flight (migration, compaction, a DAX block, VRAM, a DMA-BUF move) succeeds within B kernel and hardware steps',
+  meaning: 'a move of a page with no DMA in flight (migration, compaction, a DAX block, VRAM, a DMA-BUF move) succeeds by kernel and hardware steps alone',
   init: () => null,
   check(_m, { view, events, oracle }) {
     const bound = view.cfg.oracleBound;

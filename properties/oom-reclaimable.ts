@@ -20,11 +20,12 @@ function unmapped(victim: number, v: View): boolean {
 }
 
 /**
- * Capability: the OOM reaper frees an OOM victim's memory within B steps, whatever user space does.
+ * Capability: the OOM reaper frees an OOM victim's memory by kernel and hardware steps alone, whatever
+ * user space does.
  * Two clauses, each asked when the reaper acts: a refused pass must go through on a retry within a few
  * kernel steps (a refusal that lasts leaves the memory to the victim's exit, which may never come); and
  * once a pass unmapped the victim's pages, every frame they held is freed (or is still mapped only
- * because another process shares it) within B kernel and hardware steps: pins of in-flight DMA drop when
+ * because another process shares it) by kernel and hardware steps alone: pins of in-flight DMA drop when
  * the hardware finishes, a long-term pin never does.
  * Premise: the OOM reaper begins a pass over a victim's memory that the device translates or pins: memory
  * the device does not hold is reaped whatever the driver does.
@@ -34,7 +35,7 @@ export const oomReclaimable: Property<OomWatch> = {
   kind: 'eventually',
   premise: 'sometimes-oom-reap-device-memory',
   capability: true,
-  meaning: 'the OOM reaper frees an OOM victim\'s memory within B steps: its pass is not refused for good, and the frames it unmapped are freed',
+  meaning: 'the OOM reaper frees an OOM victim\'s memory by kernel and hardware steps alone: its pass is not refused for good, and the frames it unmapped are freed',
   init: () => ({ victim: -1, frames: [], gens: [] }),
   counters(w, c) {
     w.gens.forEach((g, i) => (w.gens[i] = c.gen(w.frames[i]!, g)));

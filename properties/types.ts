@@ -33,7 +33,10 @@ export type ActorClass = 'kernel' | 'hardware' | 'user';
 
 /**
  * The progress oracle: is a state where `done` holds reachable from the current state within `bound`
- * steps of the given actor classes only (by default kernel and hardware: user space does nothing)?
+ * steps (Infinity, as every shipped config has it: by any number, the reachable part being finite) of the
+ * given actor classes only (by default kernel and hardware: user space does nothing), leaving out the new
+ * work the kernel might start on its own (see ReachOptions.retry)? `done` may compare with values read
+ * from the current view: states are told apart with those values fixed (model/canonical.ts `anchor`).
  */
 export interface Oracle {
   reach(done: (v: View) => boolean, bound: number, actors?: readonly ActorClass[], opts?: ReachOptions): boolean;

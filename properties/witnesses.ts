@@ -58,6 +58,7 @@ export const premises: readonly Property<any>[] = [
   allReleased,
   // mn_itree_invalidate: the interval notifier calls a driver's invalidate callback.
   sometimes('sometimes-callback-called', 'an invalidation calls a driver\'s invalidate callback (a live mmu_interval_notifier covers its range)', (e) => e.t === 'invalidate_start' && e.callbacks > 0),
+  sometimes('sometimes-kernel-waits', 'a kernel path begins that must not wait on user space: an invalidation calls a driver\'s callback, or an exporter begins a buffer move (dma_buf_move_notify)', (e) => (e.t === 'invalidate_start' && e.callbacks > 0) || e.t === 'move_notify'),
   // __oom_reap_task_mm: mmu_notifier_invalidate_range_start_nonblock.
   sometimes('sometimes-nonblocking-callback', 'a non-blockable invalidation (the OOM reaper\'s) calls a driver\'s invalidate callback',
     (e, v) => e.t === 'invalidate_start' && e.callbacks > 0 && !v.invs[e.inv]!.blockable),

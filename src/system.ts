@@ -179,6 +179,8 @@ export class Monitor {
   canonicalize(s: State): void {
     const props = this.props;
     const mons = this.mons;
+    // A witness already reached is checked no more: its memory is dead.
+    for (let i = 0; i < props.length; i++) if (props[i]!.kind === 'sometimes' && this.reached.has(props[i]!.id)) mons[i] = null;
     canonicalize(s, this.m.strategy, {
       extra: (c) => {
         for (let i = 0; i < props.length; i++) props[i]!.counters?.(mons[i], c);
