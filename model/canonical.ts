@@ -229,8 +229,10 @@ function clearDead(s: State): void {
       j.frame = NONE;
     }
     if (j.frame === NONE) {
+      // The translation (dma_start sets all four together) is not taken yet.
       j.gen = 0;
       j.epoch = 0;
+      j.p2p = false;
     }
   }
 }

@@ -31,7 +31,9 @@ export { p2pPossible, vramAlloc, ramAlloc, vramFree, coreMmPage } from '../model
 
 // ---- The model ----------------------------------------------------------------------------------------
 export { makeModel, init, enabled, step, stepInPlace, formatAction, sameAction, isEnabled, actorOf, type Model } from '../model/model.ts';
-export { configs, configByName, defaultScope, p2pScope, kernelToday, kernel2021 } from '../model/configs.ts';
+export { configs, configByName, defaultScope, p2pScope, kernelToday, kernel2021, withScope, proofConfig, scopeText, scopeLimits } from '../model/configs.ts';
+/** The finite model: the canonical form of a state (and the Counters a strategy's `counters` hook receives). */
+export { canonicalize, type Counters, type CanonicalOptions } from '../model/canonical.ts';
 export { strategies, strategyByName } from '../model/strategies/index.ts';
 export { clonePlain } from '../model/clone.ts';
 
@@ -43,6 +45,8 @@ export type { Property, PropertyKind, Violation, View, Oracle, CheckContext } fr
 export { checkModel, defaultBudget, type Budget, type CheckResult, type Failure } from './check.ts';
 export { walkCheck, bfsCheck, defaultWalkBudget, defaultBfsBudget, type WalkBudget, type BfsBudget, type ExplorerResult } from './explore-model.ts';
 export { Monitor, viewOf, systemOf } from './system.ts';
+/** Proofs at a scope: exhaust the reachable space (finite) and prove each property, or a shortest counterexample. */
+export { proveModel, defaultProofBudget, type ProofBudget, type ProofResult, type Proved, type Unfinished } from './prove.ts';
 export { runActions, type RunResult, type TraceStep } from './run.ts';
 export { minimize } from './shrink.ts';
 export { checkStrategy, checkMutants, checkConfigs, defaultClaims, StrategyCheckError, type CheckOptions, type Claims, type ConfigReport, type MutantKill } from './vitest.ts';

@@ -79,21 +79,25 @@ export function drvOf(s: MirrorState): MirrorDriver {
 export function faultCounters(drv: MirrorDriver, c: Counters): void {
   for (const f of drv.faults) {
     if (!f.live) continue;
-    f.seq = c.seq(f.proc, f.seq);
-    if (f.frame === NONE) {
-      f.gen = 0;
-      f.epoch = 0;
-      continue;
-    }
+    if (f.phase >= 1) f.seq = c.seq(f.proc, f.seq);
+    if (f.frame === NONE) continue;
     f.gen = c.gen(f.frame, f.gen);
     f.epoch = c.epoch(f.proc, f.vpage, f.epoch);
   }
 }
 
+/**
+ * What a fault context holds that nothing reads: all of an idle one (startFault rewrites it), the seq
+ * before read_begin took it (phase 0), the snapshot before hmm_range_fault took it (phases 0 and 1).
+ */
 export function faultClearDead(drv: MirrorDriver): void {
   for (const f of drv.faults) {
-    if (f.live) continue;
-    Object.assign(f, { proc: 0, vpage: 0, write: false, job: NONE, phase: 0, seq: 0, frame: NONE, gen: 0, writable: false, epoch: 0, p2p: false });
+    if (!f.live) {
+      Object.assign(f, { proc: 0, vpage: 0, write: false, job: NONE, phase: 0, seq: 0, frame: NONE, gen: 0, writable: false, epoch: 0, p2p: false });
+      continue;
+    }
+    if (f.phase === 0) f.seq = 0;
+    if (f.phase < 2) Object.assign(f, { frame: NONE, gen: 0, writable: false, epoch: 0, p2p: false });
   }
 }
 
