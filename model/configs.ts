@@ -15,8 +15,8 @@ export const kernel2021: KernelPolicy = { forkPinned: 'cow-parent', migrateFails
 
 /** The smallest scope with every mechanism of one process: one page, two frames (a move needs a second), one job, one invalidation. */
 export const smallScope: Partial<Scope> = { procs: 1, vpages: 1, frames: 2, jobs: 1, invalidations: 1 };
-/** Fork needs a second process slot, and the child a frame of its own. */
-export const forkScope: Partial<Scope> = { procs: 2, vpages: 1, frames: 3, jobs: 1, invalidations: 1 };
+/** Fork needs a second process slot; the second frame serves the copy-on-write copy. */
+export const forkScope: Partial<Scope> = { procs: 2, vpages: 1, frames: 2, jobs: 1, invalidations: 1 };
 
 /** Liveness is decided by an exhaustive search of what the kernel and the hardware can reach, not a bound. */
 const UNBOUNDED = Infinity;
