@@ -1,11 +1,13 @@
 // The verdict matrix: every strategy in every config where it applies, against every property. A failing
 // cell names its saved counterexample (and its length); a holding cell shows the budget it survived; an
-// n/a cell names the premise witness its run never reached.
+// n/a cell names the premise witness its run never reached. A holding cell also says whether it was
+// proved at its config's proof scope (proofs.json, from `dmacheck prove`) or only survived the budget.
 import { tableStrategies } from './registry.ts';
 import { propertyById, verdictProperties } from '../properties/index.ts';
 import type { Budget } from './check.ts';
 import { saveCounterexample, toCounterexample } from './counterexample/save.ts';
 import { fileNameOf } from './counterexample/format.ts';
+import { loadProofs, proofOf, type ProofRecord } from './proofs.ts';
 import { checkDesign, configsOf, designMismatches, expectedVerdict, expectedWitnesses, reachedList, type Cell, type DesignWitnesses, type Manifest, type Mismatch, type Verdict } from './verdicts.ts';
 
 export interface MatrixCell extends Cell {
@@ -17,6 +19,8 @@ export interface MatrixCell extends Cell {
   premise?: { witness: string; reached: boolean };
   /** What the manifest expects, if it has an entry. */
   expected?: Verdict;
+  /** For a holding cell: proved in every state of this scope (proofs.json), if it was. */
+  proof?: { scope: string; states: number };
 }
 
 export interface MatrixRow {
@@ -37,7 +41,7 @@ export interface Matrix {
   budget: Budget;
 }
 
-export function computeMatrix(budget: Budget, man: Manifest | null, out: string | null, onRow?: (r: MatrixRow) => void): Matrix {
+export function computeMatrix(budget: Budget, man: Manifest | null, out: string | null, onRow?: (r: MatrixRow) => void, proofs: readonly ProofRecord[] = loadProofs()): Matrix {
   const rows: MatrixRow[] = [];
   for (const s of tableStrategies()) {
     for (const cfg of configsOf(s)) {
@@ -48,7 +52,9 @@ export function computeMatrix(budget: Budget, man: Manifest | null, out: string 
         if (cx && out) saveCounterexample(out, cx);
         const expected = expectedVerdict(man, c.strategy, c.config, c.property);
         const premise = propertyById(c.property)?.premise;
+        const proof = proofOf(proofs, c.strategy, c.config, c.property);
         return {
+          ...(c.verdict === 'holds' && proof?.verdict === 'proved' ? { proof: { scope: proof.scope, states: proof.states } } : {}),
           ...c,
           ...(expected ? { expected } : {}),
           ...(cx ? { counterexample: { file: fileNameOf(cx), steps: cx.actions.length } } : { budget: { runs: d.result.stats.runs, actions: d.result.stats.executed } }),
@@ -95,7 +101,11 @@ const short = (n: number) => (n >= 10_000 ? `${Math.round(n / 1000)}k` : String(
 function cellText(c: MatrixCell, withBudget: boolean): string {
   // n/a in lower case and without a budget, so that it reads apart from a holding cell at a glance.
   let t =
-    c.verdict === 'fails' ? `FAILS(${c.counterexample?.steps})` : c.verdict === 'n/a' ? 'n/a' : withBudget && c.budget ? `holds ${short(c.budget.runs)}r/${short(c.budget.actions)}a` : 'holds';
+    c.verdict === 'fails'
+      ? `FAILS(${c.counterexample?.steps})`
+      : c.verdict === 'n/a'
+        ? 'n/a'
+        : `${c.proof ? 'PROVED' : 'holds'}${withBudget && c.budget ? ` ${short(c.budget.runs)}r/${short(c.budget.actions)}a${c.proof ? `/${short(c.proof.states)}s` : ''}` : ''}`;
   if (c.expected !== undefined && c.expected !== c.verdict) t += ` !=${c.expected}`;
   if (c.expected === undefined) t += ' (new)';
   return t;
@@ -108,7 +118,8 @@ export function renderTable(m: Matrix, withBudget = false): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const fmt = (r: string[]) => r.map((x, i) => x.padEnd(widths[i]!)).join('  ').trimEnd();
   const lines = [fmt(header), ...rows.map(fmt)];
-  if (matrixCells(m).some((c) => c.verdict === 'n/a')) lines.push('', `n/a: not violated, but the property's premise was never reached: ${premiseLegend(m)}`);
+  lines.push('', 'PROVED: holds in every state of the config\'s proof scope (dmacheck prove), and survived the budget at its own scope; holds: survived the budget only');
+  if (matrixCells(m).some((c) => c.verdict === 'n/a')) lines.push(`n/a: not violated, but the property's premise was never reached: ${premiseLegend(m)}`);
   return lines.join('\n');
 }
 
@@ -129,7 +140,8 @@ export function renderMarkdown(m: Matrix, linkBase = '../counterexamples/'): str
       const c = r.cells.find((x) => x.property === p)!;
       if (c.verdict === 'fails') return `**fails** [${c.counterexample!.steps} steps](${linkBase}${c.counterexample!.file})`;
       if (c.verdict === 'n/a') return `*n/a* (never reached \`${c.premise?.witness}\`)`;
-      return `holds (${short(c.budget!.runs)} runs, ${short(c.budget!.actions)} actions)`;
+      const survived = `${short(c.budget!.runs)} runs, ${short(c.budget!.actions)} actions`;
+      return c.proof ? `**proved** (all ${short(c.proof.states)} states of ${c.proof.scope}; ${survived})` : `holds (survived ${survived}; not proved)`;
     });
     lines.push(`| ${r.strategy} | ${r.config} | ${cells.join(' | ')} |`);
   }

@@ -26,6 +26,11 @@ export interface Proved {
   /** Distinct states (with the checkers' memory) of the exhausted space. */
   states: number;
   depth: number;
+  /**
+   * The property's premise witness was reached somewhere in the space: false means it held in every state
+   * because nothing it judges ever happened at this scope (n/a, never "proved").
+   */
+  premiseReached: boolean;
 }
 
 export interface Unfinished {
@@ -58,7 +63,8 @@ export function proveModel(m: Model, props: readonly Property<any>[], budget: Pr
     out.searches.push(r.stats);
     const st = r.stats;
     for (const id of r.holds) {
-      if (st.closed) out.proved.push({ property: id, states: st.states, depth: st.depth });
+      const premise = g.find((p) => p.id === id)?.premise;
+      if (st.closed) out.proved.push({ property: id, states: st.states, depth: st.depth, premiseReached: premise === undefined || r.reached.has(premise) });
       else {
         const stoppedBy = st.exhausted ? 'depth' : st.states >= budget.maxStates ? 'states' : 'time';
         out.unfinished.push({ property: id, states: st.states, depth: st.depth, stoppedBy });

@@ -16,11 +16,14 @@ import { configsOf, expectedVerdict, heldProperties, loadManifest, type Manifest
 import { defaultProofBudget, proveModel, type ProofBudget } from '../prove.ts';
 import { saveCounterexample, toCounterexample } from '../counterexample/save.ts';
 import { runActions } from '../run.ts';
+import { loadProofs, proofOf, PROOFS_PATH, writeProofs, type ProofRecord } from '../proofs.ts';
+import { tableStrategies } from '../registry.ts';
 import { explain, renderText } from '../counterexample/explain.ts';
 import { configArg, intArg, mutantArg, scopeArg, scopedConfig, strategyArg, UsageError } from './usage.ts';
 
 export const PROVE_USAGE = `dmacheck prove --strategy S [--mutant M] [--config C] [--property P]... [--scope K=V,...]
                [--states N] [--depth D] [--time SECONDS] [--out DIR]
+dmacheck prove [--update]     every strategy in every config at its proof scope, compared with proofs.json
 
   Exhausts the reachable state space at a scope (default: each config's proof scope, see dmacheck list)
   and proves each property in all its states, or prints a shortest counterexample and writes its file.
@@ -50,6 +53,7 @@ export async function proveCommand(argv: string[]): Promise<number> {
       depth: { type: 'string' },
       time: { type: 'string' },
       out: { type: 'string' },
+      update: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -59,6 +63,15 @@ export async function proveCommand(argv: string[]): Promise<number> {
     console.log(PROVE_USAGE);
     return 0;
   }
+  const budget: ProofBudget = {
+    maxStates: intArg('--states', values.states, defaultProofBudget.maxStates),
+    maxDepth: values.depth === undefined ? undefined : intArg('--depth', values.depth, 0),
+    timeMs: values.time === undefined ? undefined : intArg('--time', values.time, 1) * 1000,
+  };  if (values.strategy === undefined) {
+    if (values.mutant || values.config || values.scope || values.property) throw new UsageError('--mutant, --config, --scope and --property need --strategy');
+    return proveAll(budget, values.out ?? 'out', values.update ?? false);
+  }
+  if (values.update) throw new UsageError('--update rewrites proofs.json from a run over every strategy: give no --strategy');
   const s = strategyArg(values.strategy);
   const mutant = mutantArg(s, values.mutant);
   const only = configArg(s, values.config);
@@ -68,17 +81,13 @@ export async function proveCommand(argv: string[]): Promise<number> {
     if (!p || p.kind === 'sometimes') throw new UsageError(`--property: unknown property '${id}' (one of: ${verdictProperties.map((x) => x.id).join(', ')})`);
     return p;
   });
-  const budget: ProofBudget = {
-    maxStates: intArg('--states', values.states, defaultProofBudget.maxStates),
-    maxDepth: values.depth === undefined ? undefined : intArg('--depth', values.depth, 0),
-    timeMs: values.time === undefined ? undefined : intArg('--time', values.time, 1) * 1000,
-  };
+
   const out = values.out ?? 'out';
   const man = loadManifest();
   let code = 0;
   for (const base of only ? [only] : configsOf(s)) {
     const cfg = scope ? scopedConfig(base, scope) : proofConfig(base);
-    const c = proveOne(s, mutant, cfg, base, asked, budget, man, out);
+    const { code: c } = proveOne(s, mutant, cfg, base, asked, budget, man, out);
     if (c === 1 || (c === EXIT_STOPPED && code === 0)) code = c;
   }
   return code;
@@ -93,8 +102,10 @@ function proveOne(
   budget: ProofBudget,
   man: Manifest | null,
   out: string,
-): number {
+): { code: number; records: ProofRecord[] } {
   const strategy = s.name;
+  const scope = scopeText(cfg.scope);
+  const records: ProofRecord[] = [];
   // A mutant is held to what its correct design holds in this config, as with check.
   const props = asked ?? (mutant ? heldProperties(s, base, defaultBudget, man) : [...verdictProperties]);
   const m = makeModel(s, cfg, mutant);
@@ -103,20 +114,64 @@ function proveOne(
   const r = proveModel(m, props, budget);
   const secs = ((performance.now() - t0) / 1000).toFixed(1);
   console.log(`prove ${who} in ${cfg.name}, scope ${scopeText(cfg.scope)} (${secs} s):`);
-  for (const p of r.proved) console.log(`  proved: ${p.property} holds in all ${p.states} states (deepest trace ${p.depth} actions)`);
+  for (const p of r.proved) {
+    records.push({ strategy, config: base.name, scope, property: p.property, verdict: p.premiseReached ? 'proved' : 'n/a', states: p.states });
+    if (p.premiseReached) console.log(`  proved: ${p.property} holds in all ${p.states} states (deepest trace ${p.depth} actions)`);
+    else console.log(`  n/a: ${p.property}: its premise (${propertyById(p.property)?.premise}) arises in none of the ${p.states} states, so holding proves nothing`);
+  }
   let code = 0;
   for (const u of r.unfinished) {
     const why = u.stoppedBy === 'depth' ? `every trace of at most ${budget.maxDepth} actions was explored, not the whole space` : u.stoppedBy === 'states' ? `the budget of ${budget.maxStates} states ran out` : 'the time ran out';
     console.log(`  NOT PROVED: ${u.property}: no violation in ${u.states} states, but ${why}`);
+    records.push({ strategy, config: base.name, scope, property: u.property, verdict: 'unfinished', states: u.states });
     code = EXIT_STOPPED;
   }
   for (const f of r.failures) {
     const path = saveCounterexample(out, toCounterexample(m, f, 'prove'));
+    records.push({ strategy, config: base.name, scope, property: f.property, verdict: 'fails', states: f.actions.length });
     printFailure(m, f, path);
     const known = !asked && !mutant && expectedVerdict(man, strategy, base.name, f.property) === 'fails';
     if (known) console.log(`    (a known weakness: the manifest records ${f.property} as failing for ${strategy} in ${base.name})`);
     else code = 1;
   }
-  return code;
+  return { code, records };
+}
+
+/** Every strategy in every config at its proof scope, compared with proofs.json (or written to it). */
+function proveAll(budget: ProofBudget, out: string, update: boolean): number {
+  const man = loadManifest();
+  const records: ProofRecord[] = [];
+  let code = 0;
+  for (const s of tableStrategies()) {
+    for (const base of configsOf(s)) {
+      const r = proveOne(s, null, proofConfig(base), base, undefined, budget, man, out);
+      records.push(...r.records);
+      if (r.code === 1) code = 1;
+    }
+  }
+  const order = verdictProperties.map((p) => p.id);
+  records.sort((a, b) => (a.strategy === b.strategy && a.config === b.config ? order.indexOf(a.property) - order.indexOf(b.property) : 0));
+  if (update) {
+    writeProofs(records);
+    console.log(`\n${PROOFS_PATH} written (${records.length} proofs)`);
+    return code;
+  }
+  const was = loadProofs();
+  const differ = records.filter((x) => {
+    const w = proofOf(was, x.strategy, x.config, x.property);
+    return !w || w.verdict !== x.verdict || w.states !== x.states || w.scope !== x.scope;
+  });
+  const proved = records.filter((x) => x.verdict === 'proved').length;
+  console.log(`\n${proved} of ${records.length} cells proved at their proof scope; ${records.filter((x) => x.verdict === 'unfinished').length} unfinished`);
+  if (differ.length === 0) {
+    console.log(`every proof equals proofs.json`);
+    return code;
+  }
+  console.log(`${differ.length} differ from proofs.json:`);
+  for (const x of differ) {
+    const w = proofOf(was, x.strategy, x.config, x.property);
+    console.log(`  ${x.strategy} / ${x.config} / ${x.property}: ${x.verdict} (${x.states}), proofs.json says ${w ? `${w.verdict} (${w.states})` : 'nothing'}`);
+  }
+  return 1;
 }
 
