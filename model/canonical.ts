@@ -116,8 +116,10 @@ class Renumber implements Counters {
     return (this.domains[i] ??= new Domain(seqLike));
   }
 
+  // While learning, every call returns its value unchanged: an anchor is learnt from, never written.
   gen(frame: number, gen: number): number {
-    return frame === NONE ? 0 : this.val(this.numbered(frame, false), gen);
+    if (frame === NONE) return this.learning ? gen : 0;
+    return this.val(this.numbered(frame, false), gen);
   }
   seq(proc: number, seq: number): number {
     return this.val(this.numbered(this.nFrames + proc, true), seq);
@@ -131,8 +133,8 @@ class Renumber implements Counters {
     return this.val(d, x);
   }
   value(x: number): number {
-    if (!this.observed || x === 0) return 0;
     if (this.learning) return x;
+    if (!this.observed || x === 0) return 0;
     const i = this.remember.indexOf(x);
     return i < 0 ? 1 : 2 + i;
   }
@@ -142,8 +144,8 @@ class Renumber implements Counters {
   }
   /** The value of the next write: above every remembered one. */
   nextValue(x: number): number {
-    if (!this.observed) return 0;
-    return this.learning ? x : 2 + this.remember.length;
+    if (this.learning) return x;
+    return this.observed ? 2 + this.remember.length : 0;
   }
 
   /** Fix the renumbering from the values learnt; later calls map. */

@@ -77,7 +77,9 @@ export function perProperty<St>(
     const prop = remaining.filter((p) => p.id === id);
     const actions = opts.shrink ? minimize(m, found.actions, prop, id) : found.actions;
     const replay = runActions(m, actions, prop);
-    if (replay.violation?.property !== id) throw new Error(`the counterexample for ${id} does not replay: an explorer and the model disagree`);
+    if (replay.violation?.property !== id) {
+      throw new Error(`the counterexample for ${id} (${m.strategy.name}${m.mutant ? ` mutant ${m.mutant}` : ''} in ${m.cfg.name}) does not replay: an explorer and the model disagree; found: ${JSON.stringify(found.actions)}`);
+    }
     failures.push({ property: id, violation: replay.violation, actions, foundLength: found.actions.length, seed: found.seed, path: found.path, ms: performance.now() - t0, searchMs: ms });
     remaining = remaining.filter((p) => p.id !== id);
     if (opts.firstOnly) break;

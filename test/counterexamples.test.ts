@@ -39,6 +39,8 @@ describe('bad counterexample files', () => {
     ['unknown-action.json', 'actions.1.k', /unknown action 'teleport'/],
     ['missing-property.json', 'property', /expected object, received undefined/],
     ['bad-arg.json', 'actions.0.a', /expected number, received string/],
+    // Written by a model whose semantics differ (writes cycled through 1..5 values): refused, with why.
+    ['older-model.json', 'model', /model version 1, but this dmacheck's model is version 2: its semantics changed/],
   ];
   for (const [file, field, msg] of cases) {
     it(`${file}: the error names the file and the field '${field}'`, () => {
