@@ -60,7 +60,7 @@ export const controls: Record<string, Control> = {
     property: 'no-fatal-device-fault',
     why: 'the callback waits for the job\'s fence before it unmaps (amdgpu_hmm_invalidate_gfx: dma_resv_wait_timeout on the BO\'s fences): the job runs on the mapped page first',
     trace: [
-      act('register', 0), act('submit', 0, 0), act('read_begin', 0), act('range_fault', 0), act('migrate', 0, 0), act('fault_commit', 0),
+      act('register', 0), act('submit', 0, 1), act('read_begin', 0), act('range_fault', 0), act('reclaim', 0, 1), act('fault_commit', 0),
       act('cb_begin', 0), act('dma_start', 0), act('dma_land', 0), act('job_complete', 0), act('cb_unmap', 0),
     ],
   },
@@ -69,7 +69,7 @@ export const controls: Record<string, Control> = {
     property: 'no-fatal-device-fault',
     why: 'the callback waits for every submission, queued ones too (amdgpu_hmm_invalidate_gfx waits on the VM root\'s resv, DMA_RESV_USAGE_BOOKKEEP: "wait for all submissions ..., not just the one the userptr was involved into"), before it unmaps',
     trace: [
-      act('register', 0), act('submit', 0, 0), act('read_begin', 0), act('range_fault', 0), act('migrate', 0, 0), act('fault_commit', 0),
+      act('register', 0), act('migrate', 0, 1), act('submit_write', 0, 1), act('read_begin', 0), act('range_fault', 0), act('fault_commit', 0),
       act('cb_begin', 0), act('dma_start', 0), act('dma_land', 0), act('job_complete', 0), act('cb_unmap', 0),
     ],
   },
@@ -101,12 +101,9 @@ export const controls: Record<string, Control> = {
   'queue-preempt/signal-before-preempted': {
     config: 'user-queue',
     property: 'no-fatal-device-fault',
-    why: 'the eviction fence signals only after the hardware preempted the queues (evict_process_worker: kfd_process_evict_queues, then signal_eviction_fence); the job runs once the restore worker has revalidated and resumed them',
-    trace: [
-      act('register', 0), act('reclaim', 0, 0), act('submit_write', 0, 0), act('qp_evict', 0), act('queue_preempt', 0), act('evict_signal', 0),
-      act('qp_zap', 0), act('invalidate_end', 0), act('restore_begin', 0), act('read_begin', 2), act('range_fault', 2), act('fault_commit', 2),
-      act('restore_resume', 0), act('dma_start', 0),
-    ],
+    why: 'the eviction fence signals only after the hardware preempted the queues (evict_process_worker: kfd_process_evict_queues, then signal_eviction_fence): while the preemption is only requested, there is nothing to signal',
+    trace: [act('register', 0), act('fork', 0), act('qp_evict', 0)],
+    refuses: [act('evict_signal', 0)],
   },
   'queue-preempt/alloc-in-fence-signalling': 'same',
   'queue-preempt/block-in-nonblocking': 'same',
@@ -133,19 +130,27 @@ export const controls: Record<string, Control> = {
     property: 'p2p-topology',
     why: 'before the pin the exporter moves the buffer to system RAM, which the importer can reach (dma_buf_pin after the placement check); the DMA then lands in RAM',
     trace: [
-      act('register', 0), act('exp_move_notify', 0, 0), act('exp_move_copy', 0, 0), act('copy_done', 0, 0), act('exp_move_notify', 0, 1),
-      act('exp_move_copy', 0, 1), act('copy_done', 0, 1), act('st_map', 0), act('submit', 0, 0), act('dma_start', 0), act('dma_land', 0),
+      act('register', 0), act('submit', 0, 0), act('exp_move_notify', 0, 0), act('exp_move_copy', 0, 0), act('copy_done', 0, 0), act('exp_move_notify', 0, 1),
+      act('exp_move_copy', 0, 1), act('copy_done', 0, 1), act('st_map', 0), act('dma_start', 0), act('dma_land', 0),
     ],
   },
   'dmabuf-static/move-pinned': {
     config: 'p2p-switch',
     property: 'coherent-dma',
-    why: 'the exporter never evicts a pinned buffer (the pin count checked on the eviction path); the importer\'s DMA lands where it mapped',
-    trace: [act('register', 0), act('st_map', 0), act('submit', 0, 0), act('dma_start', 0), act('dma_land', 0)],
-    refuses: [act('exp_move_notify', 0, 0)],
+    why: 'the exporter still tries to move a pinned buffer, and the move is refused (amdgpu_bo_move: "Can\'t move a pinned BO", -EINVAL): no copy starts, the importer\'s mapping stays right',
+    trace: [act('register', 0), act('st_map', 0), act('exp_move_notify', 0, 0)],
+    refuses: [act('exp_move_copy', 0, 0)],
   },
-  'dmabuf-static/unpin-before-dma-lands': 'same',
+  'dmabuf-static/unpin-before-dma-lands': {
+    config: 'p2p-switch',
+    property: 'no-dma-after-free',
+    why: 'deregistration unpins only once the DMA in flight drained (dereg_finish: dma_buf_unmap_attachment, dma_buf_unpin after the QP drained), so the exporter\'s move of the still pinned buffer is refused and no copy frees the old placement',
+    trace: [act('register', 0), act('st_map', 0), act('submit', 0, 1), act('dma_start', 0), act('deregister', 0), act('exp_move_notify', 0, 1)],
+    refuses: [act('exp_move_copy', 0, 1)],
+  },
   'dmabuf-static/plain-dma-map': 'same',
+  // The correct exporter unlocks the resv at the end of its move (dma_resv_unlock in the move path): the same one-step scenario holds.
+  'dmabuf-dynamic/resv-held-after-move': 'same',
   'dmabuf-dynamic/move-before-fences': {
     config: 'p2p-switch',
     property: 'no-dma-after-free',
