@@ -53,7 +53,7 @@ const manifest: Manifest | null = fs.existsSync(manifestPath) ? JSON.parse(fs.re
 
 function heldBy(strategy: string, config: string): Property<any>[] {
   const rows = manifest?.verdicts.filter((v) => v.strategy === strategy && v.config === config) ?? [];
-  if (rows.length > 0) return rows.filter((v) => v.verdict === 'holds').map((v) => propertyById(v.property)!).filter(Boolean);
+  if (rows.length > 0) return rows.filter((v) => v.verdict !== 'fails').map((v) => propertyById(v.property)!).filter(Boolean);
   const m = makeModel(strategies.find((s) => s.name === strategy)!, configByName(config)!);
   return checkModel(m, verdictProperties, { runs: 300, maxCommands: 40, seed: 1 }).holds.map((id) => propertyById(id)!);
 }
