@@ -12,6 +12,9 @@ import { propertyById } from '../properties/index.ts';
 import { proveModel } from '../src/prove.ts';
 import { bfsCheck } from '../src/explore-model.ts';
 import { main } from '../src/cli/main.ts';
+import { loadProofs, proofOf } from '../src/proofs.ts';
+import { verdictProperties } from '../properties/index.ts';
+import { scopeText } from '../model/configs.ts';
 
 async function cli(...argv: string[]): Promise<{ code: number; out: string }> {
   const out: string[] = [];
@@ -111,6 +114,35 @@ describe('prove', () => {
     expect((await cli('prove', '--strategy', 'odp-mirror', '--scope', 'procs=9')).code).toBe(2);
     expect((await cli('prove', '--strategy', 'odp-mirror', '--scope', 'frames=1,vpages=2')).code).toBe(2);
   });
+});
+
+describe('proofs.json', () => {
+  // The designs whose whole proof takes under a few seconds are proved again here and compared with the
+  // file the matrix reads (`dmacheck prove` with no strategy compares every design; it takes minutes).
+  const cheap: [string, string][] = [
+    ['pin-longterm', 'kernel-queue'],
+    ['peerdirect-revoke', 'p2p-switch'],
+    ['peerdirect-revoke', 'p2p-none'],
+    ['dmabuf-static', 'p2p-switch'],
+    ['dmabuf-dynamic', 'p2p-switch-user-queue'],
+  ];
+  const proofs = loadProofs();
+  for (const [s, c] of cheap) {
+    it(`records what prove finds for ${s} in ${c}, cell by cell`, () => {
+      const cfg = proofConfig(configByName(c)!);
+      const r = proveModel(makeModel(strategyByName(s)!, cfg), verdictProperties);
+      expect(r.unfinished).toEqual([]);
+      for (const p of verdictProperties) {
+        const rec = proofOf(proofs, s, c, p.id);
+        expect(rec, `${s} / ${c} / ${p.id} in proofs.json`).toBeDefined();
+        expect(rec!.scope).toBe(scopeText(cfg.scope));
+        const f = r.failures.find((x) => x.property === p.id);
+        const ok = r.proved.find((x) => x.property === p.id);
+        const got = f ? { verdict: 'fails', states: f.actions.length } : { verdict: ok!.premiseReached ? 'proved' : 'n/a', states: ok!.states };
+        expect({ verdict: rec!.verdict, states: rec!.states }, p.id).toEqual(got);
+      }
+    });
+  }
 });
 
 describe('liveness does not depend on the scope', () => {
