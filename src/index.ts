@@ -22,6 +22,7 @@ export * as mm from '../model/mm.ts';
 /** The interval notifier's fault path (read_begin, range_fault, fault_commit) for a mirroring driver. */
 export {
   faultActionKinds, emptyFaults, startFault, faultEnabled, faultApply, faultPending, abortFault, mirrorTeardown, faultSlots,
+  faultCounters, faultClearDead, mirrorCounters,
   type FaultCtx, type FaultMutations, type MirrorDriver, type MirrorState,
 } from '../model/strategies/mirror-fault.ts';
 /** Memory of the device under test itself (its own VRAM). */

@@ -17,7 +17,7 @@
 // holds the fences of the process's jobs on its pages; the GPU VM mapping is dropped when the callback
 // returns (amdgpu_vm_bo_invalidate marks it moved; no job runs on it before the next CS revalidates).
 import {
-  defineStrategy, NONE, mm, emptyFaults, faultActionKinds, faultApply, faultEnabled, startFault, mirrorTeardown,
+  defineStrategy, NONE, mm, emptyFaults, faultActionKinds, faultApply, faultEnabled, startFault, mirrorTeardown, faultCounters, faultClearDead,
   type MirrorDriver, type State, type DriverContext, type FaultMutations,
 } from 'dmacheck';
 
@@ -64,6 +64,9 @@ export const amdgpuUserptr = defineStrategy({
   ],
 
   init: (s): UserptrDriver => ({ faults: emptyFaults(s), lock: NONE }),
+  // The finite model: the fault contexts hold read_begin's seq and hmm_range_fault's (frame, gen, epoch).
+  counters: (d: UserptrDriver, c) => faultCounters(d, c),
+  clearDead: (d: UserptrDriver) => faultClearDead(d),
 
   enabled(s, ctx, out) {
     faultEnabled(s, mutations(ctx), out);

@@ -162,6 +162,9 @@ export function bfsExplore<S, A, E, V>(
   return { failure, stats };
 }
 
+/** A search of the progress oracle that stores more states than this stops with an error, never a guess. */
+export const REACHABLE_LIMIT = 2_000_000;
+
 /**
  * The progress oracle's question, on the same machinery: is a state where `done` holds reachable from
  * `from` within `bound` steps of the actions `allow` admits? Breadth-first, each distinct state expanded
@@ -203,6 +206,9 @@ export function reachable<S, A, E>(
         if (done(t)) return true;
         keyOf(t);
         if (seen.add(fp[0]!, fp[1]!)) next.push(t);
+        if (seen.size > REACHABLE_LIMIT) {
+          throw new Error(`the progress oracle's search passed ${REACHABLE_LIMIT} states without an answer: the part of the space it searches does not look finite (a driver counter without a canonical form? see Strategy.counters)`);
+        }
       }
     }
     layer = next;
