@@ -4,6 +4,9 @@
 // (`premise`), and a cell whose premise was never reached is `n/a`, not `holds`.
 import type { Property, View, Violation } from './types.ts';
 import type { ModelEvent } from '../model/events.ts';
+
+/** The invalidation causes that move a page where it could have stayed (migratable judges each). */
+const MIGRATIONS: ReadonlySet<string> = new Set(['migrate', 'dax-move', 'peer-move', 'device-migrate']);
 import { DEV, NONE } from '../model/types.ts';
 
 function sometimes(id: string, meaning: string, hit: (e: ModelEvent, view: View) => boolean): Property<null> {
@@ -64,10 +67,13 @@ export const premises: readonly Property<any>[] = [
     (e, v) => e.t === 'invalidate_start' && e.callbacks > 0 && !v.invs[e.inv]!.blockable),
   // migrate_pages on a page the device holds, with no DMA in flight: it starts, or fails for the extra
   // references (folio_migrate_mapping's refcount check).
-  sometimes('sometimes-held-page-migration', 'a migration of a page the device translates or pins is attempted with no DMA to it in flight',
+  // Every move migratable judges: core-mm migration, a DAX block move, the peer's VRAM move, a device
+  // migration, an exporter's DMA-BUF move, begun or refused.
+  sometimes('sometimes-held-page-migration', 'a move of a page the device translates or pins (a migration, a DAX block, VRAM, a device migration, a DMA-BUF move) is attempted with no DMA to it in flight',
     (e, v) =>
-      (e.t === 'invalidate_start' && e.cause === 'migrate' && e.deviceHolds && !e.dmaInFlight) ||
-      (e.t === 'migrate_refused' && !v.jobs.some((j) => j.state === 'running' && j.proc === e.proc && j.vpage === e.vpage))),
+      (e.t === 'invalidate_start' && MIGRATIONS.has(e.cause) && e.deviceHolds && !e.dmaInFlight) ||
+      (e.t === 'move_notify' && !e.dmaInFlight) ||
+      ((e.t === 'migrate_refused' || e.t === 'move_refused') && !v.jobs.some((j) => j.state === 'running' && j.proc === e.proc && j.vpage === e.vpage))),
   sometimes('sometimes-device-memory-moved', 'memory the device translates or pins moves (migration, reclaim, COW break, DAX move, the peer\'s VRAM move, device migration, a DMA-BUF move)',
     (e) => (e.t === 'invalidate_start' && MOVES.has(e.cause) && e.deviceHolds) || e.t === 'move_notify'),
   sometimes('sometimes-oom-reap-device-memory', 'the OOM reaper begins a pass over a victim\'s memory that the device translates or pins', (e) => e.t === 'invalidate_start' && e.cause === 'oom' && e.deviceHolds),
