@@ -154,6 +154,12 @@ describe('the command line on a user\'s strategies', () => {
     const e = await cli('explore', '--strategies', mod, '--strategy', 'tiny-map', '--property', 'coherent-dma', '--depth', '3');
     expect(e.code).toBe(1);
     expect(e.out).toMatch(/VIOLATED coherent-dma/);
+    // prove too: the user's strategy at the config's proof scope, a shortest counterexample and a proof.
+    const p = await cli('prove', '--strategies', mod, '--strategy', 'tiny-map', '--property', 'coherent-dma', '--property', 'pins-balanced', '--out', tmp());
+    expect(p.code).toBe(1);
+    expect(p.out).toMatch(/prove tiny-map in kernel-queue, scope procs=1,vpages=1,frames=2,jobs=1,invalidations=1/);
+    expect(p.out).toMatch(/proved: pins-balanced holds in all \d+ states/);
+    expect(p.out).toMatch(/coherent-dma FAILS: shortest counterexample, 2 action\(s\)/);
   });
 
   it('list shows the user\'s strategies beside the built-in ones', async () => {
