@@ -62,9 +62,18 @@ class Domain {
   constructor(readonly seqLike: boolean) {}
 
   freeze(): void {
-    const vs = this.vs.sort((x, y) => x - y);
+    // Insertion sort without repeats: a domain holds a handful of values.
+    const vs = this.vs;
     let n = 0;
-    for (let i = 0; i < vs.length; i++) if (i === 0 || vs[i] !== vs[n - 1]) vs[n++] = vs[i]!;
+    for (let i = 0; i < vs.length; i++) {
+      const x = vs[i]!;
+      let j = n - 1;
+      while (j >= 0 && vs[j]! > x) j--;
+      if (j >= 0 && vs[j] === x) continue;
+      for (let k = n; k > j + 1; k--) vs[k] = vs[k - 1]!;
+      vs[j + 1] = x;
+      n++;
+    }
     vs.length = n;
     const cs = this.cs;
     if (!this.seqLike) {

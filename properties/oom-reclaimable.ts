@@ -2,9 +2,10 @@ import type { Property, View } from './types.ts';
 import { mappers, violation } from './types.ts';
 
 /** The OOM victim and the frames its reaped pages held. */
+/** Per frame slot (a fixed shape, so that states encode alike): watched since the reap began, and its generation then. */
 export interface OomWatch {
   victim: number;
-  frames: number[];
+  watched: boolean[];
   gens: number[];
 }
 
@@ -12,7 +13,7 @@ export interface OomWatch {
 export const REAP_RETRY_BOUND = 4;
 
 function freed(w: OomWatch, v: View): boolean {
-  return w.frames.every((f, i) => v.frames[f]!.gen !== w.gens[i] || mappers(v, f).some((p) => p !== w.victim));
+  return w.watched.every((on, f) => !on || v.frames[f]!.gen !== w.gens[f] || mappers(v, f).some((p) => p !== w.victim));
 }
 
 function unmapped(victim: number, v: View): boolean {
@@ -36,20 +37,20 @@ export const oomReclaimable: Property<OomWatch> = {
   premise: 'sometimes-oom-reap-device-memory',
   capability: true,
   meaning: 'the OOM reaper frees an OOM victim\'s memory by kernel and hardware steps alone: its pass is not refused for good, and the frames it unmapped are freed',
-  init: () => ({ victim: -1, frames: [], gens: [] }),
+  init: (view) => ({ victim: -1, watched: view.frames.map(() => false), gens: view.frames.map(() => 0) }),
   counters(w, c) {
-    w.gens.forEach((g, i) => (w.gens[i] = c.gen(w.frames[i]!, g)));
+    w.gens.forEach((g, f) => (w.gens[f] = w.watched[f] ? c.gen(f, g) : 0));
   },
   check(w, { view, events, oracle }) {
     for (const e of events) {
       if (e.t === 'invalidate_start' && e.cause === 'oom') {
         w.victim = e.proc;
-        w.frames = [];
-        w.gens = [];
+        w.watched.fill(false);
+        w.gens.fill(0);
         view.mms[e.proc]!.ptes.forEach((pte, v) => {
-          if ((e.pages >> v) & 1 && pte.frame !== -1 && !w.frames.includes(pte.frame)) {
-            w.frames.push(pte.frame);
-            w.gens.push(view.frames[pte.frame]!.gen);
+          if ((e.pages >> v) & 1 && pte.frame !== -1) {
+            w.watched[pte.frame] = true;
+            w.gens[pte.frame] = view.frames[pte.frame]!.gen;
           }
         });
       }
@@ -63,7 +64,7 @@ export const oomReclaimable: Property<OomWatch> = {
       if (e.t === 'invalidate_end' && e.cause === 'oom') {
         const bound = view.cfg.oracleBound;
         if (!freed(w, view) && !oracle.reach((v) => freed(w, v), bound)) {
-          return violation(this.id, 'frames-held', `the OOM reaper unmapped p${e.proc}'s pages, but frames ${w.frames.join(', ')} cannot be freed by any schedule of kernel and hardware steps${Number.isFinite(bound) ? ` of at most ${bound}` : ''}: something holds them`, {
+          return violation(this.id, 'frames-held', `the OOM reaper unmapped p${e.proc}'s pages, but frames ${w.watched.flatMap((on, f) => (on ? [f] : [])).join(', ')} cannot be freed by any schedule of kernel and hardware steps${Number.isFinite(bound) ? ` of at most ${bound}` : ''}: something holds them`, {
             proc: e.proc, bound,
           });
         }

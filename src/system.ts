@@ -9,7 +9,7 @@ import type { ModelEvent } from '../model/events.ts';
 import type { ActorClass, CheckContext, Oracle, Property, View, Violation } from '../properties/types.ts';
 import type { TransitionSystem } from './explore/system.ts';
 import { reachable } from './explore/bfs.ts';
-import { canonicalize } from '../model/canonical.ts';
+import { canonicalize, type CanonicalOptions } from '../model/canonical.ts';
 import { waitsOf, type Wait } from '../model/waits.ts';
 
 export function viewOf(m: Model, s: State): View {
@@ -141,7 +141,11 @@ export class Monitor {
     mons?: unknown[],
   ) {
     this.mons = mons ?? props.map((p) => p.init(viewOf(m, s)));
+    this.first = clonePlain(this.mons);
   }
+
+  /** Each monitor's memory at the start (a clone keeps its original's). */
+  private first: unknown[];
 
   /** The first violation of an always/eventually property after a step, or null. */
   check(s: State, events: readonly ModelEvent[]): Violation | null {
@@ -178,19 +182,22 @@ export class Monitor {
   /** The finite model: the state and the monitors' memory renumbered together (model/canonical.ts). */
   canonicalize(s: State): void {
     const props = this.props;
-    const mons = this.mons;
-    // A witness already reached is checked no more: its memory is dead.
-    for (let i = 0; i < props.length; i++) if (props[i]!.kind === 'sometimes' && this.reached.has(props[i]!.id)) mons[i] = null;
-    canonicalize(s, this.m.strategy, {
+    // A witness already reached is checked no more: its memory is dead (back to its first value, which
+    // keeps the node's shape for the encoder's fast path; shared, since nothing writes it again).
+    for (let i = 0; i < props.length; i++) if (props[i]!.kind === 'sometimes' && this.reached.has(props[i]!.id)) this.mons[i] = this.first[i];
+    canonicalize(s, this.m.strategy, (this.canonOpts ??= {
       extra: (c) => {
-        for (let i = 0; i < props.length; i++) props[i]!.counters?.(mons[i], c);
+        for (let i = 0; i < props.length; i++) props[i]!.counters?.(this.mons[i], c);
       },
       observeValues: props.some((p) => p.observesValues),
-    });
+    }));
   }
+
+  private canonOpts: CanonicalOptions | undefined;
 
   clone(s: State): Monitor {
     const c = new Monitor(this.m, this.props, s, clonePlain(this.mons));
+    c.first = this.first;
     for (const r of this.reached) c.reached.add(r);
     return c;
   }

@@ -93,11 +93,20 @@ export function faultCounters(drv: MirrorDriver, c: Counters): void {
 export function faultClearDead(drv: MirrorDriver): void {
   for (const f of drv.faults) {
     if (!f.live) {
-      Object.assign(f, { proc: 0, vpage: 0, write: false, job: NONE, phase: 0, seq: 0, frame: NONE, gen: 0, writable: false, epoch: 0, p2p: false });
-      continue;
+      f.proc = 0;
+      f.vpage = 0;
+      f.write = false;
+      f.job = NONE;
+      f.phase = 0;
     }
     if (f.phase === 0) f.seq = 0;
-    if (f.phase < 2) Object.assign(f, { frame: NONE, gen: 0, writable: false, epoch: 0, p2p: false });
+    if (f.phase < 2) {
+      f.frame = NONE;
+      f.gen = 0;
+      f.writable = false;
+      f.epoch = 0;
+      f.p2p = false;
+    }
   }
 }
 
