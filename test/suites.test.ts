@@ -14,35 +14,18 @@ import { checkDesign, configsOf, designMismatches, expectedVerdict, expectedWitn
 import { runActions } from '../src/run.ts';
 import { main } from '../src/cli/main.ts';
 import { deep, suiteBudget } from './budget.ts';
+import { designVerdicts } from './design-verdicts.ts';
 
 const manifest = loadManifest();
 
-/** A known weakness's counterexample must stay short enough to read. */
-const MAX_WEAKNESS_STEPS = 20;
 
 describe('verdicts of the designs', () => {
   it('has a manifest entry for every strategy, config and property', () => {
     expect(manifest).not.toBeNull();
   });
 
-  for (const s of strategies) {
-    for (const cfg of configsOf(s)) {
-      it(`${s.name} in ${cfg.name}: every verdict and witness equals the manifest's, failures replay`, () => {
-        const d = checkDesign(s, cfg, suiteBudget);
-        expect(expectedWitnesses(manifest, s.name, cfg.name), 'the manifest lists its witnesses').toBeDefined();
-        // A deeper run (DMACHECK_DEEP=1) may reach a premise the manifest's budget did not: holds where the
-        // manifest says n/a is then no mismatch.
-        const deeper = (x: Mismatch) => deep && x.expected === 'n/a' && x.verdict === 'holds';
-        expect(designMismatches(s.name, cfg.name, d.cells, d.result.reached, manifest).filter((x) => !deeper(x)).map((x) => x.message)).toEqual([]);
-        for (const f of d.result.failures) {
-          expect(f.actions.length, `${f.property} counterexample length`).toBeLessThanOrEqual(MAX_WEAKNESS_STEPS);
-          const r = runActions(d.model, f.actions, [propertyById(f.property)!]);
-          expect(r.violation?.property).toBe(f.property);
-          expect(r.step).toBe(f.actions.length - 1);
-        }
-      });
-    }
-  }
+  // The designs of the P2P configs run in test/suites-p2p.test.ts, on the other worker.
+  designVerdicts(strategies.filter((s) => !s.configs.some((c) => configByName(c)?.topology)).map((s) => s.name));
 
   it('shows the seeds\' claims: ODP follows the VMA, a pin does not; a pin keeps DMA off freed memory; the blocking notifier waits on user space', () => {
     const v = (s: string, c: string, p: string) => expectedVerdict(manifest, s, c, p);
