@@ -11,10 +11,9 @@ import { defaultBudget, type Budget } from '../check.ts';
 import { toCounterexample, saveCounterexample } from '../counterexample/save.ts';
 import { configsOf, designMismatches, expectedWitnesses, heldProperties, loadManifest, MANIFEST_PATH, verdictOf, writeManifest, type Manifest } from '../verdicts.ts';
 import { computeMatrix, differences, matrixCells, matrixWitnesses, mismatches, renderTable, type Matrix } from '../matrix.ts';
-import { runActions } from '../run.ts';
-import { explain, renderText } from '../counterexample/explain.ts';
 import type { Model } from '../../model/model.ts';
 import type { Failure } from '../check.ts';
+import { printExplained } from './print.ts';
 import { configArg, intArg, mutantArg, scopeArg, scopedConfig, strategyArg, UsageError } from './usage.ts';
 import { configByName, sameScope, scopeText } from '../../model/configs.ts';
 import { defaultExplorer, explorerNames, runExplorer, type ExplorerName } from '../explorers.ts';
@@ -22,9 +21,7 @@ import { defaultExplorer, explorerNames, runExplorer, type ExplorerName } from '
 const DEFAULT_OUT = 'out';
 
 function printFailure(m: Model, f: Failure, path: string): void {
-  const r = runActions(m, f.actions, [propertyById(f.property)!], true);
-  console.log(`  ${f.property} FAILS in ${f.actions.length} steps: ${path}`);
-  console.log(renderText(explain(r.trace, r.violation, r.step)).replace(/^/gm, '    '));
+  printExplained(m, f, `${f.property} FAILS in ${f.actions.length} steps: ${path}`);
 }
 
 export async function checkCommand(argv: string[]): Promise<number> {

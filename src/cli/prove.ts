@@ -15,10 +15,9 @@ import { defaultBudget, type Failure } from '../check.ts';
 import { configsOf, expectedVerdict, heldProperties, loadManifest, type Manifest } from '../verdicts.ts';
 import { defaultProofBudget, proveModel, type ProofBudget } from '../prove.ts';
 import { saveCounterexample, toCounterexample } from '../counterexample/save.ts';
-import { runActions } from '../run.ts';
 import { loadProofs, proofOf, PROOFS_PATH, writeProofs, type ProofRecord } from '../proofs.ts';
 import { tableStrategies } from '../registry.ts';
-import { explain, renderText } from '../counterexample/explain.ts';
+import { printExplained } from './print.ts';
 import { configArg, intArg, mutantArg, scopeArg, scopedConfig, strategyArg, UsageError } from './usage.ts';
 
 export const PROVE_USAGE = `dmacheck prove --strategy S [--mutant M] [--config C] [--property P]... [--scope K=V,...]
@@ -35,9 +34,7 @@ dmacheck prove [--update]     every strategy in every config at its proof scope,
 export const EXIT_STOPPED = 3;
 
 function printFailure(m: Model, f: Failure, path: string): void {
-  const r = runActions(m, f.actions, [propertyById(f.property)!], true);
-  console.log(`  ${f.property} FAILS: shortest counterexample, ${f.actions.length} action(s), written to ${path}`);
-  console.log(renderText(explain(r.trace, r.violation, r.step)).replace(/^/gm, '    '));
+  printExplained(m, f, `${f.property} FAILS: shortest counterexample, ${f.actions.length} action(s), written to ${path}`);
 }
 
 export async function proveCommand(argv: string[]): Promise<number> {
