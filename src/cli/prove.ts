@@ -64,7 +64,8 @@ export async function proveCommand(argv: string[]): Promise<number> {
     maxStates: intArg('--states', values.states, defaultProofBudget.maxStates),
     maxDepth: values.depth === undefined ? undefined : intArg('--depth', values.depth, 0),
     timeMs: values.time === undefined ? undefined : intArg('--time', values.time, 1) * 1000,
-  };  if (values.strategy === undefined) {
+  };
+  if (values.strategy === undefined) {
     if (values.mutant || values.config || values.scope || values.property) throw new UsageError('--mutant, --config, --scope and --property need --strategy');
     return proveAll(budget, values.out ?? 'out', values.update ?? false);
   }
@@ -78,7 +79,6 @@ export async function proveCommand(argv: string[]): Promise<number> {
     if (!p || p.kind === 'sometimes') throw new UsageError(`--property: unknown property '${id}' (one of: ${verdictProperties.map((x) => x.id).join(', ')})`);
     return p;
   });
-
   const out = values.out ?? 'out';
   const man = loadManifest();
   let code = 0;
@@ -103,14 +103,14 @@ function proveOne(
   const strategy = s.name;
   const scope = scopeText(cfg.scope);
   const records: ProofRecord[] = [];
-  // A mutant is held to what its correct design holds in this config, as with check.
+  // A mutant is held to what its correct design does not fail in this config (holds or n/a), as with check.
   const props = asked ?? (mutant ? heldProperties(s, base, defaultBudget, man) : [...verdictProperties]);
   const m = makeModel(s, cfg, mutant);
   const who = `${strategy}${mutant ? ` (mutant ${mutant})` : ''}`;
   const t0 = performance.now();
   const r = proveModel(m, props, budget);
   const secs = ((performance.now() - t0) / 1000).toFixed(1);
-  console.log(`prove ${who} in ${cfg.name}, scope ${scopeText(cfg.scope)} (${secs} s):`);
+  console.log(`prove ${who} in ${cfg.name}, scope ${scope} (${secs} s):`);
   for (const p of r.proved) {
     records.push({ strategy, config: base.name, scope, property: p.property, verdict: p.premiseReached ? 'proved' : 'n/a', states: p.states });
     if (p.premiseReached) console.log(`  proved: ${p.property} holds in all ${p.states} states (deepest trace ${p.depth} actions)`);
