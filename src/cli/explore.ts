@@ -115,7 +115,10 @@ function run(argv: string[]): number {
   };
   const r = bfsCheck(m, props, budget);
   const st = r.stats;
-  const scope = st.closed
+  // The stats are the last search's: with every property broken, the one stopped by its violation.
+  const scope = r.holds.length === 0 && r.failures.length > 0
+    ? 'stopped at the violation'
+    : st.closed
     ? 'the whole reachable space was explored'
     : st.exhausted
       ? `every trace of at most ${budget.maxDepth} actions was explored`
