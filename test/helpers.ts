@@ -3,7 +3,7 @@
 // A hand-written trace is a claim about the model: "after these steps, this holds". If one of its steps is
 // not enabled where it stands, the claim is about nothing (runActions stops there and reports no violation),
 // so every helper here that runs a trace first asserts that each step of it was enabled.
-import { expect } from 'vitest';
+import { expect, vi } from 'vitest';
 import { enabled, formatAction, init, makeModel, sameAction, stepInPlace, type Model } from '../model/model.ts';
 import { strategyByName } from '../model/strategies/index.ts';
 import { configByName } from '../model/configs.ts';
@@ -11,6 +11,7 @@ import type { Action, State } from '../model/types.ts';
 import type { ModelEvent } from '../model/events.ts';
 import type { Property } from '../properties/types.ts';
 import { runActions, type RunResult } from '../src/run.ts';
+import { main } from '../src/cli/main.ts';
 
 export function model(strategy: string, config = 'kernel-queue', mutant: string | null = null): Model {
   const s = strategyByName(strategy);
@@ -69,4 +70,20 @@ export function play(m: Model, actions: readonly Action[]): { s: State; events: 
     events.push(...stepInPlace(m, s, a));
   });
   return { s, events };
+}
+
+/** Run the command line in-process: its exit code, what it printed on stdout and on stderr, and both in order. */
+export async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string; all: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const all: string[] = [];
+  const log = vi.spyOn(console, 'log').mockImplementation((...a) => void (out.push(a.join(' ')), all.push(a.join(' '))));
+  const error = vi.spyOn(console, 'error').mockImplementation((...a) => void (err.push(a.join(' ')), all.push(a.join(' '))));
+  try {
+    const code = await main(argv);
+    return { code, out: out.join('\n'), err: err.join('\n'), all: all.join('\n') };
+  } finally {
+    log.mockRestore();
+    error.mockRestore();
+  }
 }

@@ -11,22 +11,11 @@ import { strategyByName } from '../model/strategies/index.ts';
 import { propertyById } from '../properties/index.ts';
 import { proveModel } from '../src/prove.ts';
 import { bfsCheck } from '../src/explore-model.ts';
-import { main } from '../src/cli/main.ts';
+import { cli } from './helpers.ts';
 import { loadProofs, proofOf } from '../src/proofs.ts';
 import { verdictProperties } from '../properties/index.ts';
 import { scopeText } from '../model/configs.ts';
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string }> {
-  const out: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...a) => void out.push(a.join(' ')));
-  const err = vi.spyOn(console, 'error').mockImplementation((...a) => void out.push(a.join(' ')));
-  try {
-    return { code: await main(argv), out: out.join('\n') };
-  } finally {
-    log.mockRestore();
-    err.mockRestore();
-  }
-}
 afterEach(() => vi.restoreAllMocks());
 const tmp = () => mkdtempSync(join(tmpdir(), 'dmacheck-prove-'));
 
@@ -106,7 +95,7 @@ describe('prove', () => {
     expect(bounded.code).toBe(3);
     const killed = await cli('prove', '--strategy', 'odp-mirror', '--mutant', 'refuse-with-lock-held', '--config', 'kernel-queue', '--property', 'bounded-notifier', '--out', tmp());
     expect(killed.code).toBe(1);
-    expect(killed.out).toMatch(/bounded-notifier FAILS: shortest counterexample, 5 action\(s\)/);
+    expect(killed.all).toMatch(/bounded-notifier FAILS: shortest counterexample, 5 action\(s\)/);
   });
 
   it('refuses a scope key it does not know, or a value out of range, with exit 2', async () => {
@@ -149,11 +138,11 @@ describe('liveness does not depend on the scope', () => {
   it('the kernel-queue blocking notifier holds bounded-notifier with 3 job slots; with user queues it still fails', async () => {
     const kq = await cli('check', '--strategy', 'mirror-blocking-notifier', '--config', 'kernel-queue', '--scope', 'jobs=3', '--property', 'bounded-notifier', '--out', tmp());
     expect(kq.code).toBe(0);
-    expect(kq.out).toMatch(/scope procs=2,vpages=2,frames=5,jobs=3,invalidations=2/);
+    expect(kq.all).toMatch(/scope procs=2,vpages=2,frames=5,jobs=3,invalidations=2/);
     const uq = await cli('check', '--strategy', 'mirror-blocking-notifier', '--config', 'user-queue', '--scope', 'jobs=3', '--property', 'bounded-notifier', '--out', tmp());
     expect(uq.code).toBe(1);
-    expect(uq.out).toMatch(/bounded-notifier FAILS/);
-    expect(uq.out).toMatch(/fence/);
+    expect(uq.all).toMatch(/bounded-notifier FAILS/);
+    expect(uq.all).toMatch(/fence/);
   });
 
   it('the kernel-queue blocking notifier lets a migration complete with two jobs queued on the page', () => {

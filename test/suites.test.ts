@@ -12,7 +12,7 @@ import { configByName } from '../model/configs.ts';
 import { propertyById, verdictProperties, witnesses } from '../properties/index.ts';
 import { checkDesign, configsOf, designMismatches, expectedVerdict, expectedWitnesses, loadManifest, runMutant, type Manifest, type Mismatch } from '../src/verdicts.ts';
 import { runActions } from '../src/run.ts';
-import { main } from '../src/cli/main.ts';
+import { cli } from './helpers.ts';
 import { deep, suiteBudget } from './budget.ts';
 import { designVerdicts } from './design-verdicts.ts';
 
@@ -43,18 +43,6 @@ describe('verdicts of the designs', () => {
   });
 });
 
-/** Run the command line in-process: its exit code and what it printed. */
-async function cli(...argv: string[]): Promise<{ code: number; out: string }> {
-  const out: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...a) => void out.push(a.join(' ')));
-  const error = vi.spyOn(console, 'error').mockImplementation((...a) => void out.push(a.join(' ')));
-  try {
-    return { code: await main(argv), out: out.join('\n') };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-  }
-}
 
 /** The committed manifest with one change, written to a temporary file. */
 function manifestWith(change: (m: Manifest) => void): string {
@@ -96,14 +84,14 @@ describe('no vacuous cell', () => {
   it('check exits 0 when the run equals the manifest, and 1 naming the witness when the manifest says holds for a cell whose premise was not reached', async () => {
     const args = ['check', '--strategy', 'peerdirect-revoke', '--config', 'p2p-none'];
     const ok = await cli(...args);
-    expect(ok.code, ok.out).toBe(0);
-    expect(ok.out).toMatch(/n\/a \(premise never reached\): .*coherent-dma \(sometimes-device-memory-invalidated\)/);
+    expect(ok.code, ok.all).toBe(0);
+    expect(ok.all).toMatch(/n\/a \(premise never reached\): .*coherent-dma \(sometimes-device-memory-invalidated\)/);
     const bad = manifestWith((m) => {
       m.verdicts.find((v) => v.strategy === 'peerdirect-revoke' && v.config === 'p2p-none' && v.property === 'coherent-dma')!.verdict = 'holds';
     });
     const r = await cli(...args, '--manifest', bad);
-    expect(r.code, r.out).toBe(1);
-    expect(r.out).toContain('peerdirect-revoke / p2p-none / coherent-dma: n/a, manifest says holds: its premise `sometimes-device-memory-invalidated`');
+    expect(r.code, r.all).toBe(1);
+    expect(r.all).toContain('peerdirect-revoke / p2p-none / coherent-dma: n/a, manifest says holds: its premise `sometimes-device-memory-invalidated`');
   });
 
   it('check exits 1 naming the witness when a witness the manifest lists for the design is not reached', async () => {
@@ -111,8 +99,8 @@ describe('no vacuous cell', () => {
       m.witnesses!.find((w) => w.strategy === 'peerdirect-revoke' && w.config === 'p2p-none')!.reached.push('sometimes-p2p-dma');
     });
     const r = await cli('check', '--strategy', 'peerdirect-revoke', '--config', 'p2p-none', '--manifest', bad);
-    expect(r.code, r.out).toBe(1);
-    expect(r.out).toContain('peerdirect-revoke / p2p-none: witness `sometimes-p2p-dma`');
+    expect(r.code, r.all).toBe(1);
+    expect(r.all).toContain('peerdirect-revoke / p2p-none: witness `sometimes-p2p-dma`');
   });
 
   it('check --manifest names a bad file and exits 2', async () => {
@@ -120,7 +108,7 @@ describe('no vacuous cell', () => {
     writeFileSync(path, JSON.stringify({ verdicts: [{ strategy: 'odp-mirror', config: 'kernel-queue', property: 'coherent-dma', verdict: 'vacuous' }] }));
     const r = await cli('check', '--strategy', 'peerdirect-revoke', '--config', 'p2p-none', '--manifest', path);
     expect(r.code).toBe(2);
-    expect(r.out).toMatch(/--manifest: .*verdicts\.0\.verdict/);
+    expect(r.all).toMatch(/--manifest: .*verdicts\.0\.verdict/);
   });
 
   it('a mutant is held to the properties its design does not fail: peerdirect-revoke\'s no-topology-check is killed in p2p-none by p2p-topology, n/a for the design', () => {

@@ -116,13 +116,14 @@ function run(argv: string[]): number {
   const r = bfsCheck(m, props, budget);
   const st = r.stats;
   // The stats are the last search's: with every property broken, the one stopped by its violation.
-  const scope = r.holds.length === 0 && r.failures.length > 0
-    ? 'stopped at the violation'
-    : st.closed
-    ? 'the whole reachable space was explored'
-    : st.exhausted
-      ? `every trace of at most ${budget.maxDepth} actions was explored`
-      : `the budget ran out (${st.states >= budget.maxStates ? `${budget.maxStates} states` : 'time'}) before depth ${budget.maxDepth} was exhausted`;
+  const scope =
+    r.holds.length === 0 && r.failures.length > 0
+      ? 'stopped at the violation'
+      : st.closed
+        ? 'the whole reachable space was explored'
+        : st.exhausted
+          ? `every trace of at most ${budget.maxDepth} actions was explored`
+          : `the budget ran out (${st.states >= budget.maxStates ? `${budget.maxStates} states` : 'time'}) before depth ${budget.maxDepth} was exhausted`;
   console.log(
     `explore ${name}: ${st.states} distinct states, depth ${st.depth}, ${st.transitions} transitions in ${(st.ms / 1000).toFixed(2)} s ` +
       `(${Math.round(st.states / Math.max(st.ms, 1) * 1000)} states/s); ${scope}`,

@@ -131,6 +131,9 @@ function proveOne(
     if (known) console.log(`    (a known weakness: the manifest records ${f.property} as failing for ${strategy} in ${base.name})`);
     else code = 1;
   }
+  // In table order, as proofs.json keeps them.
+  const order = props.map((p) => p.id);
+  records.sort((a, b) => order.indexOf(a.property) - order.indexOf(b.property));
   return { code, records };
 }
 
@@ -146,8 +149,6 @@ function proveAll(budget: ProofBudget, out: string, update: boolean): number {
       if (r.code === 1) code = 1;
     }
   }
-  const order = verdictProperties.map((p) => p.id);
-  records.sort((a, b) => (a.strategy === b.strategy && a.config === b.config ? order.indexOf(a.property) - order.indexOf(b.property) : 0));
   if (update) {
     writeProofs(records);
     console.log(`\n${PROOFS_PATH} written (${records.length} proofs)`);
