@@ -57,15 +57,27 @@ export interface Counters {
  * handful of values, so a linear search beats a Map.
  */
 class Domain {
-  vs: number[] = [];
-  cs: number[] = [];
-  constructor(readonly seqLike: boolean) {}
+  /** vs[0..n): the values learnt; after freeze, sorted without repeats, beside their new numbers cs[0..n). */
+  private readonly vs: number[] = [];
+  private readonly cs: number[] = [];
+  private n = 0;
+  constructor(private seqLike: boolean) {}
+
+  reset(seqLike: boolean): void {
+    this.seqLike = seqLike;
+    this.n = 0;
+  }
+
+  learn(x: number): void {
+    this.vs[this.n++] = x;
+  }
 
   freeze(): void {
     // Insertion sort without repeats: a domain holds a handful of values.
     const vs = this.vs;
+    const all = this.n;
     let n = 0;
-    for (let i = 0; i < vs.length; i++) {
+    for (let i = 0; i < all; i++) {
       const x = vs[i]!;
       let j = n - 1;
       while (j >= 0 && vs[j]! > x) j--;
@@ -74,67 +86,81 @@ class Domain {
       vs[j + 1] = x;
       n++;
     }
-    vs.length = n;
+    this.n = n;
     const cs = this.cs;
     if (!this.seqLike) {
-      for (let i = 0; i < n; i++) cs.push(i);
+      for (let i = 0; i < n; i++) cs[i] = i;
       return;
     }
     // seq: gaps of 1 kept, longer gaps become 2; then shifted so that the largest keeps its parity.
-    cs.push(0);
-    for (let i = 1; i < n; i++) cs.push(cs[i - 1]! + Math.min(vs[i]! - vs[i - 1]!, 2));
+    cs[0] = 0;
+    for (let i = 1; i < n; i++) cs[i] = cs[i - 1]! + Math.min(vs[i]! - vs[i - 1]!, 2);
     const shift = 2 + ((vs[n - 1]! - cs[n - 1]!) & 1);
     for (let i = 0; i < n; i++) cs[i]! += shift;
   }
 
   map(x: number): number {
-    return this.cs[this.vs.indexOf(x)]!;
+    const vs = this.vs;
+    for (let i = 0; i < this.n; i++) if (vs[i] === x) return this.cs[i]!;
+    throw new Error(`model/canonical: ${x} was not learnt in its domain (a counter visited when renumbering but not when learning)`);
   }
 }
 
-/** Learns values per domain, then renumbers them. */
+/**
+ * Learns values per domain, then renumbers them. One is kept per shape of state and reused (reset at
+ * each canonicalisation): the searches canonicalise millions of states.
+ */
 class Renumber implements Counters {
   private learning = true;
   /** Domains by number: frames' generations, then mms' seqs, then PTEs' epochs; drivers' own by name. */
-  private readonly domains: (Domain | undefined)[] = [];
+  private readonly domains: Domain[] = [];
   private readonly named = new Map<string, Domain>();
   private readonly remember: number[] = [];
-  private readonly nFrames: number;
-  private readonly nProcs: number;
-  private readonly nPages: number;
+  private nFrames = 0;
+  private nProcs = 0;
+  private nPages = 0;
+  /** Whether anything compares values at all; if not, every value is 0. */
+  private observed = false;
+  /** In use (a canonicalisation inside another, from a strategy's hook, takes a fresh one). */
+  busy = false;
 
-  /** `observed`: whether anything compares values at all; if not, every value is 0. */
-  constructor(
-    s: State,
-    private readonly observed: boolean,
-  ) {
+  reset(s: State, observed: boolean): this {
+    this.learning = true;
+    this.observed = observed;
     this.nFrames = s.frames.length;
     this.nProcs = s.mms.length;
     this.nPages = s.mms[0]!.ptes.length;
+    const n = this.nFrames + this.nProcs + this.nProcs * this.nPages;
+    for (let i = 0; i < n; i++) {
+      const d = this.domains[i];
+      if (d === undefined) this.domains[i] = new Domain(i >= this.nFrames && i < this.nFrames + this.nProcs);
+      else d.reset(i >= this.nFrames && i < this.nFrames + this.nProcs);
+    }
+    this.domains.length = n;
+    for (const d of this.named.values()) d.reset(false);
+    this.remember.length = 0;
+    return this;
   }
 
   private val(d: Domain | undefined, x: number): number {
     if (this.learning) {
-      d!.vs.push(x);
+      d!.learn(x);
       return x;
     }
     return d!.map(x);
   }
 
-  private numbered(i: number, seqLike: boolean): Domain {
-    return (this.domains[i] ??= new Domain(seqLike));
-  }
 
   // While learning, every call returns its value unchanged: an anchor is learnt from, never written.
   gen(frame: number, gen: number): number {
     if (frame === NONE) return this.learning ? gen : 0;
-    return this.val(this.numbered(frame, false), gen);
+    return this.val(this.domains[frame], gen);
   }
   seq(proc: number, seq: number): number {
-    return this.val(this.numbered(this.nFrames + proc, true), seq);
+    return this.val(this.domains[this.nFrames + proc], seq);
   }
   epoch(proc: number, vpage: number, epoch: number): number {
-    return this.val(this.numbered(this.nFrames + this.nProcs + proc * this.nPages + vpage, false), epoch);
+    return this.val(this.domains[this.nFrames + this.nProcs + proc * this.nPages + vpage], epoch);
   }
   count(domain: string, x: number): number {
     let d = this.named.get(domain);
@@ -163,7 +189,7 @@ class Renumber implements Counters {
     let n = 0;
     for (let i = 0; i < r.length; i++) if (i === 0 || r[i] !== r[n - 1]) r[n++] = r[i]!;
     r.length = n;
-    for (const d of this.domains) d?.freeze();
+    for (const d of this.domains) d.freeze();
     for (const d of this.named.values()) d.freeze();
     this.learning = false;
   }
@@ -177,25 +203,31 @@ function worldCounters(s: State, c: Renumber): void {
     fr.gen = c.gen(f, fr.gen);
     fr.value = c.value(fr.value);
   }
-  s.mms.forEach((mm, p) => {
+  for (let p = 0; p < s.mms.length; p++) {
+    const mm = s.mms[p]!;
     mm.seq = c.seq(p, mm.seq);
-    mm.ptes.forEach((pte, v) => {
+    for (let v = 0; v < mm.ptes.length; v++) {
+      const pte = mm.ptes[v]!;
       pte.epoch = c.epoch(p, v, pte.epoch);
       pte.swap = c.value(pte.swap);
-    });
-  });
+    }
+  }
   for (const sb of s.subs) sb.seq = c.seq(sb.proc, sb.seq);
   for (const inv of s.invs) {
     if (!inv.live) continue;
-    inv.oldGens.forEach((g, v) => (inv.oldGens[v] = c.gen(inv.oldFrames[v]!, g)));
+    const gens = inv.oldGens;
+    for (let v = 0; v < gens.length; v++) gens[v] = c.gen(inv.oldFrames[v]!, gens[v]!);
   }
-  s.dev.mirror.forEach((row, p) =>
-    row.forEach((e, v) => {
-      if (e.frame === NONE) return;
+  const mirror = s.dev.mirror;
+  for (let p = 0; p < mirror.length; p++) {
+    const row = mirror[p]!;
+    for (let v = 0; v < row.length; v++) {
+      const e = row[v]!;
+      if (e.frame === NONE) continue;
       e.gen = c.gen(e.frame, e.gen);
       e.epoch = c.epoch(p, v, e.epoch);
-    }),
-  );
+    }
+  }
   for (const j of s.jobs) {
     if (j.state === 'free') continue;
     // A write still to land carries a fresh value the reference memory will remember: keep it apart.
@@ -205,7 +237,10 @@ function worldCounters(s: State, c: Renumber): void {
     j.gen = c.gen(j.frame, j.gen);
     j.epoch = c.epoch(j.proc, j.vpage, j.epoch);
   }
-  s.regs.forEach((r, p) => r.epochs.forEach((e, v) => (r.epochs[v] = e === -1 ? -1 : c.epoch(p, v, e))));
+  for (let p = 0; p < s.regs.length; p++) {
+    const epochs = s.regs[p]!.epochs;
+    for (let v = 0; v < epochs.length; v++) if (epochs[v] !== -1) epochs[v] = c.epoch(p, v, epochs[v]!);
+  }
 }
 
 /** Clear what nothing reads before it is written again (see the file's comment). */
@@ -265,7 +300,8 @@ export function canonicalize(s: State, strategy: Strategy, opts: CanonicalOption
   const { extra, anchor } = opts;
   clearDead(s);
   strategy.clearDead?.(s.drv, s);
-  const r = new Renumber(s, opts.observeValues ?? false);
+  const r = (spare.busy ? new Renumber() : spare).reset(s, opts.observeValues ?? false);
+  r.busy = true;
   if (anchor) {
     worldCounters(anchor, r);
     strategy.counters?.(anchor.drv, r, anchor);
@@ -277,4 +313,8 @@ export function canonicalize(s: State, strategy: Strategy, opts: CanonicalOption
   worldCounters(s, r);
   strategy.counters?.(s.drv, r, s);
   extra?.(r);
+  r.busy = false;
 }
+
+/** The renumbering canonicalize reuses (the model is single-threaded; a nested call takes a fresh one). */
+const spare = new Renumber();

@@ -3,7 +3,7 @@
 // every step. Explorers use only the generic TransitionSystem interface.
 import type { Model } from '../model/model.ts';
 import { actorOf, enabled, init, stepInPlace } from '../model/model.ts';
-import { clonePlain } from '../model/clone.ts';
+import { ShapeCopier, clonePlain } from '../model/clone.ts';
 import type { Action, State } from '../model/types.ts';
 import type { ModelEvent } from '../model/events.ts';
 import type { ActorClass, CheckContext, Oracle, Property, View, Violation } from '../properties/types.ts';
@@ -23,11 +23,12 @@ export function stateKey(s: State): string {
 }
 
 export function systemOf(m: Model): TransitionSystem<State, Action, ModelEvent> {
+  const copier = new ShapeCopier();
   return {
     init: () => init(m),
     enabled: (s) => enabled(m, s),
     step: (s, a) => stepInPlace(m, s, a),
-    clone: clonePlain,
+    clone: (s) => copier.clone(s),
     key: stateKey,
     actor: (a) => actorOf(m, a),
     kind: (a) => a.k,
@@ -113,7 +114,7 @@ export function oracleFor(m: Model, s: State): Oracle {
       let rnd = 0x9e3779b9;
       for (let i = 0; i < DIVES.length + 4; i++) {
         if (i === 2 && !actors.includes('user')) continue;
-        const cur = clonePlain(s);
+        const cur = sys.clone(s);
         // A dive is only a quick way to a yes: it stops after DIVE_STEPS; a no comes from the search below.
         for (let d = 0; d < Math.min(bound, DIVE_STEPS); d++) {
           rnd = (Math.imul(rnd, 1103515245) + 12345) >>> 0;

@@ -6,6 +6,7 @@
 // the TransitionSystem: nothing of the kernel here. No symmetry reduction (interchangeable processes,
 // pages or frames are explored as distinct).
 import { Codec, FingerprintSet, TokenArena, fingerprint } from './codec.ts';
+import { ShapeCopier } from '../../model/clone.ts';
 import type { Checker, TransitionSystem } from './system.ts';
 
 /** A checker whose memory can be read and replaced, so that a search may branch (src/system.ts Monitor). */
@@ -71,6 +72,7 @@ export function bfsExplore<S, A, E, V>(
   const t0 = performance.now();
   const deadline = opts.timeMs === undefined ? Infinity : t0 + opts.timeMs;
   const codec = new Codec();
+  const copier = new ShapeCopier();
   const seen = new FingerprintSet(1 << 16);
   const fp = new Int32Array(2);
   // Per stored node: its parent's index and the index of the action among the parent's enabled ones.
@@ -111,7 +113,7 @@ export function bfsExplore<S, A, E, V>(
   let depth = 0;
   while (frontier.count > 0 && depth < opts.maxDepth && !failure && !stopped) {
     const next = new TokenArena();
-    const last = depth + 1 === opts.maxDepth;
+    const lastLayer = depth + 1 === opts.maxDepth;
     frontier.forEach((i, t, n) => {
       if (failure || stopped) return;
       if (performance.now() > deadline) {
@@ -120,11 +122,12 @@ export function bfsExplore<S, A, E, V>(
       }
       // `t` stays valid through this call: decode from it directly.
       const nodeTokens = t;
-      const [s0, mem0] = codec.decode(nodeTokens) as [S, unknown[]];
-      const acts = sys.enabled(s0);
+      const decoded = codec.decode(nodeTokens) as [S, unknown[]];
+      const acts = sys.enabled(decoded[0]);
       for (let k = 0; k < acts.length; k++) {
-        // A fresh copy of the node for each action (decoding is a deep copy); the last one reuses s0.
-        const [s, mem] = k === acts.length - 1 ? [s0, mem0] : (codec.decode(nodeTokens) as [S, unknown[]]);
+        // A fresh copy of the node for each action (a copier compiled for the node's shape: cheaper
+        // than decoding again); the last one takes the decoded node itself.
+        const [s, mem] = k === acts.length - 1 ? decoded : copier.clone(decoded);
         checker.memory(mem);
         stats.transitions++;
         const v = checker.check(s, sys.step(s, acts[k]!));
@@ -141,7 +144,7 @@ export function bfsExplore<S, A, E, V>(
         parent.push(i);
         via.push(k);
         stats.depth = depth + 1;
-        if (!last) next.push(parent.n - 1, codec.buf, codec.len);
+        if (!lastLayer) next.push(parent.n - 1, codec.buf, codec.len);
         if (seen.size >= opts.maxStates) {
           stopped = true;
           return;

@@ -145,7 +145,12 @@ export class Codec {
           walkEnc((v as Record<string, unknown>)[k], name);
         }
       } else {
-        enc.push(`t = leaf(${ref}); if (t === ${SHAPE}) return -1; b[i++] = t;`);
+        // Small integers (most leaves) are written here; the rest through `leaf`.
+        enc.push(
+          `if (typeof ${ref} === 'number' && (${ref} | 0) === ${ref} && ${ref} < ${SMALL} && ${ref} >= ${-SMALL} && (${ref} !== 0 || 1 / ${ref} > 0)) b[i++] = ${ref} << 3;`,
+          `else if (${ref} === true) b[i++] = ${(1 << 3) | BOOL}; else if (${ref} === false) b[i++] = ${BOOL};`,
+          `else { t = leaf(${ref}); if (t === ${SHAPE}) return -1; b[i++] = t; }`,
+        );
         tokens++;
       }
     };
@@ -154,14 +159,15 @@ export class Codec {
       if (v !== null && typeof v === 'object') {
         return `(i++, {${Object.entries(v).map(([k, e]) => `${JSON.stringify(k)}: ${walkDec(e)}`).join(', ')}})`;
       }
-      return 'leaf(t[i++])';
+      // Small integers (tag NUM = 0) decoded here; the rest through `leaf`.
+      return '(((k = t[i++]) & 7) === 0 ? k >> 3 : leaf(k))';
     };
     walkEnc(x, 'x');
     // Records are encoded in the key order of the first value; the generic encoder's recorded order is
     // the same (it recorded that value), so both write the same tokens.
     const body = `let i = 1; let t = 0;\n${enc.join('\n')}\nreturn i;`;
     this.fastEnc = new Function('x', 'b', 'leaf', body) as FastEncoder;
-    this.fastDec = new Function('t', 'i', 'leaf', `return ${walkDec(x)};`) as FastDecoder;
+    this.fastDec = new Function('t', 'i', 'leaf', `let k = 0;\nreturn ${walkDec(x)};`) as FastDecoder;
     this.fastLen = tokens;
   }
 
