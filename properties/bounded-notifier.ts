@@ -15,6 +15,7 @@ import { stuckWait, waitEnded } from './liveness.ts';
 export const boundedNotifier: Property<null> = {
   id: 'bounded-notifier',
   kind: 'eventually',
+  stateOnly: true,
   premise: 'sometimes-kernel-waits',
   meaning: 'every invalidate callback returns, and every DMA-BUF move after move_notify ends, by kernel and hardware steps alone, whatever user space does',
   init: () => null,

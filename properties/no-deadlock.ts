@@ -18,6 +18,7 @@ import { stuckWait, waitEnded } from './liveness.ts';
 export const noDeadlock: Property<null> = {
   id: 'no-deadlock',
   kind: 'eventually',
+  stateOnly: true,
   premise: 'sometimes-kernel-waits',
   meaning: 'every wait a kernel path is in (callbacks, buffer moves, faults on a lock, fence signalling) can still end under some schedule of any actors: no cycle of waits, no lock nothing releases',
   init: () => null,

@@ -17,6 +17,7 @@ export const NONBLOCKING_BOUND = 3;
 export const nonblockingInvalidate: Property<null> = {
   id: 'nonblocking-invalidate',
   kind: 'eventually',
+  stateOnly: true,
   premise: 'sometimes-nonblocking-callback',
   meaning: 'a callback of an invalidation that may not block (the OOM reaper) returns or refuses within a few kernel steps, waiting for nothing',
   init: () => null,

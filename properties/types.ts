@@ -99,6 +99,12 @@ export interface Property<M = unknown> {
   observesValues?: boolean;
   /** A monitor that stores frame generations, seqs, epochs or values passes them through `c` (model/canonical.ts). */
   counters?(mon: M, c: Counters): void;
+  /**
+   * Its check reads only `ctx.view` and `ctx.oracle`: no events, no monitor memory. Its verdict on a
+   * step is then a verdict on the state the step reached, and an exhaustive search checks it once per
+   * distinct state instead of once per transition (test/properties.test.ts checks the claim).
+   */
+  stateOnly?: boolean;
 }
 
 export function violation(property: string, clause: string, message: string, values: Violation['values']): Violation {

@@ -40,6 +40,8 @@ export interface BfsBudget {
   maxDepth: number;
   maxStates: number;
   timeMs?: number;
+  /** Breadth-first (shortest counterexamples; the default) or depth-first (less memory; unbounded depth only). */
+  order?: 'breadth' | 'depth';
 }
 
 export const defaultBfsBudget: BfsBudget = { maxDepth: 12, maxStates: 200_000 };
@@ -78,7 +80,7 @@ export function bfsCheck(m: Model, props: readonly Property<any>[], budget: BfsB
     (active, reached) => {
       const { failure, stats } = bfsExplore<State, Action, ModelEvent, Violation>(
         sys,
-        (s) => new Monitor(m, active, s),
+        (s) => new Monitor(m, active, s).deferStateOnly(),
         budget,
         (r) => r.forEach((x) => reached.add(x)),
       );

@@ -17,6 +17,8 @@ export interface ProofBudget {
   /** Only traces of at most this many actions (a bounded check, never a proof). */
   maxDepth?: number;
   timeMs?: number;
+  /** Depth-first: the same proofs in less memory, but a counterexample is not a shortest one. */
+  order?: 'breadth' | 'depth';
 }
 
 export const defaultProofBudget: ProofBudget = { maxStates: 4_000_000 };
@@ -54,7 +56,7 @@ export interface ProofResult {
 export function proveModel(m: Model, props: readonly Property<any>[], budget: ProofBudget = defaultProofBudget): ProofResult {
   const judged = props.filter((p) => p.kind !== 'sometimes');
   const groups = [judged.filter((p) => p.observesValues), judged.filter((p) => !p.observesValues)].filter((g) => g.length > 0);
-  const bfs: BfsBudget = { maxDepth: budget.maxDepth ?? Infinity, maxStates: budget.maxStates, timeMs: budget.timeMs };
+  const bfs: BfsBudget = { maxDepth: budget.maxDepth ?? Infinity, maxStates: budget.maxStates, timeMs: budget.timeMs, order: budget.order };
   const out: ProofResult = { scope: m.cfg.scope, proved: [], failures: [], unfinished: [], reached: new Set(), searches: [] };
   for (const g of groups) {
     const r = bfsCheck(m, [...g, ...witnesses], bfs);

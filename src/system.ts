@@ -148,8 +148,29 @@ export class Monitor {
   /** Each monitor's memory at the start (a clone keeps its original's). */
   private first: unknown[];
 
+  /**
+   * With `defer`, check() leaves out the properties that judge only the state (Property.stateOnly: the
+   * costly liveness ones, which ask the oracle) and checkState() checks them: an exhaustive search then
+   * judges each distinct state once, not each transition into it.
+   */
+  private deferred = false;
+
+  deferStateOnly(): this {
+    this.deferred = true;
+    return this;
+  }
+
   /** The first violation of an always/eventually property after a step, or null. */
   check(s: State, events: readonly ModelEvent[]): Violation | null {
+    return this.run(s, events, this.deferred ? 'others' : 'all');
+  }
+
+  /** The first violation of a deferred state-only property in `s` (a state the search had not met), or null. */
+  checkState(s: State): Violation | null {
+    return this.deferred ? this.run(s, [], 'stateOnly') : null;
+  }
+
+  private run(s: State, events: readonly ModelEvent[], which: 'all' | 'others' | 'stateOnly'): Violation | null {
     const m = this.m;
     let oracle: Oracle | null = null; // built only if a property asks
     // Goals reached in this state, with the actors that reached them: reached with fewer, reached with more.
@@ -165,9 +186,10 @@ export class Monitor {
     for (let i = 0; i < this.props.length; i++) {
       const p = this.props[i]!;
       if (p.kind === 'sometimes') {
-        if (!this.reached.has(p.id) && p.check(this.mons[i], ctx)) this.reached.add(p.id);
+        if (which !== 'stateOnly' && !this.reached.has(p.id) && p.check(this.mons[i], ctx)) this.reached.add(p.id);
         continue;
       }
+      if (which !== 'all' && (p.stateOnly === true) !== (which === 'stateOnly')) continue;
       const v = p.check(this.mons[i], ctx);
       if (v) return v;
     }
@@ -199,6 +221,7 @@ export class Monitor {
   clone(s: State): Monitor {
     const c = new Monitor(this.m, this.props, s, clonePlain(this.mons));
     c.first = this.first;
+    c.deferred = this.deferred;
     for (const r of this.reached) c.reached.add(r);
     return c;
   }

@@ -21,7 +21,7 @@ import { printExplained } from './print.ts';
 import { configArg, intArg, mutantArg, scopeArg, scopedConfig, strategyArg, UsageError } from './usage.ts';
 
 export const PROVE_USAGE = `dmacheck prove --strategy S [--mutant M] [--config C] [--property P]... [--scope K=V,...]
-               [--states N] [--depth D] [--time SECONDS] [--out DIR]
+               [--states N] [--depth D] [--time SECONDS] [--dfs] [--out DIR]
 dmacheck prove [--update]     every strategy in every config at its proof scope, compared with proofs.json
 
   Exhausts the reachable state space at a scope (default: each config's proof scope, see dmacheck list)
@@ -29,12 +29,15 @@ dmacheck prove [--update]     every strategy in every config at its proof scope,
   --scope K=V,...  procs, vpages, frames, jobs, invalidations, vram (P2P configs)
   --states N       stop after N distinct states per search (default ${defaultProofBudget.maxStates}): exit 3
   --depth D        only traces of at most D actions: a bounded check, exit 3 if nothing fails
+  --dfs            depth-first: the same proofs in less memory (a path's siblings, not a layer, are kept),
+                   but a counterexample is a path of the search, not a shortest one; no --depth
   exit: 0 proved (or failing as the manifest expects), 1 an unexpected counterexample, 2 usage, 3 stopped`;
 
 export const EXIT_STOPPED = 3;
 
-function printFailure(m: Model, f: Failure, path: string): void {
-  printExplained(m, f, `${f.property} FAILS: shortest counterexample, ${f.actions.length} action(s), written to ${path}`);
+function printFailure(m: Model, f: Failure, path: string, budget: ProofBudget): void {
+  const which = budget.order === 'depth' ? 'a counterexample (depth-first: not a shortest one)' : 'shortest counterexample';
+  printExplained(m, f, `${f.property} FAILS: ${which}, ${f.actions.length} action(s), written to ${path}`);
 }
 
 export async function proveCommand(argv: string[]): Promise<number> {
@@ -49,6 +52,7 @@ export async function proveCommand(argv: string[]): Promise<number> {
       states: { type: 'string' },
       depth: { type: 'string' },
       time: { type: 'string' },
+      dfs: { type: 'boolean' },
       out: { type: 'string' },
       update: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -64,9 +68,12 @@ export async function proveCommand(argv: string[]): Promise<number> {
     maxStates: intArg('--states', values.states, defaultProofBudget.maxStates),
     maxDepth: values.depth === undefined ? undefined : intArg('--depth', values.depth, 0),
     timeMs: values.time === undefined ? undefined : intArg('--time', values.time, 1) * 1000,
+    order: values.dfs ? 'depth' : 'breadth',
   };
+  if (values.dfs && values.depth !== undefined) throw new UsageError('--dfs takes no --depth: a depth-first search with a depth bound would leave out states first met deep');
   if (values.strategy === undefined) {
     if (values.mutant || values.config || values.scope || values.property) throw new UsageError('--mutant, --config, --scope and --property need --strategy');
+    if (values.dfs) throw new UsageError('--dfs needs --strategy: proofs.json records shortest counterexamples, which only the breadth-first search gives');
     return proveAll(budget, values.out ?? 'out', values.update ?? false);
   }
   if (values.update) throw new UsageError('--update rewrites proofs.json from a run over every strategy: give no --strategy');
@@ -113,7 +120,8 @@ function proveOne(
   console.log(`prove ${who} in ${cfg.name}, scope ${scope} (${secs} s):`);
   for (const p of r.proved) {
     records.push({ strategy, config: base.name, scope, property: p.property, verdict: p.premiseReached ? 'proved' : 'n/a', states: p.states });
-    if (p.premiseReached) console.log(`  proved: ${p.property} holds in all ${p.states} states (deepest trace ${p.depth} actions)`);
+    const deepest = budget.order === 'depth' ? `deepest path of the depth-first search ${p.depth} actions` : `deepest trace ${p.depth} actions`;
+    if (p.premiseReached) console.log(`  proved: ${p.property} holds in all ${p.states} states (${deepest})`);
     else console.log(`  n/a: ${p.property}: its premise (${propertyById(p.property)?.premise}) arises in none of the ${p.states} states, so holding proves nothing`);
   }
   let code = 0;
@@ -126,7 +134,7 @@ function proveOne(
   for (const f of r.failures) {
     const path = saveCounterexample(out, toCounterexample(m, f, 'prove'));
     records.push({ strategy, config: base.name, scope, property: f.property, verdict: 'fails', states: f.actions.length });
-    printFailure(m, f, path);
+    printFailure(m, f, path, budget);
     const known = !asked && !mutant && expectedVerdict(man, strategy, base.name, f.property) === 'fails';
     if (known) console.log(`    (a known weakness: the manifest records ${f.property} as failing for ${strategy} in ${base.name})`);
     else code = 1;

@@ -1,10 +1,12 @@
-// Bounded exhaustive search (DESIGN.md §4): breadth-first over distinct nodes up to a depth or a state
-// budget, so the first violation found is on a shortest trace. A node is (state, checker memory): the
-// properties' monitors remember things (no-lost-write's reference memory), so two equal states with
-// different monitor memory are different nodes. Nodes are keyed by a 64-bit fingerprint of a generic
-// encoding (explore/codec.ts); the frontier is kept packed and decoded back when expanded. Generic over
-// the TransitionSystem: nothing of the kernel here. No symmetry reduction (interchangeable processes,
-// pages or frames are explored as distinct).
+// Exhaustive search (DESIGN.md §4) over distinct nodes, up to a depth or a state budget: breadth-first,
+// so that the first violation found is on a shortest trace, or depth-first, for memory. A node is
+// (state, checker memory): the properties' monitors remember things (no-lost-write's reference memory),
+// so two equal states with different monitor memory are different nodes. Nodes are keyed by a 64-bit
+// fingerprint of a generic encoding (explore/codec.ts); the frontier is kept packed, each entry as its
+// difference from the one before, and decoded back when expanded. The checks a checker says judge only
+// the state (checkState) run once per distinct node, not per transition. Generic over the
+// TransitionSystem: nothing of the kernel here. No symmetry reduction (interchangeable processes, pages
+// or frames are explored as distinct).
 import { Codec, FingerprintSet, TokenArena, fingerprint } from './codec.ts';
 import { ShapeCopier } from '../../model/clone.ts';
 import type { Checker, TransitionSystem } from './system.ts';
@@ -13,6 +15,11 @@ import type { Checker, TransitionSystem } from './system.ts';
 export interface BranchingChecker<S, E, V> extends Checker<S, E, V> {
   /** The memory (plain data); with an argument, replace it first. */
   memory(replace?: unknown[]): unknown[];
+  /**
+   * The checks that judge only a state, which check() left out: called once per distinct node, on
+   * its canonical form (after canonicalize), when the search first stores it.
+   */
+  checkState?(s: S): V | null;
 }
 
 export interface BfsOptions {
@@ -22,6 +29,11 @@ export interface BfsOptions {
   maxStates: number;
   /** Stop after this many milliseconds (checked once per expanded node). */
   timeMs?: number;
+  /**
+   * Breadth-first (the default: the first violation found is on a shortest trace) or depth-first (for
+   * memory: the stack is a path's siblings, not a layer; unbounded depth only).
+   */
+  order?: 'breadth' | 'depth';
 }
 
 export interface BfsStats {
@@ -38,6 +50,9 @@ export interface BfsStats {
   /** Bytes of the visited set (fingerprint table and the parent links), and of the frontier at its largest. */
   visitedBytes: number;
   frontierBytes: number;
+  /** The frontier's entries (packed states) at its largest layer, and the bytes they took. */
+  frontierEntries: number;
+  frontierUsedBytes: number;
   /** Probability that two distinct nodes shared a fingerprint (and one went unexplored). */
   collisionOdds: number;
   ms: number;
@@ -82,7 +97,7 @@ export function bfsExplore<S, A, E, V>(
   const checker = newChecker(root);
   checker.canonicalize?.(root);
   const stats: BfsStats = {
-    states: 0, transitions: 0, depth: 0, exhausted: false, closed: false, visitedBytes: 0, frontierBytes: 0, collisionOdds: 0, ms: 0,
+    states: 0, transitions: 0, depth: 0, exhausted: false, closed: false, visitedBytes: 0, frontierBytes: 0, frontierEntries: 0, frontierUsedBytes: 0, collisionOdds: 0, ms: 0,
   };
   const node: [unknown, unknown[]] = [root, checker.memory()];
   codec.encode(node);
@@ -110,53 +125,105 @@ export function bfsExplore<S, A, E, V>(
 
   let failure: BfsFailure<A, V> | null = null;
   let stopped = false;
-  let depth = 0;
-  while (frontier.count > 0 && depth < opts.maxDepth && !failure && !stopped) {
-    const next = new TokenArena();
-    const lastLayer = depth + 1 === opts.maxDepth;
-    frontier.forEach((i, t, n) => {
-      if (failure || stopped) return;
-      if (performance.now() > deadline) {
+
+  /**
+   * Expand node `i` (its tokens `t`, at `depth`): check every successor, store the new ones (`store`
+   * gets the new node's index, its tokens in codec.buf[0..len) and its depth). Sets `failure` or
+   * `stopped` when the search must end.
+   */
+  const expand = (i: number, t: Int32Array, depth: number, store: (j: number, len: number, depth: number) => void): void => {
+    if (performance.now() > deadline) {
+      stopped = true;
+      return;
+    }
+    const decoded = codec.decode(t) as [S, unknown[]];
+    const acts = sys.enabled(decoded[0]);
+    for (let k = 0; k < acts.length; k++) {
+      // A fresh copy of the node for each action (a copier compiled for the node's shape: cheaper
+      // than decoding again); the last one takes the decoded node itself.
+      const [s, mem] = k === acts.length - 1 ? decoded : copier.clone(decoded);
+      checker.memory(mem);
+      stats.transitions++;
+      const v = checker.check(s, sys.step(s, acts[k]!));
+      if (v !== null) {
+        failure = { actions: traceTo(i, k), violation: v };
+        return;
+      }
+      checker.canonicalize?.(s);
+      node[0] = s;
+      node[1] = checker.memory();
+      codec.encode(node);
+      fingerprint(codec.buf, codec.len, fp);
+      if (!seen.add(fp[0]!, fp[1]!)) continue;
+      const w = checker.checkState?.(s) ?? null;
+      if (w !== null) {
+        // Judged on the canonical form; the violation is taken again from the state the trace reaches,
+        // so that its values are those a replay shows (the same verdict: the two have one future).
+        const actions = traceTo(i, k);
+        const real = sys.init();
+        for (const a of actions) sys.step(real, a);
+        failure = { actions, violation: checker.checkState!(real) ?? w };
+        return;
+      }
+      parent.push(i);
+      via.push(k);
+      stats.depth = Math.max(stats.depth, depth + 1);
+      store(parent.n - 1, codec.len, depth + 1);
+      if (seen.size >= opts.maxStates) {
         stopped = true;
         return;
       }
-      // `t` stays valid through this call: decode from it directly.
-      const nodeTokens = t;
-      const decoded = codec.decode(nodeTokens) as [S, unknown[]];
-      const acts = sys.enabled(decoded[0]);
-      for (let k = 0; k < acts.length; k++) {
-        // A fresh copy of the node for each action (a copier compiled for the node's shape: cheaper
-        // than decoding again); the last one takes the decoded node itself.
-        const [s, mem] = k === acts.length - 1 ? decoded : copier.clone(decoded);
-        checker.memory(mem);
-        stats.transitions++;
-        const v = checker.check(s, sys.step(s, acts[k]!));
-        if (v !== null) {
-          failure = { actions: traceTo(i, k), violation: v };
-          return;
-        }
-        checker.canonicalize?.(s);
-        node[0] = s;
-        node[1] = checker.memory();
-        codec.encode(node);
-        fingerprint(codec.buf, codec.len, fp);
-        if (!seen.add(fp[0]!, fp[1]!)) continue;
-        parent.push(i);
-        via.push(k);
-        stats.depth = depth + 1;
-        if (!lastLayer) next.push(parent.n - 1, codec.buf, codec.len);
-        if (seen.size >= opts.maxStates) {
-          stopped = true;
-          return;
-        }
+    }
+  };
+
+  let unexplored: number;
+  if (opts.order === 'depth') {
+    // Depth-first, for memory: the stack holds a path's unexplored siblings, not a whole layer. Every
+    // reachable node is still checked (so a closed search proves the same), but a counterexample is a
+    // path of the search tree, not a shortest one; and a depth bound would leave out nodes first met
+    // deep, so this order takes none.
+    if (opts.maxDepth !== Infinity) throw new Error('a depth-first search takes no depth bound (a node first met deep would be cut off where it is also reachable shallow)');
+    const stack: { i: number; depth: number; t: Int32Array }[] = [{ i: 0, depth: 0, t: codec.buf.slice(0, codec.len) }];
+    let most = 1;
+    let mostBytes = 0;
+    while (stack.length > 0 && !failure && !stopped) {
+      const top = stack.pop()!;
+      expand(top.i, top.t, top.depth, (j, len, d) => stack.push({ i: j, depth: d, t: codec.buf.slice(0, len) }));
+      if (stack.length > most) {
+        most = stack.length;
+        mostBytes = stack.reduce((b, e) => b + e.t.byteLength, 0);
       }
-    });
-    stats.frontierBytes = Math.max(stats.frontierBytes, frontier.bytes() + next.bytes());
-    frontier = next;
-    depth++;
+    }
+    stats.frontierEntries = most;
+    stats.frontierUsedBytes = mostBytes;
+    stats.frontierBytes = mostBytes;
+    unexplored = stack.length;
+    stats.closed = !failure && !stopped && unexplored === 0;
+  } else {
+    let frontier = new TokenArena();
+    frontier.push(0, codec.buf, codec.len);
+    let depth = 0;
+    while (frontier.count > 0 && depth < opts.maxDepth && !failure && !stopped) {
+      const next = new TokenArena();
+      const lastLayer = depth + 1 === opts.maxDepth;
+      const store = (j: number, len: number): void => {
+        if (!lastLayer) next.push(j, codec.buf, len);
+      };
+      frontier.forEach((i, t) => {
+        if (!failure && !stopped) expand(i, t, depth, store);
+      });
+      stats.frontierBytes = Math.max(stats.frontierBytes, frontier.bytes() + next.bytes());
+      if (next.count > stats.frontierEntries) {
+        stats.frontierEntries = next.count;
+        stats.frontierUsedBytes = next.usedBytes();
+      }
+      frontier = next;
+      depth++;
+    }
+    unexplored = frontier.count;
+    stats.closed = !failure && !stopped && unexplored === 0 && stats.depth < depth;
   }
   stats.states = seen.size;
-  stats.closed = !failure && !stopped && frontier.count === 0 && stats.depth < depth;
   stats.exhausted = !failure && !stopped;
   stats.visitedBytes = seen.bytes() + parent.a.byteLength + via.a.byteLength;
   stats.collisionOdds = seen.collisionOdds();

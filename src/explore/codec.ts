@@ -372,8 +372,10 @@ export class FingerprintSet {
 }
 
 /**
- * A growable store of token streams packed as zigzag varints (most tokens fit one byte): the frontier of
- * the exhaustive search. Entries are read back in insertion order or by offset.
+ * A growable store of token streams: the frontier of the exhaustive search. Each entry is kept as its
+ * difference from the entry before it (successors of one node, and nodes of one layer, share most of
+ * their tokens): runs of unchanged tokens as one count, changed ones as zigzag varints of the
+ * difference. Entries are read back in insertion order.
  */
 export class TokenArena {
   private readonly chunks: Uint8Array[] = [];
@@ -381,9 +383,16 @@ export class TokenArena {
   private readonly ends: number[] = [];
   private cur: Uint8Array;
   private used = 0;
+  /** The last entry pushed, which the next is written against. */
+  private prev = new Int32Array(1024);
+  private prevLen = 0;
   count = 0;
 
-  constructor(private readonly chunkSize = 1 << 22) {
+  /** Chunks double from `chunkSize` bytes up to `maxChunk` (a small layer takes little memory). */
+  constructor(
+    private chunkSize = 1 << 16,
+    private readonly maxChunk = 1 << 22,
+  ) {
     this.cur = new Uint8Array(chunkSize);
     this.chunks.push(this.cur);
     this.ends.push(0);
@@ -393,61 +402,109 @@ export class TokenArena {
   push(tag: number, t: Int32Array, n: number): void {
     const need = 5 * (n + 2);
     if (this.used + need > this.cur.length) {
+      this.chunkSize = Math.min(2 * this.chunkSize, this.maxChunk);
       this.cur = new Uint8Array(Math.max(this.chunkSize, need));
       this.chunks.push(this.cur);
       this.ends.push(0);
       this.used = 0;
     }
-    let u = this.writeVar(tag, this.used);
+    if (this.prev.length < n) {
+      const p = new Int32Array(2 * n);
+      p.set(this.prev);
+      this.prev = p;
+    }
+    const prev = this.prev;
+    let u = this.writeVar(zigzag(tag), this.used);
     u = this.writeVar(n, u);
-    for (let i = 0; i < n; i++) u = this.writeVar(t[i]!, u);
+    let run = 0;
+    for (let i = 0; i < n; i++) {
+      const d = (t[i]! - (i < this.prevLen ? prev[i]! : 0)) | 0;
+      if (d === 0) {
+        run++;
+        continue;
+      }
+      // An item is a run of unchanged tokens (count << 1) or a changed one ((zigzag difference << 1) | 1).
+      if (run > 0) u = this.writeVar(run * 2, u);
+      run = 0;
+      u = this.writeVar(zigzag(d) * 2 + 1, u);
+    }
+    if (run > 0) u = this.writeVar(run * 2, u);
+    prev.set(t.subarray(0, n));
+    this.prevLen = n;
     this.used = u;
     this.ends[this.ends.length - 1] = u;
     this.count++;
   }
 
-  private writeVar(x: number, u: number): number {
-    let z = ((x << 1) ^ (x >> 31)) >>> 0;
+  /** An unsigned varint (up to 2^53: a zigzagged 32-bit difference times two, plus one, fits). */
+  private writeVar(z: number, u: number): number {
     const c = this.cur;
     while (z >= 0x80) {
-      c[u++] = (z & 0x7f) | 0x80;
-      z >>>= 7;
+      c[u++] = (z % 0x80) | 0x80;
+      z = Math.floor(z / 0x80);
     }
     c[u++] = z;
     return u;
   }
 
+  /** Bytes allocated (the chunks), and bytes holding entries. */
   bytes(): number {
     let b = 0;
     for (const c of this.chunks) b += c.byteLength;
     return b;
   }
 
-  /** Iterate entries in insertion order: `f(tag, tokens, n)` gets a scratch buffer valid until the next call. */
+  usedBytes(): number {
+    let b = 0;
+    for (const e of this.ends) b += e;
+    return b;
+  }
+
+  /** Iterate entries in insertion order: `f(tag, tokens, n)` gets a scratch buffer valid until the next call, which it must not change. */
   forEach(f: (tag: number, t: Int32Array, n: number) => void): void {
-    let scratch = new Int32Array(1024);
+    let scratch = new Int32Array(Math.max(1024, this.prev.length));
+    let scratchLen = 0;
     for (let ci = 0; ci < this.chunks.length; ci++) {
       const c = this.chunks[ci]!;
       const end = this.ends[ci]!;
       let u = 0;
       const read = (): number => {
         let z = 0;
-        let sh = 0;
+        let mul = 1;
         let b: number;
         do {
           b = c[u++]!;
-          z += (b & 0x7f) * 2 ** sh;
-          sh += 7;
+          z += (b & 0x7f) * mul;
+          mul *= 0x80;
         } while (b & 0x80);
-        return (z >>> 1) ^ -(z & 1);
+        return z;
       };
       while (u < end) {
-        const tag = read();
+        const tag = unzigzag(read());
         const n = read();
-        if (scratch.length < n) scratch = new Int32Array(2 * n);
-        for (let i = 0; i < n; i++) scratch[i] = read();
+        // Tokens past the previous entry's length were written against 0.
+        for (let i = scratchLen; i < n; i++) scratch[i] = 0;
+        let i = 0;
+        while (i < n) {
+          const item = read();
+          if (item % 2 === 0) {
+            i += item / 2;
+          } else {
+            scratch[i] = (scratch[i]! + unzigzag((item - 1) / 2)) | 0;
+            i++;
+          }
+        }
+        scratchLen = n;
         f(tag, scratch, n);
       }
     }
   }
+}
+
+function zigzag(x: number): number {
+  return ((x << 1) ^ (x >> 31)) >>> 0;
+}
+
+function unzigzag(z: number): number {
+  return (z >>> 1) ^ -(z & 1);
 }
