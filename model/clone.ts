@@ -30,30 +30,53 @@ function shapeOf(x: unknown): string {
 
 /**
  * A copier for values of `sample`'s shape. Its guard is cheap: each array's length and each record's
- * being a record are checked where they are read, and a value of another shape is copied by clonePlain
+ * being a record are checked where they are read, and a part of another shape is copied by clonePlain
  * instead. A record's keys are not checked on every copy: the state's records never gain or lose a key
  * (model/types.ts has no optional field in State), and ShapeCopier checks that on a sample of calls.
  */
 function compile(sample: unknown): Copier {
+  const fns: string[] = [];
   let vars = 0;
-  const guards: string[] = [];
-  const walk = (v: unknown, ref: string): string => {
-    if (Array.isArray(v)) {
-      const name = `a${vars++}`;
-      guards.push(`const ${name} = ${ref}; if (!Array.isArray(${name}) || ${name}.length !== ${v.length}) return clonePlain(x);`);
-      return `[${v.map((e, k) => walk(e, `${name}[${k}]`)).join(', ')}]`;
-    }
-    if (v !== null && typeof v === 'object') {
-      const name = `r${vars++}`;
-      guards.push(`const ${name} = ${ref}; if (${name} === null || typeof ${name} !== 'object' || Array.isArray(${name})) return clonePlain(x);`);
-      return `{${Object.entries(v).map(([k, e]) => `${JSON.stringify(k)}: ${walk(e, `${name}[${JSON.stringify(k)}]`)}`).join(', ')}}`;
-    }
-    // A leaf where the sample had one: anything that is not an object is copied by value.
-    return `leaf(${ref})`;
+  // One function per chunk of at most about SPLIT values: V8 does not optimise a function past a
+  // bytecode size, and one for a whole state of the default scope is past it.
+  const fn = (v: unknown): string => {
+    const name = `c${fns.length}`;
+    fns.push('');
+    const guards: string[] = [];
+    let inline = 0;
+    const walk = (v: unknown, ref: string, top: boolean): string => {
+      const n = sizeOf(v);
+      if (!top && n > 1 && inline + n > SPLIT) return `${fn(v)}(${ref})`;
+      inline++;
+      if (Array.isArray(v)) {
+        const name = `a${vars++}`;
+        guards.push(`const ${name} = ${ref}; if (!Array.isArray(${name}) || ${name}.length !== ${v.length}) return clonePlain(x);`);
+        return `[${v.map((e, k) => walk(e, `${name}[${k}]`, false)).join(', ')}]`;
+      }
+      if (v !== null && typeof v === 'object') {
+        const name = `r${vars++}`;
+        guards.push(`const ${name} = ${ref}; if (${name} === null || typeof ${name} !== 'object' || Array.isArray(${name})) return clonePlain(x);`);
+        return `{${Object.entries(v).map(([k, e]) => `${JSON.stringify(k)}: ${walk(e, `${name}[${JSON.stringify(k)}]`, false)}`).join(', ')}}`;
+      }
+      // A leaf where the sample had one: anything that is not an object is copied by value.
+      return `leaf(${ref})`;
+    };
+    const body = walk(v, 'x', true);
+    fns[Number(name.slice(1))] = `function ${name}(x) {\n${guards.join('\n')}\nreturn ${body};\n}`;
+    return name;
   };
-  const body = walk(sample, 'x');
+  const root = fn(sample);
   const leaf = (v: unknown): unknown => (typeof v === 'object' && v !== null ? clonePlain(v) : v);
-  return new Function('clonePlain', 'leaf', `return (x) => {\n${guards.join('\n')}\nreturn ${body};\n};`)(clonePlain, leaf) as Copier;
+  return new Function('clonePlain', 'leaf', `${fns.join('\n')}\nreturn ${root};`)(clonePlain, leaf) as Copier;
+}
+
+/** Values of one compiled function, at most about. */
+const SPLIT = 48;
+
+function sizeOf(v: unknown): number {
+  if (Array.isArray(v)) return v.reduce((n: number, e) => n + sizeOf(e), 1);
+  if (v !== null && typeof v === 'object') return Object.values(v).reduce((n: number, e) => n + sizeOf(e), 1);
+  return 1;
 }
 
 /** Same keys in the same order and the same array lengths, all the way down. */
