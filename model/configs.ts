@@ -42,6 +42,49 @@ export function configByName(name: string): Config | undefined {
   return configs.find((c) => c.name === name);
 }
 
+/** `base` with its kernel policy changed by `change`, standing for a core-mm bug of the kernel's history. */
+function variantOf(name: string, base: string, change: Partial<KernelPolicy>, stands: string): Config {
+  const b = configByName(base)!;
+  return { ...b, name, kernel: { ...b.kernel, ...change }, variant: { base, stands } };
+}
+
+/**
+ * Kernel variants: core-mm bugs, each a config of its own that `dmacheck mutants` kills as it kills a
+ * driver's mutants (a correct design of the base config must break a property it holds there), and that
+ * `check --config` and `replay` take like any config. They are not in the matrix.
+ */
+export const kernelVariants: readonly Config[] = [
+  variantOf(
+    'reclaim-pinned',
+    'kernel-queue',
+    { reclaimSkipsPinned: false },
+    'shrink_folio_list unmaps a pinned anonymous page to swap, as kernels did before feb889fb40fa ("mm: don\'t put pinned pages into the swap cache", v5.11): the pinner keeps the old page while the process faults a new one in',
+  ),
+  variantOf(
+    'migrate-pinned',
+    'kernel-queue',
+    { migrateFailsPinned: false },
+    'migrate_pages moves a page with references beyond its mappings: folio_migrate_mapping without its expected-refcount check, which makes the migration of a pinned or GUP-referenced page fail with -EAGAIN',
+  ),
+  variantOf(
+    'reclaim-without-notifier',
+    'kernel-queue',
+    { reclaimWithoutNotifier: true },
+    'try_to_unmap_one clears a PTE for swap without mmu_notifier_invalidate_range_start/end around it: the class of PTE changes without the notifier calls that bracket them, which secondary MMUs never hear of',
+  ),
+  variantOf(
+    'refused-start-not-undone',
+    'kernel-queue',
+    { refusedStartNotUndone: true },
+    'mn_itree_invalidate returns -EAGAIN for a refused non-blockable start without mn_itree_inv_end ("On -EAGAIN the non-blocking caller is not allowed to call invalidate_range_end()"): the range stays counted active and the seq odd, so mmu_interval_read_begin sleeps forever',
+  ),
+];
+
+/** A config of the matrix or a kernel variant, by name. */
+export function anyConfigByName(name: string): Config | undefined {
+  return configByName(name) ?? kernelVariants.find((c) => c.name === name);
+}
+
 /** The keys of a scope, with the least and most each may be (slots are bit masks and small arrays). */
 export const scopeLimits: Readonly<Record<keyof Scope, { min: number; max: number; what: string }>> = {
   procs: { min: 1, max: 4, what: 'processes (address spaces); fork needs 2' },

@@ -26,6 +26,8 @@ export type ModelEvent =
   | { t: 'cpu_write'; proc: number; vpage: number; frame: number; value: number }
   | { t: 'mmap'; proc: number; vpage: number }
   | { t: 'munmap'; proc: number; vpage: number }
+  /** A PTE of (proc, vpage) cleared by the core mm with no mmu_notifier calls around it (kernel variant reclaim-without-notifier). */
+  | { t: 'unmap_unnotified'; proc: number; vpage: number }
   | { t: 'fork'; parent: number; child: number; pinnedPages: number }
   /**
    * mmu_notifier_invalidate_range_start. `deviceHolds`: when it began, the device translated (its mirror)

@@ -198,8 +198,11 @@ export function callbackRefuse(s: State, inv: number, sub: number, ctx: DriverCo
   iv.live = false;
   for (let k = 0; k < iv.cb.length; k++) iv.cb[k] = CB_RETURNED;
   const mm = s.mms[iv.proc]!;
-  mm.active--;
-  if (mm.active === 0) mm.seq++;
+  // mn_itree_invalidate's out_would_block: mn_itree_inv_end (unless the kernel variant leaves it out).
+  if (!ctx.cfg.kernel.refusedStartNotUndone) {
+    mm.active--;
+    if (mm.active === 0) mm.seq++;
+  }
   ctx.emit({ t: 'invalidate_abandon', inv, proc: iv.proc, pages: iv.pages, cause: iv.cause });
 }
 

@@ -176,6 +176,17 @@ export interface KernelPolicy {
   migrateFailsPinned: boolean;
   /** Reclaim skips pinned pages (true today). */
   reclaimSkipsPinned: boolean;
+  /**
+   * A core-mm bug (kernel variant `reclaim-without-notifier`): reclaim unmaps a page without
+   * mmu_notifier_invalidate_range_start/end around the PTE change, so no notifier user hears of it.
+   */
+  reclaimWithoutNotifier?: boolean;
+  /**
+   * A core-mm bug (kernel variant `refused-start-not-undone`): when a callback refuses a non-blockable
+   * invalidate_range_start, mn_itree_invalidate returns -EAGAIN without mn_itree_inv_end, so the range
+   * stays counted active and the seq odd.
+   */
+  refusedStartNotUndone?: boolean;
 }
 
 export interface Scope {
@@ -219,6 +230,17 @@ export interface Config {
   topology?: PciTopology;
   /** Mask of process 0's pages that map a DAX file instead of anonymous memory. */
   dax?: number;
+  /**
+   * A kernel variant (model/configs.ts kernelVariants): config `base` with a core-mm change from the
+   * kernel's history, held to the verdicts that the correct designs of `base` hold, as a mutant is.
+   */
+  variant?: KernelVariant;
+}
+
+export interface KernelVariant {
+  base: string;
+  /** The kernel behaviour or commit it stands for. */
+  stands: string;
 }
 
 /** The peer device: a GPU whose VRAM frames are the frames of kind device-private or p2p it owns. */

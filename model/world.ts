@@ -242,6 +242,13 @@ export function applyWorld(s: State, a: Action, cfg: Config, strat: Strategy, ct
       start(a.a, 1 << a.b, 'dax-move');
       return true;
     case 'reclaim':
+      if (cfg.kernel.reclaimWithoutNotifier) {
+        // Kernel variant reclaim-without-notifier: try_to_unmap_one changes the PTE with no
+        // invalidate_range_start/end around it, so no callback runs and no device is told.
+        pageOut(s, s.mms[a.a]!.ptes[a.b]!);
+        ctx.emit({ t: 'unmap_unnotified', proc: a.a, vpage: a.b });
+        return true;
+      }
       start(a.a, 1 << a.b, 'reclaim');
       return true;
     case 'mmap': {
@@ -348,6 +355,21 @@ export function applyWorld(s: State, a: Action, cfg: Config, strat: Strategy, ct
 }
 
 /**
+ * shrink_folio_list's pageout and try_to_unmap for one PTE: a dirty page is written to its swap slot (a
+ * clean one is dropped: the slot is up to date), the PTE becomes a swap entry and the page loses a
+ * mapping (freed with its last reference). False when nothing was mapped.
+ */
+function pageOut(s: State, pte: Pte): boolean {
+  if (pte.frame === NONE) return false;
+  const fr = s.frames[pte.frame]!;
+  if (fr.dirty) pte.swap = fr.value;
+  unmapFrame(s, pte.frame);
+  pte.frame = NONE;
+  pte.swapped = true;
+  return true;
+}
+
+/**
  * Everything the core mm does once every callback returned (the callers of
  * mmu_notifier_invalidate_range_start go on), then invalidate_range_end: the seq becomes even again
  * and read_begin's sleepers wake.
@@ -386,17 +408,9 @@ function finishInvalidation(s: State, i: number, cfg: Config, ctx: DriverContext
         changed = true;
         break;
       }
-      case 'reclaim': {
-        if (pte.frame === NONE) break;
-        const fr = s.frames[pte.frame]!;
-        // pageout writes a dirty page to its swap slot; a clean one is dropped (the slot is up to date).
-        if (fr.dirty) pte.swap = fr.value;
-        unmapFrame(s, pte.frame);
-        pte.frame = NONE;
-        pte.swapped = true;
-        changed = true;
+      case 'reclaim':
+        if (pageOut(s, pte)) changed = true;
         break;
-      }
       case 'fork':
         break;
       case 'oom':

@@ -6,6 +6,7 @@ import { noLostWrite } from './no-lost-write.ts';
 import { isolation } from './isolation.ts';
 import { noFatalDeviceFault } from './no-fatal-device-fault.ts';
 import { pinsBalanced } from './pins-balanced.ts';
+import { notifierBookkeeping } from './notifier-bookkeeping.ts';
 import { boundedNotifier } from './bounded-notifier.ts';
 import { p2pTopology } from './p2p-topology.ts';
 import { nonblockingInvalidate } from './nonblocking-invalidate.ts';
@@ -26,6 +27,7 @@ export const verdictProperties: readonly Property<any>[] = [
   isolation,
   noFatalDeviceFault,
   pinsBalanced,
+  notifierBookkeeping,
   boundedNotifier,
   noDeadlock,
   nonblockingInvalidate,

@@ -32,7 +32,7 @@ export { p2pPossible, vramAlloc, ramAlloc, vramFree, coreMmPage } from '../model
 
 // ---- The model ----------------------------------------------------------------------------------------
 export { makeModel, init, enabled, step, stepInPlace, formatAction, sameAction, isEnabled, actorOf, type Model } from '../model/model.ts';
-export { configs, configByName, defaultScope, p2pScope, kernelToday, kernel2021, withScope, proofConfig, scopeText, scopeLimits } from '../model/configs.ts';
+export { configs, configByName, anyConfigByName, kernelVariants, defaultScope, p2pScope, kernelToday, kernel2021, withScope, proofConfig, scopeText, scopeLimits } from '../model/configs.ts';
 /** The finite model: the canonical form of a state (and the Counters a strategy's `counters` hook receives). */
 export { canonicalize, type Counters, type CanonicalOptions } from '../model/canonical.ts';
 export { strategies, strategyByName } from '../model/strategies/index.ts';

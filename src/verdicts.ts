@@ -236,3 +236,34 @@ export function runMutant(s: Strategy, mutant: string, budget: Budget, man: Mani
 export function killMutant(s: Strategy, mutant: string, budget: Budget, man: Manifest | null, only?: Config): Kill | null {
   return runMutant(s, mutant, budget, man, only).kill;
 }
+
+export interface VariantRun {
+  variant: Config;
+  /** The first correct design of the base config that breaks, in the variant, a property it holds there. */
+  kill: Kill | null;
+  /** For a survivor: per design, the held properties whose premise its run did not reach. */
+  unjudged: (Unjudged & { strategy: string })[];
+}
+
+/**
+ * Try to kill a kernel variant (model/configs.ts kernelVariants) as a mutant is killed: each correct
+ * design checked in the base config is checked in the variant against the properties it does not fail in
+ * the base (holds or n/a); the first that fails kills the variant.
+ */
+export function runVariant(variant: Config, designs: readonly Strategy[], budget: Budget, man: Manifest | null): VariantRun {
+  const base = configByName(variant.variant!.base)!;
+  const unjudged: VariantRun['unjudged'] = [];
+  for (const s of designs) {
+    if (!s.configs.includes(base.name)) continue;
+    const props = heldProperties(s, base, budget, man);
+    if (props.length === 0) continue;
+    const model = makeModel(s, variant, null);
+    const r = checkModel(model, [...props, ...premisesOf(props)], budget, true);
+    const f = r.failures[0];
+    if (f) return { variant, kill: { model, failure: f }, unjudged: [] };
+    for (const p of props) {
+      if (p.premise !== undefined && !r.reached.has(p.premise)) unjudged.push({ strategy: s.name, config: variant.name, property: p.id, witness: p.premise });
+    }
+  }
+  return { variant, kill: null, unjudged };
+}

@@ -4,7 +4,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { strategies, strategyByName } from '../model/strategies/index.ts';
-import { configByName } from '../model/configs.ts';
+import { configByName, kernelVariants } from '../model/configs.ts';
 import { verdictProperties } from '../properties/index.ts';
 import type { Manifest } from '../src/verdicts.ts';
 import { fileNameOf, type Counterexample } from '../src/counterexample/format.ts';
@@ -57,6 +57,10 @@ export function manifestProblems(man: Manifest, corpusDir: string): string[] {
       const prefix = `${s.name}--${m.name}--`;
       if (!corpus.some((f) => f.startsWith(prefix))) problems.push(`missing counterexample file ${join(corpusDir, `${prefix}<config>--<property>.json`)} for mutant ${s.name}/${m.name}`);
     }
+  }
+  // Every kernel variant has its committed counterexample (a correct design of its base, in the variant).
+  for (const v of kernelVariants) {
+    if (!corpus.some((f) => f.includes(`--${v.name}--`))) problems.push(`missing counterexample file ${join(corpusDir, `<strategy>--${v.name}--<property>.json`)} for kernel variant ${v.name}`);
   }
   // A known weakness in the corpus backs a cell the manifest says fails (else it is stale, or the row wrong).
   const verdictOf = new Map(man.verdicts.map((v) => [`${v.strategy}--${v.config}--${v.property}.json`, v.verdict]));

@@ -89,11 +89,14 @@ async function checkOne(
     // A mutant is checked against what the correct design does not fail in that config, holds or n/a
     // (unless --property); at another scope than the config's own, against the config's verdicts.
     const own = configByName(cfg.name);
-    const checked = props ?? (mutant ? heldProperties(s, own ?? cfg, budget, man) : [...verdictProperties]);
+    // A kernel variant, like a mutant, is held to what the correct design does not fail in its base config.
+    const base = cfg.variant ? configByName(cfg.variant.base) : undefined;
+    const checked = props ?? (mutant || base ? heldProperties(s, base ?? own ?? cfg, budget, man) : [...verdictProperties]);
     const m = makeModel(s, cfg, mutant);
     const { result: r, budgetLine } = runExplorer(explorer, m, [...checked, ...witnesses], budget, seed);
     const scoped = !own || !sameScope(own.scope, cfg.scope);
-    console.log(`${s.name}${mutant ? ` (mutant ${mutant})` : ''} in ${cfg.name}${scoped ? `, scope ${scopeText(cfg.scope)}` : ''} (${explorer}): ${budgetLine}`);
+    const where = base ? `kernel variant ${cfg.name} (${base.name} with: ${cfg.variant!.stands})` : cfg.name;
+    console.log(`${s.name}${mutant ? ` (mutant ${mutant})` : ''} in ${where}${scoped && !base ? `, scope ${scopeText(cfg.scope)}` : ''} (${explorer}): ${budgetLine}`);
     const held = checked.filter((p) => r.holds.includes(p.id));
     const holds = held.filter((p) => verdictOf(p, false, r.reached) === 'holds');
     const na = held.filter((p) => verdictOf(p, false, r.reached) === 'n/a');
@@ -102,7 +105,7 @@ async function checkOne(
     // The correct design is held to the witnesses and premises the manifest records for it (at its own scope).
     // (Only a run like the manifest's: the whole set of properties, the default budget, fast-check.)
     const asManifest = !props && explorer === 'fast-check' && budget.runs === defaultBudget.runs && budget.seed === defaultBudget.seed && budget.maxCommands === defaultBudget.maxCommands;
-    if (!mutant && !scoped && asManifest && !witnessesKept(s.name, cfg.name, held, r.reached, man)) failed = true;
+    if (!mutant && !base && !scoped && asManifest && !witnessesKept(s.name, cfg.name, held, r.reached, man)) failed = true;
     for (const f of r.failures) {
       // A capability a design gives up (migratable, transparent, oom-reclaimable) is a trade-off, not a
       // bug: it fails the command only when asked for with --property.

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { allStrategies } from '../registry.ts';
-import { configs, scopeText } from '../../model/configs.ts';
+import { configs, kernelVariants, scopeText } from '../../model/configs.ts';
 import { allProperties } from '../../properties/index.ts';
 
 export async function listCommand(argv: string[]): Promise<number> {
@@ -14,6 +14,7 @@ export async function listCommand(argv: string[]): Promise<number> {
     })),
     properties: allProperties.map((p) => ({ id: p.id, kind: p.kind, meaning: p.meaning, ...(p.premise ? { premise: p.premise } : {}) })),
     configs: configs.map((c) => ({ name: c.name, queue: c.queue, kernel: c.kernel, scope: c.scope, proofScope: { ...c.scope, ...c.proofScope } })),
+    kernelVariants: kernelVariants.map((c) => ({ name: c.name, base: c.variant!.base, stands: c.variant!.stands, kernel: c.kernel })),
   };
   if (values.json) {
     console.log(JSON.stringify(data, null, 2));
@@ -28,5 +29,7 @@ export async function listCommand(argv: string[]): Promise<number> {
   for (const p of data.properties) console.log(`  ${p.id.padEnd(34)} ${p.kind.padEnd(10)} ${p.meaning}${p.premise ? ` (premise: ${p.premise})` : ''}`);
   console.log('Configs:');
   for (const c of data.configs) console.log(`  ${c.name.padEnd(24)} ${c.queue} queues, fork of pinned pages: ${c.kernel.forkPinned}, proof scope ${scopeText({ ...c.scope, ...c.proofScope })}`);
+  console.log('Kernel variants (core-mm bugs, killed by dmacheck mutants as mutants are):');
+  for (const v of data.kernelVariants) console.log(`  ${v.name.padEnd(24)} ${v.base} with: ${v.stands}`);
   return 0;
 }

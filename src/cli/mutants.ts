@@ -1,12 +1,14 @@
 import { parseArgs } from 'node:util';
 import { tableStrategies } from '../registry.ts';
 import { defaultBudget, type Budget } from '../check.ts';
-import { loadManifest, runMutant } from '../verdicts.ts';
+import { loadManifest, runMutant, runVariant } from '../verdicts.ts';
+import { kernelVariants } from '../../model/configs.ts';
+import { strategies } from '../../model/strategies/index.ts';
 import { saveCounterexample, toCounterexample } from '../counterexample/save.ts';
 import { intArg } from './usage.ts';
 
 /**
- * Kill every mutant: check each against the properties its correct design does not fail (holds or n/a),
+ * Kill every mutant and every kernel variant: check each against the properties its correct design does not fail (holds or n/a),
  * print the property that kills it, the time to the first failure and the shrunk length, and save the
  * counterexample. Exit 1 if some mutant survives the budget; a survivor names each held property whose
  * premise witness its runs never reached (it survived what they never judged).
@@ -37,6 +39,22 @@ export async function mutantsCommand(argv: string[]): Promise<number> {
         `${s.name.padEnd(26)}${mu.name.padEnd(26)}${k.model.cfg.name.padEnd(24)}${f.property.padEnd(24)}${f.ms.toFixed(0).padStart(8)}  ${f.actions.length} (${f.foundLength})  ${path}`,
       );
     }
+  }
+  // Kernel variants: core-mm bugs, held to what the base config's built-in correct designs hold (with a
+  // user's strategies named, only their mutants are run).
+  const builtin = tableStrategies().every((s) => strategies.includes(s));
+  for (const v of builtin ? kernelVariants : []) {
+    const { kill: k, unjudged } = runVariant(v, tableStrategies(), budget, man);
+    const label = `kernel ${v.name}`;
+    if (!k) {
+      survivors++;
+      console.log(`${'(kernel variant)'.padEnd(26)}${v.name.padEnd(26)}SURVIVED the budget`);
+      for (const u of unjudged) console.log(`${''.padEnd(52)}  ${u.strategy}: ${u.property} never judged: witness ${u.witness} not reached`);
+      continue;
+    }
+    const path = saveCounterexample(out, toCounterexample(k.model, k.failure, 'fast-check'));
+    const f = k.failure;
+    console.log(`${k.model.strategy.name.padEnd(26)}${`${label} `.padEnd(26)}${v.variant!.base.padEnd(24)}${f.property.padEnd(24)}${f.ms.toFixed(0).padStart(8)}  ${f.actions.length} (${f.foundLength})  ${path}`);
   }
   return survivors > 0 ? 1 : 0;
 }

@@ -2,7 +2,7 @@
 import type { Strategy } from '../../model/strategy.ts';
 import type { Config, Scope } from '../../model/types.ts';
 import { allStrategies, findStrategy } from '../registry.ts';
-import { configByName, scopeLimits, withScope } from '../../model/configs.ts';
+import { anyConfigByName, scopeLimits, withScope } from '../../model/configs.ts';
 
 export class UsageError extends Error {}
 
@@ -25,9 +25,10 @@ export function mutantArg(s: Strategy, name: string | undefined): string | null 
 
 export function configArg(s: Strategy, name: string | undefined): Config | undefined {
   if (name === undefined) return undefined;
-  const c = configByName(name);
+  const c = anyConfigByName(name);
   if (!c) throw new UsageError(`--config: unknown config '${name}'`);
-  if (!s.configs.includes(name)) throw new UsageError(`--config: strategy ${s.name} is not checked in '${name}' (one of: ${s.configs.join(', ')})`);
+  // A kernel variant takes the strategies of its base config.
+  if (!s.configs.includes(c.variant?.base ?? name)) throw new UsageError(`--config: strategy ${s.name} is not checked in '${c.variant?.base ?? name}' (one of: ${s.configs.join(', ')})`);
   return c;
 }
 

@@ -25,6 +25,8 @@ export function describeEvent(e: ModelEvent): string {
       return `p${e.proc} v${e.vpage} mapped to a new zeroed frame`;
     case 'munmap':
       return `p${e.proc} v${e.vpage} unmapped`;
+    case 'unmap_unnotified':
+      return `p${e.proc} v${e.vpage} reclaimed with no mmu_notifier call: no device is told`;
     case 'fork':
       return `p${e.parent} forks p${e.child}${e.pinnedPages ? ` (${e.pinnedPages} pinned page(s))` : ''}`;
     case 'invalidate_start':

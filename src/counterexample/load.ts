@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import type { Model } from '../../model/model.ts';
 import { makeModel } from '../../model/model.ts';
 import { findStrategy } from '../registry.ts';
-import { configByName, withScope } from '../../model/configs.ts';
+import { anyConfigByName, withScope } from '../../model/configs.ts';
 import { MODEL_VERSION } from './format.ts';
 import { propertyById } from '../../properties/index.ts';
 import type { Property } from '../../properties/types.ts';
@@ -59,7 +59,7 @@ export function loadCounterexample(file: string): Loaded {
   if (cx.model !== MODEL_VERSION) {
     throw new LoadError(file, 'model', `model version ${cx.model}, but this dmacheck's model is version ${MODEL_VERSION}: its semantics changed since the file was written, so the trace may not replay as it did (write it anew)`);
   }
-  const named = configByName(cx.config);
+  const named = anyConfigByName(cx.config);
   if (!named) throw new LoadError(file, 'config', `unknown config '${cx.config}'`);
   const cfg = cx.scope ? withScope(named, cx.scope) : named;
   const property = propertyById(cx.property.id);

@@ -6,14 +6,15 @@ import { formatAction } from '../../model/model.ts';
 import type { Failure } from '../check.ts';
 import { fileNameOf, FORMAT_VERSION, MODEL_VERSION, serialise, type Counterexample } from './format.ts';
 import { propertyById } from '../../properties/index.ts';
-import { configByName, sameScope, scopeText } from '../../model/configs.ts';
+import { anyConfigByName, sameScope, scopeText } from '../../model/configs.ts';
 
 export function toCounterexample(m: Model, f: Failure, explorer: string): Counterexample {
   const who = m.mutant ? `${m.strategy.name} with mutant ${m.mutant}` : m.strategy.name;
   const meaning = propertyById(f.property)?.meaning ?? f.property;
-  const own = configByName(m.cfg.name);
+  const own = anyConfigByName(m.cfg.name);
   const scoped = !own || !sameScope(own.scope, m.cfg.scope);
-  const where = scoped ? `${m.cfg.name} (scope ${scopeText(m.cfg.scope)})` : m.cfg.name;
+  const named = m.cfg.variant ? `${m.cfg.name} (a kernel variant of ${m.cfg.variant.base})` : m.cfg.name;
+  const where = scoped ? `${named} (scope ${scopeText(m.cfg.scope)})` : named;
   return {
     format: FORMAT_VERSION,
     model: MODEL_VERSION,

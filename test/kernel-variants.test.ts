@@ -1,0 +1,107 @@
+// Kernel variants: core-mm bugs of the kernel's history as configs of their own, killed like mutants: a
+// correct design of the base config breaks, in the variant, a property it holds in the base.
+import { describe, it, expect } from 'vitest';
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { kernelVariants } from '../model/configs.ts';
+import { strategies } from '../model/strategies/index.ts';
+import { defaultBudget } from '../src/check.ts';
+import { expectedVerdict, loadManifest, runVariant } from '../src/verdicts.ts';
+import { cli, model } from './helpers.ts';
+import { enabled, init, stepInPlace } from '../model/model.ts';
+import { propertyById } from '../properties/index.ts';
+import { viewOf, oracleFor } from '../src/system.ts';
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'dmacheck-variant-'));
+const design = (name: string) => strategies.find((s) => s.name === name)!;
+const variant = (name: string) => kernelVariants.find((v) => v.name === name)!;
+const budget = { ...defaultBudget, runs: 300 };
+
+describe('kernel variants', () => {
+  it('are listed by dmacheck list --json with their base config and the kernel behaviour they stand for', async () => {
+    const { code, out } = await cli('list', '--json');
+    expect(code).toBe(0);
+    const listed = JSON.parse(out).kernelVariants as { name: string; base: string; stands: string }[];
+    expect(listed.map((v) => v.name).sort()).toEqual(['migrate-pinned', 'reclaim-pinned', 'reclaim-without-notifier', 'refused-start-not-undone']);
+    for (const v of listed) {
+      expect(v.base).toBe('kernel-queue');
+      expect(v.stands.length).toBeGreaterThan(40);
+    }
+  });
+
+  // Each: the design that shows it, the property that kills it, and the longest shrunk counterexample allowed.
+  const kills: [string, string, string, number][] = [
+    ['reclaim-pinned', 'pin-longterm', 'no-lost-write', 8],
+    ['migrate-pinned', 'pin-per-job', 'no-lost-write', 8],
+    ['reclaim-without-notifier', 'odp-mirror', 'coherent-dma', 8],
+    ['refused-start-not-undone', 'odp-mirror', 'notifier-bookkeeping', 10],
+  ];
+  for (const [name, strategy, property, longest] of kills) {
+    it(`${name} is killed: ${strategy} breaks ${property}, which it holds in kernel-queue, in at most ${longest} steps`, () => {
+      const man = loadManifest();
+      expect(expectedVerdict(man, strategy, 'kernel-queue', property)).toBe('holds');
+      const r = runVariant(variant(name), [design(strategy)], budget, man);
+      expect(r.kill).not.toBeNull();
+      expect(r.kill!.failure.property).toBe(property);
+      expect(r.kill!.failure.actions.length).toBeLessThanOrEqual(longest);
+    });
+  }
+
+  it('a variant that no design can notice survives (a design without pins does not see pinned pages reclaimed)', () => {
+    const r = runVariant(variant('reclaim-pinned'), [design('odp-mirror')], { ...budget, runs: 100 }, loadManifest());
+    expect(r.kill).toBeNull();
+  });
+
+  it('check --config takes a variant, holds the design to its base verdicts, and writes a file replay takes', async () => {
+    const out = tmp();
+    const r = await cli('check', '--strategy', 'odp-mirror', '--config', 'reclaim-without-notifier', '--out', out);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('kernel variant reclaim-without-notifier');
+    const files = readdirSync(out).filter((f) => f.endsWith('.json'));
+    expect(files.length).toBeGreaterThan(0);
+    const replay = await cli('replay', join(out, files[0]!));
+    expect(replay.code).toBe(0);
+    expect(replay.out).toContain('kernel variant of kernel-queue');
+  });
+
+  it('check --config refuses a variant for a design its base config does not check', async () => {
+    const r = await cli('check', '--strategy', 'peerdirect-revoke', '--config', 'reclaim-pinned');
+    expect(r.code).toBe(2);
+    expect(r.all).toContain("not checked in 'kernel-queue'");
+  });
+});
+
+describe('notifier-bookkeeping', () => {
+  const p = propertyById('notifier-bookkeeping')!;
+  const m = model('odp-mirror', 'kernel-queue');
+  /** The property's verdict on `s` after the step whose events are `events`, from memory `mem`. */
+  const judge = (s: ReturnType<typeof init>, events: Parameters<typeof p.check>[1]['events'], mem = p.init(viewOf(m, s))) =>
+    p.check(mem, { view: viewOf(m, s), events, oracle: oracleFor(m, s) });
+
+  it('holds along a walk of the kernel as it is', () => {
+    const s = init(m);
+    const mem = p.init(viewOf(m, s));
+    let x = 5;
+    for (let i = 0; i < 400; i++) {
+      const acts = enabled(m, s);
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+      const events = stepInPlace(m, s, acts[x % acts.length]!);
+      expect(judge(s, events, mem)).toBeNull();
+    }
+  });
+
+  it('flags an active count that does not match the invalidations in progress, and a seq of the wrong parity', () => {
+    const s = init(m);
+    s.mms[0]!.active = 1;
+    expect(judge(s, [])?.clause).toBe('active-count');
+    const t = init(m);
+    t.mms[0]!.seq |= 1;
+    expect(judge(t, [])?.clause).toBe('seq-parity');
+  });
+
+  it('flags an invalidate_range_end that no start began', () => {
+    const s = init(m);
+    expect(judge(s, [{ t: 'invalidate_end', inv: 0, proc: 0, pages: 1, cause: 'migrate', changed: true }])?.clause).toBe('end-without-start');
+  });
+});
