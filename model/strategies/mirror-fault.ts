@@ -180,9 +180,15 @@ export function faultApply(
     case 'read_begin':
       f!.seq = readBegin(s, f!.proc)!;
       f!.phase = 1;
+      ctx.emit({ t: 'fault_seq', fault: a.a, proc: f!.proc, vpage: f!.vpage, seq: f!.seq });
       return true;
     case 'range_fault': {
       const r = hmmRangeFault(s, f!.proc, f!.vpage, f!.write, (p, v) => breakCow(s, strat, ctx, p, v));
+      ctx.emit(
+        r.ok
+          ? { t: 'fault_snapshot', fault: a.a, proc: f!.proc, vpage: f!.vpage, frame: r.frame, gen: r.gen, writable: r.writable, result: 'ok' }
+          : { t: 'fault_snapshot', fault: a.a, proc: f!.proc, vpage: f!.vpage, frame: NONE, gen: 0, writable: false, result: r.err },
+      );
       if (r.ok) {
         f!.frame = r.frame;
         f!.gen = r.gen;
@@ -214,6 +220,7 @@ export function faultApply(
         }
       }
       setMirror(s, f!.proc, f!.vpage, f!.frame, f!.gen, f!.writable, f!.epoch, f!.p2p);
+      ctx.emit({ t: 'mirror_program', fault: a.a, proc: f!.proc, vpage: f!.vpage, frame: f!.frame, gen: f!.gen, writable: f!.writable, retry: f!.phase === 3 ? 'outside-lock' : m.noReadRetry ? 'none' : 'under-lock' });
       f!.live = false;
       done(f!);
       return true;

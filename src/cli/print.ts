@@ -1,12 +1,13 @@
-// A failure as the commands print it: a heading line, then the explained trace (src/counterexample/explain.ts).
+// A failure as the commands print it: a heading line, then the explained trace (src/explain/).
 import type { Model } from '../../model/model.ts';
 import { propertyById } from '../../properties/index.ts';
 import type { Failure } from '../check.ts';
-import { runActions } from '../run.ts';
-import { explain, renderText } from '../counterexample/explain.ts';
+import { explainTrace } from '../explain/explanation.ts';
+import { renderText } from '../explain/render-text.ts';
 
 export function printExplained(m: Model, f: Failure, heading: string): void {
-  const r = runActions(m, f.actions, [propertyById(f.property)!], true);
+  const p = propertyById(f.property)!;
+  const x = explainTrace(m, f.actions, [p], { property: p });
   console.log(`  ${heading}`);
-  console.log(renderText(explain(r.trace, r.violation, r.step)).replace(/^/gm, '    '));
+  console.log(renderText(x, { colour: process.stdout.isTTY === true }).replace(/^/gm, '    '));
 }
