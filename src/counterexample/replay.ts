@@ -18,7 +18,7 @@ export interface ReplayOutcome {
   explanation: Explanation | null;
 }
 
-export function replayFile(file: string, opts: { colour?: boolean } = {}): ReplayOutcome {
+export function replayFile(file: string, opts: { colour?: boolean; changes?: boolean } = {}): ReplayOutcome {
   let loaded;
   try {
     loaded = loadCounterexample(file);
@@ -28,7 +28,7 @@ export function replayFile(file: string, opts: { colour?: boolean } = {}): Repla
   }
   const { cx, model, property } = loaded;
   const x = explainTrace(model, cx.actions, [property], { verdict: cx.verdict, question: cx.question, property });
-  const text = renderText(x, { colour: opts.colour ?? false });
+  const text = renderText(x, { colour: opts.colour ?? false, changes: opts.changes ?? false });
   const out = (ok: boolean, message: string): ReplayOutcome => ({ file, ok, loadError: null, text, explanation: x, message });
   const versionNote = cx.model !== MODEL_VERSION ? ` (recorded with model version ${cx.model}; this dmacheck's model is version ${MODEL_VERSION})` : '';
   if (x.notEnabled) {

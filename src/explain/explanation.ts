@@ -106,6 +106,28 @@ const effectLane: Partial<Record<Effect['kind'], Lane>> = {
   'copied-on-write': 'mm', remapped: 'mm', mapped: 'mm', unmapped: 'mm', moved: 'mm', process: 'mm', pinned: 'mm', unpinned: 'mm',
 };
 
+function laneOfEffect(e: Effect): Lane | undefined {
+  // An invalidation that owes no callback stays in the core mm.
+  if (e.kind === 'invalidation') return e.data['callbacks'] === undefined || e.data['callbacks'] === 0 ? 'mm' : 'driver';
+  return effectLane[e.kind];
+}
+
+/** Where a user-space call goes: the CPU's to the core mm, a registration to the driver, a submission to the queue (user queues) or the driver. */
+function callTarget(m: Model, kind: string): Lane | undefined {
+  switch (kind) {
+    case 'cpu_read': case 'cpu_write': case 'munmap': case 'mmap': case 'fork':
+      return 'mm';
+    case 'register': case 'deregister':
+      return 'driver';
+    case 'submit': case 'submit_write':
+      return m.cfg.queue === 'user' ? 'queue' : 'driver';
+    case 'user_signal':
+      return 'queue';
+    default:
+      return undefined;
+  }
+}
+
 /** The refs a driver-state row names: `drv faults[3] phase` -> `fault3`. */
 function driverRef(path: string): string | null {
   const m = /^drv (\w+?)s?\[(\d+)\]/.exec(path);
@@ -152,7 +174,7 @@ export function explainTrace(m: Model, actions: readonly Action[], props: readon
     const effects = stepEffects(before, s, events, changes, born);
     const kind = m.kinds.get(a.k)!;
     const lane = laneOf(m, a.k, kind.actor);
-    const to = effects.map((e) => effectLane[e.kind]).find((l): l is Lane => l !== undefined && l !== lane) ?? lane;
+    const to = callTarget(m, a.k) ?? effects.map(laneOfEffect).find((l): l is Lane => l !== undefined && l !== lane) ?? lane;
     const ws = waitsOf(m.strategy, s, ctx);
     const st: ExplainedStep = {
       n, actor: kind.actor, lane, to, kind: a.k, call, resolved: resolve(m, a, slots, n, steps), models: kind.models,
