@@ -1,5 +1,11 @@
 import { parseArgs } from 'node:util';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
+import type { Counterexample } from '../counterexample/format.ts';
+import { explainTrace } from '../explain/explanation.ts';
+import { renderHtml } from '../explain/render-html.ts';
+import { renderMarkdown } from '../explain/render-markdown.ts';
+import { progress } from './progress.ts';
+import { tableStrategies } from '../registry.ts';
 import { basename } from 'node:path';
 import { manifestPath as defaultManifestPath } from '../registry.ts';
 import type { Strategy } from '../../model/strategy.ts';
@@ -20,8 +26,37 @@ import { defaultExplorer, explorerNames, runExplorer, type ExplorerName } from '
 
 const DEFAULT_OUT = 'out';
 
-function printFailure(m: Model, f: Failure, path: string): void {
-  printExplained(m, f, `${f.property} FAILS in ${f.actions.length} steps: ${path}`);
+export const CHECK_USAGE = `dmacheck check [--strategy S [--mutant M] [--config C] [--property P]... [--explorer E] [--scope K=V,...]]
+               [--runs N] [--seed X] [--max-commands N] [--out DIR] [--html] [--markdown]
+               [--manifest FILE] [--update-manifest]
+
+  With --strategy: run the properties on one design (or mutant) in its configs (or --config), print what
+  holds, what is n/a, what fails and what the design gives up, and write each counterexample to --out.
+  With no strategy: every strategy in every config, a table, compared with the manifest.
+
+  --explorer E     ${explorerNames.join(', ')} (default ${defaultExplorer})
+  --runs N         fast-check runs per config (default ${defaultBudget.runs}); --seed X, --max-commands N
+  --out DIR        where counterexamples are written (default ${DEFAULT_OUT}/)
+  --html           also write each counterexample's HTML report beside it (NAME.html)
+  --markdown       also write each counterexample's Markdown (with a Mermaid diagram) beside it (NAME.md)
+  --update-manifest  with no strategy: write the verdicts to the manifest instead of comparing
+
+  A capability (migratable, transparent, oom-reclaimable) a design gives up is printed as "gives up" and
+  does not fail the command unless asked for with --property.
+
+  exit: 0 all as expected, 1 a property failed or a verdict differs from the manifest, 2 bad usage`;
+
+function printFailure(m: Model, f: Failure, path: string, givesUp: boolean): void {
+  printExplained(m, f, givesUp ? `gives up ${f.property} (a capability, not a bug), shown in ${f.actions.length} steps: ${path}` : `${f.property} FAILS in ${f.actions.length} steps: ${path}`);
+}
+
+/** The renderings asked for, written beside the counterexample file. */
+function writeRenderings(m: Model, f: Failure, path: string, cx: Counterexample, html: boolean, markdown: boolean): void {
+  if (!html && !markdown) return;
+  const p = propertyById(f.property)!;
+  const x = explainTrace(m, f.actions, [p], { verdict: cx.verdict, question: cx.question, property: p });
+  if (html) writeFileSync(path.replace(/\.json$/, '.html'), renderHtml(x));
+  if (markdown) writeFileSync(path.replace(/\.json$/, '.md'), renderMarkdown(x));
 }
 
 export async function checkCommand(argv: string[]): Promise<number> {
@@ -40,9 +75,17 @@ export async function checkCommand(argv: string[]): Promise<number> {
       manifest: { type: 'string' },
       explorer: { type: 'string' },
       scope: { type: 'string' },
+      html: { type: 'boolean' },
+      markdown: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
     },
     strict: true,
+    allowPositionals: false,
   });
+  if (values.help) {
+    console.log(CHECK_USAGE);
+    return 0;
+  }
   const scope = scopeArg(values.scope);
   const explorer = (values.explorer ?? defaultExplorer) as ExplorerName;
   if (!explorerNames.includes(explorer)) throw new UsageError(`--explorer: expected one of ${explorerNames.join(', ')}, got '${values.explorer}'`);
@@ -64,13 +107,14 @@ export async function checkCommand(argv: string[]): Promise<number> {
     if (values.mutant || values.config) throw new UsageError('--mutant and --config need --strategy');
     if (values.explorer) throw new UsageError('--explorer needs --strategy (the manifest was computed with fast-check)');
     if (scope) throw new UsageError('--scope needs --strategy (the manifest was computed at each config\'s own scope)');
+    if (values.html || values.markdown) throw new UsageError('--html and --markdown need --strategy (with no strategy, render the files written with dmacheck replay FILE --html OUT)');
     return checkAll(budget, out, values['update-manifest'] ?? false, man, manifestPath);
   }
   const s = strategyArg(values.strategy);
   const mutant = mutantArg(s, values.mutant);
   const only = configArg(s, values.config);
   const cfgs = (only ? [only] : configsOf(s)).map((c) => scopedConfig(c, scope));
-  return checkOne(s, mutant, cfgs, props, budget, out, explorer, values.seed, man);
+  return checkOne(s, mutant, cfgs, props, budget, out, explorer, values.seed, man, { html: values.html ?? false, markdown: values.markdown ?? false });
 }
 
 async function checkOne(
@@ -83,6 +127,7 @@ async function checkOne(
   explorer: ExplorerName,
   seed: string | undefined,
   man: Manifest | null,
+  render: { html: boolean; markdown: boolean },
 ): Promise<number> {
   let failed = false;
   for (const cfg of cfgs) {
@@ -106,9 +151,12 @@ async function checkOne(
     for (const f of r.failures) {
       // A capability a design gives up (migratable, transparent, oom-reclaimable) is a trade-off, not a
       // bug: it fails the command only when asked for with --property.
-      if (props || !propertyById(f.property)?.capability) failed = true;
-      const path = saveCounterexample(out, toCounterexample(m, f, explorer));
-      printFailure(m, f, path);
+      const givesUp = !props && propertyById(f.property)?.capability === true;
+      if (!givesUp) failed = true;
+      const cx = toCounterexample(m, f, explorer);
+      const path = saveCounterexample(out, cx);
+      writeRenderings(m, f, path, cx, render.html, render.markdown);
+      printFailure(m, f, path, givesUp);
     }
   }
   return failed ? 1 : 0;
@@ -147,7 +195,10 @@ function witnessesKept(strategy: string, config: string, held: readonly Property
 
 /** Every strategy in every config; a table; exit 0 only when every verdict and witness equals the manifest's. */
 async function checkAll(budget: Budget, out: string, update: boolean, man: Manifest | null, manifestPath: string): Promise<number> {
-  const m = computeMatrix(budget, man, out);
+  const total = tableStrategies().reduce((n, s) => n + configsOf(s).length, 0);
+  const bar = progress('check', total);
+  const m = computeMatrix(budget, man, out, (r) => bar.tick(`${r.strategy} in ${r.config}`));
+  bar.done();
   console.log(renderTable(m));
   if (update) {
     writeManifest(matrixCells(m), matrixWitnesses(m), manifestPath);

@@ -4,6 +4,16 @@ import { defaultBudget, type Budget } from '../check.ts';
 import { loadManifest, runMutant } from '../verdicts.ts';
 import { saveCounterexample, toCounterexample } from '../counterexample/save.ts';
 import { intArg } from './usage.ts';
+import { writeCorpusReadme } from '../counterexample/corpus-readme.ts';
+import { resolve } from 'node:path';
+
+export const MUTANTS_USAGE = `dmacheck mutants [--runs N] [--seed X] [--out DIR]
+
+  Kill every mutant: check each against the properties its correct design does not fail, print the
+  property that kills it, the time to the first failure and the shrunk length, and save the
+  counterexample to --out (default out/; --out counterexamples updates the corpus and its README.md).
+
+  exit: 0 every mutant killed, 1 some mutant survived the budget, 2 bad usage`;
 
 /**
  * Kill every mutant: check each against the properties its correct design does not fail (holds or n/a),
@@ -12,7 +22,16 @@ import { intArg } from './usage.ts';
  * premise witness its runs never reached (it survived what they never judged).
  */
 export async function mutantsCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { runs: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' } }, strict: true });
+  const { values } = parseArgs({
+    args: argv,
+    options: { runs: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (values.help) {
+    console.log(MUTANTS_USAGE);
+    return 0;
+  }
   const budget: Budget = {
     ...defaultBudget,
     runs: intArg('--runs', values.runs, defaultBudget.runs),
@@ -38,5 +57,7 @@ export async function mutantsCommand(argv: string[]): Promise<number> {
       );
     }
   }
+  // The tracked corpus keeps its index up to date.
+  if (resolve(out) === resolve('counterexamples')) console.error(`${writeCorpusReadme(out)} written`);
   return survivors > 0 ? 1 : 0;
 }
