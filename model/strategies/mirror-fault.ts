@@ -39,10 +39,10 @@ export interface FaultMutations {
 }
 
 export const faultActionKinds: readonly ActionKind[] = [
-  { kind: 'read_begin', actor: 'kernel', args: ['fault'], models: 'mmu_interval_read_begin' },
-  { kind: 'range_fault', actor: 'kernel', args: ['fault'], models: 'hmm_range_fault under the mmap read lock' },
-  { kind: 'read_retry', actor: 'kernel', args: ['fault'], models: 'mmu_interval_read_retry checked before the driver lock (a mutant)' },
-  { kind: 'fault_commit', actor: 'kernel', args: ['fault'], models: 'driver lock; mmu_interval_read_retry; program the device PTE; unlock' },
+  { kind: 'read_begin', actor: 'kernel', args: ['fault'], models: 'mmu_interval_read_begin', guard: 'the fault context is live, before its read_begin, and no invalidation of its process is in progress (read_begin sleeps until it ends)' },
+  { kind: 'range_fault', actor: 'kernel', args: ['fault'], models: 'hmm_range_fault under the mmap read lock', guard: 'the fault context has taken its seq (read_begin) and its process is not forking (the mmap read lock)' },
+  { kind: 'read_retry', actor: 'kernel', args: ['fault'], models: 'mmu_interval_read_retry checked before the driver lock (a mutant)', guard: 'the fault context has its snapshot (range_fault), in the retry-outside-lock mutant' },
+  { kind: 'fault_commit', actor: 'kernel', args: ['fault'], models: 'driver lock; mmu_interval_read_retry; program the device PTE; unlock', guard: 'the fault context has its snapshot (range_fault) and the driver lock is free' },
 ];
 
 export function faultSlots(s: State): number {

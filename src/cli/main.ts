@@ -10,6 +10,7 @@ import { exploreCommand } from './explore.ts';
 import { proveCommand } from './prove.ts';
 import { UsageError } from './usage.ts';
 import { corpusReadmeCommand } from './corpus-readme.ts';
+import { runCommand } from './run.ts';
 import { resolveStrategies, StrategyLoadError, useRegistry } from '../registry.ts';
 
 const HELP = `dmacheck: property-based verification of device access to process memory
@@ -22,6 +23,7 @@ const HELP = `dmacheck: property-based verification of device access to process 
   dmacheck explore --strategy S [--mutant M] [--config C] [--scope K=V,...] [--depth D] [--states N] [--explorer bfs|walk]
   dmacheck prove --strategy S [--mutant M] [--config C] [--property P] [--scope K=V,...] [--states N] [--depth D]
   dmacheck corpus-readme [DIR] [--check]               index a counterexample corpus in DIR/README.md
+  dmacheck run FILE... [--html OUT] [--markdown] [--json]  run scenarios written by hand (docs/scenarios.md)
 
   dmacheck COMMAND --help (or dmacheck help COMMAND): the command's options and exit codes.
 
@@ -47,6 +49,7 @@ const commands: Record<string, Command> = {
   explore: exploreCommand,
   prove: proveCommand,
   'corpus-readme': corpusReadmeCommand,
+  run: runCommand,
 };
 
 /** Take `--strategies X` / `--strategies=X` (repeatable, comma-separated) out of argv. */

@@ -78,6 +78,8 @@ export interface Explanation {
   slots: SlotLife[];
   /** The first violation, with its step; null if every property checked held. */
   violation: (Broke & { step: number }) | null;
+  /** Every property's first violation, in step order (with `continueAfterViolation`, more than one). */
+  violations: (Broke & { step: number })[];
   chain: ChainLink[];
   notEnabled: NotEnabled | null;
 }
@@ -87,6 +89,8 @@ export interface ExplainOptions {
   question?: string;
   /** The property the trace is about (for its meaning), when none breaks. */
   property?: Property<any>;
+  /** Run the whole list: a property that broke is not checked again, the others still are (scenarios). */
+  continueAfterViolation?: boolean;
 }
 
 const worldKinds = new Set(worldActionKinds.map((k) => k.kind));
@@ -153,6 +157,8 @@ export function explainTrace(m: Model, actions: readonly Action[], props: readon
   const steps: ExplainedStep[] = [];
   const ctx = { cfg: m.cfg, mutant: m.mutant, emit: () => {} };
   let violation: Explanation['violation'] = null;
+  const violations: (Broke & { step: number })[] = [];
+  const broken = new Set<number>();
   let notEnabled: NotEnabled | null = null;
   let last: State = s;
   for (let i = 0; i < actions.length; i++) {
@@ -180,15 +186,20 @@ export function explainTrace(m: Model, actions: readonly Action[], props: readon
       n, actor: kind.actor, lane, to, kind: a.k, call, resolved: resolve(m, a, slots, n, steps), models: kind.models,
       effects, changes, waits: ws.filter((w) => w.on.length > 0).map((w) => `${w.what} waits on ${w.on.map((o) => describeTarget(o.target)).join(' and ')}`),
     };
-    for (const mon of mons) {
+    mons.forEach((mon, k) => {
+      if (broken.has(k)) return;
       const v = mon.check(s, events);
-      if (v && !st.broke) st.broke = { property: v.property, clause: v.clause, message: v.message, values: v.values };
-    }
+      if (!v) return;
+      broken.add(k);
+      const b: Broke = { property: v.property, clause: v.clause, message: v.message, values: v.values };
+      violations.push({ ...b, step: n });
+      st.broke ??= b;
+    });
     steps.push(st);
-    last = s;
-    if (st.broke) {
+    if (st.broke && !violation) {
+      last = clonePlain(s);
       violation = { ...st.broke, step: n };
-      break;
+      if (!opts.continueAfterViolation) break;
     }
   }
   const prop = violation ? props.find((p) => p.id === violation!.property) : opts.property ?? props[0];
@@ -204,7 +215,8 @@ export function explainTrace(m: Model, actions: readonly Action[], props: readon
     steps,
     slots,
     violation,
-    chain: violation ? causalChain(m, steps, slots, violation, last) : [],
+    violations,
+    chain: violation ? causalChain(m, steps.slice(0, violation.step), slots, violation, last) : [],
     notEnabled,
   };
 }
@@ -317,8 +329,8 @@ function whyStuck(m: Model, s: State, id: string, slots: readonly SlotLife[], n:
     }
   }
   // What the kernel and the hardware could still do there: none of it ends the wait (the oracle searched all of it).
-  const kh = enabled(m, s).filter((a) => m.kinds.get(a.k)!.actor !== 'user').map((a) => formatAction(m, a));
-  out.push({ step: null, text: kh.length > 0 ? `the kernel and the hardware can still run ${kh.join(', ')}, and no schedule of their steps ends the wait` : 'the kernel and the hardware have no step left to run' });
+  const kh = enabled(m, s).filter((a) => m.kinds.get(a.k)!.actor !== 'user' && !m.kinds.get(a.k)!.starts).map((a) => formatAction(m, a));
+  out.push({ step: null, text: kh.length > 0 ? `the kernel and the hardware can still run ${kh.join(', ')} (besides new work: a migration, a reclaim, an OOM kill), and no schedule of their steps ends the wait` : 'the kernel and the hardware have no step left to run but new work (a migration, a reclaim, an OOM kill)' });
   return out;
 }
 
