@@ -11,6 +11,7 @@ import { proveCommand } from './prove.ts';
 import { UsageError } from './usage.ts';
 import { corpusReadmeCommand } from './corpus-readme.ts';
 import { runCommand } from './run.ts';
+import { schemaCommand } from './schema.ts';
 import { resolveStrategies, StrategyLoadError, useRegistry } from '../registry.ts';
 
 const HELP = `dmacheck: property-based verification of device access to process memory
@@ -24,6 +25,7 @@ const HELP = `dmacheck: property-based verification of device access to process 
   dmacheck prove --strategy S [--mutant M] [--config C] [--property P] [--scope K=V,...] [--states N] [--depth D]
   dmacheck corpus-readme [DIR] [--check]               index a counterexample corpus in DIR/README.md
   dmacheck run FILE... [--html OUT] [--markdown] [--json]  run scenarios written by hand (docs/scenarios.md)
+  dmacheck schema                                      the JSON Schema of the counterexample file format
 
   dmacheck COMMAND --help (or dmacheck help COMMAND): the command's options and exit codes.
 
@@ -50,6 +52,7 @@ const commands: Record<string, Command> = {
   prove: proveCommand,
   'corpus-readme': corpusReadmeCommand,
   run: runCommand,
+  schema: schemaCommand,
 };
 
 /** Take `--strategies X` / `--strategies=X` (repeatable, comma-separated) out of argv. */
