@@ -4,10 +4,14 @@ import { propertyById } from '../../properties/index.ts';
 import type { Failure } from '../check.ts';
 import { explainTrace } from '../explain/explanation.ts';
 import { renderText } from '../explain/render-text.ts';
+import { useColour } from './tty.ts';
 
-export function printExplained(m: Model, f: Failure, heading: string): void {
+export function explainedText(m: Model, f: Failure, heading: string): string {
   const p = propertyById(f.property)!;
   const x = explainTrace(m, f.actions, [p], { property: p });
-  console.log(`  ${heading}`);
-  console.log(renderText(x, { colour: process.stdout.isTTY === true }).replace(/^/gm, '    '));
+  return `  ${heading}\n${renderText(x, { colour: useColour() }).replace(/^/gm, '    ')}`;
+}
+
+export function printExplained(m: Model, f: Failure, heading: string): void {
+  console.log(explainedText(m, f, heading));
 }

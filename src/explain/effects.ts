@@ -150,7 +150,8 @@ export function worldEffects(a: State, b: State, events: readonly ModelEvent[]):
       } else if (o.frame === pte.frame && o.writable !== pte.writable && pte.frame !== NONE) {
         out.push(fx(pte.writable ? 'copied-on-write' : 'remapped', pte.writable ? `${at} made writable in place (frame ${pte.frame} reused)` : `${at} write-protected (frame ${pte.frame}, shared copy-on-write)`, [...refs, `frame${pte.frame}`], { proc: p, vpage: v, frame: pte.frame }));
       } else if (o.mapped !== pte.mapped && !said(pte.mapped ? 'mmap' : 'munmap', (e) => e.proc === p && e.vpage === v)) {
-        out.push(fx(pte.mapped ? 'mapped' : 'unmapped', `${at} ${pte.mapped ? `mapped (frame ${pte.frame})` : `unmapped (was frame ${o.frame})`}`, refs, { proc: p, vpage: v }));
+        const where = (x: typeof pte) => (x.frame !== NONE ? `frame ${x.frame}` : x.swapped ? 'swapped out' : 'not present');
+        out.push(fx(pte.mapped ? 'mapped' : 'unmapped', `${at} ${pte.mapped ? `mapped (${where(pte)})` : `unmapped (was ${where(o)})`}`, refs, { proc: p, vpage: v }));
       } else if (o.mapped && !pte.mapped) {
         out.push(fx('unmapped', `${at}'s PTE cleared (was frame ${o.frame})`, [...refs, `frame${o.frame}`], { proc: p, vpage: v }));
       } else if (o.frame !== NONE && pte.frame === NONE && !pte.swapped) {

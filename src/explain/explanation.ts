@@ -258,6 +258,8 @@ export function refsOfValues(values: Violation['values']): Set<string> {
   const p = num('proc');
   const v = num('vpage');
   if (p !== undefined && v !== undefined) out.add(`p${p} v${v}`);
+  // A violation about a whole process (the OOM reaper's pass over it) has that process in its story.
+  else if (p !== undefined) out.add(`p${p}`);
   for (const x of Object.values(values)) {
     if (typeof x !== 'string') continue;
     for (const mm of x.matchAll(/\b(job|inv|frame|fault)(\d+)\b/g)) out.add(`${mm[1]}${mm[2]}`);
@@ -286,7 +288,9 @@ function causalChain(m: Model, steps: readonly ExplainedStep[], slots: readonly 
     }
   }
   for (const st of steps) for (const e of st.effects) if (e.refs.some((r) => refs.has(r) && /^p\d+ v\d+$/.test(r))) for (const r of e.refs) if (/^(fault|job)\d+$/.test(r)) refs.add(r);
-  const hits = (n: number, rs: readonly string[]) => rs.some((r) => refs.has(r) && n >= since(r));
+  const isSlot = (r: string) => /^(job|inv|fault)\d+$/.test(r);
+  // An effect of an earlier lifetime of a slot in the story is another story, whatever page it touched.
+  const hits = (n: number, rs: readonly string[]) => rs.some((r) => refs.has(r) && n >= since(r)) && !rs.some((r) => isSlot(r) && refs.has(r) && n < since(r));
   const links: ChainLink[] = [];
   for (const st of steps) {
     const bornHere = slots.filter((l) => l.from === st.n && refs.has(l.id) && st.n >= since(l.id));
