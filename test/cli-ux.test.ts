@@ -61,6 +61,11 @@ describe('the command line', () => {
     expect(r.code).toBe(2);
     expect(r.out.trim().split('\n').at(-1)).toBe('replayed 3 file(s): 2 as expected, 0 mismatch(es), 1 that did not load');
   });
+  it('replay --all-properties checks every property and names the others that break', async () => {
+    const r = await cli('replay', '--all-properties', 'counterexamples/pin-longterm--kernel-queue-fork-2021--isolation.json');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/isolation fails at step 8, as expected \(also broken: coherent-dma at step 3\)/);
+  });
   it('replay --json is one JSON document with each explanation and the summary', async () => {
     const r = await cli('replay', 'counterexamples/mirror-blocking-notifier--user-queue--bounded-notifier.json', '--json');
     expect(r.code).toBe(0);

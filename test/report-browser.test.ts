@@ -39,7 +39,13 @@ describe.skipIf(!present && !required)('the HTML report in chromium', () => {
     const r = await cli('replay', FILE, '--html', report);
     expect(r.code, r.all).toBe(0);
     // playwright-core is CommonJS: required, so that NODE_PATH can point at a local install for a trial.
-    const { chromium } = createRequire(import.meta.url)('playwright-core') as Playwright;
+    let pw: Playwright;
+    try {
+      pw = createRequire(import.meta.url)('playwright-core') as Playwright;
+    } catch (e) {
+      throw new Error(`playwright-core is not installed (a devDependency: npm ci installs it): ${(e as Error).message.split('\n')[0]}`);
+    }
+    const { chromium } = pw;
     const profile = mkdtempSync(join(tmpdir(), 'dmacheck-chromium-'));
     const ctx = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: FLAGS });
     try {

@@ -11,7 +11,7 @@ import { renderJson } from '../explain/render-json.ts';
 import { UsageError } from './usage.ts';
 import { useColour } from './tty.ts';
 
-export const REPLAY_USAGE = `dmacheck replay FILE... [--html OUT] [--markdown] [--json] [--changes]
+export const REPLAY_USAGE = `dmacheck replay FILE... [--html OUT] [--markdown] [--json] [--changes] [--all-properties]
 
   Re-run each counterexample file from its action list, check its property after every step, print the
   trace with every step's effects and the causal chain, and judge it by its expectation.
@@ -21,6 +21,8 @@ export const REPLAY_USAGE = `dmacheck replay FILE... [--html OUT] [--markdown] [
   --markdown   print Markdown with a Mermaid sequence diagram instead of the terminal text
   --json       print the explanations as one JSON document { replays: [...], summary }
   --changes    also print every field of the state each step changed
+  --all-properties  check every property at every step, not only the file's, and name the others that
+               break (the file is still judged by its own property)
 
   exit: 0 every file replays as it expects, 1 some does not, 2 a file that does not load or bad usage`;
 
@@ -32,6 +34,7 @@ export async function replayCommand(argv: string[]): Promise<number> {
       markdown: { type: 'boolean' },
       json: { type: 'boolean' },
       changes: { type: 'boolean' },
+      'all-properties': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -46,7 +49,7 @@ export async function replayCommand(argv: string[]): Promise<number> {
   const colour = useColour();
   const outcomes: ReplayOutcome[] = [];
   for (const file of positionals) {
-    const r = replayFile(file, { colour, changes: values.changes ?? false });
+    const r = replayFile(file, { colour, changes: values.changes ?? false, allProperties: values['all-properties'] ?? false });
     outcomes.push(r);
     if (r.loadError) {
       console.error(`error: ${r.message}`);

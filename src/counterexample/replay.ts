@@ -4,6 +4,7 @@ import { explainTrace, type Explanation } from '../explain/explanation.ts';
 import { renderText } from '../explain/render-text.ts';
 import { LoadError, loadCounterexample } from './load.ts';
 import { MODEL_VERSION } from './format.ts';
+import { verdictProperties } from '../../properties/index.ts';
 
 export interface ReplayOutcome {
   file: string;
@@ -18,7 +19,11 @@ export interface ReplayOutcome {
   explanation: Explanation | null;
 }
 
-export function replayFile(file: string, opts: { colour?: boolean; changes?: boolean } = {}): ReplayOutcome {
+/**
+ * Replay `file` and judge it by its expectation. With `allProperties`, every verdict property is checked
+ * at every step too (not only the file's), and the others that break are named in the message.
+ */
+export function replayFile(file: string, opts: { colour?: boolean; changes?: boolean; allProperties?: boolean } = {}): ReplayOutcome {
   let loaded;
   try {
     loaded = loadCounterexample(file);
@@ -27,15 +32,18 @@ export function replayFile(file: string, opts: { colour?: boolean; changes?: boo
     throw e;
   }
   const { cx, model, property, given } = loaded;
-  const x = explainTrace(model, cx.actions, [property], { verdict: cx.verdict, question: cx.question, property });
+  const props = opts.allProperties ? [property, ...verdictProperties.filter((p) => p.id !== property.id)] : [property];
+  const x = explainTrace(model, cx.actions, props, { verdict: cx.verdict, question: cx.question, property, continueAfterViolation: opts.allProperties ?? false });
+  const others = x.violations.filter((v) => v.property !== property.id);
+  const also = others.length ? ` (also broken: ${others.map((v) => `${v.property} at step ${v.step}`).join(', ')})` : '';
   const text = renderText(x, { colour: opts.colour ?? false, changes: opts.changes ?? false });
-  const out = (ok: boolean, message: string): ReplayOutcome => ({ file, ok, loadError: null, text, explanation: x, message });
+  const out = (ok: boolean, message: string): ReplayOutcome => ({ file, ok, loadError: null, text, explanation: x, message: message + also });
   const versionNote = cx.model !== MODEL_VERSION ? ` (recorded with model version ${cx.model}; this dmacheck's model is version ${MODEL_VERSION})` : '';
   if (x.notEnabled) {
     const { n, call, enabled } = x.notEnabled;
     return out(false, `${file}: action ${n}, ${call}, is not enabled where it stands (enabled there: ${enabled.join(', ') || 'nothing'}): the trace no longer replays${versionNote}`);
   }
-  const v = x.violation;
+  const v = x.violations.find((y) => y.property === property.id) ?? null;
   if (cx.expect === 'fail') {
     if (!v) return out(false, `${file}: expected ${cx.property.id} to fail, but it holds over the whole trace${versionNote}`);
     if ((given.step && v.step !== cx.property.step + 1) || (given.clause && v.clause !== cx.property.clause)) {
