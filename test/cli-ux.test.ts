@@ -74,6 +74,23 @@ describe('the command line', () => {
     expect(j.replays[0].explanation.steps).toHaveLength(8);
     expect(j.replays[0].explanation.violation.property).toBe('bounded-notifier');
   });
+  it('replay --html writes one self-contained file: inline style and script, no URL to load', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'dmacheck-html-')), 'r.html');
+    const r = await cli('replay', 'counterexamples/odp-mirror--no-read-retry--kernel-queue--coherent-dma.json', '--html', path);
+    expect(r.code).toBe(0);
+    const html = readFileSync(path, 'utf8');
+    expect(html).toMatch(/^<!doctype html>/);
+    expect(html).not.toMatch(/<link\b|<script[^>]+src=|<img\b|@import|url\((?!#)/);
+    expect(html).not.toMatch(/(src|href)="https?:/);
+    expect(html).toContain('<svg');
+    // The embedded data cannot end its script element early.
+    const data = /<script type="application\/json" id="explanation">([\s\S]*?)<\/script>/.exec(html)![1]!;
+    expect(JSON.parse(data).steps).toHaveLength(10);
+  });
+  it('the terminal text has no colour when stdout is not a terminal', async () => {
+    const r = await cli('replay', 'counterexamples/odp-mirror--no-read-retry--kernel-queue--coherent-dma.json');
+    expect(r.out).not.toMatch(/\x1b\[/);
+  });
   it('replay --markdown has a Mermaid sequence diagram with the five lanes', async () => {
     const r = await cli('replay', 'counterexamples/mirror-blocking-notifier--user-queue--bounded-notifier.json', '--markdown');
     expect(r.code).toBe(0);
