@@ -7,11 +7,22 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cli } from './helpers.ts';
+import { commandNames } from '../src/cli/main.ts';
 import { corpusReadme } from '../src/counterexample/corpus-readme.ts';
 
-const subcommands = ['check', 'replay', 'matrix', 'list', 'mutants', 'explore', 'prove', 'corpus-readme'];
+const subcommands = ['check', 'replay', 'matrix', 'list', 'mutants', 'explore', 'prove', 'corpus-readme', 'run', 'schema'];
 
 describe('the command line', () => {
+  it('knows every subcommand tested here', () => expect([...commandNames].sort()).toEqual(expect.arrayContaining([...subcommands].sort())));
+  for (const c of commandNames) {
+    it(`${c} --help exits 0 with its usage; an unknown option exits 2`, async () => {
+      const h = await cli(c, '--help');
+      expect(h.code, h.all).toBe(0);
+      expect(h.out.length).toBeGreaterThan(20);
+      const u = await cli(c, '--no-such-option');
+      expect(u.code, u.all).toBe(2);
+    });
+  }
   for (const c of subcommands) {
     it(`${c} --help exits 0 and prints its usage with its exit codes`, async () => {
       const r = await cli(c, '--help');

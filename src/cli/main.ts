@@ -55,6 +55,9 @@ const commands: Record<string, Command> = {
   schema: schemaCommand,
 };
 
+/** Every subcommand's name (a test holds each to --help and to refusing unknown options). */
+export const commandNames: readonly string[] = Object.keys(commands);
+
 /** Take `--strategies X` / `--strategies=X` (repeatable, comma-separated) out of argv. */
 function takeStrategies(argv: readonly string[]): { modules: string[]; rest: string[] } {
   const modules: string[] = [];
