@@ -74,6 +74,15 @@ export type ModelEvent =
   /** The peer moved (proc, vpage)'s page from frame `from` to frame `to` (VRAM or system RAM). */
   | { t: 'peer_move'; proc: number; vpage: number; from: number; to: number }
   /**
+   * The interval notifier's fault path (model/strategies/mirror-fault.ts), for the explanation of a trace
+   * (no property reads them): fault context `fault` took `seq` (mmu_interval_read_begin); hmm_range_fault
+   * snapshot (proc, vpage) as (frame, gen) or failed (`result` -EBUSY / an errno); the driver lock was
+   * taken and the device PTE programmed, with or without mmu_interval_read_retry under it.
+   */
+  | { t: 'fault_seq'; fault: number; proc: number; vpage: number; seq: number }
+  | { t: 'fault_snapshot'; fault: number; proc: number; vpage: number; frame: number; gen: number; writable: boolean; result: 'ok' | 'EBUSY' | Errno }
+  | { t: 'mirror_program'; fault: number; proc: number; vpage: number; frame: number; gen: number; writable: boolean; retry: 'under-lock' | 'outside-lock' | 'none' }
+  /**
    * A driver's own step, in its words, for the explanation of a trace only: no property reads it (a
    * property reads the events above and the view). A user's strategy emits it where the world's events
    * say nothing of what its step did ("CS: job 0 pushed to the scheduler under notifier_lock").

@@ -39,6 +39,12 @@ export interface ActionKind<K extends string = string> {
    * without such steps (a retry of a refused move excepted).
    */
   starts?: boolean;
+  /**
+   * Optional: when the action is enabled, in a few words ("fault context f has taken its seq and its
+   * snapshot, and the driver lock is free"): a scenario that runs the action where it is not enabled
+   * says this (src/scenario/guards.ts).
+   */
+  guard?: string;
 }
 
 /** One of a strategy's own actions, as `apply` receives it. */

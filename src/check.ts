@@ -9,6 +9,7 @@ import { fcExplore, type FcStats } from './explore/fastcheck.ts';
 import { Monitor, systemOf } from './system.ts';
 import { minimize } from './shrink.ts';
 import { runActions } from './run.ts';
+import type { Coverage } from './coverage.ts';
 
 export interface Budget {
   runs: number;
@@ -89,15 +90,15 @@ export function perProperty<St>(
 }
 
 /** The fast-check explorer over one model (a strategy or mutant in a config). */
-export function checkModel(m: Model, props: readonly Property<any>[], budget: Budget, firstOnly = false): CheckResult {
-  const sys = systemOf(m);
+export function checkModel(m: Model, props: readonly Property<any>[], budget: Budget, firstOnly = false, coverage?: Coverage): CheckResult {
+  const sys = coverage ? coverage.system(systemOf(m)) : systemOf(m);
   return perProperty<FcStats>(
     m,
     props,
     (active, reached) => {
       const { failure, stats } = fcExplore<State, Action, ModelEvent, Violation>(
         sys,
-        (s) => new Monitor(m, active, s),
+        (s) => (coverage ? coverage.checker(new Monitor(m, active, s)) : new Monitor(m, active, s)),
         { runs: budget.runs, seed: budget.seed, maxCommands: budget.maxCommands },
         (r) => r.forEach((x) => reached.add(x)),
       );

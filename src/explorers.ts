@@ -4,6 +4,7 @@ import type { Model } from '../model/model.ts';
 import type { Property } from '../properties/types.ts';
 import { checkModel, type Budget, type CheckResult } from './check.ts';
 import { bfsCheck, defaultBfsBudget, defaultWalkBudget, walkCheck } from './explore-model.ts';
+import type { Coverage } from './coverage.ts';
 
 export const explorerNames = ['fast-check', 'walk', 'bfs'] as const;
 export type ExplorerName = (typeof explorerNames)[number];
@@ -22,9 +23,9 @@ export interface ExplorerRun {
   budgetLine: string;
 }
 
-export function runExplorer(name: ExplorerName, m: Model, props: readonly Property<any>[], budget: Budget, seed: string | undefined): ExplorerRun {
+export function runExplorer(name: ExplorerName, m: Model, props: readonly Property<any>[], budget: Budget, seed: string | undefined, coverage?: Coverage): ExplorerRun {
   if (name === 'fast-check') {
-    const result = checkModel(m, props, budget);
+    const result = checkModel(m, props, budget, false, coverage);
     const st = result.stats;
     return { result, explorer: name, budgetLine: `${st.runs} runs, ${st.executed} actions, ${(st.ms / 1000).toFixed(1)} s` };
   }

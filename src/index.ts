@@ -57,7 +57,23 @@ export { toCounterexample, saveCounterexample } from './counterexample/save.ts';
 export { replayFile, type ReplayOutcome } from './counterexample/replay.ts';
 export { loadCounterexample, LoadError } from './counterexample/load.ts';
 export { explain, renderText, describeEvent, type ExplainedStep } from './counterexample/explain.ts';
-export { CounterexampleSchema, fileNameOf, FORMAT_VERSION, MODEL_VERSION, type Counterexample } from './counterexample/format.ts';
+export { CounterexampleSchema, CounterexampleInputSchema, fileNameOf, FORMAT_VERSION, MODEL_VERSION, type Counterexample, type CounterexampleInput } from './counterexample/format.ts';
+export { counterexampleJsonSchema } from './counterexample/schema.ts';
+export { corpusReadme, writeCorpusReadme } from './counterexample/corpus-readme.ts';
+
+// ---- Explanations and renderings ----------------------------------------------------------------------
+export {
+  explainTrace, effectOfEvent, worldEffects, flatten, diffStates, renderMarkdown, renderMermaid, renderHtml, renderSvg, renderJson,
+  renderText as renderExplanation, lanes, laneNames,
+  type Explanation, type ExplainedStep as ExplainedTraceStep, type ChainLink, type NotEnabled, type Lane, type ExplainOptions, type Effect, type EffectKind, type Change, type FlatState, type TextOptions,
+} from './explain/index.ts';
+
+// ---- Scenarios (docs/scenarios.md) --------------------------------------------------------------------
+export { ScenarioSession, DEFAULT_SETTLE_BOUND } from './scenario/session.ts';
+export { runScenario, runScenarioFile, type ScenarioResult, type ExpectationResult } from './scenario/run.ts';
+export { parseScenario, type Scenario, type Statement, type Expectation } from './scenario/parse.ts';
+export { parseCall, resolveCall, ScenarioError, type Call, type SlotRef, type Bindings } from './scenario/call.ts';
+export { whyNotEnabled, worldGuard, type Clause } from './scenario/guards.ts';
 
 // ---- The command line on your strategies --------------------------------------------------------------
 export { resolveStrategies, useRegistry, findStrategy, allStrategies, type Registry, type DmacheckConfig } from './registry.ts';

@@ -39,10 +39,10 @@ export interface FaultMutations {
 }
 
 export const faultActionKinds: readonly ActionKind[] = [
-  { kind: 'read_begin', actor: 'kernel', args: ['fault'], models: 'mmu_interval_read_begin' },
-  { kind: 'range_fault', actor: 'kernel', args: ['fault'], models: 'hmm_range_fault under the mmap read lock' },
-  { kind: 'read_retry', actor: 'kernel', args: ['fault'], models: 'mmu_interval_read_retry checked before the driver lock (a mutant)' },
-  { kind: 'fault_commit', actor: 'kernel', args: ['fault'], models: 'driver lock; mmu_interval_read_retry; program the device PTE; unlock' },
+  { kind: 'read_begin', actor: 'kernel', args: ['fault'], models: 'mmu_interval_read_begin', guard: 'the fault context is live, before its read_begin, and no invalidation of its process is in progress (read_begin sleeps until it ends)' },
+  { kind: 'range_fault', actor: 'kernel', args: ['fault'], models: 'hmm_range_fault under the mmap read lock', guard: 'the fault context has taken its seq (read_begin) and its process is not forking (the mmap read lock)' },
+  { kind: 'read_retry', actor: 'kernel', args: ['fault'], models: 'mmu_interval_read_retry checked before the driver lock (a mutant)', guard: 'the fault context has its snapshot (range_fault), in the retry-outside-lock mutant' },
+  { kind: 'fault_commit', actor: 'kernel', args: ['fault'], models: 'driver lock; mmu_interval_read_retry; program the device PTE; unlock', guard: 'the fault context has its snapshot (range_fault) and the driver lock is free' },
 ];
 
 export function faultSlots(s: State): number {
@@ -180,9 +180,15 @@ export function faultApply(
     case 'read_begin':
       f!.seq = readBegin(s, f!.proc)!;
       f!.phase = 1;
+      ctx.emit({ t: 'fault_seq', fault: a.a, proc: f!.proc, vpage: f!.vpage, seq: f!.seq });
       return true;
     case 'range_fault': {
       const r = hmmRangeFault(s, f!.proc, f!.vpage, f!.write, (p, v) => breakCow(s, strat, ctx, p, v));
+      ctx.emit(
+        r.ok
+          ? { t: 'fault_snapshot', fault: a.a, proc: f!.proc, vpage: f!.vpage, frame: r.frame, gen: r.gen, writable: r.writable, result: 'ok' }
+          : { t: 'fault_snapshot', fault: a.a, proc: f!.proc, vpage: f!.vpage, frame: NONE, gen: 0, writable: false, result: r.err },
+      );
       if (r.ok) {
         f!.frame = r.frame;
         f!.gen = r.gen;
@@ -214,6 +220,7 @@ export function faultApply(
         }
       }
       setMirror(s, f!.proc, f!.vpage, f!.frame, f!.gen, f!.writable, f!.epoch, f!.p2p);
+      ctx.emit({ t: 'mirror_program', fault: a.a, proc: f!.proc, vpage: f!.vpage, frame: f!.frame, gen: f!.gen, writable: f!.writable, retry: f!.phase === 3 ? 'outside-lock' : m.noReadRetry ? 'none' : 'under-lock' });
       f!.live = false;
       done(f!);
       return true;

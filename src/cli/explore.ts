@@ -2,7 +2,8 @@
 // one config. Exit 0 when no property is violated within the budget, 1 on a violation (the shortest
 // trace is printed, one action per line), 2 on bad usage.
 import { parseArgs } from 'node:util';
-import { formatAction, makeModel, type Model } from '../../model/model.ts';
+import { makeModel, type Model } from '../../model/model.ts';
+import { explainedText } from './print.ts';
 import { configByName } from '../../model/configs.ts';
 import { allProperties, propertyById, verdictProperties, witnesses } from '../../properties/index.ts';
 import { heldProperties, loadManifest } from '../verdicts.ts';
@@ -29,8 +30,7 @@ const USAGE = `dmacheck explore --strategy S [--mutant M] [--config C] [--proper
 
 function printFailure(m: Model, f: ExplorerFailure, how: string): void {
   console.log(`\nVIOLATED ${f.property} (${f.violation.clause}): ${f.violation.message}`);
-  console.log(`  ${how}, ${f.actions.length} action(s):`);
-  f.actions.forEach((a, i) => console.log(`  ${String(i + 1).padStart(3)}. ${formatAction(m, a)}`));
+  console.log(explainedText(m, f, `${how}, ${f.actions.length} action(s):`));
 }
 
 export async function exploreCommand(argv: string[]): Promise<number> {

@@ -1,10 +1,52 @@
+// `dmacheck list [--json]`: strategies (with their mutants), properties, and configs with their scope and
+// kernel policy, each described by what sets it apart.
 import { parseArgs } from 'node:util';
 import { allStrategies } from '../registry.ts';
 import { configs, kernelVariants, scopeText } from '../../model/configs.ts';
+import { p2pPossible } from '../../model/p2p.ts';
 import { allProperties } from '../../properties/index.ts';
+import { DEV, PEER, type Config } from '../../model/types.ts';
+
+export const LIST_USAGE = `dmacheck list [--json]
+
+  The strategies (and their mutants, each with the bug pattern it stands for), the properties (kind,
+  meaning, premise), the configs (queue owner, kernel policy, memory, peer device, scope), and the
+  kernel variants (core-mm bugs from the kernel's history, each a base config with one change).
+
+  exit: 0, 2 bad usage`;
+
+/** A config in words: what its queues, its kernel, its memory and its topology are. */
+export function describeConfig(c: Config): string {
+  const parts: string[] = [];
+  parts.push(c.queue === 'kernel'
+    ? 'kernel-owned queues (the kernel sees every submission; a job completes in bounded time)'
+    : 'user-owned queues (doorbells: the kernel sees no submission; a job\'s fence signals only when user space says so)');
+  parts.push(c.kernel.forkPinned === 'copy-at-fork'
+    ? 'today\'s kernel: fork copies pinned anonymous pages for the child at once (70e806e4e645)'
+    : 'the 2020-21 kernels: after fork the parent copies on write and a pinned page stays with the child');
+  parts.push(`migration ${c.kernel.migrateFailsPinned ? 'fails on' : 'proceeds past'} pinned pages, reclaim ${c.kernel.reclaimSkipsPinned ? 'skips' : 'takes'} them`);
+  parts.push(c.dax ? `p0's pages ${maskText(c.dax)} map a DAX file (the filesystem may move their blocks)` : 'anonymous memory');
+  if (c.topology) {
+    const ok = p2pPossible(c.topology, PEER, DEV);
+    parts.push(`a peer GPU with ${c.scope.vram ?? 0} VRAM frames, PCIe topology '${c.topology.name}': ${ok ? 'P2P between the devices allowed' : 'pci_p2pdma_distance refuses P2P between the devices'}`);
+  } else {
+    parts.push('no peer device');
+  }
+  return parts.join('; ');
+}
+
+function maskText(mask: number): string {
+  const out: string[] = [];
+  for (let v = 0; mask >> v; v++) if ((mask >> v) & 1) out.push(`v${v}`);
+  return out.join(',');
+}
 
 export async function listCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { json: { type: 'boolean' } }, strict: true });
+  const { values } = parseArgs({ args: argv, options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false });
+  if (values.help) {
+    console.log(LIST_USAGE);
+    return 0;
+  }
   const data = {
     strategies: allStrategies().map((s) => ({
       name: s.name,
@@ -13,7 +55,10 @@ export async function listCommand(argv: string[]): Promise<number> {
       mutants: s.mutants.map((m) => ({ name: m.name, pattern: m.pattern })),
     })),
     properties: allProperties.map((p) => ({ id: p.id, kind: p.kind, meaning: p.meaning, ...(p.premise ? { premise: p.premise } : {}) })),
-    configs: configs.map((c) => ({ name: c.name, queue: c.queue, kernel: c.kernel, scope: c.scope, proofScope: { ...c.scope, ...c.proofScope } })),
+    configs: configs.map((c) => ({
+      name: c.name, description: describeConfig(c), queue: c.queue, kernel: c.kernel, scope: c.scope, proofScope: { ...c.scope, ...c.proofScope },
+      ...(c.topology ? { topology: c.topology.name } : {}), ...(c.dax ? { dax: c.dax } : {}),
+    })),
     kernelVariants: kernelVariants.map((c) => ({ name: c.name, base: c.variant!.base, stands: c.variant!.stands, kernel: c.kernel })),
   };
   if (values.json) {
@@ -28,8 +73,10 @@ export async function listCommand(argv: string[]): Promise<number> {
   console.log('Properties:');
   for (const p of data.properties) console.log(`  ${p.id.padEnd(34)} ${p.kind.padEnd(10)} ${p.meaning}${p.premise ? ` (premise: ${p.premise})` : ''}`);
   console.log('Configs:');
-  for (const c of data.configs) console.log(`  ${c.name.padEnd(24)} ${c.queue} queues, fork of pinned pages: ${c.kernel.forkPinned}, proof scope ${scopeText({ ...c.scope, ...c.proofScope })}`);
-  console.log('Kernel variants (core-mm bugs, killed by dmacheck mutants as mutants are):');
-  for (const v of data.kernelVariants) console.log(`  ${v.name.padEnd(24)} ${v.base} with: ${v.stands}`);
+  for (const c of configs) {
+    console.log(`  ${c.name}\n      ${describeConfig(c)}\n      scope ${scopeText(c.scope)}; proof scope ${scopeText({ ...c.scope, ...c.proofScope })}`);
+  }
+  console.log('Kernel variants (core-mm bugs, killed by dmacheck mutants as mutants are; not in the matrix):');
+  for (const v of data.kernelVariants) console.log(`  ${v.name}\n      ${v.base} with: ${v.stands}`);
   return 0;
 }

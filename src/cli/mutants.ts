@@ -6,6 +6,18 @@ import { kernelVariants } from '../../model/configs.ts';
 import { strategies } from '../../model/strategies/index.ts';
 import { saveCounterexample, toCounterexample } from '../counterexample/save.ts';
 import { intArg } from './usage.ts';
+import { writeCorpusReadme } from '../counterexample/corpus-readme.ts';
+import { resolve } from 'node:path';
+
+export const MUTANTS_USAGE = `dmacheck mutants [--runs N] [--seed X] [--out DIR]
+
+  Kill every mutant: check each against the properties its correct design does not fail, print the
+  property that kills it, the time to the first failure and the shrunk length, and save the
+  counterexample to --out (default out/; --out counterexamples updates the corpus and its README.md).
+  Then kill every kernel variant (dmacheck list) the same way: a correct design of its base config
+  must break, in the variant, a property it holds in the base (built-in strategies only).
+
+  exit: 0 every mutant and kernel variant killed, 1 one survived the budget, 2 bad usage`;
 
 /**
  * Kill every mutant and every kernel variant: check each against the properties its correct design does not fail (holds or n/a),
@@ -14,7 +26,16 @@ import { intArg } from './usage.ts';
  * premise witness its runs never reached (it survived what they never judged).
  */
 export async function mutantsCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { runs: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' } }, strict: true });
+  const { values } = parseArgs({
+    args: argv,
+    options: { runs: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (values.help) {
+    console.log(MUTANTS_USAGE);
+    return 0;
+  }
   const budget: Budget = {
     ...defaultBudget,
     runs: intArg('--runs', values.runs, defaultBudget.runs),
@@ -56,5 +77,7 @@ export async function mutantsCommand(argv: string[]): Promise<number> {
     const f = k.failure;
     console.log(`${k.model.strategy.name.padEnd(26)}${`${label} `.padEnd(26)}${v.variant!.base.padEnd(24)}${f.property.padEnd(24)}${f.ms.toFixed(0).padStart(8)}  ${f.actions.length} (${f.foundLength})  ${path}`);
   }
+  // The tracked corpus keeps its index up to date.
+  if (resolve(out) === resolve('counterexamples')) console.error(`${writeCorpusReadme(out)} written`);
   return survivors > 0 ? 1 : 0;
 }

@@ -1,12 +1,17 @@
-// A failure as the commands print it: a heading line, then the explained trace (src/counterexample/explain.ts).
+// A failure as the commands print it: a heading line, then the explained trace (src/explain/).
 import type { Model } from '../../model/model.ts';
 import { propertyById } from '../../properties/index.ts';
 import type { Failure } from '../check.ts';
-import { runActions } from '../run.ts';
-import { explain, renderText } from '../counterexample/explain.ts';
+import { explainTrace } from '../explain/explanation.ts';
+import { renderText } from '../explain/render-text.ts';
+import { useColour } from './tty.ts';
 
-export function printExplained(m: Model, f: Failure, heading: string): void {
-  const r = runActions(m, f.actions, [propertyById(f.property)!], true);
-  console.log(`  ${heading}`);
-  console.log(renderText(explain(r.trace, r.violation, r.step)).replace(/^/gm, '    '));
+export function explainedText(m: Model, f: Pick<Failure, 'property' | 'actions'>, heading: string): string {
+  const p = propertyById(f.property)!;
+  const x = explainTrace(m, f.actions, [p], { property: p });
+  return `  ${heading}\n${renderText(x, { colour: useColour() }).replace(/^/gm, '    ')}`;
+}
+
+export function printExplained(m: Model, f: Pick<Failure, 'property' | 'actions'>, heading: string): void {
+  console.log(explainedText(m, f, heading));
 }

@@ -57,6 +57,41 @@ export const CounterexampleSchema = z.object({
 
 export type Counterexample = z.infer<typeof CounterexampleSchema>;
 
+/**
+ * The file as a person may write it by hand (docs/counterexample.schema.json is generated from this):
+ * what replay needs is the strategy, the config, the property, the expectation and the actions; the
+ * rest is metadata the tools write (verdict, question, how it was found, the printed trace) and may be
+ * left out. `model` left out means this dmacheck's; `property.step` and `property.clause` left out mean
+ * any step and any clause; an action may be written as the trace prints it, "submit(p0, v1)".
+ */
+export const CounterexampleInputSchema = z.object({
+  format: z.number().int().positive().describe('file layout version; this dmacheck reads 1'),
+  model: z.number().int().positive().optional().describe('model semantics version the trace was recorded with (default: this dmacheck\'s)'),
+  verdict: z.string().optional().describe('the verdict, first, as a litmus test opens with its result'),
+  question: z.string().optional().describe('the question the file answers'),
+  strategy: z.string().min(1).describe('a strategy name (dmacheck list)'),
+  mutant: z.string().min(1).nullable().optional().describe('a mutant of the strategy, or null'),
+  config: z.string().min(1).describe('a config name (dmacheck list)'),
+  scope: CounterexampleSchema.shape.scope,
+  property: z
+    .object({
+      id: z.string().min(1).describe('the property the file is about'),
+      clause: z.string().optional().describe('the clause that breaks (default: any)'),
+      step: z.number().int().nonnegative().optional().describe('0-based index of the action after which it breaks (default: any)'),
+      message: z.string().optional(),
+    })
+    .describe('the property judged'),
+  expect: z.enum(['fail', 'pass']).describe('fail: the property still breaks (a known weakness, a mutant); pass: it holds (a fixed bug kept as a regression)'),
+  found: CounterexampleSchema.shape.found.optional().describe('how it was found: explorer, seed, path'),
+  actions: z
+    .array(z.union([ActionSchema, z.string().min(1).describe('an action as the trace prints it: submit(p0, v1), dma_start(job0)')]))
+    .min(1)
+    .describe('the actions, in order: the truth replay reads'),
+  trace: z.array(z.string()).optional().describe('the actions printed as calls, for people'),
+});
+
+export type CounterexampleInput = z.infer<typeof CounterexampleInputSchema>;
+
 /** A file's name derives from its content: strategy, mutant, config, property. */
 export function fileNameOf(c: Pick<Counterexample, 'strategy' | 'mutant' | 'config' | 'property' | 'scope'>): string {
   const scope = c.scope ? `@${Object.entries(c.scope).map(([k, v]) => `${k}${v}`).join('-')}` : '';

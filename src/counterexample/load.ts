@@ -1,14 +1,17 @@
 // Load and validate a counterexample file. Every problem becomes a LoadError naming the file, the field
 // and what was expected; nothing is thrown past the caller, so one bad file does not stop the others.
+// A file written by hand may leave out the metadata the tools write (CounterexampleInputSchema); what it
+// leaves out is filled in, and `given` says which judgement it asked for.
 import { readFileSync } from 'node:fs';
 import type { Model } from '../../model/model.ts';
-import { makeModel } from '../../model/model.ts';
+import { formatAction, init, makeModel } from '../../model/model.ts';
 import { findStrategy } from '../registry.ts';
 import { anyConfigByName, withScope } from '../../model/configs.ts';
-import { MODEL_VERSION } from './format.ts';
 import { propertyById } from '../../properties/index.ts';
 import type { Property } from '../../properties/types.ts';
-import { CounterexampleSchema, FORMAT_VERSION, type Counterexample } from './format.ts';
+import type { Action } from '../../model/types.ts';
+import { ActionSchema, CounterexampleInputSchema, FORMAT_VERSION, MODEL_VERSION, type Counterexample } from './format.ts';
+import { parseCall, resolveCall, ScenarioError } from '../scenario/call.ts';
 
 export class LoadError extends Error {
   constructor(
@@ -25,6 +28,23 @@ export interface Loaded {
   cx: Counterexample;
   model: Model;
   property: Property<any>;
+  /** Whether the file named the step and the clause the property breaks at (a hand-written one may not). */
+  given: { step: boolean; clause: boolean };
+}
+
+/** What changed in the model at each version, for a file recorded with an older one. */
+const MODEL_CHANGES: Record<number, string> = {
+  2: 'every write stores a fresh value (no cycling through 1..5), and a forked child\'s mm keeps its slot\'s seq',
+};
+
+/** An action that is neither a call nor a {k, a, b}: the issue of the {k, a, b} reading, at its field. */
+function actionIssue(raw: unknown, issue: { path: PropertyKey[]; message: string; code?: string }): { path: PropertyKey[]; message: string } {
+  const [top, i] = issue.path;
+  if (issue.code !== 'invalid_union' || top !== 'actions' || typeof i !== 'number') return issue;
+  const a = (raw as { actions?: unknown[] }).actions?.[i];
+  if (typeof a !== 'object' || a === null) return { path: issue.path, message: 'expected an action: {"k": KIND, "a": N, "b": N} or a call such as "submit(p0, v1)"' };
+  const r = ActionSchema.safeParse(a);
+  return r.success ? issue : { path: [...issue.path, ...r.error.issues[0]!.path], message: r.error.issues[0]!.message };
 }
 
 export function loadCounterexample(file: string): Loaded {
@@ -44,29 +64,65 @@ export function loadCounterexample(file: string): Loaded {
   if (typeof fmt === 'number' && fmt > FORMAT_VERSION) {
     throw new LoadError(file, 'format', `version ${fmt} is newer than this dmacheck reads (${FORMAT_VERSION}): upgrade dmacheck`);
   }
-  const parsed = CounterexampleSchema.safeParse(raw);
+  const parsed = CounterexampleInputSchema.safeParse(raw);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new LoadError(file, issue.path.join('.') || '(root)', issue.message);
+    // Every problem at once, the first one as the field: a hand-written file is fixed in one round.
+    const [first, ...rest] = parsed.error.issues.map((i) => actionIssue(raw, i));
+    const more = rest.length ? `; also ${rest.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}` : '';
+    throw new LoadError(file, first!.path.join('.') || '(root)', `${first!.message}${more} (docs/counterexample.schema.json describes the format)`);
   }
-  const cx = parsed.data;
-  if (cx.format !== FORMAT_VERSION) throw new LoadError(file, 'format', `version ${cx.format} is not one this dmacheck reads (${FORMAT_VERSION})`);
-  const strategy = findStrategy(cx.strategy);
-  if (!strategy) throw new LoadError(file, 'strategy', `unknown strategy '${cx.strategy}' (a strategy of your own: name its module with --strategies or in dmacheck.config.js)`);
-  if (cx.mutant !== null && !strategy.mutants.some((m) => m.name === cx.mutant)) {
-    throw new LoadError(file, 'mutant', `strategy ${cx.strategy} has no mutant '${cx.mutant}'`);
+  const input = parsed.data;
+  if (input.format !== FORMAT_VERSION) throw new LoadError(file, 'format', `version ${input.format} is not one this dmacheck reads (${FORMAT_VERSION}): there is no older format to migrate from`);
+  const version = input.model ?? MODEL_VERSION;
+  if (version > MODEL_VERSION) {
+    throw new LoadError(file, 'model', `model version ${version} is newer than this dmacheck's model (version ${MODEL_VERSION}): its semantics are unknown here, so the trace cannot be judged: upgrade dmacheck`);
   }
-  if (cx.model !== MODEL_VERSION) {
-    throw new LoadError(file, 'model', `model version ${cx.model}, but this dmacheck's model is version ${MODEL_VERSION}: its semantics changed since the file was written, so the trace may not replay as it did (write it anew)`);
+  if (version < MODEL_VERSION) {
+    const changed = Object.entries(MODEL_CHANGES).filter(([v]) => Number(v) > version).map(([v, what]) => `version ${v}: ${what}`).join('; ');
+    throw new LoadError(file, 'model', `model version ${version}, but this dmacheck's model is version ${MODEL_VERSION}: its semantics changed since the file was written (${changed}), so the trace may not replay as it did and cannot be migrated: find it anew (dmacheck check), or write model: ${MODEL_VERSION} once you have checked that the trace still means what it meant`);
   }
-  const named = anyConfigByName(cx.config);
-  if (!named) throw new LoadError(file, 'config', `unknown config '${cx.config}'`);
-  const cfg = cx.scope ? withScope(named, cx.scope) : named;
-  const property = propertyById(cx.property.id);
-  if (!property) throw new LoadError(file, 'property.id', `unknown property '${cx.property.id}'`);
-  const model = makeModel(strategy, cfg, cx.mutant);
-  cx.actions.forEach((a, i) => {
-    if (!model.kinds.has(a.k)) throw new LoadError(file, `actions.${i}.k`, `unknown action '${a.k}' for strategy ${cx.strategy}`);
+  const strategy = findStrategy(input.strategy);
+  if (!strategy) throw new LoadError(file, 'strategy', `unknown strategy '${input.strategy}' (a strategy of your own: name its module with --strategies or in dmacheck.config.js)`);
+  const mutant = input.mutant ?? null;
+  if (mutant !== null && !strategy.mutants.some((m) => m.name === mutant)) {
+    throw new LoadError(file, 'mutant', `strategy ${input.strategy} has no mutant '${mutant}' (one of: ${strategy.mutants.map((m) => m.name).join(', ') || 'none'})`);
+  }
+  const named = anyConfigByName(input.config);
+  if (!named) throw new LoadError(file, 'config', `unknown config '${input.config}'`);
+  const cfg = input.scope ? withScope(named, input.scope) : named;
+  const property = propertyById(input.property.id);
+  if (!property) throw new LoadError(file, 'property.id', `unknown property '${input.property.id}'`);
+  const model = makeModel(strategy, cfg, mutant);
+  const s0 = init(model);
+  const actions: Action[] = input.actions.map((a, i) => {
+    if (typeof a !== 'string') {
+      if (!model.kinds.has(a.k)) throw new LoadError(file, `actions.${i}.k`, `unknown action '${a.k}' for strategy ${input.strategy} (one of: ${[...model.kinds.keys()].join(', ')})`);
+      return a;
+    }
+    const call = parseCall(a);
+    if (!call) throw new LoadError(file, `actions.${i}`, `'${a}' is not a call such as submit(p0, v1)`);
+    try {
+      return resolveCall(model, s0, call, { names: new Map(), steps: new Map() }, `'${a}'`);
+    } catch (e) {
+      if (e instanceof ScenarioError) throw new LoadError(file, `actions.${i}`, e.message);
+      throw e;
+    }
   });
-  return { file, cx, model, property };
+  const who = mutant ? `${strategy.name} with mutant ${mutant}` : strategy.name;
+  const cx: Counterexample = {
+    format: input.format,
+    model: version,
+    verdict: input.verdict ?? `(written by hand) ${input.property.id} ${input.expect === 'fail' ? 'fails' : 'holds'} for ${who} in ${input.config}`,
+    question: input.question ?? `Does ${who} guarantee that ${property.meaning}?`,
+    strategy: input.strategy,
+    mutant,
+    config: input.config,
+    ...(input.scope ? { scope: input.scope } : {}),
+    property: { id: input.property.id, clause: input.property.clause ?? '', step: input.property.step ?? 0, message: input.property.message ?? '' },
+    expect: input.expect,
+    found: input.found ?? { explorer: 'hand', seed: 0, path: '' },
+    actions,
+    trace: input.trace ?? actions.map((a) => formatAction(model, a)),
+  };
+  return { file, cx, model, property, given: { step: input.property.step !== undefined, clause: input.property.clause !== undefined } };
 }

@@ -1,9 +1,10 @@
-// Replay a saved counterexample and judge it against its expectation.
-import { formatAction } from '../../model/model.ts';
-import { runActions } from '../run.ts';
-import { explain, renderText } from './explain.ts';
+// Replay a saved counterexample and judge it against its expectation. The explanation of the run (every
+// step's effects, the causal chain) comes with the outcome, for the renderers.
+import { explainTrace, type Explanation } from '../explain/explanation.ts';
+import { renderText } from '../explain/render-text.ts';
 import { LoadError, loadCounterexample } from './load.ts';
 import { MODEL_VERSION } from './format.ts';
+import { verdictProperties } from '../../properties/index.ts';
 
 export interface ReplayOutcome {
   file: string;
@@ -14,38 +15,43 @@ export interface ReplayOutcome {
   message: string;
   /** The numbered trace, for people. */
   text: string;
+  /** The run explained as data (null when the file did not load). */
+  explanation: Explanation | null;
 }
 
-export function replayFile(file: string): ReplayOutcome {
+/**
+ * Replay `file` and judge it by its expectation. With `allProperties`, every verdict property is checked
+ * at every step too (not only the file's), and the others that break are named in the message.
+ */
+export function replayFile(file: string, opts: { colour?: boolean; changes?: boolean; allProperties?: boolean } = {}): ReplayOutcome {
   let loaded;
   try {
     loaded = loadCounterexample(file);
   } catch (e) {
-    if (e instanceof LoadError) return { file, ok: false, loadError: e, message: e.message, text: '' };
+    if (e instanceof LoadError) return { file, ok: false, loadError: e, message: e.message, text: '', explanation: null };
     throw e;
   }
-  const { cx, model, property } = loaded;
-  const r = runActions(model, cx.actions, [property], true);
-  const text = renderText(explain(r.trace, r.violation, r.step));
+  const { cx, model, property, given } = loaded;
+  const props = opts.allProperties ? [property, ...verdictProperties.filter((p) => p.id !== property.id)] : [property];
+  const x = explainTrace(model, cx.actions, props, { verdict: cx.verdict, question: cx.question, property, continueAfterViolation: opts.allProperties ?? false });
+  const others = x.violations.filter((v) => v.property !== property.id);
+  const also = others.length ? ` (also broken: ${others.map((v) => `${v.property} at step ${v.step}`).join(', ')})` : '';
+  const text = renderText(x, { colour: opts.colour ?? false, changes: opts.changes ?? false });
+  const out = (ok: boolean, message: string): ReplayOutcome => ({ file, ok, loadError: null, text, explanation: x, message: message + also });
   const versionNote = cx.model !== MODEL_VERSION ? ` (recorded with model version ${cx.model}; this dmacheck's model is version ${MODEL_VERSION})` : '';
-  if (r.notEnabled) {
-    const { index, action } = r.notEnabled;
-    return {
-      file, ok: false, loadError: null, text,
-      message: `${file}: action ${index + 1}, ${formatAction(model, action)}, is not enabled where it stands: the trace no longer replays${versionNote}`,
-    };
+  if (x.notEnabled) {
+    const { n, call, enabled } = x.notEnabled;
+    return out(false, `${file}: action ${n}, ${call}, is not enabled where it stands (enabled there: ${enabled.join(', ') || 'nothing'}): the trace no longer replays${versionNote}`);
   }
-  const failed = r.violation !== null;
+  const v = x.violations.find((y) => y.property === property.id) ?? null;
   if (cx.expect === 'fail') {
-    if (!failed) return { file, ok: false, loadError: null, text, message: `${file}: expected ${cx.property.id} to fail, but it holds over the whole trace${versionNote}` };
-    if (r.step !== cx.property.step || r.violation!.clause !== cx.property.clause) {
-      return {
-        file, ok: false, loadError: null, text,
-        message: `${file}: ${cx.property.id} fails at step ${r.step + 1} [${r.violation!.clause}], the file says step ${cx.property.step + 1} [${cx.property.clause}]${versionNote}`,
-      };
+    if (!v) return out(false, `${file}: expected ${cx.property.id} to fail, but it holds over the whole trace${versionNote}`);
+    if ((given.step && v.step !== cx.property.step + 1) || (given.clause && v.clause !== cx.property.clause)) {
+      const said = [given.step ? `step ${cx.property.step + 1}` : '', given.clause ? `[${cx.property.clause}]` : ''].filter((x) => x).join(' ');
+      return out(false, `${file}: ${cx.property.id} fails at step ${v.step} [${v.clause}], the file says ${said}${versionNote}`);
     }
-    return { file, ok: true, loadError: null, text, message: `${file}: ${cx.property.id} fails at step ${r.step + 1}, as expected` };
+    return out(true, `${file}: ${cx.property.id} fails at step ${v.step}, as expected`);
   }
-  if (failed) return { file, ok: false, loadError: null, text, message: `${file}: regression: ${cx.property.id} fails again at step ${r.step + 1}: ${r.violation!.message}` };
-  return { file, ok: true, loadError: null, text, message: `${file}: ${cx.property.id} holds, as expected (a fixed bug kept as a regression)` };
+  if (v) return out(false, `${file}: regression: ${cx.property.id} fails again at step ${v.step}: ${v.message}`);
+  return out(true, `${file}: ${cx.property.id} holds, as expected (a fixed bug kept as a regression)`);
 }
