@@ -8,9 +8,10 @@ import type { Action, State } from '../model/types.ts';
 import type { ModelEvent } from '../model/events.ts';
 import type { Property, Violation } from '../properties/types.ts';
 import { Monitor, systemOf } from './system.ts';
+import type { Coverage } from './coverage.ts';
 import { perProperty, type Failure } from './check.ts';
 import { walkExplore, type PickPolicy, type WalkStats } from './explore/walk.ts';
-import { bfsExplore, type BfsStats } from './explore/bfs.ts';
+import { bfsExplore, type BfsStats, type SearchProgress } from './explore/bfs.ts';
 
 /** A failure found by a walk or by exhaustive search: the same record as fast-check's. */
 export type ExplorerFailure = Failure;
@@ -42,13 +43,14 @@ export interface BfsBudget {
   timeMs?: number;
   /** Breadth-first (shortest counterexamples; the default) or depth-first (less memory; unbounded depth only). */
   order?: 'breadth' | 'depth';
+  onProgress?: (p: SearchProgress) => void;
 }
 
 export const defaultBfsBudget: BfsBudget = { maxDepth: 12, maxStates: 200_000 };
 
-/** Seeded random walks over one model; failures shrunk to 1-minimal. */
-export function walkCheck(m: Model, props: readonly Property<any>[], budget: WalkBudget): ExplorerResult<WalkStats> {
-  const sys = systemOf(m);
+/** Seeded random walks over one model; failures shrunk to 1-minimal. With `coverage`, the walks are counted (src/coverage.ts). */
+export function walkCheck(m: Model, props: readonly Property<any>[], budget: WalkBudget, coverage?: Coverage): ExplorerResult<WalkStats> {
+  const sys = coverage ? coverage.system(systemOf(m)) : systemOf(m);
   return perProperty<WalkStats>(
     m,
     props,
@@ -56,7 +58,7 @@ export function walkCheck(m: Model, props: readonly Property<any>[], budget: Wal
       if (active.length === 0) return { found: null, stats: { walks: 0, actions: 0, deadEnds: 0, ms: 0 }, ms: 0 };
       const { failure, stats } = walkExplore<State, Action, ModelEvent, Violation>(
         sys,
-        (s) => new Monitor(m, active, s),
+        (s) => (coverage ? coverage.checker(new Monitor(m, active, s)) : new Monitor(m, active, s)),
         budget,
         (r) => r.forEach((x) => reached.add(x)),
       );

@@ -30,7 +30,7 @@ export function runExplorer(name: ExplorerName, m: Model, props: readonly Proper
     return { result, explorer: name, budgetLine: `${st.runs} runs, ${st.executed} actions, ${(st.ms / 1000).toFixed(1)} s` };
   }
   if (name === 'walk') {
-    const r = walkCheck(m, props, { ...defaultWalkBudget, seed: seed ?? defaultWalkBudget.seed, walks: budget.runs * 5 });
+    const r = walkCheck(m, props, { ...defaultWalkBudget, seed: seed ?? defaultWalkBudget.seed, walks: budget.runs * 5 }, coverage);
     return {
       result: { failures: r.failures, holds: r.holds, reached: r.reached, stats: { runs: r.stats.walks, executed: r.stats.actions, skipped: 0, ms: r.stats.ms } },
       explorer: name,

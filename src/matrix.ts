@@ -102,7 +102,9 @@ function cellText(c: MatrixCell, withBudget: boolean): string {
   // n/a in lower case and without a budget, so that it reads apart from a holding cell at a glance.
   let t =
     c.verdict === 'fails'
-      ? `FAILS(${c.counterexample?.steps})`
+      ? propertyById(c.property)?.capability
+        ? `gives-up(${c.counterexample?.steps})` // a capability the design trades away, not a bug
+        : `FAILS(${c.counterexample?.steps})`
       : c.verdict === 'n/a'
         ? 'n/a'
         : `${c.proof ? 'PROVED' : 'holds'}${withBudget && c.budget ? ` ${short(c.budget.runs)}r/${short(c.budget.actions)}a${c.proof ? `/${short(c.proof.states)}s` : ''}` : ''}`;
@@ -119,6 +121,7 @@ export function renderTable(m: Matrix, withBudget = false): string {
   const fmt = (r: string[]) => r.map((x, i) => x.padEnd(widths[i]!)).join('  ').trimEnd();
   const lines = [fmt(header), ...rows.map(fmt)];
   lines.push('', 'PROVED: holds in every state of the config\'s proof scope (dmacheck prove), and survived the budget at its own scope; holds: survived the budget only');
+  lines.push(`gives-up: a capability (${m.properties.filter((p) => propertyById(p)?.capability).join(', ')}) the design trades away, shown by a counterexample: not a bug`);
   if (matrixCells(m).some((c) => c.verdict === 'n/a')) lines.push(`n/a: not violated, but the property's premise was never reached: ${premiseLegend(m)}`);
   return lines.join('\n');
 }
@@ -138,7 +141,10 @@ export function renderMarkdown(m: Matrix, linkBase = '../counterexamples/'): str
   for (const r of m.rows) {
     const cells = m.properties.map((p) => {
       const c = r.cells.find((x) => x.property === p)!;
-      if (c.verdict === 'fails') return `**fails** [${c.counterexample!.steps} steps](${linkBase}${c.counterexample!.file})`;
+      if (c.verdict === 'fails') {
+        const what = propertyById(c.property)?.capability ? '*gives up*' : '**fails**';
+        return `${what} [${c.counterexample!.steps} steps](${linkBase}${c.counterexample!.file})`;
+      }
       if (c.verdict === 'n/a') return `*n/a* (never reached \`${c.premise?.witness}\`)`;
       const survived = `${short(c.budget!.runs)} runs, ${short(c.budget!.actions)} actions`;
       return c.proof ? `**proved** (all ${short(c.proof.states)} states of ${c.proof.scope}; ${survived})` : `holds (survived ${survived}; not proved)`;

@@ -9,7 +9,7 @@ import type { Property } from '../properties/types.ts';
 import { witnesses } from '../properties/index.ts';
 import { bfsCheck, type BfsBudget } from './explore-model.ts';
 import type { Failure } from './check.ts';
-import type { BfsStats } from './explore/bfs.ts';
+import type { BfsStats, SearchProgress } from './explore/bfs.ts';
 
 export interface ProofBudget {
   /** Stop (and say so) once a search has stored this many distinct states. */
@@ -19,6 +19,8 @@ export interface ProofBudget {
   timeMs?: number;
   /** Depth-first: the same proofs in less memory, but a counterexample is not a shortest one. */
   order?: 'breadth' | 'depth';
+  /** Told how far each search got (a command's progress bar). */
+  onProgress?: (p: SearchProgress) => void;
 }
 
 export const defaultProofBudget: ProofBudget = { maxStates: 4_000_000 };
@@ -56,7 +58,7 @@ export interface ProofResult {
 export function proveModel(m: Model, props: readonly Property<any>[], budget: ProofBudget = defaultProofBudget): ProofResult {
   const judged = props.filter((p) => p.kind !== 'sometimes');
   const groups = [judged.filter((p) => p.observesValues), judged.filter((p) => !p.observesValues)].filter((g) => g.length > 0);
-  const bfs: BfsBudget = { maxDepth: budget.maxDepth ?? Infinity, maxStates: budget.maxStates, timeMs: budget.timeMs, order: budget.order };
+  const bfs: BfsBudget = { maxDepth: budget.maxDepth ?? Infinity, maxStates: budget.maxStates, timeMs: budget.timeMs, order: budget.order, onProgress: budget.onProgress };
   const out: ProofResult = { scope: m.cfg.scope, proved: [], failures: [], unfinished: [], reached: new Set(), searches: [] };
   for (const g of groups) {
     const r = bfsCheck(m, [...g, ...witnesses], bfs);

@@ -41,7 +41,7 @@ export const CHECK_USAGE = `dmacheck check [--strategy S [--mutant M] [--config 
   --html           also write each counterexample's HTML report beside it (NAME.html)
   --markdown       also write each counterexample's Markdown (with a Mermaid diagram) beside it (NAME.md)
   --coverage       print how often each action kind ran, in how many visited states it was enabled, which
-                   kinds were never enabled, and which witnesses were reached at what depth (fast-check)
+                   kinds were never enabled, and which witnesses were reached at what depth (fast-check or walks)
   --json           print one JSON document { checks: [...] } (with the coverage) instead of the text
   --update-manifest  with no strategy: write the verdicts to the manifest instead of comparing
 
@@ -121,7 +121,7 @@ export async function checkCommand(argv: string[]): Promise<number> {
   const mutant = mutantArg(s, values.mutant);
   const only = configArg(s, values.config);
   const cfgs = (only ? [only] : configsOf(s)).map((c) => scopedConfig(c, scope));
-  if (values.coverage && explorer !== 'fast-check') throw new UsageError(`--coverage counts the fast-check explorer's runs: leave out --explorer ${explorer}`);
+  if (values.coverage && explorer === 'bfs') throw new UsageError('--coverage counts the runs of fast-check or of walks; an exhaustive search has no runs (dmacheck prove says what it reached)');
   return checkOne(s, mutant, cfgs, props, budget, out, explorer, values.seed, man, {
     html: values.html ?? false, markdown: values.markdown ?? false, coverage: values.coverage ?? false, json: values.json ?? false,
   });

@@ -1,6 +1,7 @@
 // `dmacheck explore`: bounded exhaustive search (or seeded random walks) over one strategy or mutant in
 // one config. Exit 0 when no property is violated within the budget, 1 on a violation (the shortest
 // trace is printed, one action per line), 2 on bad usage.
+import { searchProgress } from './progress.ts';
 import { parseArgs } from 'node:util';
 import { makeModel, type Model } from '../../model/model.ts';
 import { explainedText } from './print.ts';
@@ -108,12 +109,16 @@ function run(argv: string[]): number {
     return r.failures.length > 0 ? 1 : r.holds.length > 0 ? EXIT_STOPPED : 0;
   }
 
+  const maxStates = intArg('--states', values.states, defaultBfsBudget.maxStates);
+  const bar = searchProgress(`explore ${name}`, maxStates);
   const budget = {
     maxDepth: intArg('--depth', values.depth, defaultBfsBudget.maxDepth),
-    maxStates: intArg('--states', values.states, defaultBfsBudget.maxStates),
+    maxStates,
     timeMs,
+    onProgress: (p: { states: number; depth: number }) => bar.update(p),
   };
   const r = bfsCheck(m, props, budget);
+  bar.done();
   const st = r.stats;
   // The stats are the last search's: with every property broken, the one stopped by its violation.
   const scope =

@@ -26,3 +26,36 @@ export function progress(label: string, total: number, quiet = false): Progress 
     done: () => {},
   };
 }
+
+/**
+ * Progress of an exhaustive search, whose size is not known before it ends: on a terminal a bar against
+ * the state budget (states, depth, states per second), otherwise a plain line every 10 s.
+ */
+export interface SearchBar {
+  update(p: { states: number; depth: number }): void;
+  done(): void;
+}
+
+export function searchProgress(label: string, maxStates: number, quiet = false): SearchBar {
+  if (quiet) return { update: () => {}, done: () => {} };
+  const t0 = performance.now();
+  const rate = (states: number) => Math.round(states / Math.max(0.001, (performance.now() - t0) / 1000));
+  if (interactive()) {
+    const bar = new cliProgress.SingleBar(
+      { format: `${label} [{bar}] {value} of at most {total} states, depth {depth}, {rate} states/s`, stream: process.stderr, hideCursor: true, clearOnComplete: true },
+      cliProgress.Presets.shades_classic,
+    );
+    bar.start(maxStates, 0, { depth: 0, rate: 0 });
+    return { update: (p) => bar.update(p.states, { depth: p.depth, rate: rate(p.states) }), done: () => bar.stop() };
+  }
+  let last = t0;
+  return {
+    update: (p) => {
+      const now = performance.now();
+      if (now - last < 10_000) return;
+      last = now;
+      console.error(`${label}: ${p.states} states, depth ${p.depth}, ${rate(p.states)} states/s (${((now - t0) / 1000).toFixed(0)} s)`);
+    },
+    done: () => {},
+  };
+}

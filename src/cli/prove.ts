@@ -4,6 +4,7 @@
 // weakness at the default scope); 1: a counterexample to a property the design is expected to hold (for a
 // mutant: to one its correct design holds; with --property: to any asked); 2: bad usage; 3: a search
 // stopped before the space (or the depth asked) was exhausted, and nothing failed unexpectedly.
+import { searchProgress } from './progress.ts';
 import { parseArgs } from 'node:util';
 import { makeModel, type Model } from '../../model/model.ts';
 import { proofConfig, scopeText } from '../../model/configs.ts';
@@ -97,7 +98,7 @@ export async function proveCommand(argv: string[]): Promise<number> {
   return code;
 }
 
-function proveOne(
+export function proveOne(
   s: Strategy,
   mutant: string | null,
   cfg: Config,
@@ -115,7 +116,9 @@ function proveOne(
   const m = makeModel(s, cfg, mutant);
   const who = `${strategy}${mutant ? ` (mutant ${mutant})` : ''}`;
   const t0 = performance.now();
-  const r = proveModel(m, props, budget);
+  const bar = searchProgress(`prove ${who} in ${cfg.name}`, budget.maxStates);
+  const r = proveModel(m, props, { ...budget, onProgress: (p) => bar.update(p) });
+  bar.done();
   const secs = ((performance.now() - t0) / 1000).toFixed(1);
   console.log(`prove ${who} in ${cfg.name}, scope ${scope} (${secs} s):`);
   for (const p of r.proved) {

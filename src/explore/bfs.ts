@@ -34,7 +34,18 @@ export interface BfsOptions {
    * memory: the stack is a path's siblings, not a layer; unbounded depth only).
    */
   order?: 'breadth' | 'depth';
+  /** Told how far the search got, every few thousand transitions (a command's progress bar). */
+  onProgress?: (p: SearchProgress) => void;
 }
+
+export interface SearchProgress {
+  states: number;
+  transitions: number;
+  depth: number;
+}
+
+/** Transitions between two progress reports. */
+const PROGRESS_EVERY = 4096;
 
 export interface BfsStats {
   /** Distinct nodes (state, checker memory) stored, the initial one included. */
@@ -143,7 +154,7 @@ export function bfsExplore<S, A, E, V>(
       // than decoding again); the last one takes the decoded node itself.
       const [s, mem] = k === acts.length - 1 ? decoded : copier.clone(decoded);
       checker.memory(mem);
-      stats.transitions++;
+      if (++stats.transitions % PROGRESS_EVERY === 0) opts.onProgress?.({ states: seen.size, transitions: stats.transitions, depth: stats.depth });
       const v = checker.check(s, sys.step(s, acts[k]!));
       if (v !== null) {
         failure = { actions: traceTo(i, k), violation: v };
