@@ -1,6 +1,6 @@
 // Scopes and kernel policies, apart from the model (as TLA+ keeps MC*.cfg apart from the spec).
 import type { Config, KernelPolicy, Scope } from './types.ts';
-import { topoAcsNoForward, topoSwitch } from './p2p.ts';
+import { topoAcsNoForward, topoHostBridge, topoSwitch, topoThree } from './p2p.ts';
 
 export const defaultScope: Scope = { procs: 2, vpages: 2, frames: 5, jobs: 2, invalidations: 2 };
 
@@ -36,6 +36,12 @@ export const configs: readonly Config[] = [
   // sees no submission, and a job's fence signals only when user space says so, so an exporter that waits
   // on the importers' fences waits on user space (dma-buf.rst, "Indefinite DMA Fences").
   { name: 'p2p-switch-user-queue', queue: 'user', kernel: kernelToday, scope: p2pScope, oracleBound: UNBOUNDED, topology: topoSwitch, proofScope: { ...smallScope, vram: 1 } },
+  // The device and its peer on two root ports of a host bridge in the p2pdma whitelist: P2P through the
+  // host bridge (PCI_P2PDMA_MAP_THRU_HOST_BRIDGE), mapped as an IOVA.
+  { name: 'p2p-host-bridge', queue: 'kernel', kernel: kernelToday, scope: p2pScope, oracleBound: UNBOUNDED, topology: topoHostBridge, proofScope: { ...smallScope, vram: 1 } },
+  // Three devices (seed 001): the peer B and a third device A talk by bus address through nested switches;
+  // the device under test C, on another root port of a host bridge not whitelisted, reaches neither.
+  { name: 'p2p-three', queue: 'kernel', kernel: kernelToday, scope: p2pScope, oracleBound: UNBOUNDED, topology: topoThree, proofScope: { ...smallScope, vram: 1 } },
 ];
 
 export function configByName(name: string): Config | undefined {

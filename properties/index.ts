@@ -14,6 +14,8 @@ import { migratable } from './migratable.ts';
 import { transparent } from './transparent.ts';
 import { oomReclaimable } from './oom-reclaimable.ts';
 import { witnesses } from './witnesses.ts';
+import { dmaAddrForDevice } from './dma-addr.ts';
+import { noCpuAccessToBar, p2pSglConsumer } from './sgl.ts';
 
 /** Capabilities (what a design gives up, `capability: true`): columns of the table too, after the liveness ones. */
 export const capabilityProperties: readonly Property<any>[] = [migratable, transparent, oomReclaimable];
@@ -31,6 +33,9 @@ export const verdictProperties: readonly Property<any>[] = [
   nonblockingInvalidate,
   ...capabilityProperties,
   p2pTopology,
+  dmaAddrForDevice,
+  p2pSglConsumer,
+  noCpuAccessToBar,
 ];
 
 export const allProperties: readonly Property<any>[] = [...verdictProperties, ...witnesses];
