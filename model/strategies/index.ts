@@ -10,8 +10,9 @@ import { hmmP2p } from './hmm-p2p.ts';
 import { pinPerJob } from './pin-per-job.ts';
 import { queuePreempt } from './queue-preempt.ts';
 import { p2pGup } from './p2p-gup.ts';
+import { p2pVmaMap } from './p2p-vma-map.ts';
 
-export const strategies: readonly Strategy[] = [odpMirror, pinLongterm, mirrorBlockingNotifier, pinPerJob, queuePreempt, peerdirectRevoke, dmabufStatic, dmabufDynamic, hmmP2p, p2pGup];
+export const strategies: readonly Strategy[] = [odpMirror, pinLongterm, mirrorBlockingNotifier, pinPerJob, queuePreempt, peerdirectRevoke, dmabufStatic, dmabufDynamic, hmmP2p, p2pGup, p2pVmaMap];
 
 export function strategyByName(name: string): Strategy | undefined {
   return strategies.find((s) => s.name === name);
