@@ -212,4 +212,22 @@ export const controls: Record<string, Control> = {
     ],
   },
   'hmm-p2p/skip-foreign-migrate': 'same',
+  'p2p-gup/plain-dma-map': 'same',
+  // The correct design unpins at completion (bio_release_pages in the end_io path): the revoke's unmap
+  // leaves the pinned BAR page alive, and the DMA lands in it.
+  'p2p-gup/unpin-before-dma-lands': 'same',
+  'p2p-gup/map-for-other-client': 'same',
+  'p2p-gup/rxe-consumer': 'same',
+  'p2p-vma-map/unmap-without-drain': {
+    config: 'p2p-switch',
+    property: 'no-dma-after-free',
+    why: 'the callback calls p2p_unmap and returns only once the HCA drained the DMA in flight (vm_inv_unmap waits for it), so the unmap of the BAR page, and its free, come after dma_land',
+    trace: [
+      act('register', 0), act('submit', 0, 0), act('dma_start', 0), act('p2p_unbind'), act('read_begin', 0), act('range_fault', 0), act('fault_commit', 0),
+      act('vm_inv_lock', 0), act('dma_start', 0), act('vm_inv_zap', 0), act('dma_land', 0), act('vm_inv_unmap', 0), act('invalidate_end', 0),
+    ],
+  },
+  'p2p-vma-map/map-without-retry': 'same',
+  'p2p-vma-map/sgl-for-other-device': 'same',
+  'p2p-vma-map/sg-page-on-bus-sgl': 'same',
 };

@@ -100,10 +100,11 @@ export const p2pVmaMap = defineStrategy({
     }
     if (faultApply(s, a, mutations(ctx), p2pVmaMap, ctx, (f) => {
       // The SGL is programmed into the HCA: bus addresses (no struct page) for a BAR page.
+      // Every page is mapped for the client given (p2p_map for a BAR page, dma_map_page for RAM).
       const e = s.dev.mirror[f.proc]![f.vpage]!;
+      const client = clientOf(ctx);
+      e.dmaDev = client;
       if (isBarFrame(s, f.frame)) {
-        const client = clientOf(ctx);
-        e.dmaDev = client;
         e.dmaAddr = p2pdmaMapFor(s, ctx.cfg.topology, f.frame, client) ?? 'iova';
         ctx.emit({ t: 'sgl_handoff', job: f.job, proc: f.proc, vpage: f.vpage, frame: f.frame, consumer: 'rdma-p2pdma', p2p: true, structPage: false });
         if (ctx.mutant === 'sg-page-on-bus-sgl') ctx.emit({ t: 'kernel_cpu_access', frame: f.frame, via: 'sg_page', structPage: false, write: false });
