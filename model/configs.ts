@@ -11,6 +11,9 @@ export const p2pScope: Scope = { ...defaultScope, vram: 3 };
 export const kernelToday: KernelPolicy = { forkPinned: 'copy-at-fork', migrateFailsPinned: true, reclaimSkipsPinned: true };
 
 /** The 2020-21 kernels: the parent copies on its first write after fork, the pinned page stays with the child. */
+/** Today's kernel with a queue preemption that may time out (amdkfd's queue_preemption_timeout_ms, then a GPU reset). */
+export const kernelPreemptTimeout: KernelPolicy = { forkPinned: 'copy-at-fork', migrateFailsPinned: true, reclaimSkipsPinned: true, preemptTimeout: true };
+
 export const kernel2021: KernelPolicy = { forkPinned: 'cow-parent', migrateFailsPinned: true, reclaimSkipsPinned: true };
 
 /** The smallest scope with every mechanism of one process: one page, two frames (a move needs a second), one job, one invalidation. */
@@ -41,6 +44,9 @@ export const configs: readonly Config[] = [
   { name: 'p2p-host-bridge', queue: 'kernel', kernel: kernelToday, scope: p2pScope, oracleBound: UNBOUNDED, topology: topoHostBridge, proofScope: { ...smallScope, vram: 1 } },
   // Three devices (seed 001): the peer B and a third device A talk by bus address through nested switches;
   // the device under test C, on another root port of a host bridge not whitelisted, reaches neither.
+  // user-queue, with a hardware preemption that may time out: the driver then resets the GPU (kfd_hws_hang,
+  // amdgpu_device_gpu_recover), and every process's queued work on it is lost.
+  { name: 'user-queue-preempt-timeout', queue: 'user', kernel: kernelPreemptTimeout, scope: defaultScope, oracleBound: UNBOUNDED, proofScope: forkScope },
   { name: 'p2p-three', queue: 'kernel', kernel: kernelToday, scope: p2pScope, oracleBound: UNBOUNDED, topology: topoThree, proofScope: { ...smallScope, vram: 1 } },
 ];
 

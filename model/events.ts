@@ -10,9 +10,10 @@ export type Errno = 'EFAULT' | 'ENOMEM' | 'EIO' | 'ECANCELED';
  * - `mr-revoked`: the translation was revoked under it (PeerDirect: the QP went to the error state);
  * - `deregistered`: its registration was torn down by its owner (ib_dereg_mr, closing the userptr);
  * - `not-mapped`: its page is not mapped (user space unmapped it, or never mapped it);
- * - `fault-failed`: the driver's fault path failed (hmm_range_fault returned an error: see errno).
+ * - `fault-failed`: the driver's fault path failed (hmm_range_fault returned an error: see errno);
+ * - `gpu-reset`: the GPU was reset (amdgpu_device_gpu_recover) and the work queued on it was lost.
  */
-export type JobErrorCause = 'mr-revoked' | 'deregistered' | 'not-mapped' | 'fault-failed';
+export type JobErrorCause = 'mr-revoked' | 'deregistered' | 'not-mapped' | 'fault-failed' | 'gpu-reset';
 
 /** A way memory under a device moves: the property `migratable` speaks of these. */
 export type MoveMechanism = 'dmabuf-move' | 'vram-move' | 'device-migrate' | 'dax-move';
@@ -88,6 +89,8 @@ export type ModelEvent =
    * entry (sg_virt / kmap_local_page(sg_page()) / sg_copy_buffer), as a software RDMA device does.
    */
   | { t: 'kernel_cpu_access'; frame: number; via: 'sg_virt' | 'sg_page' | 'sg_copy_buffer'; structPage: boolean; write: boolean }
+  /** A queue preemption of `proc` timed out and the driver reset the GPU: every process's queued work on it is lost. */
+  | { t: 'gpu_reset'; proc: number; lost: number }
   /** A P2P provider began to revoke its memory (driver unbind, reset: pci_p2pdma_unmap_mappings), or finished (the BAR released). */
   | { t: 'provider_revoke'; phase: 'begin' | 'released'; inUse: boolean };
 

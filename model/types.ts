@@ -201,6 +201,12 @@ export interface KernelPolicy {
   migrateFailsPinned: boolean;
   /** Reclaim skips pinned pages (true today). */
   reclaimSkipsPinned: boolean;
+  /**
+   * A queue preemption may time out (amdkfd: unmap_queues_cpsch waits queue_preemption_timeout_ms for the
+   * HWS, then kfd_hws_hang schedules a GPU reset): the hardware may fail to preempt a queue that does not
+   * yield. Absent or false: preemption always completes once the DMA in flight landed.
+   */
+  preemptTimeout?: boolean;
 }
 
 export interface Scope {

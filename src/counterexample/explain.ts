@@ -79,6 +79,8 @@ export function describeEvent(e: ModelEvent): string {
       return `scatterlist entry for p${e.proc} v${e.vpage} (frame ${e.frame}${e.p2p ? ', a P2P page' : ''}${e.structPage ? '' : ', no struct page'}) handed to ${e.consumer}`;
     case 'kernel_cpu_access':
       return `the kernel ${e.write ? 'writes' : 'reads'} frame ${e.frame} with the CPU through ${e.via}${e.structPage ? '' : ' (the entry has no struct page)'}`;
+    case 'gpu_reset':
+      return `the preemption of p${e.proc}'s queues timed out: GPU reset, ${e.lost} queued job(s) lost`;
     case 'provider_revoke':
       return e.phase === 'begin' ? `the P2P provider begins to revoke its BAR memory${e.inUse ? ' (a device still uses it)' : ''}` : 'the P2P provider\'s BAR memory released (memunmap_pages returned)';
   }
