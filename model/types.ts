@@ -82,6 +82,11 @@ export interface Mm {
   oomVictim: boolean;
   /** The OOM reaper's pass over it completed (its anonymous memory unmapped). */
   oomReaped: boolean;
+  /**
+   * A driver sent it SIGKILL (send_sig_info): its user space runs no more, and the kernel tears it down
+   * (the driver's own teardown steps). Absent: never killed (only the designs that kill set it).
+   */
+  killed?: boolean;
   /** mmu_notifier_subscriptions.invalidate_seq: odd while an invalidation is active. */
   seq: number;
   /** active_invalidate_ranges. */

@@ -177,6 +177,14 @@ export function worldEnabled(s: State, cfg: Config, strat: Strategy, ctx: Driver
   }
   for (let i = 0; i < s.invs.length; i++) if (s.invs[i]!.live && callbacksReturned(s, i)) out.push(act('invalidate_end', i));
   pressureEnabled(s, out, victimUserKinds);
+  // A process a driver killed (SIGKILL) does nothing more in user space, and signals no user fence.
+  if (s.mms.some((mm) => mm.killed === true)) {
+    for (let i = out.length - 1; i >= 0; i--) {
+      const x = out[i]!;
+      const proc = x.k === 'user_signal' ? s.jobs[x.a]!.proc : victimUserKinds.has(x.k) ? x.a : NONE;
+      if (proc !== NONE && s.mms[proc]!.killed === true) out.splice(i, 1);
+    }
+  }
 }
 
 /** Start a copy-on-write break of (proc, vpage): the write fault's invalidation. */

@@ -228,6 +228,23 @@ export const controls: Record<string, Control> = {
     ],
   },
   'p2p-vma-map/map-without-retry': 'same',
+  // The correct callback revokes the mkey before it kills: the HCA no longer maps the page.
+  'peerdirect-kill/kill-without-revoke': 'same',
+  'peerdirect-kill/kill-without-drain': {
+    config: 'p2p-switch',
+    property: 'no-dma-after-free',
+    why: 'after the kill the callback still waits until the HCA drained its DMA in flight (pd_drain): a signal stops user space, not the device; the GPU moves the page after dma_land',
+    trace: [act('register', 0), act('gpu_move', 0, 0), act('submit_write', 0, 0), act('dma_start', 0), act('pd_kill', 0), act('dma_land', 0), act('pd_drain', 0), act('invalidate_end', 0)],
+  },
+  'peerdirect-kill/exit-during-drain': {
+    config: 'p2p-switch',
+    property: 'no-dma-after-free',
+    why: 'the exit path waits: the QP destroy for the HCA to flush, mmu_interval_notifier_remove for the invalidation in progress; the buffer is unmapped after dma_land',
+    trace: [
+      act('register', 0), act('submit', 0, 1), act('dma_start', 0), act('gpu_move', 0, 0), act('pd_kill', 0), act('dma_land', 0), act('pd_drain', 0), act('invalidate_end', 0),
+      act('exit_teardown', 0), act('invalidate_end', 0),
+    ],
+  },
   'p2p-vma-map/sgl-for-other-device': 'same',
   'p2p-vma-map/sg-page-on-bus-sgl': 'same',
 };

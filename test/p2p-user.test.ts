@@ -152,6 +152,23 @@ describe('p2p-vma-map', () => {
   });
 });
 
+describe('peerdirect-kill', () => {
+  it('kills the process on a move: its user space stops, the DMA in flight lands before the callback returns, the exit tears the QP and the buffer down', () => {
+    const m = model('peerdirect-kill', 'p2p-switch');
+    const steps = [act('register', 0), act('submit', 0, 1), act('dma_start', 0), act('gpu_move', 0, 0), act('pd_kill', 0)];
+    const { s } = run(m, steps);
+    expect(s.mms[0]!.killed).toBe(true);
+    expect(enabled(m, s).some((a) => ['cpu_read', 'cpu_write', 'submit', 'submit_write', 'deregister', 'gpu_free'].includes(a.k) && a.a === 0)).toBe(false);
+    expect(can(m, s, act('pd_drain', 0))).toBe(false);
+    expect(can(m, s, act('exit_teardown', 0))).toBe(false);
+    const rest = [...steps, act('dma_land', 0), act('pd_drain', 0), act('invalidate_end', 0), act('exit_teardown', 0), act('invalidate_end', 0)];
+    const after = run(m, rest);
+    expect(after.s.regs[0]!.live).toBe(false);
+    expect(after.s.mms[0]!.ptes.every((pte) => !pte.mapped)).toBe(true);
+    clean(m, rest);
+  });
+});
+
 describe('scatterlist consumers', () => {
   it('NVMe and RDMA\'s p2pdma path take P2P entries; rxe does not', () => {
     expect(consumerTakes('nvme', true)).toBe(true);
