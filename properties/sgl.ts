@@ -11,7 +11,7 @@ import { consumerTakes, sglConsumers } from '../model/sgl.ts';
 export const p2pSglConsumer: Property<null> = {
   id: 'p2p-sgl-consumer',
   kind: 'always',
-  premise: 'sometimes-p2p-sgl',
+  premise: 'sometimes-peer-memory-sgl',
   meaning: 'a scatterlist entry for P2P memory is handed only to a consumer that takes P2P entries (NVMe, RDMA\'s p2pdma path), never to one that uses the CPU address (rxe)',
   init: () => null,
   check(_m, { events }) {
@@ -36,7 +36,7 @@ export const p2pSglConsumer: Property<null> = {
 export const noCpuAccessToBar: Property<null> = {
   id: 'no-cpu-access-to-bar',
   kind: 'always',
-  premise: 'sometimes-p2p-sgl',
+  premise: 'sometimes-peer-memory-sgl',
   meaning: 'kernel code touches scatterlist memory with the CPU (sg_virt, sg_page, sg_copy_buffer) only where its kernel mapping reaches it as RAM, never in a device\'s BAR',
   init: () => null,
   check(_m, { view, events }) {

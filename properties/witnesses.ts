@@ -85,7 +85,7 @@ export const premises: readonly Property<any>[] = [
   sometimes('sometimes-eviction-beside-other-work', 'an invalidate callback waits for a process\'s queues to be preempted while another process has work queued on the device',
     (e, v) => e.t === 'callback_wait_eviction' && v.jobs.some((j) => j.state !== 'free' && j.proc !== e.proc)),
   // A scatterlist with a P2P entry reaches a consumer (model/sgl.ts): the question seed 004 asks of it.
-  sometimes('sometimes-p2p-sgl', 'a scatterlist with an entry for P2P memory (a P2PDMA page, or a bus address with no page) is handed to a consumer', (e) => e.t === 'sgl_handoff' && e.p2p),
+  sometimes('sometimes-peer-memory-sgl', 'a scatterlist with an entry for P2P memory (a P2PDMA page, or a bus address with no page) is handed to a consumer', (e) => e.t === 'sgl_handoff' && e.p2p),
 ];
 
 export const witnesses: readonly Property<any>[] = [
