@@ -1,6 +1,6 @@
 // Scopes and kernel policies, apart from the model (as TLA+ keeps MC*.cfg apart from the spec).
 import type { Config, KernelPolicy, Scope } from './types.ts';
-import { topoAcsNoForward, topoHostBridge, topoSwitch, topoThree } from './p2p.ts';
+import { topoAcsNoForward, topoHostBridge, topoLink, topoSwitch, topoThree } from './p2p.ts';
 
 export const defaultScope: Scope = { procs: 2, vpages: 2, frames: 5, jobs: 2, invalidations: 2 };
 
@@ -48,6 +48,9 @@ export const configs: readonly Config[] = [
   // amdgpu_device_gpu_recover), and every process's queued work on it is lost.
   { name: 'user-queue-preempt-timeout', queue: 'user', kernel: kernelPreemptTimeout, scope: defaultScope, oracleBound: UNBOUNDED, proofScope: forkScope },
   { name: 'p2p-three', queue: 'kernel', kernel: kernelToday, scope: p2pScope, oracleBound: UNBOUNDED, topology: topoThree, proofScope: { ...smallScope, vram: 1 } },
+  // The device and the peer joined by an internal interconnect (xGMI) only, on root ports of a host bridge
+  // not whitelisted: the PCI P2P layer says NOT_SUPPORTED, the link works (seed 001, 1a).
+  { name: 'p2p-link', queue: 'kernel', kernel: kernelToday, scope: p2pScope, oracleBound: UNBOUNDED, topology: topoLink, proofScope: { ...smallScope, vram: 1 } },
 ];
 
 export function configByName(name: string): Config | undefined {

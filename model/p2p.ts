@@ -86,9 +86,20 @@ export function dmaAddrNeeded(topo: PciTopology | undefined, kind: FrameKind, ow
 /**
  * pci_p2pdma_map_sg / dma_map_sgtable(dev, ...) for one entry: the address the DMA API gives a mapping
  * made for `dev` (the `struct device` passed in), or null when pci_p2pdma_state says
- * PCI_P2PDMA_MAP_NOT_SUPPORTED (the map fails with -EREMOTEIO).
+ * PCI_P2PDMA_MAP_NOT_SUPPORTED (the map fails with -EREMOTEIO), which it says over an internal link too.
  */
 export function p2pdmaMapFor(s: State, topo: PciTopology | undefined, frame: number, dev: number): DmaAddr | null {
+  const fr = s.frames[frame]!;
+  // The PCI P2P layer knows PCIe only: an internal link is invisible to it (seed 001, Christian König).
+  const pciOnly = topo && topo.links ? { ...topo, links: [] } : topo;
+  return dmaAddrNeeded(pciOnly, fr.kind, fr.owner, dev);
+}
+
+/**
+ * What the provider's own driver can map for `dev` (the RFC's vma->vm_ops->p2p_map is the exporting
+ * driver's callback): the PCI P2P layer's answer, or an address on its own link where it has one.
+ */
+export function providerMapFor(s: State, topo: PciTopology | undefined, frame: number, dev: number): DmaAddr | null {
   const fr = s.frames[frame]!;
   return dmaAddrNeeded(topo, fr.kind, fr.owner, dev);
 }

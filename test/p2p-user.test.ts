@@ -152,6 +152,19 @@ describe('p2p-vma-map', () => {
   });
 });
 
+describe('an internal interconnect (p2p-link)', () => {
+  it('the PCI P2P layer refuses what the link allows: p2p-gup\'s I/O fails, the RFC\'s p2p_map (the provider\'s own driver) gives a link address', () => {
+    const gup = model('p2p-gup', 'p2p-link');
+    const g = run(gup, [act('submit', 0, 0), act('gup_pin', 0), act('map_sg', 0)]);
+    expect(g.s.jobs[0]!.state).toBe('failed');
+    const vma = model('p2p-vma-map', 'p2p-link');
+    const steps = [act('register', 0), act('submit', 0, 0), act('dma_start', 0), act('read_begin', 0), act('range_fault', 0), act('fault_commit', 0), act('dma_start', 0), act('dma_land', 0)];
+    const v = run(vma, steps);
+    expect(v.events.find((e) => e.t === 'dma_land')).toMatchObject({ dmaDev: DEV, dmaAddr: 'link', p2p: true });
+    clean(vma, steps);
+  });
+});
+
 describe('peerdirect-kill', () => {
   it('kills the process on a move: its user space stops, the DMA in flight lands before the callback returns, the exit tears the QP and the buffer down', () => {
     const m = model('peerdirect-kill', 'p2p-switch');

@@ -55,7 +55,7 @@ export const p2pGup = defineStrategy({
   summary: 'P2PDMA BAR pages mapped into the process; each NVMe I/O pins its page with FOLL_PCI_P2PDMA and maps it by topology (pci_p2pdma_map_type); FOLL_LONGTERM refused; a revoke waits for the pins',
   from: 'seed 004 (Logan Gunthorpe, Jason Gunthorpe); drivers/pci/p2pdma.c, mm/gup.c, drivers/nvme/host/pci.c',
   device: { kind: 'nvme', recoverable: false },
-  configs: ['p2p-switch', 'p2p-host-bridge', 'p2p-none', 'p2p-three'],
+  configs: ['p2p-switch', 'p2p-host-bridge', 'p2p-none', 'p2p-three', 'p2p-link'],
   mutants: [
     { name: 'plain-dma-map', pattern: 'the P2P page is mapped with plain dma_map_sg, not the P2P-aware path: an IOVA where the path through a common switch needs the PCI bus address (the "dma_map doesn\'t work" of seed 004, before dma_map_sgtable learnt P2PDMA)' },
     { name: 'unpin-before-dma-lands', pattern: 'the pages are released when the request is issued, not at its completion (bio_release_pages too early): the provider\'s revoke frees the BAR page while the NVMe DMA is in flight' },

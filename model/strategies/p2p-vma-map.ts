@@ -10,6 +10,8 @@
 // p2p_unmap, returns; the next access faults and calls p2p_map again. Jerome's "two faulting domains": the
 // page is faulted into the visible-to-DMA domain and stays invisible to the CPU's kernel mappings: the SGL
 // has no struct page (sg_page is not a page).
+// p2p_map is the provider driver's own callback, so it may hand out an address on an internal link the
+// PCI P2P layer does not know (config p2p-link), where p2p-gup's pci_p2pdma_map_sg refuses.
 // Simplification: the fault side is the interval notifier's (read_begin, then p2p_map in place of
 // hmm_range_fault under the mmap read lock, then the driver lock + read_retry + program); for a page the
 // process has since mapped to RAM, hmm_range_fault as usual.
@@ -19,7 +21,7 @@ import { defineStrategy } from '../strategy.ts';
 import { callbackRefuse, callbackReturn, dirtyWritten, dmaInFlight, procInvalidating, setSeq, subscribe, zapMirror } from '../mm.ts';
 import { abortFault, emptyFaults, faultActionKinds, faultApply, faultEnabled, faultClearDead, faultCounters, mirrorTeardown, startFault, type FaultMutations, type MirrorDriver } from './mirror-fault.ts';
 import { callbackWaitId, waitsOn } from '../waits.ts';
-import { p2pdmaMapFor, placeInVram } from '../p2p.ts';
+import { providerMapFor, placeInVram } from '../p2p.ts';
 import { isBarFrame, PROVIDER_LIVE, providerActionKinds, providerApply, providerEnabled, type ProviderDriver } from '../p2pmem.ts';
 
 const CB_LOCKED = 1;
@@ -44,7 +46,7 @@ export const p2pVmaMap = defineStrategy({
   summary: 'the RFC: BAR memory mapped with no struct pages; the importer asks the VMA\'s p2p_map for an SGL of bus addresses for its own device, follows the VMA with the interval notifier, and calls p2p_unmap once its DMA drained',
   from: 'seed 004 (RFC "mm/vma: add support for peer to peer to device vma", Jason Gunthorpe\'s reply); drivers/pci/p2pdma.c',
   device: { kind: 'rdma', recoverable: true },
-  configs: ['p2p-switch', 'p2p-host-bridge', 'p2p-three'],
+  configs: ['p2p-switch', 'p2p-host-bridge', 'p2p-three', 'p2p-link'],
   mutants: [
     { name: 'unmap-without-drain', pattern: 'the invalidate callback calls p2p_unmap and returns once the HCA entries are zapped, without waiting for the DMA in flight: the provider frees or moves the BAR page under it (the zap-without-wait pattern on a P2P mapping)' },
     { name: 'map-without-retry', pattern: 'the fault programs the SGL p2p_map returned without mmu_interval_read_retry: an eviction or unbind that began meanwhile is missed and a stale bus address is published' },
@@ -90,7 +92,7 @@ export const p2pVmaMap = defineStrategy({
       if (!faultApply(s, a, mutations(ctx), p2pVmaMap, ctx, () => {})) return;
       const f = d.faults[a.a]!;
       if (f.live && f.phase === 2 && isBarFrame(s, f.frame)) {
-        if (p2pdmaMapFor(s, ctx.cfg.topology, f.frame, clientOf(ctx)) === null) {
+        if (providerMapFor(s, ctx.cfg.topology, f.frame, clientOf(ctx)) === null) {
           abortFault(s, a.a, { errno: 'EIO', cause: 'fault-failed', detail: 'p2p_map: -EOPNOTSUPP (pci_p2pdma_map_type: PCI_P2PDMA_MAP_NOT_SUPPORTED)' }, ctx);
         } else {
           f.p2p = true;
@@ -105,7 +107,7 @@ export const p2pVmaMap = defineStrategy({
       const client = clientOf(ctx);
       e.dmaDev = client;
       if (isBarFrame(s, f.frame)) {
-        e.dmaAddr = p2pdmaMapFor(s, ctx.cfg.topology, f.frame, client) ?? 'iova';
+        e.dmaAddr = providerMapFor(s, ctx.cfg.topology, f.frame, client) ?? 'iova';
         ctx.emit({ t: 'sgl_handoff', job: f.job, proc: f.proc, vpage: f.vpage, frame: f.frame, consumer: 'rdma-p2pdma', p2p: true, structPage: false });
         if (ctx.mutant === 'sg-page-on-bus-sgl') ctx.emit({ t: 'kernel_cpu_access', frame: f.frame, via: 'sg_page', structPage: false, write: false });
       }
