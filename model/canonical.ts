@@ -29,7 +29,7 @@
 // A value stored where it names nothing (the generation of an empty mirror entry, the fields of a free
 // job slot or of an ended invalidation) is dead: nothing reads it before it is written again, and the
 // canonical form clears it.
-import { CB_RETURNED, NONE } from './types.ts';
+import { CB_RETURNED, DEV, NONE } from './types.ts';
 import type { State } from './types.ts';
 import type { Strategy } from './strategy.ts';
 
@@ -262,6 +262,8 @@ function clearDead(s: State): void {
       e.epoch = 0;
       e.writable = false;
       e.p2p = false;
+      e.dmaDev = DEV;
+      e.dmaAddr = 'iova';
     }
   }
   for (const j of s.jobs) {
@@ -279,6 +281,8 @@ function clearDead(s: State): void {
       j.gen = 0;
       j.epoch = 0;
       j.p2p = false;
+      j.dmaDev = DEV;
+      j.dmaAddr = 'iova';
     }
   }
 }

@@ -1,6 +1,6 @@
 // Scopes and kernel policies, apart from the model (as TLA+ keeps MC*.cfg apart from the spec).
 import type { Config, KernelPolicy, Scope } from './types.ts';
-import { topoAcsNoForward, topoSwitch } from './p2p.ts';
+import { topoAcsNoForward, topoHostBridge, topoLink, topoSwitch, topoThree } from './p2p.ts';
 
 export const defaultScope: Scope = { procs: 2, vpages: 2, frames: 5, jobs: 2, invalidations: 2 };
 
@@ -11,6 +11,9 @@ export const p2pScope: Scope = { ...defaultScope, vram: 3 };
 export const kernelToday: KernelPolicy = { forkPinned: 'copy-at-fork', migrateFailsPinned: true, reclaimSkipsPinned: true };
 
 /** The 2020-21 kernels: the parent copies on its first write after fork, the pinned page stays with the child. */
+/** Today's kernel with a queue preemption that may time out (amdkfd's queue_preemption_timeout_ms, then a GPU reset). */
+export const kernelPreemptTimeout: KernelPolicy = { forkPinned: 'copy-at-fork', migrateFailsPinned: true, reclaimSkipsPinned: true, preemptTimeout: true };
+
 export const kernel2021: KernelPolicy = { forkPinned: 'cow-parent', migrateFailsPinned: true, reclaimSkipsPinned: true };
 
 /** The smallest scope with every mechanism of one process: one page, two frames (a move needs a second), one job, one invalidation. */
@@ -36,6 +39,18 @@ export const configs: readonly Config[] = [
   // sees no submission, and a job's fence signals only when user space says so, so an exporter that waits
   // on the importers' fences waits on user space (dma-buf.rst, "Indefinite DMA Fences").
   { name: 'p2p-switch-user-queue', queue: 'user', kernel: kernelToday, scope: p2pScope, oracleBound: UNBOUNDED, topology: topoSwitch, proofScope: { ...smallScope, vram: 1 } },
+  // The device and its peer on two root ports of a host bridge in the p2pdma whitelist: P2P through the
+  // host bridge (PCI_P2PDMA_MAP_THRU_HOST_BRIDGE), mapped as an IOVA.
+  { name: 'p2p-host-bridge', queue: 'kernel', kernel: kernelToday, scope: p2pScope, oracleBound: UNBOUNDED, topology: topoHostBridge, proofScope: { ...smallScope, vram: 1 } },
+  // Three devices (seed 001): the peer B and a third device A talk by bus address through nested switches;
+  // the device under test C, on another root port of a host bridge not whitelisted, reaches neither.
+  // user-queue, with a hardware preemption that may time out: the driver then resets the GPU (kfd_hws_hang,
+  // amdgpu_device_gpu_recover), and every process's queued work on it is lost.
+  { name: 'user-queue-preempt-timeout', queue: 'user', kernel: kernelPreemptTimeout, scope: defaultScope, oracleBound: UNBOUNDED, proofScope: forkScope },
+  { name: 'p2p-three', queue: 'kernel', kernel: kernelToday, scope: p2pScope, oracleBound: UNBOUNDED, topology: topoThree, proofScope: { ...smallScope, vram: 1 } },
+  // The device and the peer joined by an internal interconnect (xGMI) only, on root ports of a host bridge
+  // not whitelisted: the PCI P2P layer says NOT_SUPPORTED, the link works (seed 001, 1a).
+  { name: 'p2p-link', queue: 'kernel', kernel: kernelToday, scope: p2pScope, oracleBound: UNBOUNDED, topology: topoLink, proofScope: { ...smallScope, vram: 1 } },
 ];
 
 export function configByName(name: string): Config | undefined {

@@ -1,6 +1,6 @@
 // What the model emits as it steps. Properties observe these and a read-only view of the state, never the
 // model's internals (the P language's monitors work the same way).
-import type { InvalidationCause } from './types.ts';
+import type { DmaAddr, InvalidationCause } from './types.ts';
 
 /** The errno a failed job's completion carries (what user space reads from its error fence or CQE). */
 export type Errno = 'EFAULT' | 'ENOMEM' | 'EIO' | 'ECANCELED';
@@ -10,16 +10,17 @@ export type Errno = 'EFAULT' | 'ENOMEM' | 'EIO' | 'ECANCELED';
  * - `mr-revoked`: the translation was revoked under it (PeerDirect: the QP went to the error state);
  * - `deregistered`: its registration was torn down by its owner (ib_dereg_mr, closing the userptr);
  * - `not-mapped`: its page is not mapped (user space unmapped it, or never mapped it);
- * - `fault-failed`: the driver's fault path failed (hmm_range_fault returned an error: see errno).
+ * - `fault-failed`: the driver's fault path failed (hmm_range_fault returned an error: see errno);
+ * - `gpu-reset`: the GPU was reset (amdgpu_device_gpu_recover) and the work queued on it was lost.
  */
-export type JobErrorCause = 'mr-revoked' | 'deregistered' | 'not-mapped' | 'fault-failed';
+export type JobErrorCause = 'mr-revoked' | 'deregistered' | 'not-mapped' | 'fault-failed' | 'gpu-reset';
 
 /** A way memory under a device moves: the property `migratable` speaks of these. */
 export type MoveMechanism = 'dmabuf-move' | 'vram-move' | 'device-migrate' | 'dax-move';
 
 export type ModelEvent =
   /** A DMA landed: the device read or wrote `frame` for (proc, vpage), translated as (frame, gen, epoch). */
-  | { t: 'dma_land'; job: number; proc: number; vpage: number; frame: number; gen: number; epoch: number; write: boolean; value: number; p2p?: boolean }
+  | { t: 'dma_land'; job: number; proc: number; vpage: number; frame: number; gen: number; epoch: number; write: boolean; value: number; p2p?: boolean; dmaDev?: number; dmaAddr?: DmaAddr }
   /** A DMA was translated and issued; `recoverable`: by a device that recovers from page faults (ODP), or not. */
   | { t: 'dma_start'; job: number; proc: number; vpage: number; frame: number; gen: number; p2p?: boolean; recoverable: boolean }
   | { t: 'cpu_read'; proc: number; vpage: number; frame: number; value: number }
@@ -87,6 +88,24 @@ export type ModelEvent =
    * property reads the events above and the view). A user's strategy emits it where the world's events
    * say nothing of what its step did ("CS: job 0 pushed to the scheduler under notifier_lock").
    */
-  | { t: 'driver_note'; note: string };
+  | { t: 'driver_note'; note: string }
+  /**
+   * A driver handed a scatterlist entry for (proc, vpage) to an SGL consumer (model/sgl.ts): the frame it
+   * names, whether it is a P2PDMA page (is_pci_p2pdma_page), and whether the entry has a struct page at
+   * all (a P2P SGL from the RFC's p2p_map holds bus addresses only).
+   */
+  | { t: 'sgl_handoff'; job: number; proc: number; vpage: number; frame: number; consumer: SglConsumer; p2p: boolean; structPage: boolean }
+  /**
+   * Kernel code touched the memory of `frame` with the CPU through a kernel mapping of a scatterlist
+   * entry (sg_virt / kmap_local_page(sg_page()) / sg_copy_buffer), as a software RDMA device does.
+   */
+  | { t: 'kernel_cpu_access'; frame: number; via: 'sg_virt' | 'sg_page' | 'sg_copy_buffer'; structPage: boolean; write: boolean }
+  /** A queue preemption of `proc` timed out and the driver reset the GPU: every process's queued work on it is lost. */
+  | { t: 'gpu_reset'; proc: number; lost: number }
+  /** A P2P provider began to revoke its memory (driver unbind, reset: pci_p2pdma_unmap_mappings), or finished (the BAR released). */
+  | { t: 'provider_revoke'; phase: 'begin' | 'released'; inUse: boolean };
+
+/** Who consumes a scatterlist (model/sgl.ts says which take P2P entries). */
+export type SglConsumer = 'nvme' | 'rdma-p2pdma' | 'rxe';
 
 export type Emit = (e: ModelEvent) => void;

@@ -1,7 +1,7 @@
 // Core mm helpers: frame allocation and freeing, pins, the invalidation's start and end, and
 // hmm_range_fault. Used by the world's actions and by strategies; all update a state in place.
-import { CB_RETURNED, NONE } from './types.ts';
-import type { Frame, InvalidationCause, Pte, State } from './types.ts';
+import { CB_RETURNED, DEV, NONE } from './types.ts';
+import type { DmaAddr, Frame, InvalidationCause, Pte, State } from './types.ts';
 import type { DriverContext } from './strategy.ts';
 
 /** The lowest free system-RAM frame, or NONE (out of memory). Deterministic: lowest index first. */
@@ -296,13 +296,23 @@ export function zapMirror(s: State, proc: number, pages: number): void {
   for (let v = 0; v < m.length; v++) if ((pages >> v) & 1) m[v]!.frame = NONE;
 }
 
-export function setMirror(s: State, proc: number, vpage: number, frame: number, gen: number, writable: boolean, epoch: number, p2p = false): void {
+/**
+ * Program the device's translation of (proc, vpage). The DMA address is mapped for the device itself
+ * (`dmaDev`, DEV unless given) and is of kind `dmaAddr` (by default what its mapping path gives: the P2P-aware
+ * path's choice, or a plain dma_map's IOVA).
+ */
+export function setMirror(
+  s: State, proc: number, vpage: number, frame: number, gen: number, writable: boolean, epoch: number, p2p = false,
+  dmaDev: number = DEV, dmaAddr: DmaAddr = p2p ? 'p2pdma' : 'iova',
+): void {
   const e = s.dev.mirror[proc]![vpage]!;
   e.frame = frame;
   e.gen = gen;
   e.writable = writable;
   e.epoch = epoch;
   e.p2p = p2p;
+  e.dmaDev = dmaDev;
+  e.dmaAddr = dmaAddr;
 }
 
 /** All pages of the address space, as a mask. */

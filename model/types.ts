@@ -13,6 +13,24 @@ export type FrameKind = 'system' | 'device-private' | 'p2p';
 /** Device ids: the device under test (`State.dev`, the one that runs jobs) and the peer (`State.peer`). */
 export const DEV = 0;
 export const PEER = 1;
+/**
+ * A third PCI device, present only as an entry of a config's topology (the three-device configs of
+ * model/p2p.ts): a device a driver may map an address for, whose DMA the model does not run.
+ */
+export const THIRD = 2;
+
+/**
+ * The kind of DMA address a mapping gives a device (what it puts on the bus):
+ * - `iova`: from dma_map_page / dma_map_sg (through the IOMMU, or the CPU physical address): right for
+ *   system RAM, and for a P2P page whose path goes through the host bridge (PCI_P2PDMA_MAP_THRU_HOST_BRIDGE);
+ * - `bus-addr`: the PCI bus address of a P2PDMA page (pci_p2pdma_bus_addr_map: phys + bus_offset, the IOMMU
+ *   bypassed): right only where the TLPs turn at a common switch (PCI_P2PDMA_MAP_BUS_ADDR);
+ * - `link`: an address on an internal interconnect between two devices (an xGMI/NVLink aperture): right
+ *   only between the devices that link joins;
+ * - `p2pdma`: made by the P2P-aware path (pci_p2pdma_map_sg / dma_map_sgtable with P2P pages), which
+ *   chooses by pci_p2pdma_map_type: the designs that do not say which kind they got.
+ */
+export type DmaAddr = 'iova' | 'bus-addr' | 'link' | 'p2pdma';
 
 /** A physical page (struct page / folio). */
 export interface Frame {
@@ -64,6 +82,11 @@ export interface Mm {
   oomVictim: boolean;
   /** The OOM reaper's pass over it completed (its anonymous memory unmapped). */
   oomReaped: boolean;
+  /**
+   * A driver sent it SIGKILL (send_sig_info): its user space runs no more, and the kernel tears it down
+   * (the driver's own teardown steps). Absent: never killed (only the designs that kill set it).
+   */
+  killed?: boolean;
   /** mmu_notifier_subscriptions.invalidate_seq: odd while an invalidation is active. */
   seq: number;
   /** active_invalidate_ranges. */
@@ -114,6 +137,10 @@ export interface MirrorEntry {
   epoch: number;
   /** DMA-mapped with the P2P-aware path (pci_p2pdma_map_* / dma_map_sg's P2P segments), not plain dma_map. */
   p2p: boolean;
+  /** The device the DMA address was mapped for (the `struct device` given to the DMA API): DEV unless a driver says. */
+  dmaDev: number;
+  /** The kind of address the mapping gave (types.ts DmaAddr). */
+  dmaAddr: DmaAddr;
 }
 
 export type DeviceKind = 'gpu' | 'rdma' | 'nvme';
@@ -153,6 +180,9 @@ export interface Job {
   mapEpoch: number;
   /** The translation was a P2P-aware mapping. */
   p2p: boolean;
+  /** The device the translation's DMA address was mapped for, and its kind (copied from the mirror at dma_start). */
+  dmaDev: number;
+  dmaAddr: DmaAddr;
 }
 
 /** A registration: RDMA MR (ODP or pinned), GPU userptr, an SVM range: covers a process's address space. */
@@ -187,6 +217,12 @@ export interface KernelPolicy {
    * stays counted active and the seq odd.
    */
   refusedStartNotUndone?: boolean;
+  /**
+   * A queue preemption may time out (amdkfd: unmap_queues_cpsch waits queue_preemption_timeout_ms for the
+   * HWS, then kfd_hws_hang schedules a GPU reset): the hardware may fail to preempt a queue that does not
+   * yield. Absent or false: preemption always completes once the DMA in flight landed.
+   */
+  preemptTimeout?: boolean;
 }
 
 export interface Scope {
@@ -205,12 +241,20 @@ export interface Scope {
  */
 export interface PciTopology {
   name: string;
-  /** Per switch: its root port, and whether its downstream ports redirect P2P requests upstream (ACS). */
-  switches: { rootPort: number; acsRedirect: boolean }[];
-  /** Per device id (DEV, PEER): its root port and its switch (NONE: directly below the root port). */
+  /**
+   * Per switch: its root port, whether its downstream ports redirect P2P requests upstream (ACS), and the
+   * switch it hangs below (`parent`, a nested switch; absent or NONE: directly below its root port).
+   */
+  switches: { rootPort: number; acsRedirect: boolean; parent?: number }[];
+  /** Per device id (DEV, PEER, THIRD): its root port and its switch (NONE: directly below the root port). */
   devices: { rootPort: number; switch: number }[];
   /** The host bridge is known to forward P2P between root ports (the p2pdma whitelist). */
   hostBridgeForwards: boolean;
+  /**
+   * Internal interconnects beside PCIe (xGMI, NVLink): pairs of device ids that reach each other's memory
+   * over their own link, which the PCI P2P layer knows nothing of (seed 001, 1a).
+   */
+  links?: [number, number][];
 }
 
 export interface Config {

@@ -1,7 +1,7 @@
 // The world's own actions: what processes (user), the core mm (kernel) and the device (hardware) do,
 // whatever the driver. Each is a guard (in worldEnabled) and an update (in applyWorld); the comment on
 // each names the kernel path it models. The driver's steps come from the strategy.
-import { CB_RETURNED, NONE, PEER } from './types.ts';
+import { CB_RETURNED, DEV, NONE, PEER } from './types.ts';
 import type { Action, Config, Job, Pte, State } from './types.ts';
 import type { ActionKind, DriverContext, Strategy } from './strategy.ts';
 import {
@@ -79,11 +79,11 @@ export function initialState(cfg: Config): State {
       kind: 'gpu',
       recoverable: false,
       mirror: Array.from({ length: procs }, () =>
-        Array.from({ length: vpages }, () => ({ frame: NONE, gen: 0, writable: false, epoch: 0, p2p: false })),
+        Array.from({ length: vpages }, () => ({ frame: NONE, gen: 0, writable: false, epoch: 0, p2p: false, dmaDev: DEV, dmaAddr: 'iova' as const })),
       ),
     },
     peer: { kind: 'gpu', present: vram > 0 },
-    jobs: Array.from({ length: jobs }, (): Job => ({ state: 'free', proc: 0, vpage: 0, write: false, value: 0, frame: NONE, gen: 0, epoch: 0, mapEpoch: 0, p2p: false })),
+    jobs: Array.from({ length: jobs }, (): Job => ({ state: 'free', proc: 0, vpage: 0, write: false, value: 0, frame: NONE, gen: 0, epoch: 0, mapEpoch: 0, p2p: false, dmaDev: DEV, dmaAddr: 'iova' })),
     queues: Array.from({ length: procs }, () => ({ state: 'running' as const })),
     regs: Array.from({ length: procs }, (_, p) => ({ live: false, proc: p, closing: false, opening: false, epochs: Array.from({ length: vpages }, () => -1) })),
     nextValue: 1,
@@ -177,6 +177,14 @@ export function worldEnabled(s: State, cfg: Config, strat: Strategy, ctx: Driver
   }
   for (let i = 0; i < s.invs.length; i++) if (s.invs[i]!.live && callbacksReturned(s, i)) out.push(act('invalidate_end', i));
   pressureEnabled(s, out, victimUserKinds);
+  // A process a driver killed (SIGKILL) does nothing more in user space, and signals no user fence.
+  if (s.mms.some((mm) => mm.killed === true)) {
+    for (let i = out.length - 1; i >= 0; i--) {
+      const x = out[i]!;
+      const proc = x.k === 'user_signal' ? s.jobs[x.a]!.proc : victimUserKinds.has(x.k) ? x.a : NONE;
+      if (proc !== NONE && s.mms[proc]!.killed === true) out.splice(i, 1);
+    }
+  }
 }
 
 /** Start a copy-on-write break of (proc, vpage): the write fault's invalidation. */
@@ -306,6 +314,8 @@ export function applyWorld(s: State, a: Action, cfg: Config, strat: Strategy, ct
         job.gen = e.gen;
         job.epoch = e.epoch;
         job.p2p = e.p2p;
+        job.dmaDev = e.dmaDev;
+        job.dmaAddr = e.dmaAddr;
         ctx.emit({ t: 'dma_start', job: a.a, proc: job.proc, vpage: job.vpage, frame: e.frame, gen: e.gen, p2p: e.p2p, recoverable: s.dev.recoverable });
       } else if (s.dev.recoverable) {
         job.state = 'faulting';
@@ -334,6 +344,8 @@ export function applyWorld(s: State, a: Action, cfg: Config, strat: Strategy, ct
         write: job.write,
         value: job.value,
         p2p: job.p2p,
+        dmaDev: job.dmaDev,
+        dmaAddr: job.dmaAddr,
       });
       return true;
     }

@@ -15,9 +15,12 @@ import { migratable } from './migratable.ts';
 import { transparent } from './transparent.ts';
 import { oomReclaimable } from './oom-reclaimable.ts';
 import { witnesses } from './witnesses.ts';
+import { dmaAddrForDevice } from './dma-addr.ts';
+import { noCpuAccessToBar, p2pSglConsumer } from './sgl.ts';
+import { noCollateralLoss } from './no-collateral-loss.ts';
 
 /** Capabilities (what a design gives up, `capability: true`): columns of the table too, after the liveness ones. */
-export const capabilityProperties: readonly Property<any>[] = [migratable, transparent, oomReclaimable];
+export const capabilityProperties: readonly Property<any>[] = [migratable, transparent, oomReclaimable, noCollateralLoss];
 
 /** Safety (always) and bounded liveness (eventually): the columns of the verdict table. */
 export const verdictProperties: readonly Property<any>[] = [
@@ -33,6 +36,9 @@ export const verdictProperties: readonly Property<any>[] = [
   nonblockingInvalidate,
   ...capabilityProperties,
   p2pTopology,
+  dmaAddrForDevice,
+  p2pSglConsumer,
+  noCpuAccessToBar,
 ];
 
 export const allProperties: readonly Property<any>[] = [...verdictProperties, ...witnesses];

@@ -1,7 +1,7 @@
 import type { Property } from './types.ts';
 import { violation } from './types.ts';
 import { DEV } from '../model/types.ts';
-import { p2pdmaDistance } from '../model/p2p.ts';
+import { p2pdmaDistance, peerPath } from '../model/p2p.ts';
 
 /**
  * P2P DMA only where the topology allows it, and only through a P2P-aware mapping: a DMA of the device into
@@ -22,6 +22,8 @@ export const p2pTopology: Property<null> = {
       if (e.t !== 'dma_land') continue;
       const fr = view.frames[e.frame]!;
       if (fr.kind === 'system' || fr.owner === DEV) continue;
+      // An internal interconnect between the two (topology.links) is a path beside PCIe.
+      if (peerPath(view.cfg.topology, fr.owner, DEV) === 'link') continue;
       const d = p2pdmaDistance(view.cfg.topology, fr.owner, DEV);
       if (d.map === 'not-supported') {
         return violation(this.id, 'topology', `a DMA ${e.write ? 'write' : 'read'} of job ${e.job} for p${e.proc} v${e.vpage} landed in frame ${e.frame}, ${fr.kind} memory of device ${fr.owner}, but the topology${view.cfg.topology ? ` '${view.cfg.topology.name}'` : ''} allows no P2P between the devices`, {

@@ -81,6 +81,11 @@ export const premises: readonly Property<any>[] = [
   // buffer), or a device fault on another device's DEVICE_PRIVATE page: the P2P question was asked.
   sometimes('sometimes-peer-memory-accessed', 'a device reaches memory another device owns or exports: a DMA into it (wherever the exporter placed it), or a fault on its DEVICE_PRIVATE page',
     (e, v) => (e.t === 'dma_land' && v.frames[e.frame]!.owner !== NONE && v.frames[e.frame]!.owner !== DEV) || e.t === 'private_fault'),
+  // kgd2kfd_quiesce_mm for one process while another has work on the GPU: what a GPU reset would lose.
+  sometimes('sometimes-eviction-beside-other-work', 'an invalidate callback waits for a process\'s queues to be preempted while another process has work queued on the device',
+    (e, v) => e.t === 'callback_wait_eviction' && v.jobs.some((j) => j.state !== 'free' && j.proc !== e.proc)),
+  // A scatterlist with a P2P entry reaches a consumer (model/sgl.ts): the question seed 004 asks of it.
+  sometimes('sometimes-peer-memory-sgl', 'a scatterlist with an entry for P2P memory (a P2PDMA page, or a bus address with no page) is handed to a consumer', (e) => e.t === 'sgl_handoff' && e.p2p),
 ];
 
 export const witnesses: readonly Property<any>[] = [
@@ -99,6 +104,8 @@ export const witnesses: readonly Property<any>[] = [
   sometimes('sometimes-p2p-dma', 'a DMA lands in another device\'s memory over P2P', (e) => e.t === 'dma_land' && e.p2p === true),
   sometimes('sometimes-mr-revoked', 'an MR is revoked because the memory under it moved or was freed', (e) => e.t === 'mr_revoked'),
   sometimes('sometimes-move-notify', 'an exporter notifies the importers that a buffer moves (dma_buf_move_notify)', (e) => e.t === 'move_notify'),
+  sometimes('sometimes-provider-revoked-in-use', 'a P2P provider begins to revoke its BAR memory (driver unbind, reset) while a device uses it', (e) => e.t === 'provider_revoke' && e.phase === 'begin' && e.inUse),
+  sometimes('sometimes-provider-released', 'a P2P provider\'s BAR memory is released after a revoke', (e) => e.t === 'provider_revoke' && e.phase === 'released'),
   sometimes('sometimes-private-faulted-by-peer', 'a device faults on another device\'s DEVICE_PRIVATE page', (e) => e.t === 'private_fault'),
   ...premises,
 ];

@@ -212,4 +212,39 @@ export const controls: Record<string, Control> = {
     ],
   },
   'hmm-p2p/skip-foreign-migrate': 'same',
+  'p2p-gup/plain-dma-map': 'same',
+  // The correct design unpins at completion (bio_release_pages in the end_io path): the revoke's unmap
+  // leaves the pinned BAR page alive, and the DMA lands in it.
+  'p2p-gup/unpin-before-dma-lands': 'same',
+  'p2p-gup/map-for-other-client': 'same',
+  'p2p-gup/rxe-consumer': 'same',
+  'p2p-vma-map/unmap-without-drain': {
+    config: 'p2p-switch',
+    property: 'no-dma-after-free',
+    why: 'the callback calls p2p_unmap and returns only once the HCA drained the DMA in flight (vm_inv_unmap waits for it), so the unmap of the BAR page, and its free, come after dma_land',
+    trace: [
+      act('register', 0), act('submit', 0, 0), act('dma_start', 0), act('p2p_unbind'), act('read_begin', 0), act('range_fault', 0), act('fault_commit', 0),
+      act('vm_inv_lock', 0), act('dma_start', 0), act('vm_inv_zap', 0), act('dma_land', 0), act('vm_inv_unmap', 0), act('invalidate_end', 0),
+    ],
+  },
+  'p2p-vma-map/map-without-retry': 'same',
+  // The correct callback revokes the mkey before it kills: the HCA no longer maps the page.
+  'peerdirect-kill/kill-without-revoke': 'same',
+  'peerdirect-kill/kill-without-drain': {
+    config: 'p2p-switch',
+    property: 'no-dma-after-free',
+    why: 'after the kill the callback still waits until the HCA drained its DMA in flight (pd_drain): a signal stops user space, not the device; the GPU moves the page after dma_land',
+    trace: [act('register', 0), act('gpu_move', 0, 0), act('submit_write', 0, 0), act('dma_start', 0), act('pd_kill', 0), act('dma_land', 0), act('pd_drain', 0), act('invalidate_end', 0)],
+  },
+  'peerdirect-kill/exit-during-drain': {
+    config: 'p2p-switch',
+    property: 'no-dma-after-free',
+    why: 'the exit path waits: the QP destroy for the HCA to flush, mmu_interval_notifier_remove for the invalidation in progress; the buffer is unmapped after dma_land',
+    trace: [
+      act('register', 0), act('submit', 0, 1), act('dma_start', 0), act('gpu_move', 0, 0), act('pd_kill', 0), act('dma_land', 0), act('pd_drain', 0), act('invalidate_end', 0),
+      act('exit_teardown', 0), act('invalidate_end', 0),
+    ],
+  },
+  'p2p-vma-map/sgl-for-other-device': 'same',
+  'p2p-vma-map/sg-page-on-bus-sgl': 'same',
 };

@@ -9,8 +9,11 @@ import { dmabufStatic } from './dmabuf-static.ts';
 import { hmmP2p } from './hmm-p2p.ts';
 import { pinPerJob } from './pin-per-job.ts';
 import { queuePreempt } from './queue-preempt.ts';
+import { p2pGup } from './p2p-gup.ts';
+import { p2pVmaMap } from './p2p-vma-map.ts';
+import { peerdirectKill } from './peerdirect-kill.ts';
 
-export const strategies: readonly Strategy[] = [odpMirror, pinLongterm, mirrorBlockingNotifier, pinPerJob, queuePreempt, peerdirectRevoke, dmabufStatic, dmabufDynamic, hmmP2p];
+export const strategies: readonly Strategy[] = [odpMirror, pinLongterm, mirrorBlockingNotifier, pinPerJob, queuePreempt, peerdirectRevoke, dmabufStatic, dmabufDynamic, hmmP2p, p2pGup, p2pVmaMap, peerdirectKill];
 
 export function strategyByName(name: string): Strategy | undefined {
   return strategies.find((s) => s.name === name);

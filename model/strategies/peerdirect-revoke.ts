@@ -28,7 +28,7 @@ import { bufferPage, p2pPossible, placeInVram, pteLocked, vramFree } from '../p2
 import { findFreeFrame } from '../mm.ts';
 import { callbackWaitId, waitsOn } from '../waits.ts';
 
-interface PdDriver {
+export interface PdDriver {
   /** revoked[proc]: the MR was revoked (the QP is in the error state). */
   revoked: number[];
   /** Mutant revoke-after-free: a revoke queued to a work item, not yet run. */
@@ -40,12 +40,12 @@ const ALL = (s: State) => (1 << s.mms[0]!.ptes.length) - 1;
 const CB_REVOKED = 1;
 
 /** The MR of `p` is live and not revoked: its callback must act on a move or a free. */
-function armed(s: State<PdDriver>, p: number): boolean {
+export function armed(s: State<PdDriver>, p: number): boolean {
   return s.regs[p]!.live && s.drv.revoked[p] === 0;
 }
 
 /** Revoke the MR: zap the mkey's translations, fail the work the HCA has not started, QP to error. */
-function revoke(s: State<PdDriver>, p: number, ctx: DriverContext): void {
+export function revoke(s: State<PdDriver>, p: number, ctx: DriverContext): void {
   zapMirror(s, p, ALL(s));
   s.drv.revoked[p] = 1;
   s.jobs.forEach((j, i) => {

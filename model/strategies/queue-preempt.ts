@@ -72,7 +72,7 @@ export const queuePreempt = defineStrategy({
   summary: 'the invalidate callback preempts the process\'s queues (one eviction fence, bounded by hardware), zaps the GPU page table; a restore worker revalidates, then resumes the queues',
   from: 'amdkfd today: kfd_svm.c, amdgpu_amdkfd_fence.c (KERNEL.md §5)',
   device: { kind: 'gpu', recoverable: false },
-  configs: ['user-queue', 'kernel-queue'],
+  configs: ['user-queue', 'kernel-queue', 'user-queue-preempt-timeout'],
   mutants: [
     { name: 'resume-before-revalidate', pattern: 'the restore worker resumes the queues before the revalidation completed: the GPU runs on page-table entries the callback zapped' },
     { name: 'zap-before-preempted', pattern: 'the callback zaps the GPU page table when it asks for the preemption, before the hardware has preempted the queues: the still running queue walks into the hole' },
@@ -89,6 +89,7 @@ export const queuePreempt = defineStrategy({
     { kind: 'restore_begin', actor: 'kernel', args: ['p'], models: 'restore worker (svm_range_restore_work): revalidate the evicted pages with hmm_range_fault and the seq retry' },
     { kind: 'restore_resume', actor: 'kernel', args: ['p'], models: 'restore worker: if no eviction came meanwhile, a new eviction fence and kgd2kfd_resume_mm; else reschedule' },
     { kind: 'dereg_finish', actor: 'kernel', args: ['p'], models: 'destroying the queues and the userptr ranges once drained: mmu_interval_notifier_remove, unmap' },
+    { kind: 'preempt_timeout', actor: 'kernel', args: ['p'], models: 'unmap_queues_cpsch: amdkfd_fence_wait_timeout(queue_preemption_timeout_ms) expires; kfd_hws_hang -> amdgpu_amdkfd_gpu_reset -> amdgpu_device_gpu_recover: every queue on the GPU is reset' },
   ],
 
   // The finite model: evictions and the restore worker's snapshot of it are a counter per process.
@@ -127,6 +128,8 @@ export const queuePreempt = defineStrategy({
       const preempted = q === 'preempted' || (ctx.mutant === 'signal-before-preempted' && q === 'preempt-requested');
       const sig = d.sigInv[p]!;
       if (d.efence[p] === 0 && preempted && (sig === NONE || !s.invs[sig]!.live)) out.push({ k: 'evict_signal', a: p, b: NONE });
+      // The HWS did not acknowledge the preemption in time (a queue that does not yield).
+      if (ctx.cfg.kernel.preemptTimeout === true && q === 'preempt-requested') out.push({ k: 'preempt_timeout', a: p, b: NONE });
       const locked = inCallback(s, p);
       if (d.pending[p] === 1 && d.restoring[p] === 0 && d.efence[p] === 1 && !locked) out.push({ k: 'restore_begin', a: p, b: NONE });
       const faulting = d.faults.some((f) => f.live && f.proc === p);
@@ -202,6 +205,20 @@ export const queuePreempt = defineStrategy({
         d.efence[p] = 0;
         s.queues[p]!.state = 'running';
         ctx.emit({ t: 'queues_resumed', proc: p });
+        return;
+      }
+      case 'preempt_timeout': {
+        // The GPU reset stops every engine: the work queued or in flight on every process's queues is lost
+        // (its fences signal with an error, kfd_signal_reset_event), and the evicted process's queues are gone.
+        let lost = 0;
+        s.jobs.forEach((j, k) => {
+          if (j.state !== 'ready' && j.state !== 'running') return;
+          j.state = 'failed';
+          lost++;
+          ctx.emit({ t: 'job_error', job: k, errno: 'EIO', cause: 'gpu-reset', detail: `GPU reset after p${a.a}'s queue preemption timed out: the job was lost` });
+        });
+        s.queues[a.a]!.state = 'preempted';
+        ctx.emit({ t: 'gpu_reset', proc: a.a, lost });
         return;
       }
       case 'dereg_finish': {

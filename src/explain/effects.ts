@@ -105,6 +105,14 @@ export function effectOfEvent(e: ModelEvent): Effect {
       return d('programmed', `fault${e.fault} programs the device PTE ${page(e.proc, e.vpage)} -> frame ${e.frame} (gen ${e.gen})${e.writable ? ' writable' : ''}, ${e.retry === 'under-lock' ? 'after mmu_interval_read_retry under the driver lock' : e.retry === 'outside-lock' ? 'with mmu_interval_read_retry checked before the driver lock, not under it' : 'WITHOUT mmu_interval_read_retry'}`, [`fault${e.fault}`, page(e.proc, e.vpage), `frame${e.frame}`]);
     case 'driver_note':
       return d('driver', e.note, []);
+    case 'sgl_handoff':
+      return d('mapped', `scatterlist entry for ${page(e.proc, e.vpage)} (frame ${e.frame}${e.p2p ? ', a P2P page' : ''}${e.structPage ? '' : ', no struct page'}) handed to ${e.consumer}`, [page(e.proc, e.vpage), `frame${e.frame}`]);
+    case 'kernel_cpu_access':
+      return d(e.write ? 'wrote' : 'read', `the kernel ${e.write ? 'writes' : 'reads'} frame ${e.frame} with the CPU through ${e.via}${e.structPage ? '' : ' (the entry has no struct page)'}`, [`frame${e.frame}`]);
+    case 'gpu_reset':
+      return d('queue', `the preemption of p${e.proc}'s queues timed out: GPU reset, ${e.lost} queued job(s) lost`, [`p${e.proc}`]);
+    case 'provider_revoke':
+      return d('refused', e.phase === 'begin' ? `the P2P provider begins to revoke its BAR memory${e.inUse ? ' (a device still uses it)' : ''}` : "the P2P provider's BAR memory released (memunmap_pages returned)", []);
   }
 }
 

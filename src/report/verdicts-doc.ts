@@ -10,25 +10,46 @@ import { propertyById } from '../../properties/index.ts';
 import { witnessById } from '../../properties/witnesses.ts';
 import { packageFile } from '../paths.ts';
 
+// A claim is tested by a cell of the matrix (strategy, config, property), or by a scenario (a test that
+// states what the model shows, when no cell can: a topology decision, a mutant's kill), or by nothing:
+// `untestable` then says why (a prediction, an API's ergonomics, a cost the model does not count, a
+// mechanism not modelled yet), instead of borrowing a cell.
+const CellClaim = z.object({
+  seed: z.string(),
+  who: z.string(),
+  quote: z.string(),
+  strategy: z.string(),
+  config: z.string(),
+  property: z.string(),
+  claim: z.enum(['holds', 'fails']),
+});
+const ScenarioClaim = z.object({
+  seed: z.string(),
+  who: z.string(),
+  quote: z.string(),
+  scenario: z.string(),
+  finding: z.string(),
+});
+const UntestableClaim = z.object({
+  seed: z.string(),
+  who: z.string(),
+  quote: z.string(),
+  untestable: z.string(),
+});
 const ClaimsSchema = z.object({
   note: z.string().optional(),
-  claims: z.array(
-    z.object({
-      seed: z.string(),
-      who: z.string(),
-      quote: z.string(),
-      strategy: z.string(),
-      config: z.string(),
-      property: z.string(),
-      claim: z.enum(['holds', 'fails']),
-    }),
-  ),
+  claims: z.array(z.union([CellClaim, ScenarioClaim, UntestableClaim])),
+  /** What the model concludes about a thread's argument, in a paragraph that names the cells above. */
+  conclusions: z.array(z.object({ seed: z.string(), title: z.string(), text: z.string() })).optional(),
 });
 
 export const CLAIMS_PATH = packageFile('docs/claims.json');
 
 export function verdictsDoc(m: Matrix, cxDir: string, claimsPath = CLAIMS_PATH): string {
-  const { claims } = ClaimsSchema.parse(JSON.parse(readFileSync(claimsPath, 'utf8')));
+  const { claims: all, conclusions } = ClaimsSchema.parse(JSON.parse(readFileSync(claimsPath, 'utf8')));
+  const claims = all.filter((c): c is z.infer<typeof CellClaim> => 'strategy' in c);
+  const scenarios = all.filter((c): c is z.infer<typeof ScenarioClaim> => 'scenario' in c);
+  const untestable = all.filter((c): c is z.infer<typeof UntestableClaim> => 'untestable' in c);
   const out: string[] = [];
   out.push('# Verdicts');
   out.push('');
@@ -93,6 +114,36 @@ export function verdictsDoc(m: Matrix, cxDir: string, claimsPath = CLAIMS_PATH):
     }
     out.push('');
   }
-  out.splice(5, 0, `Claims: ${claims.length}; dmacheck agrees with ${agree}, disagrees with ${disagree}, cannot judge ${unjudged} (n/a: the premise was never reached), and has not modeled ${missing} yet.`, '');
+  if (scenarios.length > 0) {
+    out.push('## Claims no cell can test, tested by a scenario');
+    out.push('');
+    for (const c of scenarios) {
+      out.push(`> ${c.quote}`);
+      out.push('');
+      out.push(`${c.who}, ${c.seed}. Tested by: ${c.scenario}. ${c.finding}`);
+      out.push('');
+    }
+  }
+  if (untestable.length > 0) {
+    out.push('## Claims nothing here tests');
+    out.push('');
+    for (const c of untestable) {
+      out.push(`> ${c.quote}`);
+      out.push('');
+      out.push(`${c.who}, ${c.seed}. Not tested: ${c.untestable}`);
+      out.push('');
+    }
+  }
+  for (const c of conclusions ?? []) {
+    out.push(`## ${c.title}`);
+    out.push('');
+    out.push(`${c.seed}. ${c.text}`);
+    out.push('');
+  }
+  out.splice(
+    5, 0,
+    `Claims: ${all.length}; dmacheck agrees with ${agree}, disagrees with ${disagree}, cannot judge ${unjudged} (n/a: the premise was never reached), and has not modeled ${missing} yet; ${scenarios.length} are tested by a scenario instead of a cell, and ${untestable.length} by nothing (each says why).`,
+    '',
+  );
   return out.join('\n') + '\n';
 }
