@@ -46,9 +46,13 @@ describe('dmacheck check --coverage and --json', () => {
     expect(doc.checks[0].coverage.neverEnabled).toContain('user_signal');
     expect(doc.exit).toBe(j.code);
   });
-  it('--coverage with another explorer is refused', async () => {
-    const r = await cli('check', '--strategy', 'pin-per-job', '--explorer', 'walk', '--coverage');
+  it('--coverage counts walks too, and is refused for an exhaustive search, which has no runs', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'dmacheck-cov-walk-'));
+    const w = await cli('check', '--strategy', 'pin-per-job', '--config', 'kernel-queue', '--explorer', 'walk', '--runs', '20', '--coverage', '--out', out);
+    expect(w.out).toMatch(/coverage: \d+ runs, \d+ steps/);
+    expect(w.out).toMatch(/never enabled: .*user_signal/);
+    const r = await cli('check', '--strategy', 'pin-per-job', '--explorer', 'bfs', '--coverage');
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/--coverage counts the fast-check explorer's runs/);
+    expect(r.err).toMatch(/--coverage counts the runs of fast-check or of walks/);
   });
 });
