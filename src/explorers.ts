@@ -22,9 +22,10 @@ export interface ExplorerRun {
   budgetLine: string;
 }
 
-export function runExplorer(name: ExplorerName, m: Model, props: readonly Property<any>[], budget: Budget, seed: string | undefined): ExplorerRun {
+/** With `firstOnly`, the fast-check search stops at the first failing property (a mutant's kill). */
+export function runExplorer(name: ExplorerName, m: Model, props: readonly Property<any>[], budget: Budget, seed: string | undefined, firstOnly = false): ExplorerRun {
   if (name === 'fast-check') {
-    const result = checkModel(m, props, budget);
+    const result = checkModel(m, props, budget, firstOnly);
     const st = result.stats;
     return { result, explorer: name, budgetLine: `${st.runs} runs, ${st.executed} actions, ${(st.ms / 1000).toFixed(1)} s` };
   }

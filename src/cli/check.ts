@@ -91,10 +91,15 @@ async function checkOne(
     const own = configByName(cfg.name);
     const checked = props ?? (mutant ? heldProperties(s, own ?? cfg, budget, man) : [...verdictProperties]);
     const m = makeModel(s, cfg, mutant);
-    const { result: r, budgetLine } = runExplorer(explorer, m, [...checked, ...witnesses], budget, seed);
+    // A mutant (unless --property) is checked as `dmacheck mutants` does: the first property that fails
+    // kills it, and the search stops there (the rest of the budget would only judge what a kill settles).
+    const killOnly = mutant !== null && !props && explorer === 'fast-check';
+    const { result: r, budgetLine } = runExplorer(explorer, m, [...checked, ...witnesses], budget, seed, killOnly);
+    const killed = killOnly && r.failures.length > 0;
     const scoped = !own || !sameScope(own.scope, cfg.scope);
     console.log(`${s.name}${mutant ? ` (mutant ${mutant})` : ''} in ${cfg.name}${scoped ? `, scope ${scopeText(cfg.scope)}` : ''} (${explorer}): ${budgetLine}`);
-    const held = checked.filter((p) => r.holds.includes(p.id));
+    const held = killed ? [] : checked.filter((p) => r.holds.includes(p.id));
+    const unjudged = killed ? checked.filter((p) => r.holds.includes(p.id)) : [];
     const holds = held.filter((p) => verdictOf(p, false, r.reached) === 'holds');
     const na = held.filter((p) => verdictOf(p, false, r.reached) === 'n/a');
     if (holds.length) console.log(`  holds: ${holds.map((p) => p.id).join(', ')}`);
@@ -109,6 +114,10 @@ async function checkOne(
       if (props || !propertyById(f.property)?.capability) failed = true;
       const path = saveCounterexample(out, toCounterexample(m, f, explorer));
       printFailure(m, f, path);
+    }
+    if (killed) {
+      if (unjudged.length) console.log(`  not judged (the search stops at a mutant's first kill; name them with --property): ${unjudged.map((p) => p.id).join(', ')}`);
+      break; // killed: the configs after this one are not searched
     }
   }
   return failed ? 1 : 0;
