@@ -8,6 +8,8 @@ import { mutantsCommand } from './mutants.ts';
 import { matrixCommand } from './matrix.ts';
 import { exploreCommand } from './explore.ts';
 import { proveCommand } from './prove.ts';
+import { campaignCommand } from './campaign.ts';
+import { mergeCommand } from './merge.ts';
 import { UsageError } from './usage.ts';
 import { resolveStrategies, StrategyLoadError, useRegistry } from '../registry.ts';
 
@@ -20,6 +22,8 @@ const HELP = `dmacheck: property-based verification of device access to process 
   dmacheck mutants [--runs N] [--seed X] [--out DIR]   kill every mutant, save the counterexamples
   dmacheck explore --strategy S [--mutant M] [--config C] [--scope K=V,...] [--depth D] [--states N] [--explorer bfs|walk]
   dmacheck prove --strategy S [--mutant M] [--config C] [--property P] [--scope K=V,...] [--states N] [--depth D]
+  dmacheck campaign --strategy S [--mutant M] [--config C] [--workers N] [--runs N | --time T] [--shard I/N] [--out DIR]
+  dmacheck merge DIR... [--out DIR]   merge campaign shards' summaries and counterexamples
 
 With no strategy, check runs every strategy in every config and compares the verdicts with manifest.json.
 
@@ -38,6 +42,8 @@ const commands: Record<string, Command> = {
   matrix: matrixCommand,
   explore: exploreCommand,
   prove: proveCommand,
+  campaign: campaignCommand,
+  merge: mergeCommand,
 };
 
 /** Take `--strategies X` / `--strategies=X` (repeatable, comma-separated) out of argv. */
