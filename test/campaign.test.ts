@@ -77,7 +77,7 @@ describe('dmacheck campaign and merge', () => {
   }, 120_000);
 
   it('with fast-check runs too', async () => {
-    const fc = ['campaign', '--strategy', 'pin-per-job', '--mutant', 'unpin-at-handoff', '--config', 'kernel-queue', '--explorer', 'fast-check', '--runs', '130', '--max-steps', '30'];
+    const fc = ['campaign', '--strategy', 'pin-per-job', '--mutant', 'unpin-at-handoff', '--config', 'kernel-queue', '--explorer', 'fast-check', '--runs', '80', '--max-steps', '30'];
     const [one, s1, s2, merged] = [tmp(), tmp(), tmp(), tmp()];
     await cli(...fc, '--out', one);
     await cli(...fc, '--shard', '1/2', '--out', s1);
@@ -112,13 +112,26 @@ describe('dmacheck campaign and merge', () => {
     [['--shard', '2/2', '--shards', '2'], /--shards: not with --shard/],
     [['--time', '5s'], /--runs and --time: give one/],
     [['--workers', '0'], /--workers: expected an integer >= 1/],
-    [['--explorer', 'bfs'], /--explorer: expected walk or fast-check/],
+    [['--explorer', 'dfs'], /--explorer: expected walk, fast-check or bfs/],
+    [['--explorer', 'bfs'], /--runs: not with --explorer bfs/],
+    [['--depth', '4'], /--depth: only with --explorer bfs/],
     [['--property', 'nope'], /--property: unknown property 'nope'/],
   ])('bad flags %j exit 2 naming the flag', async (extra, msg) => {
     const r = await cli(...args, ...extra, '--out', tmp());
     expect(r.code).toBe(2);
     expect(r.err).toMatch(msg);
   });
+
+  it('--explorer bfs searches exhaustively on the workers and writes the shortest counterexample', async () => {
+    const out = tmp();
+    const r = await cli('campaign', '--strategy', 'pin-longterm', '--mutant', 'put-page-not-unpin', '--config', 'kernel-queue', '--explorer', 'bfs', '--workers', '2', '--depth', '6', '--out', out);
+    expect(r.code, r.all).toBe(1);
+    expect(r.out).toMatch(/pins-balanced FAILS in 3 steps \(a shortest trace\)/);
+    expect(readdirSync(join(out, 'counterexamples'))).toEqual(['pin-longterm--put-page-not-unpin--kernel-queue--pins-balanced.json']);
+    const held = await cli('campaign', '--strategy', 'pin-per-job', '--config', 'kernel-queue', '--property', 'pins-balanced', '--explorer', 'bfs', '--workers', '2', '--depth', '3', '--out', tmp());
+    expect(held.code, held.all).toBe(0);
+    expect(held.out).toMatch(/every state to depth 3/);
+  }, 60_000);
 
   it('a time-bounded campaign stops, says what it ran, and a correct design breaks nothing it holds', async () => {
     const out = tmp();

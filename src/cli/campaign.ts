@@ -8,14 +8,19 @@ import cliProgress from 'cli-progress';
 import { propertyById, verdictProperties, witnesses } from '../../properties/index.ts';
 import { configsOf, heldProperties, loadManifest } from '../verdicts.ts';
 import { defaultBudget } from '../check.ts';
-import { userModules } from '../registry.ts';
 import { configArg, intArg, mutantArg, strategyArg, UsageError } from './usage.ts';
 import { BLOCK, parseDuration, parseShard, type CampaignExplorer, type CampaignId } from '../campaign/spec.ts';
 import { runPool, type Progress } from '../campaign/pool.ts';
+import { pbfs } from '../campaign/pbfs.ts';
+import { makeModel } from '../../model/model.ts';
+import { configByName } from '../../model/configs.ts';
+import { findStrategy, userModules } from '../registry.ts';
+import { saveCounterexample, toCounterexample } from '../counterexample/save.ts';
 import { CORPUS_DIR, SUMMARY_FILE, summaryOf } from '../campaign/summary.ts';
 
 export const CAMPAIGN_USAGE = `dmacheck campaign --strategy S [--mutant M] [--config C] [--property P]... [--explorer walk|fast-check]
                   [--runs N | --time T] [--seed X] [--max-steps K] [--workers N] [--shard I/N | --shards N] [--out DIR]
+dmacheck campaign --strategy S [--mutant M] [--config C] [--property P]... --explorer bfs [--depth D] [--states N] [--workers N] [--out DIR]
 
   --runs N       N units per config (a unit: walk <seed>#u, or one fast-check run): deterministic, shardable
   --time T       run until T (20s, 10m, 1h) has passed; which units ran depends on the machine's speed
@@ -24,8 +29,11 @@ export const CAMPAIGN_USAGE = `dmacheck campaign --strategy S [--mutant M] [--co
                  or the 0-based JOB_COMPLETION_INDEX (Kubernetes indexed Job) or DMACHECK_SHARD_INDEX,
                  with --shards N or DMACHECK_SHARDS=N
   --out DIR      writes DIR/${SUMMARY_FILE} and DIR/${CORPUS_DIR}/*.json (default: campaign)
+  --explorer bfs exhaustive breadth-first search, its visited set partitioned over the workers (one
+                 machine; not sharded): the shortest counterexample to DIR/${CORPUS_DIR}/; exit 3 if the
+                 budget (--depth, default 12; --states, default 200000) stopped it first
 Properties: those the correct design does not fail in each config (manifest.json), and the witnesses.
-Exit: 0 no property broke, 1 some did (counterexamples written, shrunk), 2 bad usage.`;
+Exit: 0 no property broke, 1 some did (counterexamples written, shrunk), 2 bad usage, 3 (bfs) stopped by its budget.`;
 
 function usage(msg: string): never {
   throw new UsageError(`${msg}\n\n${CAMPAIGN_USAGE}`);
@@ -48,6 +56,8 @@ export async function campaignCommand(argv: string[]): Promise<number> {
       shard: { type: 'string' },
       shards: { type: 'string' },
       out: { type: 'string' },
+      depth: { type: 'string' },
+      states: { type: 'string' },
       help: { type: 'boolean' },
     },
     strict: true,
@@ -60,8 +70,13 @@ export async function campaignCommand(argv: string[]): Promise<number> {
   const s = strategyArg(values.strategy);
   const mutant = mutantArg(s, values.mutant);
   const only = configArg(s, values.config);
-  const explorer = (values.explorer ?? 'walk') as CampaignExplorer;
-  if (explorer !== 'walk' && explorer !== 'fast-check') usage(`--explorer: expected walk or fast-check, got '${values.explorer}'`);
+  if (values.explorer === 'bfs') {
+    for (const f of ['runs', 'time', 'shard', 'shards', 'seed', 'max-steps'] as const) {
+      if (values[f] !== undefined) usage(`--${f}: not with --explorer bfs (an exhaustive search has no seeds to shard; its visited set is partitioned over the workers of one machine)`);
+    }
+  } else if (values.depth !== undefined || values.states !== undefined) usage(`--${values.depth !== undefined ? 'depth' : 'states'}: only with --explorer bfs`);
+  const explorer = (values.explorer ?? 'walk') as CampaignExplorer | 'bfs';
+  if (explorer !== 'walk' && explorer !== 'fast-check' && explorer !== 'bfs') usage(`--explorer: expected walk, fast-check or bfs, got '${values.explorer}'`);
   if (values.runs !== undefined && values.time !== undefined) usage('--runs and --time: give one (--runs N is deterministic and shardable; --time T stops at a deadline)');
   let timeMs: number | null = null;
   if (values.time !== undefined) {
@@ -88,6 +103,15 @@ export async function campaignCommand(argv: string[]): Promise<number> {
     const held = asked ?? heldProperties(s, c, defaultBudget, man);
     properties[c.name] = [...held.map((p) => p.id), ...witnesses.map((w) => w.id)];
   }
+  const out = values.out ?? 'campaign';
+  if (explorer === 'bfs') {
+    return exhaustive(s.name, mutant, cfgs.map((c) => c.name), properties, {
+      workers,
+      maxDepth: intArg('--depth', values.depth, 12),
+      maxStates: intArg('--states', values.states, 200_000),
+      out,
+    });
+  }
   const id: CampaignId = {
     strategy: s.name,
     mutant,
@@ -100,7 +124,6 @@ export async function campaignCommand(argv: string[]): Promise<number> {
     properties,
     block: BLOCK,
   };
-  const out = values.out ?? 'campaign';
   const who = `${s.name}${mutant ? ` (mutant ${mutant})` : ''}`;
   console.log(`campaign ${who} in ${id.configs.join(', ')}: ${explorer}, seed ${id.seed}, ${runs !== null ? `${runs} units per config` : `for ${values.time}`}, shard ${shard.index}/${shard.count}, ${workers} worker${workers > 1 ? 's' : ''}`);
   const progress = progressPrinter();
@@ -131,6 +154,35 @@ export async function campaignCommand(argv: string[]): Promise<number> {
   }
   console.log(`${summary.total.units} units, ${summary.total.actions} actions in ${(r.wallMs / 1000).toFixed(1)} s (${summary.timing[0]!.actionsPerWallSecond} actions/s, ${(r.cpuMs / 1000).toFixed(1)} CPU-s); ${join(out, SUMMARY_FILE)} written`);
   return summary.violations.length > 0 ? 1 : 0;
+}
+
+/** The exhaustive search of each config on the workers (src/campaign/pbfs.ts). */
+async function exhaustive(
+  strategy: string,
+  mutant: string | null,
+  configs: string[],
+  properties: Record<string, string[]>,
+  o: { workers: number; maxDepth: number; maxStates: number; out: string },
+): Promise<number> {
+  let failed = false;
+  let stopped = false;
+  for (const config of configs) {
+    const r = await pbfs({ strategy, mutant, config, properties: properties[config]!, modules: userModules(), workers: o.workers, maxDepth: o.maxDepth, maxStates: o.maxStates });
+    const st = r.stats;
+    console.log(
+      `${strategy}${mutant ? ` (mutant ${mutant})` : ''} in ${config} (bfs, ${o.workers} worker${o.workers > 1 ? 's' : ''}): ${st.states} distinct states to depth ${st.depth}` +
+        `${st.closed ? ' (scope exhausted)' : st.exhausted ? ` (every state to depth ${o.maxDepth})` : failed || r.failure ? '' : ' (STOPPED at the budget)'}, ${st.transitions} transitions, ${st.sent} sent between workers, ` +
+        `${(st.ms / 1000).toFixed(1)} s, ${Math.round((st.states / st.ms) * 1000)} states/s`,
+    );
+    if (r.failure) {
+      failed = true;
+      const m = makeModel(findStrategy(strategy)!, configByName(config)!, mutant);
+      const f = r.failure;
+      const path = saveCounterexample(join(o.out, CORPUS_DIR), toCounterexample(m, { property: f.violation.property, violation: f.violation, actions: f.actions, foundLength: f.actions.length, seed: '', path: '', ms: st.ms, searchMs: st.ms }, 'bfs'));
+      console.log(`  ${f.violation.property} FAILS in ${f.actions.length} steps (a shortest trace): ${path}`);
+    } else if (!st.exhausted) stopped = true;
+  }
+  return failed ? 1 : stopped ? 3 : 0;
 }
 
 /** A progress bar on a terminal (stderr), plain lines every 5 s otherwise. */
