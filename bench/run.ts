@@ -216,8 +216,19 @@ out();
 out(`## Every mutant's whole \`dmacheck check --strategy S --mutant M\` (spawned from the bin: search, shrink, start-up)`);
 out();
 out('```');
-const mts: MutantTime[] = mutantTimes({ strategy: flags.strategy, onEach: (t) => out(mutantLine(t)) });
+// The same command measured before issue 8 item 5 (bench/mutant-times-baseline.json), for the comparison.
+const baselineFile = `${root}/bench/mutant-times-baseline.json`;
+const baseline: { measured: string; rows: { strategy: string; mutant: string; cpu: number }[] } | null = fs.existsSync(baselineFile) ? JSON.parse(fs.readFileSync(baselineFile, 'utf8')) : null;
+const before = (t: MutantTime) => baseline?.rows.find((r) => r.strategy === t.strategy && r.mutant === t.mutant)?.cpu;
+const mts: MutantTime[] = mutantTimes({
+  strategy: flags.strategy,
+  onEach: (t) => out(`${mutantLine(t)}${before(t) !== undefined ? `  (before: ${before(t)!.toFixed(2)} CPU-s)` : ''}`),
+});
 out('```');
+if (baseline) {
+  const b = mts.map(before).filter((x): x is number => x !== undefined);
+  out(`Before (${baseline.measured}): median ${medianOf(b).toFixed(2)} CPU-s, worst ${Math.max(...b).toFixed(2)} CPU-s, total ${b.reduce((x, y) => x + y, 0).toFixed(1)} CPU-s; now: median ${medianOf(mts.map((t) => t.cpu)).toFixed(2)}, total ${mts.reduce((x, t) => x + t.cpu, 0).toFixed(1)} CPU-s.`);
+}
 const mcpu = mts.map((t) => t.cpu);
 const worstMt = mts.reduce((a, b) => (b.cpu > a.cpu ? b : a), mts[0]!);
 target('check --mutant, median over mutants (CPU-s)', medianOf(mcpu).toFixed(2), '< 1', medianOf(mcpu) < 1);
