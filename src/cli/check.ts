@@ -9,7 +9,7 @@ import { propertyById, verdictProperties, witnesses } from '../../properties/ind
 import type { Property } from '../../properties/types.ts';
 import { defaultBudget, type Budget } from '../check.ts';
 import { toCounterexample, saveCounterexample } from '../counterexample/save.ts';
-import { configsOf, designMismatches, expectedWitnesses, heldProperties, loadManifest, MANIFEST_PATH, verdictOf, writeManifest, type Manifest } from '../verdicts.ts';
+import { configsOf, designMismatches, expectedWitnesses, heldProperties, loadManifest, MANIFEST_PATH, premisesOf, verdictOf, writeManifest, type Manifest } from '../verdicts.ts';
 import { computeMatrix, differences, matrixCells, matrixWitnesses, mismatches, renderTable, type Matrix } from '../matrix.ts';
 import type { Model } from '../../model/model.ts';
 import type { Failure } from '../check.ts';
@@ -94,7 +94,9 @@ async function checkOne(
     // A mutant (unless --property) is checked as `dmacheck mutants` does: the first property that fails
     // kills it, and the search stops there (the rest of the budget would only judge what a kill settles).
     const killOnly = mutant !== null && !props && explorer === 'fast-check';
-    const { result: r, budgetLine } = runExplorer(explorer, m, [...checked, ...witnesses], budget, seed, killOnly);
+    // A mutant's verdicts need only the premises of what it is held to (as runMutant watches them).
+    const watched = mutant !== null && !props ? premisesOf(checked) : witnesses;
+    const { result: r, budgetLine } = runExplorer(explorer, m, [...checked, ...watched], budget, seed, killOnly);
     const killed = killOnly && r.failures.length > 0;
     const scoped = !own || !sameScope(own.scope, cfg.scope);
     console.log(`${s.name}${mutant ? ` (mutant ${mutant})` : ''} in ${cfg.name}${scoped ? `, scope ${scopeText(cfg.scope)}` : ''} (${explorer}): ${budgetLine}`);
