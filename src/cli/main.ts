@@ -8,8 +8,6 @@ import { mutantsCommand } from './mutants.ts';
 import { matrixCommand } from './matrix.ts';
 import { exploreCommand } from './explore.ts';
 import { proveCommand } from './prove.ts';
-import { campaignCommand } from './campaign.ts';
-import { mergeCommand } from './merge.ts';
 import { UsageError } from './usage.ts';
 import { resolveStrategies, StrategyLoadError, useRegistry } from '../registry.ts';
 
@@ -42,8 +40,9 @@ const commands: Record<string, Command> = {
   matrix: matrixCommand,
   explore: exploreCommand,
   prove: proveCommand,
-  campaign: campaignCommand,
-  merge: mergeCommand,
+  // Loaded when run (worker threads, cli-progress): the other commands do not pay for them.
+  campaign: async (argv) => (await import('./campaign.ts')).campaignCommand(argv),
+  merge: async (argv) => (await import('./merge.ts')).mergeCommand(argv),
 };
 
 /** Take `--strategies X` / `--strategies=X` (repeatable, comma-separated) out of argv. */
