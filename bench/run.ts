@@ -252,7 +252,8 @@ const campaignId = (runs: number | null, timeMs: number | null): CampaignId => (
 });
 out(`## Campaign on worker threads: odp-mirror in kernel-queue, walks, every held property`);
 out();
-const UNITS = quick ? 4 * BLOCK * 8 : 4 * BLOCK * 32;
+// Enough units that the workers' start (each loads the modules and builds its models) is a small part.
+const UNITS = quick ? 4 * BLOCK * 32 : 4 * BLOCK * 128;
 const pool1 = await runPool({ id: campaignId(UNITS, null), shard: { index: 1, count: 1 }, workers: 1, modules: [] });
 const pool2 = await runPool({ id: campaignId(UNITS, null), shard: { index: 1, count: 1 }, workers: 2, modules: [] });
 const actionsOf = (r: typeof pool1) => Object.values(r.tallies).reduce((a, t) => a + t.actions, 0);
@@ -263,7 +264,11 @@ for (const [w, r] of [[1, pool1], [2, pool2]] as const) {
   out(`| ${w} | ${UNITS} | ${fmtInt(actionsOf(r))} | ${(r.wallMs / 1000).toFixed(1)} | ${(r.cpuMs / 1000).toFixed(1)} | ${fmtInt((actionsOf(r) / r.wallMs) * 1000)} |`);
 }
 out();
-out(`Speed-up of 2 workers over 1: ${speedup.toFixed(2)}x (the same ${UNITS} units, the same tallies: ${JSON.stringify(pool1.tallies) === JSON.stringify(pool2.tallies) ? 'equal' : 'DIFFERENT'}); load average now ${os.loadavg()[0]!.toFixed(2)}.`);
+out(
+  `Speed-up of 2 workers over 1: ${speedup.toFixed(2)}x wall (the same ${UNITS} units, the same tallies: ${JSON.stringify(pool1.tallies) === JSON.stringify(pool2.tallies) ? 'equal' : 'DIFFERENT'}); ` +
+    `CPU for the same work, 1 worker over 2: ${(pool1.cpuMs / pool2.cpuMs).toFixed(2)} (1.0 = no cost of a second worker); load average now ${os.loadavg()[0]!.toFixed(2)} on ${os.cpus().length} CPUs ` +
+    `(a wall speed-up needs two idle cores).`,
+);
 target('campaign speed-up, 2 workers over 1 (wall)', `${speedup.toFixed(2)}x (load average ${os.loadavg()[0]!.toFixed(2)} on ${os.cpus().length} CPUs)`, '>= 1.8x', speedup >= 1.8);
 out();
 const SOAK_MS = flags.soak ? 600_000 : quick ? 30_000 : 120_000;
@@ -273,8 +278,19 @@ out(
   `Heap over a ${SOAK_MS / 1000}-s campaign on 2 workers (${fmtInt(actionsOf(soak))} actions, ${soak.heap.samples} samples, V8 heap in use of the worker that answered): ` +
     `first ${MiB(soak.heap.first)} MiB, last ${MiB(soak.heap.last)} MiB, largest ${MiB(soak.heap.max)} MiB.`,
 );
-const flat = soak.heap.last <= 1.5 * soak.heap.first + 8 * 2 ** 20;
-target(`worker heap over a ${SOAK_MS / 1000}-s campaign (MiB: first, last, largest)`, `${MiB(soak.heap.first)}, ${MiB(soak.heap.last)}, ${MiB(soak.heap.max)}`, flags.soak ? 'flat over 10 minutes' : 'flat (the 10-minute soak: --soak)', flat);
+// The heap's floor (its smallest sample, what survives the collections) in the first and the last
+// quarter of the run: flat if the last is within 20% (+2 MiB) of the first.
+const floorOf = (from: number, to: number) => Math.min(...soak.heapSeries.filter(([t]) => t >= from * SOAK_MS && t <= to * SOAK_MS).map(([, b]) => b));
+const floor1 = floorOf(0.05, 0.25);
+const floor4 = floorOf(0.75, 1);
+out(`Heap floor (smallest sample) from 5% to 25% of the run: ${MiB(floor1)} MiB; in the last quarter: ${MiB(floor4)} MiB.`);
+const flat = floor4 <= 1.2 * floor1 + 2 * 2 ** 20;
+target(
+  `worker heap floor over a ${SOAK_MS / 1000}-s campaign (MiB: 5-25%, last quarter; largest sample)`,
+  `${MiB(floor1)}, ${MiB(floor4)}; ${MiB(soak.heap.max)}`,
+  flags.soak ? 'flat over 10 minutes' : 'flat (over 10 minutes: --soak)',
+  flat,
+);
 out();
 
 // ---- issue 4's table: each explorer's time to the first violation ------------------------------------

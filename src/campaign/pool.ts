@@ -41,9 +41,13 @@ export interface PoolResult {
   cpuMs: number;
   /** Workers' V8 heap in use, sampled after each range (bytes): the first and the last samples, and the largest. */
   heap: { first: number; last: number; max: number; samples: number };
+  /** The samples as [ms since the start, bytes], thinned to at most HEAP_SERIES (every other dropped when full). */
+  heapSeries: [number, number][];
 }
 
 export const WORKER_FILE = 'dist/src/campaign/worker.js';
+
+const HEAP_SERIES = 2048;
 
 /** Units a shard runs with `runs` per config. */
 export function plannedUnits(id: CampaignId, shard: Shard): number | null {
@@ -71,6 +75,8 @@ export async function runPool(o: PoolOptions): Promise<PoolResult> {
   const workers = Array.from({ length: o.workers }, () => new Worker(file));
   const tallies: Record<string, Tally> = Object.fromEntries(o.id.configs.map((c) => [c, emptyTally()]));
   const heap = { first: -1, last: 0, max: 0, samples: 0 };
+  let heapSeries: [number, number][] = [];
+  let heapEvery = 1;
   const planned = plannedUnits(o.id, o.shard);
   const deadline = o.id.timeMs === null ? Infinity : t0 + o.id.timeMs;
   const ranges = unitRanges(o.id.configs, o.shard, o.id.runs);
@@ -117,7 +123,13 @@ export async function runPool(o: PoolOptions): Promise<PoolResult> {
         if (heap.first < 0) heap.first = r.heapUsed;
         heap.last = r.heapUsed;
         heap.max = Math.max(heap.max, r.heapUsed);
-        heap.samples++;
+        if (heap.samples++ % heapEvery === 0) {
+          heapSeries.push([performance.now() - t0, r.heapUsed]);
+          if (heapSeries.length >= HEAP_SERIES) {
+            heapSeries = heapSeries.filter((_, i) => i % 2 === 0);
+            heapEvery *= 2;
+          }
+        }
         report();
       }
     };
@@ -138,7 +150,7 @@ export async function runPool(o: PoolOptions): Promise<PoolResult> {
     await Promise.all(workers.map(shrinkOn));
     files.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
     const cpu = process.cpuUsage(c0);
-    return { tallies, files, wallMs: performance.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000, heap: { ...heap, first: Math.max(0, heap.first) } };
+    return { tallies, files, wallMs: performance.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000, heap: { ...heap, first: Math.max(0, heap.first) }, heapSeries };
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
   }
