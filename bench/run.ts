@@ -29,6 +29,7 @@ import type { Checker } from '../src/explore/system.ts';
 import { packageRoot } from '../src/paths.ts';
 import { mutantLine, mutantTimes, median as medianOf, type MutantTime } from './mutant-times.ts';
 import { runPool } from '../src/campaign/pool.ts';
+import { pbfs } from '../src/campaign/pbfs.ts';
 import { BLOCK, type CampaignId } from '../src/campaign/spec.ts';
 import { witnesses } from '../properties/index.ts';
 
@@ -270,6 +271,25 @@ out(
     `(a wall speed-up needs two idle cores).`,
 );
 target('campaign speed-up, 2 workers over 1 (wall)', `${speedup.toFixed(2)}x (load average ${os.loadavg()[0]!.toFixed(2)} on ${os.cpus().length} CPUs)`, '>= 1.8x', speedup >= 1.8);
+out();
+// The exhaustive search on the workers (src/campaign/pbfs.ts) against the one-thread search, same depth.
+{
+  const DEPTH = quick ? 6 : 7;
+  const c0 = process.cpuUsage();
+  const one = bfsExplore(systemOf(odp), (s) => new Monitor(odp, [], s), { maxDepth: DEPTH, maxStates: 1e7 });
+  const oneCpu = cpuSeconds(c0);
+  out(`Exhaustive search to depth ${DEPTH}, no property (${fmtInt(one.stats.states)} distinct states): one thread ${(one.stats.ms / 1000).toFixed(1)} s wall, ${oneCpu.toFixed(1)} CPU-s.`);
+  const walls: number[] = [];
+  for (const workers of [1, 2]) {
+    const r = await pbfs({ strategy: 'odp-mirror', mutant: null, config: 'kernel-queue', properties: [], modules: [], workers, maxDepth: DEPTH, maxStates: 1e7 });
+    walls.push(r.stats.ms);
+    out(
+      `Partitioned over ${workers} worker${workers > 1 ? 's' : ''}: ${fmtInt(r.stats.states)} states (${r.stats.states === one.stats.states ? 'the same' : 'DIFFERENT'}), ${(r.stats.ms / 1000).toFixed(1)} s wall, ` +
+        `${(r.stats.cpuMs / 1000).toFixed(1)} CPU-s, ${fmtInt(r.stats.sent)} nodes sent between workers, ${(r.stats.bytes / r.stats.states).toFixed(0)} B/state.`,
+    );
+  }
+  target('exhaustive on 2 workers over 1 (partitioned, wall)', `${(walls[0]! / walls[1]!).toFixed(2)}x; against one thread ${((one.stats.ms / walls[1]!)).toFixed(2)}x`, '(measured: does it pay?)', null);
+}
 out();
 const SOAK_MS = flags.soak ? 600_000 : quick ? 30_000 : 120_000;
 const soak = await runPool({ id: campaignId(null, SOAK_MS), shard: { index: 1, count: 1 }, workers: 2, modules: [] });
