@@ -31,6 +31,8 @@ export interface PoolOptions {
   workers: number;
   modules: readonly string[];
   onProgress?: (p: Progress) => void;
+  /** Have the workers collect fully and report their live heap this often (ms): `liveHeap`. */
+  liveHeapEveryMs?: number;
 }
 
 export interface PoolResult {
@@ -43,6 +45,8 @@ export interface PoolResult {
   heap: { first: number; last: number; max: number; samples: number };
   /** The samples as [ms since the start, bytes], thinned to at most HEAP_SERIES (every other dropped when full). */
   heapSeries: [number, number][];
+  /** Live heap after a full collection, [ms since the start, bytes], when asked for (liveHeapEveryMs). */
+  liveHeap: [number, number][];
 }
 
 export const WORKER_FILE = 'dist/src/campaign/worker.js';
@@ -71,12 +75,14 @@ export async function runPool(o: PoolOptions): Promise<PoolResult> {
     seed: o.id.seed,
     maxSteps: o.id.maxSteps,
     modules: [...o.modules],
+    ...(o.liveHeapEveryMs !== undefined ? { liveHeapEveryMs: o.liveHeapEveryMs } : {}),
   };
   const workers = Array.from({ length: o.workers }, () => new Worker(file));
   const tallies: Record<string, Tally> = Object.fromEntries(o.id.configs.map((c) => [c, emptyTally()]));
   const heap = { first: -1, last: 0, max: 0, samples: 0 };
   let heapSeries: [number, number][] = [];
   let heapEvery = 1;
+  const liveHeap: [number, number][] = [];
   const planned = plannedUnits(o.id, o.shard);
   const deadline = o.id.timeMs === null ? Infinity : t0 + o.id.timeMs;
   const ranges = unitRanges(o.id.configs, o.shard, o.id.runs);
@@ -123,6 +129,7 @@ export async function runPool(o: PoolOptions): Promise<PoolResult> {
         if (heap.first < 0) heap.first = r.heapUsed;
         heap.last = r.heapUsed;
         heap.max = Math.max(heap.max, r.heapUsed);
+        if (r.liveHeap !== undefined) liveHeap.push([performance.now() - t0, r.liveHeap]);
         if (heap.samples++ % heapEvery === 0) {
           heapSeries.push([performance.now() - t0, r.heapUsed]);
           if (heapSeries.length >= HEAP_SERIES) {
@@ -150,7 +157,7 @@ export async function runPool(o: PoolOptions): Promise<PoolResult> {
     await Promise.all(workers.map(shrinkOn));
     files.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
     const cpu = process.cpuUsage(c0);
-    return { tallies, files, wallMs: performance.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000, heap: { ...heap, first: Math.max(0, heap.first) }, heapSeries };
+    return { tallies, files, wallMs: performance.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000, heap: { ...heap, first: Math.max(0, heap.first) }, heapSeries, liveHeap };
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
   }

@@ -13,6 +13,8 @@ export interface WorkerInit {
   maxSteps: number;
   /** The user's strategy modules (absolute paths), resolved again in the worker. */
   modules: string[];
+  /** Every this many ms, collect the garbage fully and report the live heap (to see whether it stays flat). */
+  liveHeapEveryMs?: number;
 }
 
 export type Request =
@@ -21,6 +23,6 @@ export type Request =
   | { id: number; type: 'shrink'; config: string; property: string; hit: FirstHit };
 
 export type Reply =
-  | { id: number; type: 'tally'; range: UnitRange; tally: Tally; heapUsed: number }
+  | { id: number; type: 'tally'; range: UnitRange; tally: Tally; heapUsed: number; liveHeap?: number }
   | { id: number; type: 'shrunk'; file: ShrunkFile }
   | { id: number; type: 'error'; message: string };

@@ -2,7 +2,8 @@
 // worker): it builds the campaign's models once, then runs the unit ranges and shrinks the first hits
 // the coordinator (src/campaign/pool.ts) sends it, one message at a time.
 import { parentPort } from 'node:worker_threads';
-import { getHeapStatistics } from 'node:v8';
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { Model } from '../../model/model.ts';
 import type { Property } from '../../properties/types.ts';
 import { makeModel } from '../../model/model.ts';
@@ -16,9 +17,18 @@ import type { Request, Reply, WorkerInit } from './protocol.ts';
 const port = parentPort;
 if (!port) throw new Error('src/campaign/worker.ts runs in a worker thread');
 
+/** A full collection, for a live-heap sample (V8's gc, exposed to this worker only when asked for). */
+let gc: (() => void) | null = null;
+let lastGc = 0;
+
 let ready: Promise<{ init: WorkerInit; models: Map<string, { m: Model; props: Property<any>[] }> }> | null = null;
 
 async function setUp(init: WorkerInit) {
+  if (init.liveHeapEveryMs !== undefined) {
+    setFlagsFromString('--expose-gc');
+    gc = runInNewContext('gc') as () => void;
+    lastGc = performance.now();
+  }
   if (init.modules.length > 0) useRegistry(await resolveStrategies(init.modules));
   const s = findStrategy(init.strategy);
   if (!s) throw new Error(`worker: unknown strategy '${init.strategy}'`);
@@ -48,6 +58,11 @@ port.on('message', async (msg: Request) => {
       const x = models.get(msg.range.config)!;
       const tally = runUnits(x.m, x.props, msg.range, init);
       reply = { id: msg.id, type: 'tally', range: msg.range, tally, heapUsed: getHeapStatistics().used_heap_size };
+      if (gc && performance.now() - lastGc >= init.liveHeapEveryMs!) {
+        gc();
+        lastGc = performance.now();
+        reply.liveHeap = getHeapStatistics().used_heap_size;
+      }
     } else {
       const x = models.get(msg.config)!;
       const prop = x.props.find((p) => p.id === msg.property)!;
