@@ -98,20 +98,26 @@ export async function runPool(o: PoolOptions): Promise<PoolResult> {
     o.onProgress({ units: t.units, planned, walks: t.walks, actions: t.actions, violations, elapsedMs, leftMs, phase });
   };
 
-  // One request at a time per worker; `serve` resolves when the worker has nothing more to do.
-  const ask = (w: Worker, req: Request) =>
+  // Replies come back in order, each naming its request; a worker may have two requests out (the next
+  // range waits in its queue while it runs one, so it never idles for the coordinator's turn).
+  const pending = new Map<number, { resolve: (r: Reply) => void; reject: (e: Error) => void }>();
+  const failAll = (e: Error) => {
+    for (const p of pending.values()) p.reject(e);
+    pending.clear();
+  };
+  for (const w of workers) {
+    w.on('message', (r: Reply) => {
+      const p = pending.get(r.id);
+      if (!p) return;
+      pending.delete(r.id);
+      if (r.type === 'error') p.reject(new Error(`campaign worker: ${r.message}`));
+      else p.resolve(r);
+    });
+    w.on('error', failAll);
+  }
+  const ask = (w: Worker, req: Extract<Request, { id: number }>) =>
     new Promise<Reply>((resolve, reject) => {
-      const onMsg = (r: Reply) => {
-        w.off('error', onErr);
-        if (r.type === 'error') reject(new Error(`campaign worker: ${r.message}`));
-        else resolve(r);
-      };
-      const onErr = (e: Error) => {
-        w.off('message', onMsg);
-        reject(e);
-      };
-      w.once('message', onMsg);
-      w.once('error', onErr);
+      pending.set(req.id, { resolve, reject });
       w.postMessage(req);
     });
 
@@ -140,7 +146,7 @@ export async function runPool(o: PoolOptions): Promise<PoolResult> {
         report();
       }
     };
-    await Promise.all(workers.map(searchOn));
+    await Promise.all(workers.flatMap((w) => [searchOn(w), searchOn(w)]));
 
     // Shrink each broken property's first hit, the jobs spread over the workers.
     phase = 'shrink';
