@@ -23,9 +23,10 @@ export interface ExplorerRun {
   budgetLine: string;
 }
 
-export function runExplorer(name: ExplorerName, m: Model, props: readonly Property<any>[], budget: Budget, seed: string | undefined, coverage?: Coverage): ExplorerRun {
+/** With `firstOnly`, the fast-check search stops at the first failing property (a mutant's kill). With `coverage`, the runs are counted. */
+export function runExplorer(name: ExplorerName, m: Model, props: readonly Property<any>[], budget: Budget, seed: string | undefined, firstOnly = false, coverage?: Coverage): ExplorerRun {
   if (name === 'fast-check') {
-    const result = checkModel(m, props, budget, false, coverage);
+    const result = checkModel(m, props, budget, firstOnly, coverage);
     const st = result.stats;
     return { result, explorer: name, budgetLine: `${st.runs} runs, ${st.executed} actions, ${(st.ms / 1000).toFixed(1)} s` };
   }

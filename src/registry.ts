@@ -19,6 +19,8 @@ export interface Registry {
   manifest: string;
   /** The config file read, if any. */
   configFile: string | null;
+  /** The user's strategy modules, as absolute paths (so that a worker thread can load them too). */
+  modules?: readonly string[];
 }
 
 /** A user's strategies could not be loaded: a message naming the file, the field or export, and why. */
@@ -44,6 +46,11 @@ export function tableStrategies(): readonly Strategy[] {
 
 export function findStrategy(name: string): Strategy | undefined {
   return current.user.find((s) => s.name === name) ?? builtins.find((s) => s.name === name);
+}
+
+/** The modules of the user's strategies (absolute paths), for a worker thread to resolve them again. */
+export function userModules(): readonly string[] {
+  return current.modules ?? [];
 }
 
 export function manifestPath(): string {
@@ -84,7 +91,7 @@ export async function resolveStrategies(flagModules: readonly string[], cwd: str
     }
   }
   const manifest = config?.manifest ? resolve(base, config.manifest) : join(base, USER_MANIFEST);
-  return { user, manifest, configFile };
+  return { user, manifest, configFile, modules: [...new Set(modules)] };
 }
 
 async function readConfig(file: string): Promise<DmacheckConfig> {

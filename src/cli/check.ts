@@ -15,7 +15,7 @@ import { propertyById, verdictProperties, witnesses } from '../../properties/ind
 import type { Property } from '../../properties/types.ts';
 import { defaultBudget, type Budget } from '../check.ts';
 import { toCounterexample, saveCounterexample } from '../counterexample/save.ts';
-import { configsOf, designMismatches, expectedWitnesses, heldProperties, loadManifest, MANIFEST_PATH, verdictOf, writeManifest, type Manifest } from '../verdicts.ts';
+import { configsOf, designMismatches, expectedWitnesses, heldProperties, loadManifest, MANIFEST_PATH, premisesOf, verdictOf, writeManifest, type Manifest } from '../verdicts.ts';
 import { computeMatrix, differences, matrixCells, matrixWitnesses, mismatches, renderTable, type Matrix } from '../matrix.ts';
 import type { Model } from '../../model/model.ts';
 import type { Failure } from '../check.ts';
@@ -151,12 +151,20 @@ async function checkOne(
     const base = cfg.variant ? configByName(cfg.variant.base) : undefined;
     const checked = props ?? (mutant || base ? heldProperties(s, base ?? own ?? cfg, budget, man) : [...verdictProperties]);
     const m = makeModel(s, cfg, mutant);
+    // A mutant or a kernel variant (unless --property) is checked as `dmacheck mutants` does: the first
+    // property that fails kills it, and the search stops there (the rest of the budget would only judge
+    // what a kill settles); its verdicts need only the premises of what it is held to.
+    const heldTo = (mutant !== null || base !== undefined) && !props;
+    const killOnly = heldTo && explorer === 'fast-check';
+    const watched = heldTo ? premisesOf(checked) : witnesses;
     const cov = opts.coverage || opts.json ? new Coverage() : undefined;
-    const { result: r, budgetLine } = runExplorer(explorer, m, [...checked, ...witnesses], budget, seed, cov);
+    const { result: r, budgetLine } = runExplorer(explorer, m, [...checked, ...watched], budget, seed, killOnly, cov);
+    const killed = killOnly && r.failures.length > 0;
     const scoped = !own || !sameScope(own.scope, cfg.scope);
     const where = base ? `kernel variant ${cfg.name} (${base.name} with: ${cfg.variant!.stands})` : cfg.name;
     say(`${s.name}${mutant ? ` (mutant ${mutant})` : ''} in ${where}${scoped && !base ? `, scope ${scopeText(cfg.scope)}` : ''} (${explorer}): ${budgetLine}`);
-    const held = checked.filter((p) => r.holds.includes(p.id));
+    const held = killed ? [] : checked.filter((p) => r.holds.includes(p.id));
+    const unjudged = killed ? checked.filter((p) => r.holds.includes(p.id)) : [];
     const holds = held.filter((p) => verdictOf(p, false, r.reached) === 'holds');
     const na = held.filter((p) => verdictOf(p, false, r.reached) === 'n/a');
     if (holds.length) say(`  holds: ${holds.map((p) => p.id).join(', ')}`);
@@ -182,6 +190,10 @@ async function checkOne(
       writeRenderings(m, f, path, cx, opts.html, opts.markdown);
       entry.failures.push({ property: f.property, clause: f.violation.clause, givesUp, steps: f.actions.length, file: path, message: f.violation.message });
       say(failureText(m, f, path, givesUp));
+    }
+    if (killed) {
+      if (unjudged.length) say(`  not judged (the search stops at the first kill; name them with --property): ${unjudged.map((p) => p.id).join(', ')}`);
+      break; // killed: the configs after this one are not searched
     }
   }
   if (opts.json) console.log(JSON.stringify({ checks: report, exit: failed ? 1 : 0 }, null, 2));

@@ -26,6 +26,8 @@ const HELP = `dmacheck: property-based verification of device access to process 
   dmacheck corpus-readme [DIR] [--check]               index a counterexample corpus in DIR/README.md
   dmacheck run FILE... [--html OUT] [--markdown] [--json]  run scenarios written by hand (docs/scenarios.md)
   dmacheck schema                                      the JSON Schema of the counterexample file format
+  dmacheck campaign --strategy S [--mutant M] [--config C] [--workers N] [--runs N | --time T] [--shard I/N] [--out DIR]
+  dmacheck merge DIR... [--out DIR]   merge campaign shards' summaries and counterexamples
 
   dmacheck COMMAND --help (or dmacheck help COMMAND): the command's options and exit codes.
 
@@ -53,6 +55,9 @@ const commands: Record<string, Command> = {
   'corpus-readme': corpusReadmeCommand,
   run: runCommand,
   schema: schemaCommand,
+  // Loaded when run (worker threads, cli-progress): the other commands do not pay for them.
+  campaign: async (argv) => (await import('./campaign.ts')).campaignCommand(argv),
+  merge: async (argv) => (await import('./merge.ts')).mergeCommand(argv),
 };
 
 /** Every subcommand's name (a test holds each to --help and to refusing unknown options). */

@@ -39,14 +39,24 @@ interface Run<S, A, E, V> {
 
 class PropertyFailed extends Error {}
 
+/**
+ * Search with fast-check; on the first failure, fast-check shrinks it. With `focus`, the shrinking runs
+ * check only what `focus(violation)` builds for the first violation (its property, say), not every
+ * property: a shrink candidate is kept when it breaks that one, so the trace stays a counterexample of
+ * the property first found, and the expensive checks (the progress oracle of a liveness property) run
+ * only when that is the property shrunk.
+ */
 export function fcExplore<S, A, E, V>(
   sys: TransitionSystem<S, A, E>,
   newChecker: (s: S) => Checker<S, E, V>,
   opts: FcOptions,
   onReached?: (names: ReadonlySet<string>) => void,
+  focus?: (first: V) => (s: S) => Checker<S, E, V>,
 ): { failure: FcFailure<A, V> | null; stats: FcStats } {
   const stats: FcStats = { runs: 0, executed: 0, skipped: 0, ms: 0 };
   let last: { actions: A[]; violation: V } | null = null;
+  // After the first failure every run fast-check makes is a shrink candidate (endOnFailure: false).
+  let checkerOf = newChecker;
 
   class Step implements fc.Command<object, Run<S, A, E, V>> {
     constructor(readonly choice: number) {}
@@ -64,6 +74,7 @@ export function fcExplore<S, A, E, V>(
       const v = r.checker.check(r.s, sys.step(r.s, a));
       if (v) {
         r.failed = v;
+        if (last === null && focus) checkerOf = focus(v);
         last = { actions: [...r.actions], violation: v };
         throw new PropertyFailed('property violated');
       }
@@ -81,7 +92,7 @@ export function fcExplore<S, A, E, V>(
     fc.property(fc.nat({ max: (1 << swarmable.length) - 1 }), cmds, (mask, cmds) => {
       stats.runs++;
       const s = sys.init();
-      const checker = newChecker(s);
+      const checker = checkerOf(s);
       const run: Run<S, A, E, V> = { s, off: swarmOff(swarmable, mask), checker, actions: [], failed: null };
       try {
         fc.modelRun(() => ({ model: {}, real: run }), cmds);
