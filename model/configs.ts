@@ -36,6 +36,9 @@ export const configs: readonly Config[] = [
   // sees no submission, and a job's fence signals only when user space says so, so an exporter that waits
   // on the importers' fences waits on user space (dma-buf.rst, "Indefinite DMA Fences").
   { name: 'p2p-switch-user-queue', queue: 'user', kernel: kernelToday, scope: p2pScope, oracleBound: UNBOUNDED, topology: topoSwitch, proofScope: { ...smallScope, vram: 1 } },
+  // The device under test has a pool of DEVICE_PRIVATE pages of its own (lib/test_hmm.c's dmirror
+  // devices: dmirror_allocate_chunk), two of them; no peer device, no PCIe topology.
+  { name: 'hmm', queue: 'kernel', kernel: kernelToday, scope: { ...defaultScope, vram: 2 }, oracleBound: UNBOUNDED, proofScope: { ...smallScope, vram: 1 } },
 ];
 
 export function configByName(name: string): Config | undefined {

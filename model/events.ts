@@ -28,10 +28,11 @@ export type ModelEvent =
   | { t: 'munmap'; proc: number; vpage: number }
   | { t: 'fork'; parent: number; child: number; pinnedPages: number }
   /**
-   * mmu_notifier_invalidate_range_start. `deviceHolds`: when it began, the device translated (its mirror)
+   * mmu_notifier_invalidate_range_start. `owner`: mmu_notifier_range.owner (a device id, or -1 for the
+   * core mm's own). `deviceHolds`: when it began, the device translated (its mirror)
    * or a pin held a page of the range; `callbacks`: how many subscriptions' invalidate callbacks it owes.
    */
-  | { t: 'invalidate_start'; inv: number; proc: number; pages: number; cause: InvalidationCause; dmaInFlight: boolean; deviceHolds: boolean; callbacks: number }
+  | { t: 'invalidate_start'; inv: number; proc: number; pages: number; cause: InvalidationCause; owner: number; dmaInFlight: boolean; deviceHolds: boolean; callbacks: number }
   | { t: 'callback_return'; inv: number; sub: number }
   | { t: 'invalidate_end'; inv: number; proc: number; pages: number; cause: InvalidationCause; changed: boolean }
   /** A callback chose to wait on a job's fence. */
@@ -71,6 +72,16 @@ export type ModelEvent =
   | { t: 'private_fault'; proc: number; vpage: number; frame: number; outcome: 'p2p' | 'migrate' }
   /** The peer moved (proc, vpage)'s page from frame `from` to frame `to` (VRAM or system RAM). */
   | { t: 'peer_move'; proc: number; vpage: number; from: number; to: number }
+  /**
+   * hmm_range_fault without HMM_PFN_REQ_FAULT for one page (HMM_DMIRROR_SNAPSHOT): what `device` saw, as
+   * dmirror_mkentry encodes it (HMM_DMIRROR_PROT_*: model/hmm.ts).
+   */
+  | { t: 'hmm_snapshot'; device: number; proc: number; vpage: number; prot: number }
+  /**
+   * migrate_vma_setup by `device`'s driver for one page: `cpages` 1 if migrate_vma_collect took it, 0 if
+   * it skipped it (`skip`: why); `toDevice`: MIGRATE_VMA_SELECT_SYSTEM, else the way back to RAM.
+   */
+  | { t: 'migrate_collect'; device: number; proc: number; vpage: number; toDevice: boolean; cpages: number; skip: string | null }
   /**
    * A driver's own step, in its words, for the explanation of a trace only: no property reads it (a
    * property reads the events above and the view). A user's strategy emits it where the world's events

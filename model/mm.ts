@@ -145,6 +145,7 @@ export function startInvalidation(
   cause: InvalidationCause,
   ctx: DriverContext,
   onStart: (inv: number) => void,
+  owner = NONE,
 ): number {
   const i = freeInvalidationSlot(s);
   if (i === NONE) return NONE;
@@ -154,6 +155,7 @@ export function startInvalidation(
   inv.proc = proc;
   inv.pages = pages;
   inv.cause = cause;
+  inv.owner = owner; // mmu_notifier_range_init_owner
   inv.blockable = cause !== 'oom'; // __oom_reap_task_mm: mmu_notifier_invalidate_range_start_nonblock
   for (let v = 0; v < mm.ptes.length; v++) {
     const pte = mm.ptes[v]!;
@@ -169,7 +171,7 @@ export function startInvalidation(
   }
   if (mm.active === 0) mm.seq |= 1;
   mm.active++;
-  ctx.emit({ t: 'invalidate_start', inv: i, proc, pages, cause, dmaInFlight: dmaInFlight(s, proc, pages), deviceHolds: deviceHolds(s, proc, pages), callbacks });
+  ctx.emit({ t: 'invalidate_start', inv: i, proc, pages, cause, owner, dmaInFlight: dmaInFlight(s, proc, pages), deviceHolds: deviceHolds(s, proc, pages), callbacks });
   onStart(i);
   return i;
 }

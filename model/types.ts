@@ -55,6 +55,12 @@ export interface Pte {
   epoch: number;
   /** A page of a DAX file mapping (MAP_SHARED, no page cache): the filesystem may move its block. */
   dax: boolean;
+  /**
+   * A page of a MAP_SHARED | MAP_ANONYMOUS mapping (shmem): fork shares it with the child, writable, with
+   * no copy-on-write, and migrate_vma_collect does not take it (only anonymous private pages migrate to
+   * device memory). A minimal attribute; shared memory in full is the core-mm issue's.
+   */
+  shared: boolean;
 }
 
 /** Per-process memory descriptor (struct mm_struct) with its mmu_notifier_subscriptions. */
@@ -79,7 +85,7 @@ export interface Subscription {
   seq: number;
 }
 
-export type InvalidationCause = 'migrate' | 'munmap' | 'cow' | 'reclaim' | 'fork' | 'peer-move' | 'device-migrate' | 'oom' | 'dax-move';
+export type InvalidationCause = 'migrate' | 'munmap' | 'cow' | 'reclaim' | 'fork' | 'peer-move' | 'device-migrate' | 'oom' | 'dax-move' | 'exclusive';
 
 export const CB_RETURNED = 255;
 
@@ -90,6 +96,12 @@ export interface Invalidation {
   /** Bit mask of the virtual pages in the range. */
   pages: number;
   cause: InvalidationCause;
+  /**
+   * mmu_notifier_range.owner (mmu_notifier_range_init_owner): the device that started it, for the
+   * migrations (MMU_NOTIFY_MIGRATE) and make_device_exclusive (MMU_NOTIFY_EXCLUSIVE) of a device's own
+   * driver, which its own callback may skip; NONE for the core mm's own invalidations.
+   */
+  owner: number;
   /**
    * mmu_notifier_range_blockable: false for the OOM reaper's invalidation, whose callbacks may not sleep:
    * they return at once or refuse (-EAGAIN), and a refused invalidation is abandoned (mm.ts callbackRefuse).
@@ -219,6 +231,8 @@ export interface Config {
   topology?: PciTopology;
   /** Mask of process 0's pages that map a DAX file instead of anonymous memory. */
   dax?: number;
+  /** Mask of process 0's pages that map MAP_SHARED | MAP_ANONYMOUS memory (Pte.shared) instead of private. */
+  shared?: number;
 }
 
 /** The peer device: a GPU whose VRAM frames are the frames of kind device-private or p2p it owns. */

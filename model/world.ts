@@ -62,7 +62,7 @@ export function initialState(cfg: Config): State {
       oomReaped: false,
       seq: 2, // __mmu_notifier_register starts invalidate_seq at 2
       active: 0,
-      ptes: Array.from({ length: vpages }, (): Pte => ({ mapped: false, frame: NONE, writable: false, swapped: false, swap: 0, epoch: 0, dax: false })),
+      ptes: Array.from({ length: vpages }, (): Pte => ({ mapped: false, frame: NONE, writable: false, swapped: false, swap: 0, epoch: 0, dax: false, shared: false })),
     })),
     subs: Array.from({ length: procs }, (_, p) => ({ live: false, proc: p, seq: 0 })),
     invs: Array.from({ length: invalidations }, () => ({
@@ -70,6 +70,7 @@ export function initialState(cfg: Config): State {
       proc: 0,
       pages: 0,
       cause: 'migrate' as const,
+      owner: NONE,
       blockable: true,
       oldFrames: Array.from({ length: vpages }, () => NONE),
       oldGens: Array.from({ length: vpages }, () => 0),
@@ -98,6 +99,7 @@ export function initialState(cfg: Config): State {
     pte.frame = allocFrame(s, 0);
     pte.writable = true;
     pte.dax = (((cfg.dax ?? 0) >> v) & 1) === 1;
+    pte.shared = (((cfg.shared ?? 0) >> v) & 1) === 1;
   });
   return s;
 }
@@ -251,6 +253,7 @@ export function applyWorld(s: State, a: Action, cfg: Config, strat: Strategy, ct
       pte.writable = true;
       pte.swapped = false;
       pte.dax = false; // anonymous memory
+      pte.shared = false; // MAP_PRIVATE
       pte.epoch++;
       ctx.emit({ t: 'mmap', proc: a.a, vpage: a.b });
       return true;
@@ -448,16 +451,29 @@ function forkChild(s: State, parent: number, cfg: Config, ctx: DriverContext): b
     cp.writable = false;
     cp.epoch = 0;
     cp.dax = pp.dax;
+    cp.shared = pp.shared;
     if (!ptePresent(pp)) continue;
     const fr = s.frames[pp.frame]!;
+    if (fr.kind === 'device-private') {
+      // copy_nonpresent_pte, is_device_private_entry: the child gets the same device-private entry
+      // (get_page, page_try_dup_anon_rmap), and in a copy-on-write mapping a writable entry is made
+      // readable on both sides (make_readable_device_private_entry). A CPU access from either side then
+      // migrates the page back (migrate_to_ram) and a write breaks copy-on-write on the RAM page.
+      fr.mapcount++;
+      fr.refcount++;
+      cp.frame = pp.frame;
+      pp.writable = false;
+      continue;
+    }
     if (!coreMmPage(fr)) {
-      // Simplification: a driver's buffer page or a device-private page is not copied into the child
-      // (as with VM_DONTCOPY): the child has nothing mapped there.
+      // Simplification: a driver's buffer page (VM_IO | VM_PFNMAP) is not copied into the child (as with
+      // VM_DONTCOPY): the child has nothing mapped there.
       cp.mapped = false;
       continue;
     }
-    if (pp.dax) {
-      // A shared file mapping: the child maps the same block, writable, no copy-on-write.
+    if (pp.dax || pp.shared) {
+      // A shared mapping (a DAX file, MAP_SHARED | MAP_ANONYMOUS): the child maps the same page,
+      // writable, no copy-on-write.
       fr.mapcount++;
       fr.refcount++;
       cp.frame = pp.frame;

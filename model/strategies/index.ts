@@ -9,8 +9,9 @@ import { dmabufStatic } from './dmabuf-static.ts';
 import { hmmP2p } from './hmm-p2p.ts';
 import { pinPerJob } from './pin-per-job.ts';
 import { queuePreempt } from './queue-preempt.ts';
+import { dmirror } from './dmirror.ts';
 
-export const strategies: readonly Strategy[] = [odpMirror, pinLongterm, mirrorBlockingNotifier, pinPerJob, queuePreempt, peerdirectRevoke, dmabufStatic, dmabufDynamic, hmmP2p];
+export const strategies: readonly Strategy[] = [odpMirror, pinLongterm, mirrorBlockingNotifier, pinPerJob, queuePreempt, peerdirectRevoke, dmabufStatic, dmabufDynamic, hmmP2p, dmirror];
 
 export function strategyByName(name: string): Strategy | undefined {
   return strategies.find((s) => s.name === name);
