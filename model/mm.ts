@@ -262,6 +262,8 @@ export function hmmRangeFault(
   if (!pte.mapped) return { ok: false, err: 'EFAULT' };
   if (pte.frame === NONE) {
     if (!pte.swapped || !swapIn(s, pte)) return { ok: false, err: pte.swapped ? 'ENOMEM' : 'EFAULT' };
+    // do_swap_page with FAULT_FLAG_WRITE: pte_mkdirty, so reclaim writes the page out again.
+    if (write) s.frames[pte.frame]!.dirty = true;
   }
   if (write && !pte.writable) {
     breakCow(proc, vpage);

@@ -49,7 +49,7 @@ import {
 } from './mirror-fault.ts';
 import { callbackWaitId, waitsOn } from '../waits.ts';
 
-type DmirrorMutant = 'no-read-retry' | 'no-set-seq' | 'lock-in-nonblockable' | 'devmem-fault-no-zap';
+type DmirrorMutant = 'no-read-retry' | 'no-set-seq' | 'lock-in-nonblockable' | 'zap-range-off-by-one';
 
 interface DmirrorDriver extends MirrorDriver {
   /** Per page slot (proc * vpages + vpage): 0 none; 1 migrate_vma_setup (its invalidations); 2 copied. */
@@ -116,6 +116,13 @@ function devmemFault(s: DmState, p: number, v: number, ctx: DriverContext<Dmirro
   ctx.emit({ t: 'migrate_collect', device: DEV, proc: p, vpage: v, toDevice: false, cpages: 1, skip: null });
 }
 
+/** The range without its last page (the mutant zap-range-off-by-one). */
+function lastPageDropped(pages: number): number {
+  let top = 0;
+  for (let v = 0; pages >> v; v++) if ((pages >> v) & 1) top = v;
+  return pages & ~(1 << top);
+}
+
 /** The skips of migrate_vma_collect a test of the self-tests asks about; other skips are not offered. */
 const SHOWN_SKIPS: ReadonlySet<string> = new Set(['shared', 'pinned', 'device-private']);
 
@@ -142,7 +149,7 @@ export const dmirror = defineStrategy({
     { name: 'no-read-retry', pattern: 'dmirror_range_fault stores the PFNs without mmu_interval_read_retry under dmirror->mutex: a page an invalidation freed after hmm_range_fault is mapped (the hand-rolled retry bugs the interval notifier fixed, 99cb252f5e68)' },
     { name: 'no-set-seq', pattern: 'the invalidate callback erases its page table but does not call mmu_interval_set_seq: a fault between hmm_range_fault and its read_retry sees no change and maps the old page (the contract of mmu_interval_notifier_ops.invalidate)' },
     { name: 'lock-in-nonblockable', pattern: 'the invalidate callback takes dmirror->mutex with mutex_lock even when !mmu_notifier_range_blockable, instead of mutex_trylock or return false: the OOM reaper sleeps on a device access' },
-    { name: 'devmem-fault-no-zap', pattern: 'migrate_to_ram without dmirror_devmem_fault_finalize_and_map: the callback skipped its own migration, and nothing else erases the device page from the page table, so the device keeps using a page that is freed' },
+    { name: 'zap-range-off-by-one', pattern: 'dmirror_do_update erases the range with an exclusive bound where the xarray walk\'s is inclusive, one page short (xa_for_each_range takes the last index): the last page of the range stays mapped in the device after the callback returned' },
   ],
   needsRegistration: true,
   actionKinds: [
@@ -183,7 +190,8 @@ export const dmirror = defineStrategy({
       const trylock = !inv.blockable && ctx.mutant !== 'lock-in-nonblockable';
       if (trylock || !mutexBusy(s, inv.proc)) out.push({ k: 'dmirror_invalidate', a: i, b: NONE });
     });
-    const canStart = freeInvalidationSlot(s) !== NONE;
+    // HMM_DMIRROR_MIGRATE_TO_DEV needs the device-private pool (a config with device memory).
+    const canStart = freeInvalidationSlot(s) !== NONE && s.frames.some((fr) => fr.owner === DEV && fr.kind === 'device-private');
     s.mms.forEach((mm, p) => {
       if (!mm.alive) return;
       const reg = s.regs[p]!;
@@ -243,7 +251,7 @@ export const dmirror = defineStrategy({
           return;
         }
         if (ctx.mutant !== 'no-set-seq') setSeq(s, a.a, inv.proc);
-        zapMirror(s, inv.proc, inv.pages);
+        zapMirror(s, inv.proc, ctx.mutant === 'zap-range-off-by-one' ? lastPageDropped(inv.pages) : inv.pages);
         callbackReturn(s, a.a, inv.proc, ctx);
         return;
       }
@@ -301,7 +309,7 @@ export const dmirror = defineStrategy({
           // dmirror_devmem_fault_finalize_and_map: erase the range from the page table of the dmirror
           // that migrated the page (rpage->zone_device_data), not from any other.
           const owner = d.devOwner[src]!;
-          if (owner !== NONE && ctx.mutant !== 'devmem-fault-no-zap') zapMirror(s, owner, 1 << a.b);
+          if (owner !== NONE) zapMirror(s, owner, 1 << a.b);
           d.devOwner[src] = NONE;
         }
         finalizeMigration(s, src, dst);
