@@ -5,6 +5,7 @@
 import { NONE } from './types.ts';
 import type { Pte, State } from './types.ts';
 import { coreMmPage } from './p2p.ts';
+import { munmapping } from './mm.ts';
 
 /** The PTEs that map `frame`, as [proc, vpage] pairs, in order (the rmap walk of try_to_migrate). */
 export function mappersOf(s: State, frame: number): [number, number][] {
@@ -84,11 +85,6 @@ export const PROT_ZERO = 0x10;
 export const PROT_DEV_PRIVATE_LOCAL = 0x20;
 export const PROT_DEV_PRIVATE_REMOTE = 0x30;
 
-/** Is a munmap of (proc, vpage) in progress? Its VMA is already gone (see snapshotPage). */
-export function unmapping(s: State, proc: number, vpage: number): boolean {
-  return s.invs.some((inv) => inv.live && inv.proc === proc && inv.cause === 'munmap' && (inv.pages >> vpage) & 1);
-}
-
 /**
  * hmm_range_fault without HMM_PFN_REQ_FAULT for one page, as `device` sees it, then dmirror_mkentry:
  * - no VMA (never mapped, munmap'ed, or being unmapped: munmap detaches the VMA, vms_gather_munmap_vmas,
@@ -103,7 +99,7 @@ export function unmapping(s: State, proc: number, vpage: number): boolean {
  */
 export function snapshotPage(s: State, device: number, proc: number, vpage: number): number {
   const pte: Pte = s.mms[proc]!.ptes[vpage]!;
-  if (!s.mms[proc]!.alive || !pte.mapped || unmapping(s, proc, vpage)) return PROT_ERROR;
+  if (!s.mms[proc]!.alive || !pte.mapped || munmapping(s, proc, vpage)) return PROT_ERROR;
   if (pte.frame === NONE) return PROT_NONE;
   const fr = s.frames[pte.frame]!;
   if (fr.locked) return PROT_NONE;

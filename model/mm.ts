@@ -95,6 +95,12 @@ export function invalidating(s: State, proc: number, vpage: number): boolean {
   return false;
 }
 
+/** Is a munmap of (proc, vpage) in progress (its VMA already detached)? */
+export function munmapping(s: State, proc: number, vpage: number): boolean {
+  for (const inv of s.invs) if (inv.live && inv.proc === proc && inv.cause === 'munmap' && (inv.pages >> vpage) & 1) return true;
+  return false;
+}
+
 /** Is `proc` forking? fork holds the mmap write lock: page faults and hmm_range_fault wait for it. */
 export function forking(s: State, proc: number): boolean {
   for (const inv of s.invs) if (inv.live && inv.proc === proc && inv.cause === 'fork') return true;
@@ -259,7 +265,10 @@ export function hmmRangeFault(
   breakCow: (proc: number, vpage: number) => boolean,
 ): RangeFault {
   const pte = s.mms[proc]!.ptes[vpage]!;
-  if (!pte.mapped) return { ok: false, err: 'EFAULT' };
+  // No VMA: never mapped, unmapped, or being unmapped. munmap detaches the VMA first
+  // (vms_gather_munmap_vmas), then may downgrade the mmap lock to read and runs unmap_region, whose
+  // notifier is the invalidation in progress: an hmm_range_fault that runs then finds no VMA (-EFAULT).
+  if (!pte.mapped || munmapping(s, proc, vpage)) return { ok: false, err: 'EFAULT' };
   if (pte.frame === NONE) {
     if (!pte.swapped || !swapIn(s, pte)) return { ok: false, err: pte.swapped ? 'ENOMEM' : 'EFAULT' };
     // do_swap_page with FAULT_FLAG_WRITE: pte_mkdirty, so reclaim writes the page out again.

@@ -58,14 +58,23 @@ export class Scenario {
     return events;
   }
 
-  /** Run kernel and hardware actions (not new kernel work) until none is enabled; returns how many ran. */
+  /**
+   * Run kernel and hardware actions (not new kernel work) until none is enabled; returns how many ran.
+   * Fair and deterministic: of the enabled ones, the one taken least recently (then the model's order),
+   * so that a retry loop (read_begin, range_fault, -EBUSY) lets the invalidation it waits for run.
+   */
   settle(): number {
+    const last = new Map<string, number>();
     for (let n = 0; n < SETTLE_BOUND; n++) {
-      const next = enabled(this.m, this.s).find((a) => {
+      const cands = enabled(this.m, this.s).filter((a) => {
         const k = this.m.kinds.get(a.k)!;
         return k.actor !== 'user' && !k.starts;
       });
-      if (!next) return n;
+      if (cands.length === 0) return n;
+      const key = (a: Action) => formatAction(this.m, a);
+      let next = cands[0]!;
+      for (const a of cands) if ((last.get(key(a)) ?? -1) < (last.get(key(next)) ?? -1)) next = a;
+      last.set(key(next), n);
       this.step(next.k, next.a, next.b);
     }
     throw new Error(`settle: still not quiescent after ${SETTLE_BOUND} steps: ${this.trace.slice(-10).join('; ')}`);

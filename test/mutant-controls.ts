@@ -212,4 +212,8 @@ export const controls: Record<string, Control> = {
     ],
   },
   'hmm-p2p/skip-foreign-migrate': 'same',
+  'dmirror/no-read-retry': 'same',
+  'dmirror/no-set-seq': 'same',
+  'dmirror/lock-in-nonblockable': 'same',
+  'dmirror/zap-range-off-by-one': 'same',
 };

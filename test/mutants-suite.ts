@@ -22,6 +22,7 @@ import { holdsOver, model, traceText } from './helpers.ts';
 export const mutantGroups: Record<string, readonly string[]> = {
   notifiers: ['odp-mirror', 'mirror-blocking-notifier', 'queue-preempt'],
   'pins-and-p2p': ['pin-longterm', 'pin-per-job', 'peerdirect-revoke', 'dmabuf-static', 'dmabuf-dynamic', 'hmm-p2p'],
+  hmm: ['dmirror'],
 };
 
 /** The longest shrunk counterexample we accept for a mutant. */
