@@ -33,7 +33,7 @@ export type CollectSkip = 'not-mapped' | 'not-present' | 'not-anonymous' | 'shar
 export function collectSkip(s: State, proc: number, vpage: number): CollectSkip | null {
   const pte = s.mms[proc]!.ptes[vpage]!;
   if (!pte.mapped) return 'not-mapped';
-  if (pte.frame === NONE) return 'not-present';
+  if (pte.frame === NONE || pte.exclusive !== NONE) return 'not-present'; // a swap or device-exclusive entry
   const fr = s.frames[pte.frame]!;
   if (pte.dax) return 'not-anonymous';
   if (pte.shared) return 'shared';
@@ -89,8 +89,8 @@ export const PROT_DEV_PRIVATE_REMOTE = 0x30;
  * hmm_range_fault without HMM_PFN_REQ_FAULT for one page, as `device` sees it, then dmirror_mkentry:
  * - no VMA (never mapped, munmap'ed, or being unmapped: munmap detaches the VMA, vms_gather_munmap_vmas,
  *   before unmap_region runs the notifier): hmm_vma_walk_hole fills HMM_PFN_ERROR;
- * - not present (swapped out, or a migration entry while the page is locked by a migration): not valid,
- *   nothing faulted in: PROT_NONE;
+ * - not present (swapped out, a device-exclusive entry, or a migration entry while the page is locked by
+ *   a migration): not valid, nothing faulted in: PROT_NONE;
  * - a device-private entry: valid for its owner only (range->dev_private_owner), LOCAL with its
  *   permission; another device's is not valid without a fault (hmm_vma_handle_pte): PROT_NONE;
  * - a present page: READ or WRITE as the CPU PTE allows (a page shared copy-on-write is READ).
@@ -100,7 +100,7 @@ export const PROT_DEV_PRIVATE_REMOTE = 0x30;
 export function snapshotPage(s: State, device: number, proc: number, vpage: number): number {
   const pte: Pte = s.mms[proc]!.ptes[vpage]!;
   if (!s.mms[proc]!.alive || !pte.mapped || munmapping(s, proc, vpage)) return PROT_ERROR;
-  if (pte.frame === NONE) return PROT_NONE;
+  if (pte.frame === NONE || pte.exclusive !== NONE) return PROT_NONE; // a swap, or device-exclusive, entry
   const fr = s.frames[pte.frame]!;
   if (fr.locked) return PROT_NONE;
   const perm = pte.writable ? PROT_WRITE : PROT_READ;

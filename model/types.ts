@@ -61,6 +61,12 @@ export interface Pte {
    * device memory). A minimal attribute; shared memory in full is the core-mm issue's.
    */
   shared: boolean;
+  /**
+   * A device-exclusive entry (make_device_exclusive): the id of the device that has the page for its
+   * atomics, or NONE. The frame stays the page's; a CPU access faults and restores the PTE first
+   * (model/hmm-exclusive.ts).
+   */
+  exclusive: number;
 }
 
 /** Per-process memory descriptor (struct mm_struct) with its mmu_notifier_subscriptions. */

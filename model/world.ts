@@ -20,6 +20,7 @@ import {
 } from './mm.ts';
 import { applyPressure, pressureActionKinds, pressureEnabled, queueRuns, reapPage } from './oom.ts';
 import { collectForMigration, coreMmPage, cpuCanTouch, finishPeerMove, pteLocked } from './p2p.ts';
+import { applyExclusive, exclusiveActionKinds, exclusiveEnabled, finishExclusive } from './hmm-exclusive.ts';
 
 export const worldActionKinds: readonly ActionKind[] = [
   { kind: 'cpu_read', actor: 'user', args: ['p', 'v'], models: 'a CPU load (do_swap_page if swapped out)' },
@@ -40,6 +41,7 @@ export const worldActionKinds: readonly ActionKind[] = [
   { kind: 'reclaim', actor: 'kernel', args: ['p', 'v'], models: 'shrink_folio_list: try_to_unmap to swap', starts: true },
   { kind: 'invalidate_end', actor: 'kernel', args: ['inv'], models: 'after every callback returned: the PTE change, then mmu_notifier_invalidate_range_end' },
   ...pressureActionKinds,
+  ...exclusiveActionKinds,
 ];
 
 /** The user actions of a process (first argument p): an OOM victim does none. */
@@ -62,7 +64,7 @@ export function initialState(cfg: Config): State {
       oomReaped: false,
       seq: 2, // __mmu_notifier_register starts invalidate_seq at 2
       active: 0,
-      ptes: Array.from({ length: vpages }, (): Pte => ({ mapped: false, frame: NONE, writable: false, swapped: false, swap: 0, epoch: 0, dax: false, shared: false })),
+      ptes: Array.from({ length: vpages }, (): Pte => ({ mapped: false, frame: NONE, writable: false, swapped: false, swap: 0, epoch: 0, dax: false, shared: false, exclusive: NONE })),
     })),
     subs: Array.from({ length: procs }, (_, p) => ({ live: false, proc: p, seq: 0 })),
     invs: Array.from({ length: invalidations }, () => ({
@@ -137,7 +139,7 @@ export function worldEnabled(s: State, cfg: Config, strat: Strategy, ctx: Driver
         const present = pte.frame !== NONE;
         // A device-private page or a page locked by a move: the CPU access faults and waits for its
         // owner (migrate_to_ram, the move fence); the strategy models that path.
-        const touch = cpuCanTouch(s, pte);
+        const touch = cpuCanTouch(s, pte) && pte.exclusive === NONE; // a device-exclusive entry faults first
         if (touch && (present || (haveFrame && !faultsWait))) out.push(act('cpu_read', p, v));
         if (touch && (present ? pte.writable || (!faultsWait && (cowReusable(s, pte) || (!busy && canInvalidate))) : haveFrame && !faultsWait)) {
           out.push(act('cpu_write', p, v));
@@ -145,7 +147,9 @@ export function worldEnabled(s: State, cfg: Config, strat: Strategy, ctx: Driver
         // A driver's buffer VMA stays mapped (simplification), and munmap waits for a locked page.
         const driverVma = present && s.frames[pte.frame]!.owner !== NONE && s.frames[pte.frame]!.kind !== 'device-private';
         if (!busy && canInvalidate && !driverVma && !pteLocked(s, pte)) out.push(act('munmap', p, v));
-        if (pte.dax) {
+        if (pte.exclusive !== NONE) {
+          // Simplification: the kernel's own moves leave a device-exclusive page alone.
+        } else if (pte.dax) {
           // The filesystem moves a DAX block only once the page is idle (dax_layout_busy_page waits for
           // every extra reference, a pin included, to drop).
           const fr = present ? s.frames[pte.frame]! : null;
@@ -179,6 +183,7 @@ export function worldEnabled(s: State, cfg: Config, strat: Strategy, ctx: Driver
   }
   for (let i = 0; i < s.invs.length; i++) if (s.invs[i]!.live && callbacksReturned(s, i)) out.push(act('invalidate_end', i));
   pressureEnabled(s, out, victimUserKinds);
+  exclusiveEnabled(s, out);
 }
 
 /** Start a copy-on-write break of (proc, vpage): the write fault's invalidation. */
@@ -254,6 +259,7 @@ export function applyWorld(s: State, a: Action, cfg: Config, strat: Strategy, ct
       pte.swapped = false;
       pte.dax = false; // anonymous memory
       pte.shared = false; // MAP_PRIVATE
+      pte.exclusive = NONE;
       pte.epoch++;
       ctx.emit({ t: 'mmap', proc: a.a, vpage: a.b });
       return true;
@@ -346,7 +352,7 @@ export function applyWorld(s: State, a: Action, cfg: Config, strat: Strategy, ct
       finishInvalidation(s, a.a, cfg, ctx);
       return true;
     default:
-      return applyPressure(s, a, cfg, strat, ctx);
+      return applyExclusive(s, a, strat, ctx) || applyPressure(s, a, cfg, strat, ctx);
   }
 }
 
@@ -369,6 +375,7 @@ function finishInvalidation(s: State, i: number, cfg: Config, ctx: DriverContext
         pte.frame = NONE;
         pte.swapped = false;
         pte.writable = false;
+        pte.exclusive = NONE; // zap_pte_range drops a device-exclusive entry too
         pte.epoch++;
         ctx.emit({ t: 'munmap', proc: inv.proc, vpage: v });
         changed = true;
@@ -404,7 +411,12 @@ function finishInvalidation(s: State, i: number, cfg: Config, ctx: DriverContext
         break;
       case 'oom':
         reapPage(s, inv.proc, v, ctx);
+        pte.exclusive = NONE;
         changed = true;
+        break;
+      case 'exclusive':
+        // make_device_exclusive (with the device as owner) or remove_device_exclusive_entry (none).
+        if (finishExclusive(s, inv.proc, v, inv.owner)) changed = true;
         break;
       case 'peer-move':
         // The GPU driver moves its page once the peer-memory clients' callbacks returned.
@@ -452,6 +464,10 @@ function forkChild(s: State, parent: number, cfg: Config, ctx: DriverContext): b
     cp.epoch = 0;
     cp.dax = pp.dax;
     cp.shared = pp.shared;
+    cp.exclusive = NONE;
+    // copy_nonpresent_pte on a device-exclusive entry: try_restore_exclusive_pte restores it, and the
+    // now present PTE is copied (fork's invalidation has already unmapped it from the devices).
+    pp.exclusive = NONE;
     if (!ptePresent(pp)) continue;
     const fr = s.frames[pp.frame]!;
     if (fr.kind === 'device-private') {

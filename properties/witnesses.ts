@@ -100,6 +100,9 @@ export const witnesses: readonly Property<any>[] = [
   sometimes('sometimes-mr-revoked', 'an MR is revoked because the memory under it moved or was freed', (e) => e.t === 'mr_revoked'),
   sometimes('sometimes-move-notify', 'an exporter notifies the importers that a buffer moves (dma_buf_move_notify)', (e) => e.t === 'move_notify'),
   sometimes('sometimes-private-faulted-by-peer', 'a device faults on another device\'s DEVICE_PRIVATE page', (e) => e.t === 'private_fault'),
+  // remove_device_exclusive_entry: MMU_NOTIFY_EXCLUSIVE with no owner, over a page a device maps.
+  sometimes('sometimes-exclusive-revoked', 'a CPU access takes back a page a device holds with a device-exclusive entry (remove_device_exclusive_entry)',
+    (e, v) => e.t === 'invalidate_start' && e.cause === 'exclusive' && e.owner === NONE && v.mms[e.proc]!.ptes.some((pte, w) => (e.pages >> w) & 1 && pte.exclusive !== NONE)),
   ...premises,
 ];
 

@@ -263,6 +263,48 @@ describe('hmm-tests.c as a conformance suite (dmirror)', () => {
     for (const v of [0, 1]) expect(sc.cpuRead(1, v), `the child keeps v${v}`).toBe(w[v]);
   });
 
+  it('exclusive: the device maps a page for its atomics; a CPU access takes it back, revoking the device\'s access', () => {
+    const sc = dmirror();
+    sc.step('register', 0);
+    const w = sc.cpuWrite(0, 0);
+    sc.step('dmirror_exclusive', 0, 0);
+    sc.settle();
+    const pte = sc.s.mms[0]!.ptes[0]!;
+    expect(pte.exclusive, 'a device-exclusive entry').toBe(DEV);
+    expect(sc.s.dev.mirror[0]![0]!.frame, 'mapped for atomics').toBe(pte.frame);
+    expect(snap(sc, 0, 0), 'not present to the CPU').toBe(PROT_NONE);
+    expect(deviceRead(sc, 'r', 0, 0), 'what the device read').toBe(w);
+    expect(sc.faults('r'), 'through its atomic mapping, without a fault').toBe(0);
+    expect(sc.can('cpu_read', 0, 0), 'the CPU access faults first').toBe(false);
+    const start = sc.step('cpu_fault_exclusive', 0, 0).find((e) => e.t === 'invalidate_start');
+    expect(start && start.t === 'invalidate_start' ? [start.cause, start.owner] : null, 'MMU_NOTIFY_EXCLUSIVE, no owner').toEqual(['exclusive', NONE]);
+    sc.settle();
+    expect(sc.s.mms[0]!.ptes[0]!.exclusive).toBe(NONE);
+    expect(sc.s.dev.mirror[0]![0]!.frame, 'HMM_DMIRROR_CHECK_EXCLUSIVE: atomic access revoked').toBe(NONE);
+    expect(sc.cpuRead(0, 0)).toBe(w);
+    const w2 = sc.cpuWrite(0, 0);
+    expect(sc.cpuRead(0, 0)).toBe(w2);
+  });
+
+  it('exclusive_cow: fork restores the device-exclusive entry; both processes then copy on write', () => {
+    const sc = dmirror();
+    sc.step('register', 0);
+    const w = sc.cpuWrite(0, 0);
+    sc.step('dmirror_exclusive', 0, 0);
+    sc.settle();
+    sc.step('fork', 0);
+    sc.settle();
+    expect(sc.s.mms[0]!.ptes[0]!.exclusive, 'try_restore_exclusive_pte').toBe(NONE);
+    expect(sc.s.dev.mirror[0]![0]!.frame, 'fork\'s invalidation unmapped it from the device').toBe(NONE);
+    expect(sc.cpuRead(1, 0)).toBe(w);
+    const c = sc.cpuWrite(1, 0);
+    expect(sc.cpuRead(1, 0)).toBe(c);
+    expect(sc.cpuRead(0, 0)).toBe(w);
+    const p = sc.cpuWrite(0, 0);
+    expect(sc.cpuRead(0, 0)).toBe(p);
+    expect(sc.cpuRead(1, 0)).toBe(c);
+  });
+
   it('the model refuses what dmirror cannot do: no migration without the device-private pool, none of a page mapped elsewhere', () => {
     const sc = dmirror('kernel-queue');
     sc.step('register', 0);

@@ -216,4 +216,5 @@ export const controls: Record<string, Control> = {
   'dmirror/no-set-seq': 'same',
   'dmirror/lock-in-nonblockable': 'same',
   'dmirror/zap-range-off-by-one': 'same',
+  'dmirror/exclusive-skip-any-owner': 'same',
 };

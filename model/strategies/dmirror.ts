@@ -33,7 +33,7 @@ import type { DriverContext } from '../strategy.ts';
 import { defineStrategy } from '../strategy.ts';
 import { callbackRefuse, callbackReturn, findFreeFrame, freeInvalidationSlot, invalidating, procInvalidating, setSeq, startInvalidation, subscribe, zapMirror } from '../mm.ts';
 import { deviceAlloc, ownDeviceMemory } from '../device-memory.ts';
-import { ramAlloc } from '../p2p.ts';
+import { coreMmPage, ramAlloc } from '../p2p.ts';
 import { collectSkip, finalizeMigration, mappersOf } from '../hmm.ts';
 import {
   emptyFaults,
@@ -49,7 +49,7 @@ import {
 } from './mirror-fault.ts';
 import { callbackWaitId, waitsOn } from '../waits.ts';
 
-type DmirrorMutant = 'no-read-retry' | 'no-set-seq' | 'lock-in-nonblockable' | 'zap-range-off-by-one';
+type DmirrorMutant = 'no-read-retry' | 'no-set-seq' | 'lock-in-nonblockable' | 'zap-range-off-by-one' | 'exclusive-skip-any-owner';
 
 interface DmirrorDriver extends MirrorDriver {
   /** Per page slot (proc * vpages + vpage): 0 none; 1 migrate_vma_setup (its invalidations); 2 copied. */
@@ -60,6 +60,8 @@ interface DmirrorDriver extends MirrorDriver {
   migDst: number[];
   /** Per frame: the process whose dmirror migrated it into device memory (rpage->zone_device_data), or NONE. */
   devOwner: number[];
+  /** Per page slot: 1 while HMM_DMIRROR_EXCLUSIVE is between make_device_exclusive and dmirror_atomic_map. */
+  exclPhase: number[];
 }
 
 type DmState = State<DmirrorDriver>;
@@ -116,6 +118,19 @@ function devmemFault(s: DmState, p: number, v: number, ctx: DriverContext<Dmirro
   ctx.emit({ t: 'migrate_collect', device: DEV, proc: p, vpage: v, toDevice: false, cpages: 1, skip: null });
 }
 
+/**
+ * Can HMM_DMIRROR_EXCLUSIVE take (p, v)? make_device_exclusive faults the page in writable and takes only
+ * an anonymous folio it can lock; simplified here to a present, writable, private anonymous page mapped
+ * once, idle (not locked, not under an invalidation or a migration).
+ */
+function canMakeExclusive(s: DmState, p: number, v: number): boolean {
+  const pte = s.mms[p]!.ptes[v]!;
+  if (!pte.mapped || pte.frame === NONE || !pte.writable || pte.shared || pte.dax || pte.exclusive !== NONE) return false;
+  const fr = s.frames[pte.frame]!;
+  if (!coreMmPage(fr) || fr.locked || fr.mapcount !== 1 || fr.refcount !== fr.mapcount) return false;
+  return !invalidating(s, p, v) && s.drv.migPhase[slot(s, p, v)] === 0 && freeInvalidationSlot(s) !== NONE;
+}
+
 /** The range without its last page (the mutant zap-range-off-by-one). */
 function lastPageDropped(pages: number): number {
   let top = 0;
@@ -149,6 +164,7 @@ export const dmirror = defineStrategy({
     { name: 'no-read-retry', pattern: 'dmirror_range_fault stores the PFNs without mmu_interval_read_retry under dmirror->mutex: a page an invalidation freed after hmm_range_fault is mapped (the hand-rolled retry bugs the interval notifier fixed, 99cb252f5e68)' },
     { name: 'no-set-seq', pattern: 'the invalidate callback erases its page table but does not call mmu_interval_set_seq: a fault between hmm_range_fault and its read_retry sees no change and maps the old page (the contract of mmu_interval_notifier_ops.invalidate)' },
     { name: 'lock-in-nonblockable', pattern: 'the invalidate callback takes dmirror->mutex with mutex_lock even when !mmu_notifier_range_blockable, instead of mutex_trylock or return false: the OOM reaper sleeps on a device access' },
+    { name: 'exclusive-skip-any-owner', pattern: 'the invalidate callback skips MMU_NOTIFY_EXCLUSIVE without comparing range->owner with its own device (nouveau_svm_range_invalidate compares it): remove_device_exclusive_entry\'s invalidation, which has no owner, is skipped too, and the device keeps its atomic mapping after the CPU took the page back' },
     { name: 'zap-range-off-by-one', pattern: 'dmirror_do_update erases the range with an exclusive bound where the xarray walk\'s is inclusive, one page short (xa_for_each_range takes the last index): the last page of the range stays mapped in the device after the callback returned' },
   ],
   needsRegistration: true,
@@ -159,6 +175,8 @@ export const dmirror = defineStrategy({
     { kind: 'dmirror_devmem_fault', actor: 'user', args: ['p', 'v'], models: 'a CPU access to a device-private entry: do_swap_page calls migrate_to_ram, dmirror_devmem_fault: migrate_vma_setup (MIGRATE_VMA_SELECT_DEVICE_PRIVATE) on every mapping of the page' },
     { kind: 'dmirror_migrate_copy', actor: 'kernel', args: ['p', 'v'], models: 'dmirror_migrate_alloc_and_copy / dmirror_devmem_fault_alloc_and_copy: a destination page (the device-private pool, or RAM) and the copy' },
     { kind: 'dmirror_migrate_finalize', actor: 'kernel', args: ['p', 'v'], models: 'migrate_vma_pages; under dmirror->mutex dmirror_migrate_finalize_and_map (the device page into the page table) or dmirror_devmem_fault_finalize_and_map (erase it); migrate_vma_finalize' },
+    { kind: 'dmirror_exclusive', actor: 'user', args: ['p', 'v'], models: 'HMM_DMIRROR_EXCLUSIVE, dmirror_exclusive: make_device_exclusive (folio locked; MMU_NOTIFY_EXCLUSIVE with the device as owner; the PTE becomes a device-exclusive entry)' },
+    { kind: 'dmirror_atomic_map', actor: 'kernel', args: ['p', 'v'], models: 'dmirror_atomic_map under dmirror->mutex: the page into the page table for atomics; folio_unlock' },
     { kind: 'dmirror_release', actor: 'kernel', args: ['p'], models: 'dmirror_fops_release: mmu_interval_notifier_remove (waits for invalidations in progress), xa_destroy' },
   ],
 
@@ -167,7 +185,7 @@ export const dmirror = defineStrategy({
     const pages = s.mms.length * V(s);
     const z = () => Array.from({ length: pages }, () => 0);
     const n = () => Array.from({ length: pages }, () => NONE);
-    return { faults: emptyFaults(s), lock: NONE, migPhase: z(), migToDev: z(), migSrc: n(), migDst: n(), devOwner: s.frames.map(() => NONE) };
+    return { faults: emptyFaults(s), lock: NONE, migPhase: z(), migToDev: z(), migSrc: n(), migDst: n(), devOwner: s.frames.map(() => NONE), exclPhase: z() };
   },
 
   enabled(s, ctx, out) {
@@ -205,6 +223,7 @@ export const dmirror = defineStrategy({
               if (skip === null || SHOWN_SKIPS.has(skip)) out.push({ k: 'dmirror_migrate', a: p, b: v });
             }
             if (canDevmemFault(s, p, v)) out.push({ k: 'dmirror_devmem_fault', a: p, b: v });
+            if (open && d.exclPhase[i] === 0 && canMakeExclusive(s, p, v)) out.push({ k: 'dmirror_exclusive', a: p, b: v });
             break;
           }
           case 1: {
@@ -222,7 +241,10 @@ export const dmirror = defineStrategy({
       });
       // The file is released once no ioctl of it runs (no migration to the device in progress) and no
       // invalidation of the mm is active (mmu_interval_notifier_remove).
-      const busy = d.migPhase.some((ph, k) => ph !== 0 && d.migToDev[k] === 1 && Math.floor(k / V(s)) === p);
+      mm.ptes.forEach((_, v) => {
+        if (d.exclPhase[slot(s, p, v)] === 1 && !invalidating(s, p, v) && !mutexBusy(s, p)) out.push({ k: 'dmirror_atomic_map', a: p, b: v });
+      });
+      const busy = d.migPhase.some((ph, k) => ph !== 0 && d.migToDev[k] === 1 && Math.floor(k / V(s)) === p) || d.exclPhase.some((x, k) => x === 1 && Math.floor(k / V(s)) === p);
       if (reg.live && reg.closing && !procInvalidating(s, p) && !mutexBusy(s, p) && !busy) out.push({ k: 'dmirror_release', a: p, b: NONE });
     });
   },
@@ -236,6 +258,15 @@ export const dmirror = defineStrategy({
       const pte = s.mms[f.proc]!.ptes[f.vpage]!;
       if (f.write && !pte.writable && ownPrivate(s, f.proc, f.vpage) !== NONE) {
         if (canDevmemFault(s, f.proc, f.vpage)) devmemFault(s, f.proc, f.vpage, ctx);
+        f.phase = 0;
+        return;
+      }
+      // hmm_vma_handle_pte on a device-exclusive entry: fault, which restores it
+      // (remove_device_exclusive_entry), then -EBUSY.
+      if (pte.exclusive !== NONE) {
+        if (!invalidating(s, f.proc, f.vpage) && freeInvalidationSlot(s) !== NONE) {
+          startInvalidation(s, f.proc, 1 << f.vpage, 'exclusive', ctx, (k) => self.onInvalidateStart(s, k, ctx), NONE);
+        }
         f.phase = 0;
         return;
       }
@@ -316,6 +347,30 @@ export const dmirror = defineStrategy({
         d.migPhase[i] = 0;
         return;
       }
+      case 'dmirror_exclusive': {
+        // make_device_exclusive: the folio is locked (and returned locked); secondary MMUs are told
+        // with the device as owner; the PTE is converted at the invalidation's end.
+        const f = s.mms[a.a]!.ptes[a.b]!.frame;
+        s.frames[f]!.locked = true;
+        startInvalidation(s, a.a, 1 << a.b, 'exclusive', ctx, (k) => self.onInvalidateStart(s, k, ctx), DEV);
+        d.exclPhase[slot(s, a.a, a.b)] = 1;
+        return;
+      }
+      case 'dmirror_atomic_map': {
+        const pte = s.mms[a.a]!.ptes[a.b]!;
+        const fr = s.frames[pte.frame]!;
+        if (pte.exclusive === DEV) {
+          const e = s.dev.mirror[a.a]![a.b]!;
+          e.frame = pte.frame;
+          e.gen = fr.gen;
+          e.writable = true;
+          e.epoch = pte.epoch;
+          e.p2p = false;
+        }
+        fr.locked = false; // folio_unlock, folio_put
+        d.exclPhase[slot(s, a.a, a.b)] = 0;
+        return;
+      }
       case 'dmirror_release': {
         const p = a.a;
         mirrorTeardown(s, p, 'dmirror released', ctx);
@@ -334,6 +389,8 @@ export const dmirror = defineStrategy({
     // dmirror_interval_invalidate: "Ignore invalidation callbacks for device private pages since the
     // invalidation is handled as part of the migration process."
     if (iv.cause === 'device-migrate' && iv.owner === DEV && iv.cb[iv.proc] === 0) callbackReturn(s, inv, iv.proc, _ctx);
+    // The mutant: an owner filter on MMU_NOTIFY_EXCLUSIVE that does not look at the owner.
+    else if (_ctx.mutant === 'exclusive-skip-any-owner' && iv.cause === 'exclusive' && iv.cb[iv.proc] === 0) callbackReturn(s, inv, iv.proc, _ctx);
   },
 
   onDeviceFault(s, job) {
