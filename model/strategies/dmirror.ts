@@ -31,7 +31,7 @@ import { DEV, NONE } from '../types.ts';
 import type { Action, State } from '../types.ts';
 import type { DriverContext } from '../strategy.ts';
 import { defineStrategy } from '../strategy.ts';
-import { callbackRefuse, callbackReturn, findFreeFrame, freeInvalidationSlot, invalidating, procInvalidating, setSeq, startInvalidation, subscribe, zapMirror } from '../mm.ts';
+import { callbackRefuse, callbackReturn, findFreeFrame, forking, freeInvalidationSlot, invalidating, procInvalidating, setSeq, startInvalidation, subscribe, zapMirror } from '../mm.ts';
 import { deviceAlloc, ownDeviceMemory } from '../device-memory.ts';
 import { coreMmPage, ramAlloc } from '../p2p.ts';
 import { collectSkip, finalizeMigration, mappersOf } from '../hmm.ts';
@@ -213,7 +213,8 @@ export const dmirror = defineStrategy({
     s.mms.forEach((mm, p) => {
       if (!mm.alive) return;
       const reg = s.regs[p]!;
-      const open = reg.live && !reg.closing;
+      // The ioctls take the mmap read lock (a CPU fault too): they wait while fork holds it for write.
+      const open = reg.live && !reg.closing && !forking(s, p);
       mm.ptes.forEach((pte, v) => {
         const i = slot(s, p, v);
         switch (d.migPhase[i]) {
@@ -222,7 +223,7 @@ export const dmirror = defineStrategy({
               const skip = collectSkip(s, p, v);
               if (skip === null || SHOWN_SKIPS.has(skip)) out.push({ k: 'dmirror_migrate', a: p, b: v });
             }
-            if (canDevmemFault(s, p, v)) out.push({ k: 'dmirror_devmem_fault', a: p, b: v });
+            if (!forking(s, p) && canDevmemFault(s, p, v)) out.push({ k: 'dmirror_devmem_fault', a: p, b: v });
             if (open && d.exclPhase[i] === 0 && canMakeExclusive(s, p, v)) out.push({ k: 'dmirror_exclusive', a: p, b: v });
             break;
           }
