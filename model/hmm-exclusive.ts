@@ -5,7 +5,10 @@
 // callback may skip it). A CPU access to such a PTE faults: do_swap_page ->
 // remove_device_exclusive_entry locks the folio and sends an MMU_NOTIFY_EXCLUSIVE invalidation with no
 // owner (every device's callback runs, the owner's too: its atomic access is revoked), then restores the
-// PTE; the access is retried. The world's half is here; the making is the driver's (dmirror).
+// PTE; the access is retried. The CPU's fault is offered by the driver that makes such entries (its
+// action kinds include exclusiveActionKinds, as hmm-p2p offers the CPU fault on its device-private
+// pages): only a driver that calls make_device_exclusive can leave one. The PTE's conversion at the
+// invalidation's end is the world's (world.ts finishInvalidation).
 import { NONE } from './types.ts';
 import type { Action, State } from './types.ts';
 import type { ActionKind, DriverContext, Strategy } from './strategy.ts';

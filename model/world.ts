@@ -20,7 +20,7 @@ import {
 } from './mm.ts';
 import { applyPressure, pressureActionKinds, pressureEnabled, queueRuns, reapPage } from './oom.ts';
 import { collectForMigration, coreMmPage, cpuCanTouch, finishPeerMove, pteLocked } from './p2p.ts';
-import { applyExclusive, exclusiveActionKinds, exclusiveEnabled, finishExclusive } from './hmm-exclusive.ts';
+import { finishExclusive } from './hmm-exclusive.ts';
 
 export const worldActionKinds: readonly ActionKind[] = [
   { kind: 'cpu_read', actor: 'user', args: ['p', 'v'], models: 'a CPU load (do_swap_page if swapped out)' },
@@ -41,7 +41,6 @@ export const worldActionKinds: readonly ActionKind[] = [
   { kind: 'reclaim', actor: 'kernel', args: ['p', 'v'], models: 'shrink_folio_list: try_to_unmap to swap', starts: true },
   { kind: 'invalidate_end', actor: 'kernel', args: ['inv'], models: 'after every callback returned: the PTE change, then mmu_notifier_invalidate_range_end' },
   ...pressureActionKinds,
-  ...exclusiveActionKinds,
 ];
 
 /** The user actions of a process (first argument p): an OOM victim does none. */
@@ -183,7 +182,6 @@ export function worldEnabled(s: State, cfg: Config, strat: Strategy, ctx: Driver
   }
   for (let i = 0; i < s.invs.length; i++) if (s.invs[i]!.live && callbacksReturned(s, i)) out.push(act('invalidate_end', i));
   pressureEnabled(s, out, victimUserKinds);
-  exclusiveEnabled(s, out);
 }
 
 /** Start a copy-on-write break of (proc, vpage): the write fault's invalidation. */
@@ -352,7 +350,7 @@ export function applyWorld(s: State, a: Action, cfg: Config, strat: Strategy, ct
       finishInvalidation(s, a.a, cfg, ctx);
       return true;
     default:
-      return applyExclusive(s, a, strat, ctx) || applyPressure(s, a, cfg, strat, ctx);
+      return applyPressure(s, a, cfg, strat, ctx);
   }
 }
 

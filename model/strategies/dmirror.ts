@@ -35,6 +35,7 @@ import { callbackRefuse, callbackReturn, findFreeFrame, forking, freeInvalidatio
 import { deviceAlloc, ownDeviceMemory } from '../device-memory.ts';
 import { coreMmPage, ramAlloc } from '../p2p.ts';
 import { collectSkip, finalizeMigration, mappersOf } from '../hmm.ts';
+import { applyExclusive, exclusiveActionKinds, exclusiveEnabled } from '../hmm-exclusive.ts';
 import {
   emptyFaults,
   faultActionKinds,
@@ -165,7 +166,7 @@ export const dmirror = defineStrategy({
     { name: 'no-set-seq', pattern: 'the invalidate callback erases its page table but does not call mmu_interval_set_seq: a fault between hmm_range_fault and its read_retry sees no change and maps the old page (the contract of mmu_interval_notifier_ops.invalidate)' },
     { name: 'lock-in-nonblockable', pattern: 'the invalidate callback takes dmirror->mutex with mutex_lock even when !mmu_notifier_range_blockable, instead of mutex_trylock or return false: the OOM reaper sleeps on a device access' },
     { name: 'exclusive-skip-any-owner', pattern: 'the invalidate callback skips MMU_NOTIFY_EXCLUSIVE without comparing range->owner with its own device (nouveau_svm_range_invalidate compares it): remove_device_exclusive_entry\'s invalidation, which has no owner, is skipped too, and the device keeps its atomic mapping after the CPU took the page back' },
-    { name: 'zap-range-off-by-one', pattern: 'dmirror_do_update erases the range with an exclusive bound where the xarray walk\'s is inclusive, one page short (xa_for_each_range takes the last index): the last page of the range stays mapped in the device after the callback returned' },
+    { name: 'zap-range-off-by-one', pattern: 'dmirror_do_update stops one page short of the invalidated range (an exclusive end turned into an inclusive last index twice, the interval off-by-one): the last page of the range stays mapped in the device after the callback returned' },
   ],
   needsRegistration: true,
   actionKinds: [
@@ -177,6 +178,7 @@ export const dmirror = defineStrategy({
     { kind: 'dmirror_migrate_finalize', actor: 'kernel', args: ['p', 'v'], models: 'migrate_vma_pages; under dmirror->mutex dmirror_migrate_finalize_and_map (the device page into the page table) or dmirror_devmem_fault_finalize_and_map (erase it); migrate_vma_finalize' },
     { kind: 'dmirror_exclusive', actor: 'user', args: ['p', 'v'], models: 'HMM_DMIRROR_EXCLUSIVE, dmirror_exclusive: make_device_exclusive (folio locked; MMU_NOTIFY_EXCLUSIVE with the device as owner; the PTE becomes a device-exclusive entry)' },
     { kind: 'dmirror_atomic_map', actor: 'kernel', args: ['p', 'v'], models: 'dmirror_atomic_map under dmirror->mutex: the page into the page table for atomics; folio_unlock' },
+    ...exclusiveActionKinds,
     { kind: 'dmirror_release', actor: 'kernel', args: ['p'], models: 'dmirror_fops_release: mmu_interval_notifier_remove (waits for invalidations in progress), xa_destroy' },
   ],
 
@@ -203,6 +205,7 @@ export const dmirror = defineStrategy({
       }
       out.push(a);
     }
+    exclusiveEnabled(s, out);
     s.invs.forEach((inv, i) => {
       if (!inv.live || inv.cb[inv.proc] !== 0) return;
       const trylock = !inv.blockable && ctx.mutant !== 'lock-in-nonblockable';
@@ -272,6 +275,7 @@ export const dmirror = defineStrategy({
         return;
       }
     }
+    if (applyExclusive(s, a, dmirror, ctx)) return;
     if (faultApply(s, a, mutations(ctx), dmirror, ctx, (f) => {
       if (f.job !== NONE) s.jobs[f.job]!.state = 'ready'; // dmirror_read/_write tries dmirror_do_read again
     })) return;
