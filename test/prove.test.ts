@@ -37,8 +37,10 @@ const pinned: [string, string, number][] = [
   ['dmabuf-dynamic', 'p2p-switch', 360],
 ];
 const pinnedDeep: [string, string, number][] = [
-  ['queue-preempt', 'user-queue', 189585],
-  ['hmm-p2p', 'p2p-switch', 311268],
+  ['queue-preempt', 'user-queue', 184143],
+  ['hmm-p2p', 'p2p-switch', 307708],
+  ['dmirror', 'kernel-queue', 58845],
+  ['dmirror', 'hmm', 106073],
 ];
 
 describe('the reachable space at a proof scope', () => {
