@@ -83,11 +83,11 @@ export const controls: Record<string, Control> = {
   },
   'pin-per-job/pin-without-unshare': {
     config: 'kernel-queue',
-    property: 'no-lost-write',
-    why: 'the pin first unshares the copy-on-write page (FOLL_PIN on an anonymous page breaks COW, gup_must_unshare), so the device\'s write lands in p0\'s own copy and the child reads what it had',
+    property: 'isolation',
+    why: 'the pin first unshares the copy-on-write page (FOLL_PIN on an anonymous page breaks COW, gup_must_unshare), so the write that follows hits the pinned page and the DMA stays in p0\'s frame',
     trace: [
-      act('fork', 0), act('invalidate_end', 0), act('submit_write', 0, 0), act('pin_job', 0), act('invalidate_end', 0), act('pin_job', 0),
-      act('dma_start', 0), act('dma_land', 0), act('cpu_read', 1, 0),
+      act('fork', 0), act('invalidate_end', 0), act('submit', 0, 0), act('pin_job', 0), act('invalidate_end', 0), act('pin_job', 0),
+      act('cpu_write', 0, 0), act('dma_start', 0), act('dma_land', 0),
     ],
   },
   'queue-preempt/resume-before-revalidate': {
@@ -214,7 +214,6 @@ export const controls: Record<string, Control> = {
   'hmm-p2p/skip-foreign-migrate': 'same',
   'dmirror/no-read-retry': 'same',
   'dmirror/no-set-seq': 'same',
-  'dmirror/lock-in-nonblockable': 'same',
   'dmirror/zap-range-off-by-one': 'same',
   'dmirror/exclusive-skip-any-owner': 'same',
 };

@@ -50,7 +50,7 @@ import {
 } from './mirror-fault.ts';
 import { callbackWaitId, waitsOn } from '../waits.ts';
 
-type DmirrorMutant = 'no-read-retry' | 'no-set-seq' | 'lock-in-nonblockable' | 'zap-range-off-by-one' | 'exclusive-skip-any-owner';
+type DmirrorMutant = 'no-read-retry' | 'no-set-seq' | 'zap-range-off-by-one' | 'exclusive-skip-any-owner';
 
 interface DmirrorDriver extends MirrorDriver {
   /** Per page slot (proc * vpages + vpage): 0 none; 1 migrate_vma_setup (its invalidations); 2 copied. */
@@ -164,7 +164,6 @@ export const dmirror = defineStrategy({
   mutants: [
     { name: 'no-read-retry', pattern: 'dmirror_range_fault stores the PFNs without mmu_interval_read_retry under dmirror->mutex: a page an invalidation freed after hmm_range_fault is mapped (the hand-rolled retry bugs the interval notifier fixed, 99cb252f5e68)' },
     { name: 'no-set-seq', pattern: 'the invalidate callback erases its page table but does not call mmu_interval_set_seq: a fault between hmm_range_fault and its read_retry sees no change and maps the old page (the contract of mmu_interval_notifier_ops.invalidate)' },
-    { name: 'lock-in-nonblockable', pattern: 'the invalidate callback takes dmirror->mutex with mutex_lock even when !mmu_notifier_range_blockable, instead of mutex_trylock or return false: the OOM reaper sleeps on a device access' },
     { name: 'exclusive-skip-any-owner', pattern: 'the invalidate callback skips MMU_NOTIFY_EXCLUSIVE without comparing range->owner with its own device (nouveau_svm_range_invalidate compares it): remove_device_exclusive_entry\'s invalidation, which has no owner, is skipped too, and the device keeps its atomic mapping after the CPU took the page back' },
     { name: 'zap-range-off-by-one', pattern: 'dmirror_do_update stops one page short of the invalidated range (an exclusive end turned into an inclusive last index twice, the interval off-by-one): the last page of the range stays mapped in the device after the callback returned' },
   ],
@@ -208,7 +207,7 @@ export const dmirror = defineStrategy({
     exclusiveEnabled(s, out);
     s.invs.forEach((inv, i) => {
       if (!inv.live || inv.cb[inv.proc] !== 0) return;
-      const trylock = !inv.blockable && ctx.mutant !== 'lock-in-nonblockable';
+      const trylock = !inv.blockable;
       if (trylock || !mutexBusy(s, inv.proc)) out.push({ k: 'dmirror_invalidate', a: i, b: NONE });
     });
     // HMM_DMIRROR_MIGRATE_TO_DEV needs the device-private pool (a config with device memory).
@@ -282,7 +281,7 @@ export const dmirror = defineStrategy({
     switch (a.k) {
       case 'dmirror_invalidate': {
         const inv = s.invs[a.a]!;
-        if (!inv.blockable && ctx.mutant !== 'lock-in-nonblockable' && mutexBusy(s, inv.proc)) {
+        if (!inv.blockable && mutexBusy(s, inv.proc)) {
           callbackRefuse(s, a.a, inv.proc, ctx); // mutex_trylock failed: return false
           return;
         }
