@@ -215,5 +215,13 @@ export const controls: Record<string, Control> = {
   'dmirror/no-read-retry': 'same',
   'dmirror/no-set-seq': 'same',
   'dmirror/zap-range-off-by-one': 'same',
-  'dmirror/exclusive-skip-any-owner': 'same',
+  'dmirror/exclusive-skip-any-owner': {
+    config: 'kernel-queue',
+    property: 'coherent-dma',
+    why: 'dmirror_interval_invalidate skips only MMU_NOTIFY_MIGRATE of its own device: it runs for make_device_exclusive\'s invalidation (before the end converts the PTE) and for the one remove_device_exclusive_entry sends when the fault meets the entry, and erases the atomic mapping there',
+    trace: [
+      act('register', 0), act('submit', 0, 0), act('dmirror_exclusive', 0, 0), act('dma_start', 0), act('dmirror_invalidate', 0), act('invalidate_end', 0),
+      act('read_begin', 0), act('dmirror_atomic_map', 0, 0), act('range_fault', 0), act('dmirror_invalidate', 0), act('invalidate_end', 0),
+    ],
+  },
 };
