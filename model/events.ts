@@ -73,11 +73,6 @@ export type ModelEvent =
   /** The peer moved (proc, vpage)'s page from frame `from` to frame `to` (VRAM or system RAM). */
   | { t: 'peer_move'; proc: number; vpage: number; from: number; to: number }
   /**
-   * hmm_range_fault without HMM_PFN_REQ_FAULT for one page (HMM_DMIRROR_SNAPSHOT): what `device` saw, as
-   * dmirror_mkentry encodes it (HMM_DMIRROR_PROT_*: model/hmm.ts).
-   */
-  | { t: 'hmm_snapshot'; device: number; proc: number; vpage: number; prot: number }
-  /**
    * migrate_vma_setup by `device`'s driver for one page: `cpages` 1 if migrate_vma_collect took it, 0 if
    * it skipped it (`skip`: why); `toDevice`: MIGRATE_VMA_SELECT_SYSTEM, else the way back to RAM.
    */

@@ -73,8 +73,6 @@ export function describeEvent(e: ModelEvent): string {
       return `device fault on p${e.proc} v${e.vpage}: another device's private frame ${e.frame}, ${e.outcome === 'p2p' ? 'given as a P2P page' : 'migrated to RAM'}`;
     case 'peer_move':
       return `p${e.proc} v${e.vpage} moved from frame ${e.from} to frame ${e.to}`;
-    case 'hmm_snapshot':
-      return `snapshot of p${e.proc} v${e.vpage} by device ${e.device}: prot 0x${e.prot.toString(16)}`;
     case 'migrate_collect':
       return `migrate_vma_setup ${e.toDevice ? 'to device memory' : 'back to RAM'} of p${e.proc} v${e.vpage}: cpages ${e.cpages}${e.skip ? ` (skipped: ${e.skip})` : ''}`;
     case 'driver_note':
