@@ -250,6 +250,7 @@ function clearDead(s: State): void {
     inv.proc = 0;
     inv.pages = 0;
     inv.cause = 'migrate';
+    inv.owner = NONE;
     inv.blockable = true;
     inv.oldFrames.fill(NONE);
     inv.oldGens.fill(0);

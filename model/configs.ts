@@ -51,6 +51,9 @@ export const configs: readonly Config[] = [
   // The device and the peer joined by an internal interconnect (xGMI) only, on root ports of a host bridge
   // not whitelisted: the PCI P2P layer says NOT_SUPPORTED, the link works (seed 001, 1a).
   { name: 'p2p-link', queue: 'kernel', kernel: kernelToday, scope: p2pScope, oracleBound: UNBOUNDED, topology: topoLink, proofScope: { ...smallScope, vram: 1 } },
+  // The device under test has a pool of DEVICE_PRIVATE pages of its own (lib/test_hmm.c's dmirror
+  // devices: dmirror_allocate_chunk), two of them; no peer device, no PCIe topology.
+  { name: 'hmm', queue: 'kernel', kernel: kernelToday, scope: { ...defaultScope, vram: 2 }, oracleBound: UNBOUNDED, proofScope: { ...smallScope, vram: 1 } },
 ];
 
 export function configByName(name: string): Config | undefined {

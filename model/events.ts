@@ -31,10 +31,11 @@ export type ModelEvent =
   | { t: 'unmap_unnotified'; proc: number; vpage: number }
   | { t: 'fork'; parent: number; child: number; pinnedPages: number }
   /**
-   * mmu_notifier_invalidate_range_start. `deviceHolds`: when it began, the device translated (its mirror)
+   * mmu_notifier_invalidate_range_start. `owner`: mmu_notifier_range.owner (a device id, or -1 for the
+   * core mm's own). `deviceHolds`: when it began, the device translated (its mirror)
    * or a pin held a page of the range; `callbacks`: how many subscriptions' invalidate callbacks it owes.
    */
-  | { t: 'invalidate_start'; inv: number; proc: number; pages: number; cause: InvalidationCause; dmaInFlight: boolean; deviceHolds: boolean; callbacks: number }
+  | { t: 'invalidate_start'; inv: number; proc: number; pages: number; cause: InvalidationCause; owner: number; dmaInFlight: boolean; deviceHolds: boolean; callbacks: number }
   | { t: 'callback_return'; inv: number; sub: number }
   | { t: 'invalidate_end'; inv: number; proc: number; pages: number; cause: InvalidationCause; changed: boolean }
   /** A callback chose to wait on a job's fence. */
@@ -83,6 +84,11 @@ export type ModelEvent =
   | { t: 'fault_seq'; fault: number; proc: number; vpage: number; seq: number }
   | { t: 'fault_snapshot'; fault: number; proc: number; vpage: number; frame: number; gen: number; writable: boolean; result: 'ok' | 'EBUSY' | Errno }
   | { t: 'mirror_program'; fault: number; proc: number; vpage: number; frame: number; gen: number; writable: boolean; retry: 'under-lock' | 'outside-lock' | 'none' }
+  /**
+   * migrate_vma_setup by `device`'s driver for one page: `cpages` 1 if migrate_vma_collect took it, 0 if
+   * it skipped it (`skip`: why); `toDevice`: MIGRATE_VMA_SELECT_SYSTEM, else the way back to RAM.
+   */
+  | { t: 'migrate_collect'; device: number; proc: number; vpage: number; toDevice: boolean; cpages: number; skip: string | null }
   /**
    * A driver's own step, in its words, for the explanation of a trace only: no property reads it (a
    * property reads the events above and the view). A user's strategy emits it where the world's events

@@ -95,6 +95,12 @@ export function invalidating(s: State, proc: number, vpage: number): boolean {
   return false;
 }
 
+/** Is a munmap of (proc, vpage) in progress (its VMA already detached)? */
+export function munmapping(s: State, proc: number, vpage: number): boolean {
+  for (const inv of s.invs) if (inv.live && inv.proc === proc && inv.cause === 'munmap' && (inv.pages >> vpage) & 1) return true;
+  return false;
+}
+
 /** Is `proc` forking? fork holds the mmap write lock: page faults and hmm_range_fault wait for it. */
 export function forking(s: State, proc: number): boolean {
   for (const inv of s.invs) if (inv.live && inv.proc === proc && inv.cause === 'fork') return true;
@@ -145,6 +151,7 @@ export function startInvalidation(
   cause: InvalidationCause,
   ctx: DriverContext,
   onStart: (inv: number) => void,
+  owner = NONE,
 ): number {
   const i = freeInvalidationSlot(s);
   if (i === NONE) return NONE;
@@ -154,6 +161,7 @@ export function startInvalidation(
   inv.proc = proc;
   inv.pages = pages;
   inv.cause = cause;
+  inv.owner = owner; // mmu_notifier_range_init_owner
   inv.blockable = cause !== 'oom'; // __oom_reap_task_mm: mmu_notifier_invalidate_range_start_nonblock
   for (let v = 0; v < mm.ptes.length; v++) {
     const pte = mm.ptes[v]!;
@@ -169,7 +177,7 @@ export function startInvalidation(
   }
   if (mm.active === 0) mm.seq |= 1;
   mm.active++;
-  ctx.emit({ t: 'invalidate_start', inv: i, proc, pages, cause, dmaInFlight: dmaInFlight(s, proc, pages), deviceHolds: deviceHolds(s, proc, pages), callbacks });
+  ctx.emit({ t: 'invalidate_start', inv: i, proc, pages, cause, owner, dmaInFlight: dmaInFlight(s, proc, pages), deviceHolds: deviceHolds(s, proc, pages), callbacks });
   onStart(i);
   return i;
 }
@@ -260,9 +268,14 @@ export function hmmRangeFault(
   breakCow: (proc: number, vpage: number) => boolean,
 ): RangeFault {
   const pte = s.mms[proc]!.ptes[vpage]!;
-  if (!pte.mapped) return { ok: false, err: 'EFAULT' };
+  // No VMA: never mapped, unmapped, or being unmapped. munmap detaches the VMA first
+  // (vms_gather_munmap_vmas), then may downgrade the mmap lock to read and runs unmap_region, whose
+  // notifier is the invalidation in progress: an hmm_range_fault that runs then finds no VMA (-EFAULT).
+  if (!pte.mapped || munmapping(s, proc, vpage)) return { ok: false, err: 'EFAULT' };
   if (pte.frame === NONE) {
     if (!pte.swapped || !swapIn(s, pte)) return { ok: false, err: pte.swapped ? 'ENOMEM' : 'EFAULT' };
+    // do_swap_page with FAULT_FLAG_WRITE: pte_mkdirty, so reclaim writes the page out again.
+    if (write) s.frames[pte.frame]!.dirty = true;
   }
   if (write && !pte.writable) {
     breakCow(proc, vpage);

@@ -48,7 +48,7 @@ function victim(s: State): number {
 function reapable(s: State, p: number): number {
   let pages = 0;
   s.mms[p]!.ptes.forEach((pte, v) => {
-    const anon = !pte.dax && (pte.frame === NONE ? pte.swapped : coreMmPage(s.frames[pte.frame]!) && !pteLocked(s, pte));
+    const anon = !pte.dax && !pte.shared && (pte.frame === NONE ? pte.swapped : coreMmPage(s.frames[pte.frame]!) && !pteLocked(s, pte));
     if (pte.mapped && anon && !invalidating(s, p, v)) pages |= 1 << v;
   });
   return pages;

@@ -73,6 +73,18 @@ export interface Pte {
   epoch: number;
   /** A page of a DAX file mapping (MAP_SHARED, no page cache): the filesystem may move its block. */
   dax: boolean;
+  /**
+   * A page of a MAP_SHARED | MAP_ANONYMOUS mapping (shmem): fork shares it with the child, writable, with
+   * no copy-on-write, and migrate_vma_collect does not take it (only anonymous private pages migrate to
+   * device memory). A minimal attribute; shared memory in full is the core-mm issue's.
+   */
+  shared: boolean;
+  /**
+   * A device-exclusive entry (make_device_exclusive): the id of the device that has the page for its
+   * atomics, or NONE. The frame stays the page's; a CPU access faults and restores the PTE first
+   * (model/hmm-exclusive.ts).
+   */
+  exclusive: number;
 }
 
 /** Per-process memory descriptor (struct mm_struct) with its mmu_notifier_subscriptions. */
@@ -102,7 +114,7 @@ export interface Subscription {
   seq: number;
 }
 
-export type InvalidationCause = 'migrate' | 'munmap' | 'cow' | 'reclaim' | 'fork' | 'peer-move' | 'device-migrate' | 'oom' | 'dax-move';
+export type InvalidationCause = 'migrate' | 'munmap' | 'cow' | 'reclaim' | 'fork' | 'peer-move' | 'device-migrate' | 'oom' | 'dax-move' | 'exclusive';
 
 export const CB_RETURNED = 255;
 
@@ -113,6 +125,12 @@ export interface Invalidation {
   /** Bit mask of the virtual pages in the range. */
   pages: number;
   cause: InvalidationCause;
+  /**
+   * mmu_notifier_range.owner (mmu_notifier_range_init_owner): the device that started it, for the
+   * migrations (MMU_NOTIFY_MIGRATE) and make_device_exclusive (MMU_NOTIFY_EXCLUSIVE) of a device's own
+   * driver, which its own callback may skip; NONE for the core mm's own invalidations.
+   */
+  owner: number;
   /**
    * mmu_notifier_range_blockable: false for the OOM reaper's invalidation, whose callbacks may not sleep:
    * they return at once or refuse (-EAGAIN), and a refused invalidation is abandoned (mm.ts callbackRefuse).
@@ -274,6 +292,8 @@ export interface Config {
   topology?: PciTopology;
   /** Mask of process 0's pages that map a DAX file instead of anonymous memory. */
   dax?: number;
+  /** Mask of process 0's pages that map MAP_SHARED | MAP_ANONYMOUS memory (Pte.shared) instead of private. */
+  shared?: number;
   /**
    * A kernel variant (model/configs.ts kernelVariants): config `base` with a core-mm change from the
    * kernel's history, held to the verdicts that the correct designs of `base` hold, as a mutant is.

@@ -20,6 +20,7 @@ import {
 } from './mm.ts';
 import { applyPressure, pressureActionKinds, pressureEnabled, queueRuns, reapPage } from './oom.ts';
 import { collectForMigration, coreMmPage, cpuCanTouch, finishPeerMove, pteLocked } from './p2p.ts';
+import { finishExclusive } from './hmm-exclusive.ts';
 
 export const worldActionKinds: readonly ActionKind[] = [
   { kind: 'cpu_read', actor: 'user', args: ['p', 'v'], models: 'a CPU load (do_swap_page if swapped out)' },
@@ -62,7 +63,7 @@ export function initialState(cfg: Config): State {
       oomReaped: false,
       seq: 2, // __mmu_notifier_register starts invalidate_seq at 2
       active: 0,
-      ptes: Array.from({ length: vpages }, (): Pte => ({ mapped: false, frame: NONE, writable: false, swapped: false, swap: 0, epoch: 0, dax: false })),
+      ptes: Array.from({ length: vpages }, (): Pte => ({ mapped: false, frame: NONE, writable: false, swapped: false, swap: 0, epoch: 0, dax: false, shared: false, exclusive: NONE })),
     })),
     subs: Array.from({ length: procs }, (_, p) => ({ live: false, proc: p, seq: 0 })),
     invs: Array.from({ length: invalidations }, () => ({
@@ -70,6 +71,7 @@ export function initialState(cfg: Config): State {
       proc: 0,
       pages: 0,
       cause: 'migrate' as const,
+      owner: NONE,
       blockable: true,
       oldFrames: Array.from({ length: vpages }, () => NONE),
       oldGens: Array.from({ length: vpages }, () => 0),
@@ -98,6 +100,7 @@ export function initialState(cfg: Config): State {
     pte.frame = allocFrame(s, 0);
     pte.writable = true;
     pte.dax = (((cfg.dax ?? 0) >> v) & 1) === 1;
+    pte.shared = (((cfg.shared ?? 0) >> v) & 1) === 1;
   });
   return s;
 }
@@ -135,7 +138,7 @@ export function worldEnabled(s: State, cfg: Config, strat: Strategy, ctx: Driver
         const present = pte.frame !== NONE;
         // A device-private page or a page locked by a move: the CPU access faults and waits for its
         // owner (migrate_to_ram, the move fence); the strategy models that path.
-        const touch = cpuCanTouch(s, pte);
+        const touch = cpuCanTouch(s, pte) && pte.exclusive === NONE; // a device-exclusive entry faults first
         if (touch && (present || (haveFrame && !faultsWait))) out.push(act('cpu_read', p, v));
         if (touch && (present ? pte.writable || (!faultsWait && (cowReusable(s, pte) || (!busy && canInvalidate))) : haveFrame && !faultsWait)) {
           out.push(act('cpu_write', p, v));
@@ -143,7 +146,9 @@ export function worldEnabled(s: State, cfg: Config, strat: Strategy, ctx: Driver
         // A driver's buffer VMA stays mapped (simplification), and munmap waits for a locked page.
         const driverVma = present && s.frames[pte.frame]!.owner !== NONE && s.frames[pte.frame]!.kind !== 'device-private';
         if (!busy && canInvalidate && !driverVma && !pteLocked(s, pte)) out.push(act('munmap', p, v));
-        if (pte.dax) {
+        if (pte.exclusive !== NONE) {
+          // Simplification: the kernel's own moves leave a device-exclusive page alone.
+        } else if (pte.dax) {
           // The filesystem moves a DAX block only once the page is idle (dax_layout_busy_page waits for
           // every extra reference, a pin included, to drop).
           const fr = present ? s.frames[pte.frame]! : null;
@@ -266,6 +271,8 @@ export function applyWorld(s: State, a: Action, cfg: Config, strat: Strategy, ct
       pte.writable = true;
       pte.swapped = false;
       pte.dax = false; // anonymous memory
+      pte.shared = false; // MAP_PRIVATE
+      pte.exclusive = NONE;
       pte.epoch++;
       ctx.emit({ t: 'mmap', proc: a.a, vpage: a.b });
       return true;
@@ -400,6 +407,7 @@ function finishInvalidation(s: State, i: number, cfg: Config, ctx: DriverContext
         pte.frame = NONE;
         pte.swapped = false;
         pte.writable = false;
+        pte.exclusive = NONE; // zap_pte_range drops a device-exclusive entry too
         pte.epoch++;
         ctx.emit({ t: 'munmap', proc: inv.proc, vpage: v });
         changed = true;
@@ -427,7 +435,12 @@ function finishInvalidation(s: State, i: number, cfg: Config, ctx: DriverContext
         break;
       case 'oom':
         reapPage(s, inv.proc, v, ctx);
+        pte.exclusive = NONE;
         changed = true;
+        break;
+      case 'exclusive':
+        // make_device_exclusive (with the device as owner) or remove_device_exclusive_entry (none).
+        if (finishExclusive(s, inv.proc, v, inv.owner)) changed = true;
         break;
       case 'peer-move':
         // The GPU driver moves its page once the peer-memory clients' callbacks returned.
@@ -474,16 +487,33 @@ function forkChild(s: State, parent: number, cfg: Config, ctx: DriverContext): b
     cp.writable = false;
     cp.epoch = 0;
     cp.dax = pp.dax;
+    cp.shared = pp.shared;
+    cp.exclusive = NONE;
+    // copy_nonpresent_pte on a device-exclusive entry: try_restore_exclusive_pte restores it, and the
+    // now present PTE is copied (fork's invalidation has already unmapped it from the devices).
+    pp.exclusive = NONE;
     if (!ptePresent(pp)) continue;
     const fr = s.frames[pp.frame]!;
+    if (fr.kind === 'device-private') {
+      // copy_nonpresent_pte, is_device_private_entry: the child gets the same device-private entry
+      // (get_page, page_try_dup_anon_rmap), and in a copy-on-write mapping a writable entry is made
+      // readable on both sides (make_readable_device_private_entry). A CPU access from either side then
+      // migrates the page back (migrate_to_ram) and a write breaks copy-on-write on the RAM page.
+      fr.mapcount++;
+      fr.refcount++;
+      cp.frame = pp.frame;
+      pp.writable = false;
+      continue;
+    }
     if (!coreMmPage(fr)) {
-      // Simplification: a driver's buffer page or a device-private page is not copied into the child
-      // (as with VM_DONTCOPY): the child has nothing mapped there.
+      // Simplification: a driver's buffer page (VM_IO | VM_PFNMAP) is not copied into the child (as with
+      // VM_DONTCOPY): the child has nothing mapped there.
       cp.mapped = false;
       continue;
     }
-    if (pp.dax) {
-      // A shared file mapping: the child maps the same block, writable, no copy-on-write.
+    if (pp.dax || pp.shared) {
+      // A shared mapping (a DAX file, MAP_SHARED | MAP_ANONYMOUS): the child maps the same page,
+      // writable, no copy-on-write.
       fr.mapcount++;
       fr.refcount++;
       cp.frame = pp.frame;

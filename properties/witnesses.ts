@@ -107,6 +107,9 @@ export const witnesses: readonly Property<any>[] = [
   sometimes('sometimes-provider-revoked-in-use', 'a P2P provider begins to revoke its BAR memory (driver unbind, reset) while a device uses it', (e) => e.t === 'provider_revoke' && e.phase === 'begin' && e.inUse),
   sometimes('sometimes-provider-released', 'a P2P provider\'s BAR memory is released after a revoke', (e) => e.t === 'provider_revoke' && e.phase === 'released'),
   sometimes('sometimes-private-faulted-by-peer', 'a device faults on another device\'s DEVICE_PRIVATE page', (e) => e.t === 'private_fault'),
+  // remove_device_exclusive_entry: MMU_NOTIFY_EXCLUSIVE with no owner, over a page a device maps.
+  sometimes('sometimes-exclusive-revoked', 'a CPU access takes back a page a device holds with a device-exclusive entry (remove_device_exclusive_entry)',
+    (e, v) => e.t === 'invalidate_start' && e.cause === 'exclusive' && e.owner === NONE && v.mms[e.proc]!.ptes.some((pte, w) => (e.pages >> w) & 1 && pte.exclusive !== NONE)),
   ...premises,
 ];
 

@@ -30,9 +30,9 @@ export const controls: Record<string, Control> = {
   'odp-mirror/retry-outside-lock': {
     config: 'kernel-queue',
     property: 'coherent-dma',
-    why: 'the design has no separate read_retry step: fault_commit takes umem_mutex, then calls mmu_interval_read_retry (ib_umem_odp_map_dma_and_lock), sees that the munmap moved the seq, and retries',
+    why: 'the design has no separate read_retry step: fault_commit takes umem_mutex, then calls mmu_interval_read_retry (ib_umem_odp_map_dma_and_lock), sees that the migration moved the seq, and retries',
     trace: [
-      act('register', 0), act('submit', 0, 1), act('dma_start', 0), act('read_begin', 0), act('munmap', 0, 1), act('range_fault', 0),
+      act('register', 0), act('submit_write', 0, 0), act('dma_start', 0), act('read_begin', 0), act('migrate', 0, 0), act('range_fault', 0),
       act('inv_lock', 0), act('inv_zap', 0), act('inv_sync', 0), act('fault_commit', 0),
     ],
   },
@@ -69,7 +69,7 @@ export const controls: Record<string, Control> = {
     property: 'no-fatal-device-fault',
     why: 'the callback waits for every submission, queued ones too (amdgpu_hmm_invalidate_gfx waits on the VM root\'s resv, DMA_RESV_USAGE_BOOKKEEP: "wait for all submissions ..., not just the one the userptr was involved into"), before it unmaps',
     trace: [
-      act('register', 0), act('migrate', 0, 1), act('submit_write', 0, 1), act('read_begin', 0), act('range_fault', 0), act('fault_commit', 0),
+      act('register', 0), act('submit_write', 0, 0), act('migrate', 0, 0), act('read_begin', 0), act('range_fault', 0), act('fault_commit', 0),
       act('cb_begin', 0), act('dma_start', 0), act('dma_land', 0), act('job_complete', 0), act('cb_unmap', 0),
     ],
   },
@@ -206,9 +206,9 @@ export const controls: Record<string, Control> = {
     property: 'no-lost-write',
     why: 'migrate_vma_pages and migrate_vma_finalize come after the copy completed (mig_copy_done), both ways: the CPU reads what it wrote',
     trace: [
-      act('gpu_migrate', 0, 0), act('cpu_write', 0, 0), act('invalidate_end', 0), act('mig_copy', 0, 0), act('mig_copy_done', 0, 0), act('mig_pages', 0, 0),
-      act('mig_finalize', 0, 0), act('cpu_fault_private', 0, 0), act('invalidate_end', 0), act('mig_copy', 0, 0), act('mig_copy_done', 0, 0),
-      act('mig_pages', 0, 0), act('mig_finalize', 0, 0), act('cpu_read', 0, 0),
+      act('gpu_migrate', 0, 1), act('cpu_write', 0, 1), act('invalidate_end', 0), act('mig_copy', 0, 1), act('mig_copy_done', 0, 1), act('mig_pages', 0, 1),
+      act('mig_finalize', 0, 1), act('cpu_fault_private', 0, 1), act('invalidate_end', 0), act('mig_copy', 0, 1), act('mig_copy_done', 0, 1),
+      act('mig_pages', 0, 1), act('mig_finalize', 0, 1), act('cpu_read', 0, 1),
     ],
   },
   'hmm-p2p/skip-foreign-migrate': 'same',
@@ -247,4 +247,16 @@ export const controls: Record<string, Control> = {
   },
   'p2p-vma-map/sgl-for-other-device': 'same',
   'p2p-vma-map/sg-page-on-bus-sgl': 'same',
+  'dmirror/no-read-retry': 'same',
+  'dmirror/no-set-seq': 'same',
+  'dmirror/zap-range-off-by-one': 'same',
+  'dmirror/exclusive-skip-any-owner': {
+    config: 'kernel-queue',
+    property: 'coherent-dma',
+    why: 'dmirror_interval_invalidate skips only MMU_NOTIFY_MIGRATE of its own device: it runs for make_device_exclusive\'s invalidation (before the end converts the PTE) and for the one remove_device_exclusive_entry sends when the fault meets the entry, and erases the atomic mapping there',
+    trace: [
+      act('register', 0), act('submit', 0, 0), act('dmirror_exclusive', 0, 0), act('dma_start', 0), act('dmirror_invalidate', 0), act('invalidate_end', 0),
+      act('read_begin', 0), act('dmirror_atomic_map', 0, 0), act('range_fault', 0), act('dmirror_invalidate', 0), act('invalidate_end', 0),
+    ],
+  },
 };

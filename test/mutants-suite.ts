@@ -23,6 +23,7 @@ export const mutantGroups: Record<string, readonly string[]> = {
   notifiers: ['odp-mirror', 'mirror-blocking-notifier', 'queue-preempt'],
   'pins-and-p2p': ['pin-longterm', 'pin-per-job', 'peerdirect-revoke', 'dmabuf-static', 'dmabuf-dynamic', 'hmm-p2p'],
   'p2p-user': ['p2p-gup', 'p2p-vma-map', 'peerdirect-kill'],
+  hmm: ['dmirror'],
 };
 
 /** The longest shrunk counterexample we accept for a mutant. */

@@ -22,21 +22,25 @@ const tmp = () => mkdtempSync(join(tmpdir(), 'dmacheck-prove-'));
 /**
  * The number of distinct reachable states of each strategy family at its config's proof scope, with no
  * property (the model's own space): a change to the model that changes the state space changes these.
- * The larger ones run with DMACHECK_DEEP=1.
+ * The larger ones run with DMACHECK_DEEP=1. (The mirroring designs' counts fell when hmm_range_fault
+ * started failing with -EFAULT during a munmap, whose VMA is already detached, and a write fault's
+ * swap-in started dirtying the page.)
  */
 const pinned: [string, string, number][] = [
-  ['odp-mirror', 'kernel-queue', 51789],
+  ['odp-mirror', 'kernel-queue', 50899],
   ['pin-longterm', 'kernel-queue', 4668],
-  ['mirror-blocking-notifier', 'kernel-queue', 23463],
-  ['mirror-blocking-notifier', 'user-queue', 33185],
+  ['mirror-blocking-notifier', 'kernel-queue', 23061],
+  ['mirror-blocking-notifier', 'user-queue', 32209],
   ['pin-per-job', 'kernel-queue', 19735],
   ['peerdirect-revoke', 'p2p-switch', 1304],
   ['dmabuf-static', 'p2p-switch', 240],
   ['dmabuf-dynamic', 'p2p-switch', 360],
 ];
 const pinnedDeep: [string, string, number][] = [
-  ['queue-preempt', 'user-queue', 189585],
-  ['hmm-p2p', 'p2p-switch', 311268],
+  ['queue-preempt', 'user-queue', 184143],
+  ['hmm-p2p', 'p2p-switch', 307708],
+  ['dmirror', 'kernel-queue', 58845],
+  ['dmirror', 'hmm', 106073],
 ];
 
 describe('the reachable space at a proof scope', () => {
@@ -79,8 +83,8 @@ describe('prove', () => {
     expect(r.failures).toEqual([]);
     expect(r.unfinished).toEqual([]);
     expect(r.proved.map((x) => x.property)).toEqual(props.map((p) => p.id));
-    // The model's own space (51789 states), told apart a little further by what the witnesses remember.
-    expect(r.proved[0]!.states).toBeGreaterThanOrEqual(51789);
+    // The model's own space (50899 states), told apart a little further by what the witnesses remember.
+    expect(r.proved[0]!.states).toBeGreaterThanOrEqual(50899);
   });
 
   it('exits 3, proving nothing, when the state budget is too small to finish', async () => {

@@ -16,13 +16,14 @@
 // Simplifications: the GPU runs no jobs of its own, so its own page table is not modelled; a page is
 // migrated only while it is mapped once and has no other reference; migrate_vma_pages does not lose
 // races (the CPU waits on the locked page).
-import { NONE, DEV } from '../types.ts';
+import { NONE, DEV, PEER } from '../types.ts';
 import type { Action, State } from '../types.ts';
 import type { DriverContext, Strategy } from '../strategy.ts';
 import { defineStrategy } from '../strategy.ts';
 import { callbackReturn, findFreeFrame, freeInvalidationSlot, invalidating, startInvalidation } from '../mm.ts';
 import { coreMmPage, p2pPossible, ramAlloc, switchPte, vramAlloc, vramFree } from '../p2p.ts';
 import { odpMirror } from './odp-mirror.ts';
+import { finalizeMigration, mappersOf } from '../hmm.ts';
 import { faultClearDead, faultCounters, type MirrorDriver } from './mirror-fault.ts';
 
 /** The NIC's fault path (odp-mirror's) and the GPU driver's page migrations. */
@@ -50,13 +51,20 @@ function migrating(s: HmmState, p: number, v: number): boolean {
   return s.drv.migPhase[slot(s, p, v)] !== 0;
 }
 
-/** migrate_vma_setup for one page: the invalidation (its end collects and locks the page). */
+/**
+ * migrate_vma_setup for one page: the invalidation (its end collects and locks the page), with the GPU as
+ * its owner (pgmap_owner). Back to RAM, try_to_migrate also unmaps the page's other mappings (a
+ * copy-on-write share after fork: copy_nonpresent_pte), each an invalidation of its own mm.
+ */
 function migrateSetup(s: HmmState, p: number, v: number, dir: number, ctx: DriverContext): boolean {
   const pte = s.mms[p]!.ptes[v]!;
   const i = slot(s, p, v);
   const d = s.drv;
   const src = pte.frame;
-  if (startInvalidation(s, p, 1 << v, 'device-migrate', ctx, (k) => self.onInvalidateStart(s, k, ctx)) === NONE) return false;
+  const ranges: [number, number][] = dir === 1 ? mappersOf(s, src) : [[p, v]];
+  for (const [q, w] of ranges) {
+    if (startInvalidation(s, q, 1 << w, 'device-migrate', ctx, (k) => self.onInvalidateStart(s, k, ctx), PEER) === NONE) return false;
+  }
   d.migPhase[i] = 1;
   d.migDir[i] = dir;
   d.migSrc[i] = src;
@@ -65,13 +73,22 @@ function migrateSetup(s: HmmState, p: number, v: number, dir: number, ctx: Drive
   return true;
 }
 
-/** Can a migration of (p, v) start now (a free invalidation slot, the page idle, a destination free)? */
+/**
+ * Can a migration of (p, v) start now (a free invalidation slot, the page idle, a destination free)? Into
+ * VRAM: migrate_vma_collect takes only an anonymous private page (not MAP_SHARED: migrate_shared in
+ * hmm-tests.c expects -ENOENT), mapped once here. Back to RAM: every mapping of the page (a copy-on-write
+ * share after fork) gets its invalidation.
+ */
 function canMigrate(s: HmmState, p: number, v: number, toVram: boolean): boolean {
   const pte = s.mms[p]!.ptes[v]!;
   if (!pte.mapped || pte.frame === NONE || invalidating(s, p, v) || migrating(s, p, v) || freeInvalidationSlot(s) === NONE) return false;
   const fr = s.frames[pte.frame]!;
-  if (fr.locked || fr.mapcount !== 1 || fr.refcount !== fr.mapcount) return false;
-  return toVram ? coreMmPage(fr) && vramFree(s) : fr.kind === 'device-private' && findFreeFrame(s) !== NONE;
+  if (fr.locked || fr.refcount !== fr.mapcount) return false;
+  if (toVram) return fr.mapcount === 1 && !pte.shared && coreMmPage(fr) && vramFree(s);
+  if (fr.kind !== 'device-private' || findFreeFrame(s) === NONE) return false;
+  const maps = mappersOf(s, pte.frame);
+  if (maps.some(([q, w]) => invalidating(s, q, w) || migrating(s, q, w))) return false;
+  return s.invs.filter((inv) => !inv.live).length >= maps.length;
 }
 
 export const hmmP2p = defineStrategy({
@@ -129,7 +146,8 @@ export const hmmP2p = defineStrategy({
             if (canMigrate(s, p, v, false)) out.push({ k: 'cpu_fault_private', a: p, b: v });
             break;
           case 1:
-            if (s.frames[d.migSrc[i]!]!.locked) out.push({ k: 'mig_copy', a: p, b: v });
+            // Once every invalidation of the page ended (migrate_vma_collect, try_to_migrate).
+            if (s.frames[d.migSrc[i]!]!.locked && !mappersOf(s, d.migSrc[i]!).some(([q, w]) => invalidating(s, q, w))) out.push({ k: 'mig_copy', a: p, b: v });
             break;
           case 2:
             if (d.copied[i] || ctx.mutant === 'finalize-before-copy') out.push({ k: 'mig_pages', a: p, b: v });
@@ -199,7 +217,16 @@ export const hmmP2p = defineStrategy({
       case 'mig_finalize': {
         const dst = d.migDst[i]!;
         s.frames[dst]!.locked = false;
-        switchPte(s, a.a, a.b, dst, ctx); // frees the source (its last reference was the mapping)
+        if (d.migDir[i] === 1) {
+          // migrate_vma_finalize: remove_migration_ptes on every mapping of the source, each keeping its
+          // permission (a copy-on-write share stays read-only); the source is freed.
+          const src = d.migSrc[i]!;
+          const maps = mappersOf(s, src);
+          finalizeMigration(s, src, dst);
+          for (const [q, w] of maps) ctx.emit({ t: 'peer_move', proc: q, vpage: w, from: src, to: dst });
+        } else {
+          switchPte(s, a.a, a.b, dst, ctx); // frees the source (its last reference was the mapping)
+        }
         d.migPhase[i] = d.copied[i] ? 0 : 4;
         return;
       }

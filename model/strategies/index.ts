@@ -12,8 +12,9 @@ import { queuePreempt } from './queue-preempt.ts';
 import { p2pGup } from './p2p-gup.ts';
 import { p2pVmaMap } from './p2p-vma-map.ts';
 import { peerdirectKill } from './peerdirect-kill.ts';
+import { dmirror } from './dmirror.ts';
 
-export const strategies: readonly Strategy[] = [odpMirror, pinLongterm, mirrorBlockingNotifier, pinPerJob, queuePreempt, peerdirectRevoke, dmabufStatic, dmabufDynamic, hmmP2p, p2pGup, p2pVmaMap, peerdirectKill];
+export const strategies: readonly Strategy[] = [odpMirror, pinLongterm, mirrorBlockingNotifier, pinPerJob, queuePreempt, peerdirectRevoke, dmabufStatic, dmabufDynamic, hmmP2p, p2pGup, p2pVmaMap, peerdirectKill, dmirror];
 
 export function strategyByName(name: string): Strategy | undefined {
   return strategies.find((s) => s.name === name);

@@ -105,6 +105,8 @@ export function effectOfEvent(e: ModelEvent): Effect {
       return d('programmed', `fault${e.fault} programs the device PTE ${page(e.proc, e.vpage)} -> frame ${e.frame} (gen ${e.gen})${e.writable ? ' writable' : ''}, ${e.retry === 'under-lock' ? 'after mmu_interval_read_retry under the driver lock' : e.retry === 'outside-lock' ? 'with mmu_interval_read_retry checked before the driver lock, not under it' : 'WITHOUT mmu_interval_read_retry'}`, [`fault${e.fault}`, page(e.proc, e.vpage), `frame${e.frame}`]);
     case 'driver_note':
       return d('driver', e.note, []);
+    case 'migrate_collect':
+      return d(e.cpages ? 'moved' : 'refused', `migrate_vma_setup by device ${e.device} for ${page(e.proc, e.vpage)} ${e.toDevice ? 'to device memory' : 'back to RAM'}: ${e.cpages ? 'collected (cpages 1)' : `skipped (cpages 0: ${e.skip})`}`, [page(e.proc, e.vpage)]);
     case 'sgl_handoff':
       return d('mapped', `scatterlist entry for ${page(e.proc, e.vpage)} (frame ${e.frame}${e.p2p ? ', a P2P page' : ''}${e.structPage ? '' : ', no struct page'}) handed to ${e.consumer}`, [page(e.proc, e.vpage), `frame${e.frame}`]);
     case 'kernel_cpu_access':

@@ -1,0 +1,418 @@
+// dmirror: lib/test_hmm.c, the kernel's own HMM reference driver, which tools/testing/selftests/mm/
+// hmm-tests.c drives (Documentation/mm/hmm.rst). One dmirror per open file of /dev/hmm_dmirror<n>:
+//   - dmirror_fops_open: one mmu_interval_notifier over the whole address space (register);
+//   - dmirror_read / dmirror_write: the device access runs under dmirror->mutex (dmirror_do_read copies
+//     from the page its page table, an xarray, holds); a missing entry (-ENOENT) runs dmirror_fault and
+//     tries again. In the model a job's DMA is that access: dmirror->mutex is held from dma_start to
+//     dma_land, so the callback, the fault's commit and the migration's map step wait for it;
+//   - dmirror_fault / dmirror_range_fault: mmu_interval_read_begin, hmm_range_fault under the mmap read
+//     lock, mutex_lock, mmu_interval_read_retry, dmirror_do_fault, mutex_unlock (model/strategies/
+//     mirror-fault.ts: read_begin, range_fault, fault_commit);
+//   - dmirror_interval_invalidate: skips MMU_NOTIFY_MIGRATE ranges whose owner is its own device ("the
+//     invalidation is handled as part of the migration process"); else mutex_lock (mutex_trylock, or
+//     return false, when !mmu_notifier_range_blockable), mmu_interval_set_seq, dmirror_do_update (erase
+//     the range from the page table), mutex_unlock;
+//   - HMM_DMIRROR_MIGRATE_TO_DEV, dmirror_migrate_to_device: migrate_vma_setup (MIGRATE_VMA_SELECT_SYSTEM,
+//     pgmap_owner = its device), dmirror_migrate_alloc_and_copy (a page of the device-private pool, the
+//     copy), migrate_vma_pages, dmirror_migrate_finalize_and_map (under the mutex: the page table now
+//     holds the device page), migrate_vma_finalize;
+//   - dev_pagemap_ops.migrate_to_ram, dmirror_devmem_fault (a CPU access, or a fault that needs write, on
+//     a device-private entry): migrate_vma_setup (MIGRATE_VMA_SELECT_DEVICE_PRIVATE, pgmap_owner = its
+//     device), dmirror_devmem_fault_alloc_and_copy, migrate_vma_pages,
+//     dmirror_devmem_fault_finalize_and_map (under the mutex of the dmirror that migrated the page,
+//     rpage->zone_device_data: erase the range from its page table), migrate_vma_finalize.
+// The model is this design, not a fixed one: where it skips its own migration's invalidation and keeps
+// the old translation until its own map step, a device write between the copy and that step is lost
+// (docs/hmm.md).
+// Simplifications: one page per ioctl (hmm-tests.c's buffers scaled to the model's pages); a migration to
+// device memory takes a page mapped once (model/hmm.ts collectSkip); two accesses of one process that run
+// on the device at once each count as holding the mutex.
+import { DEV, NONE } from '../types.ts';
+import type { Action, State } from '../types.ts';
+import type { DriverContext } from '../strategy.ts';
+import { defineStrategy } from '../strategy.ts';
+import { callbackRefuse, callbackReturn, findFreeFrame, forking, freeInvalidationSlot, invalidating, procInvalidating, setSeq, startInvalidation, subscribe, zapMirror } from '../mm.ts';
+import { deviceAlloc, ownDeviceMemory } from '../device-memory.ts';
+import { coreMmPage, ramAlloc } from '../p2p.ts';
+import { collectSkip, finalizeMigration, mappersOf } from '../hmm.ts';
+import { applyExclusive, exclusiveActionKinds, exclusiveEnabled } from '../hmm-exclusive.ts';
+import {
+  emptyFaults,
+  faultActionKinds,
+  faultApply,
+  faultClearDead,
+  faultCounters,
+  faultEnabled,
+  mirrorTeardown,
+  startFault,
+  type FaultMutations,
+  type MirrorDriver,
+} from './mirror-fault.ts';
+import { callbackWaitId, waitsOn } from '../waits.ts';
+
+type DmirrorMutant = 'no-read-retry' | 'no-set-seq' | 'zap-range-off-by-one' | 'exclusive-skip-any-owner';
+
+interface DmirrorDriver extends MirrorDriver {
+  /** Per page slot (proc * vpages + vpage): 0 none; 1 migrate_vma_setup (its invalidations); 2 copied. */
+  migPhase: number[];
+  /** 1: to device memory (HMM_DMIRROR_MIGRATE_TO_DEV); 0: back to RAM (migrate_to_ram). */
+  migToDev: number[];
+  migSrc: number[];
+  migDst: number[];
+  /** Per frame: the process whose dmirror migrated it into device memory (rpage->zone_device_data), or NONE. */
+  devOwner: number[];
+  /** Per page slot: 1 while HMM_DMIRROR_EXCLUSIVE is between make_device_exclusive and dmirror_atomic_map. */
+  exclPhase: number[];
+}
+
+type DmState = State<DmirrorDriver>;
+
+const V = (s: State) => s.mms[0]!.ptes.length;
+const slot = (s: State, p: number, v: number) => p * V(s) + v;
+
+function mutations(ctx: DriverContext<DmirrorMutant>): FaultMutations {
+  return { noReadRetry: ctx.mutant === 'no-read-retry', retryOutsideLock: false };
+}
+
+/** dmirror->mutex of `proc`'s dmirror is held by a device access in progress (dmirror_do_read/_write). */
+function mutexBusy(s: State, proc: number): boolean {
+  return s.jobs.some((j) => j.state === 'running' && j.proc === proc);
+}
+
+/** Is a migration of frame `f` (to or from device memory) in progress? */
+function frameMigrating(s: DmState, f: number): boolean {
+  const d = s.drv;
+  return d.migPhase.some((ph, i) => ph !== 0 && d.migSrc[i] === f);
+}
+
+/** The device's own device-private page that (p, v) maps, or NONE. */
+function ownPrivate(s: State, p: number, v: number): number {
+  const pte = s.mms[p]!.ptes[v]!;
+  if (!pte.mapped || pte.frame === NONE) return NONE;
+  const fr = s.frames[pte.frame]!;
+  return fr.kind === 'device-private' && fr.owner === DEV ? pte.frame : NONE;
+}
+
+/** Can migrate_to_ram of (p, v)'s device-private page start: not locked or migrating, an invalidation slot per mapping. */
+function canDevmemFault(s: DmState, p: number, v: number): boolean {
+  const f = ownPrivate(s, p, v);
+  if (f === NONE || s.frames[f]!.locked || frameMigrating(s, f) || s.drv.migPhase[slot(s, p, v)] !== 0) return false;
+  const maps = mappersOf(s, f);
+  if (maps.some(([q, w]) => invalidating(s, q, w))) return false;
+  return s.invs.filter((inv) => !inv.live).length >= maps.length;
+}
+
+/**
+ * migrate_vma_setup for migrate_to_ram (MIGRATE_VMA_SELECT_DEVICE_PRIVATE, pgmap_owner = the device): the
+ * faulting process's range, and try_to_migrate's unmap of the page's other mappings (a copy-on-write
+ * share after fork), each an MMU_NOTIFY_MIGRATE invalidation with the device as owner.
+ */
+function devmemFault(s: DmState, p: number, v: number, ctx: DriverContext<DmirrorMutant>): void {
+  const f = ownPrivate(s, p, v);
+  const i = slot(s, p, v);
+  const d = s.drv;
+  for (const [q, w] of mappersOf(s, f)) startInvalidation(s, q, 1 << w, 'device-migrate', ctx, (k) => self.onInvalidateStart(s, k, ctx), DEV);
+  d.migPhase[i] = 1;
+  d.migToDev[i] = 0;
+  d.migSrc[i] = f;
+  d.migDst[i] = NONE;
+  ctx.emit({ t: 'migrate_collect', device: DEV, proc: p, vpage: v, toDevice: false, cpages: 1, skip: null });
+}
+
+/**
+ * Can HMM_DMIRROR_EXCLUSIVE take (p, v)? make_device_exclusive faults the page in writable and takes only
+ * an anonymous folio it can lock; simplified here to a present, writable, private anonymous page mapped
+ * once, idle (not locked, not under an invalidation or a migration).
+ */
+function canMakeExclusive(s: DmState, p: number, v: number): boolean {
+  const pte = s.mms[p]!.ptes[v]!;
+  if (!pte.mapped || pte.frame === NONE || !pte.writable || pte.shared || pte.dax || pte.exclusive !== NONE) return false;
+  const fr = s.frames[pte.frame]!;
+  if (!coreMmPage(fr) || fr.locked || fr.mapcount !== 1 || fr.refcount !== fr.mapcount) return false;
+  return !invalidating(s, p, v) && s.drv.migPhase[slot(s, p, v)] === 0 && freeInvalidationSlot(s) !== NONE;
+}
+
+/** The range without its last page (the mutant zap-range-off-by-one). */
+function lastPageDropped(pages: number): number {
+  let top = 0;
+  for (let v = 0; pages >> v; v++) if ((pages >> v) & 1) top = v;
+  return pages & ~(1 << top);
+}
+
+/** The skips of migrate_vma_collect a test of the self-tests asks about; other skips are not offered. */
+const SHOWN_SKIPS: ReadonlySet<string> = new Set(['shared', 'pinned', 'device-private']);
+
+export const dmirror = defineStrategy({
+  counters: (d: DmirrorDriver, c) => faultCounters(d, c),
+  clearDead: (d: DmirrorDriver, s) => {
+    faultClearDead(d);
+    d.migPhase.forEach((ph, i) => {
+      if (ph !== 0) return;
+      d.migToDev[i] = 0;
+      d.migSrc[i] = NONE;
+      d.migDst[i] = NONE;
+    });
+    d.devOwner.forEach((_, f) => {
+      if (s.frames[f]!.free) d.devOwner[f] = NONE;
+    });
+  },
+  name: 'dmirror',
+  summary: 'lib/test_hmm.c: one interval notifier over the address space, the device access under dmirror->mutex, the hmm_range_fault retry loop, migrations to and from a device-private pool whose own invalidations the callback skips',
+  from: 'lib/test_hmm.c and tools/testing/selftests/mm/hmm-tests.c; mm/hmm.c, mm/migrate_device.c',
+  device: { kind: 'gpu', recoverable: true },
+  configs: ['kernel-queue', 'hmm'],
+  mutants: [
+    { name: 'no-read-retry', pattern: 'dmirror_range_fault stores the PFNs without mmu_interval_read_retry under dmirror->mutex: a page an invalidation freed after hmm_range_fault is mapped (the hand-rolled retry bugs the interval notifier fixed, 99cb252f5e68)' },
+    { name: 'no-set-seq', pattern: 'the invalidate callback erases its page table but does not call mmu_interval_set_seq: a fault between hmm_range_fault and its read_retry sees no change and maps the old page (the contract of mmu_interval_notifier_ops.invalidate)' },
+    { name: 'exclusive-skip-any-owner', pattern: 'the invalidate callback skips MMU_NOTIFY_EXCLUSIVE without comparing range->owner with its own device (nouveau_svm_range_invalidate compares it): remove_device_exclusive_entry\'s invalidation, which has no owner, is skipped too, and the device keeps its atomic mapping after the CPU took the page back' },
+    { name: 'zap-range-off-by-one', pattern: 'dmirror_do_update stops one page short of the invalidated range (an exclusive end turned into an inclusive last index twice, the interval off-by-one): the last page of the range stays mapped in the device after the callback returned' },
+  ],
+  needsRegistration: true,
+  actionKinds: [
+    ...faultActionKinds,
+    { kind: 'dmirror_invalidate', actor: 'kernel', args: ['inv'], models: 'dmirror_interval_invalidate: mutex_lock (mutex_trylock or return false if !mmu_notifier_range_blockable); mmu_interval_set_seq; dmirror_do_update; mutex_unlock' },
+    { kind: 'dmirror_migrate', actor: 'user', args: ['p', 'v'], models: 'HMM_DMIRROR_MIGRATE_TO_DEV: migrate_vma_setup (MIGRATE_VMA_SELECT_SYSTEM, pgmap_owner = the device): MMU_NOTIFY_MIGRATE with the device as owner, then collect' },
+    { kind: 'dmirror_devmem_fault', actor: 'user', args: ['p', 'v'], models: 'a CPU access to a device-private entry: do_swap_page calls migrate_to_ram, dmirror_devmem_fault: migrate_vma_setup (MIGRATE_VMA_SELECT_DEVICE_PRIVATE) on every mapping of the page' },
+    { kind: 'dmirror_migrate_copy', actor: 'kernel', args: ['p', 'v'], models: 'dmirror_migrate_alloc_and_copy / dmirror_devmem_fault_alloc_and_copy: a destination page (the device-private pool, or RAM) and the copy' },
+    { kind: 'dmirror_migrate_finalize', actor: 'kernel', args: ['p', 'v'], models: 'migrate_vma_pages; under dmirror->mutex dmirror_migrate_finalize_and_map (the device page into the page table) or dmirror_devmem_fault_finalize_and_map (erase it); migrate_vma_finalize' },
+    { kind: 'dmirror_exclusive', actor: 'user', args: ['p', 'v'], models: 'HMM_DMIRROR_EXCLUSIVE, dmirror_exclusive: make_device_exclusive (folio locked; MMU_NOTIFY_EXCLUSIVE with the device as owner; the PTE becomes a device-exclusive entry)' },
+    { kind: 'dmirror_atomic_map', actor: 'kernel', args: ['p', 'v'], models: 'dmirror_atomic_map under dmirror->mutex: the page into the page table for atomics; folio_unlock' },
+    ...exclusiveActionKinds,
+    { kind: 'dmirror_release', actor: 'kernel', args: ['p'], models: 'dmirror_fops_release: mmu_interval_notifier_remove (waits for invalidations in progress), xa_destroy' },
+  ],
+
+  init(s): DmirrorDriver {
+    ownDeviceMemory(s, 'device-private'); // dmirror_allocate_chunk: MEMORY_DEVICE_PRIVATE, pagemap.owner = the device
+    const pages = s.mms.length * V(s);
+    const z = () => Array.from({ length: pages }, () => 0);
+    const n = () => Array.from({ length: pages }, () => NONE);
+    return { faults: emptyFaults(s), lock: NONE, migPhase: z(), migToDev: z(), migSrc: n(), migDst: n(), devOwner: s.frames.map(() => NONE), exclPhase: z() };
+  },
+
+  enabled(s, ctx, out) {
+    const d = s.drv;
+    const fault: Action[] = [];
+    faultEnabled(s, mutations(ctx), fault);
+    for (const a of fault) {
+      const f = d.faults[a.a]!;
+      // The commit takes dmirror->mutex.
+      if (a.k === 'fault_commit' && mutexBusy(s, f.proc)) continue;
+      if (a.k === 'range_fault') {
+        // hmm_range_fault waits on a migration entry (migration_entry_wait).
+        const pte = s.mms[f.proc]!.ptes[f.vpage]!;
+        if (pte.frame !== NONE && (s.frames[pte.frame]!.locked || frameMigrating(s, pte.frame))) continue;
+      }
+      out.push(a);
+    }
+    exclusiveEnabled(s, out);
+    s.invs.forEach((inv, i) => {
+      if (!inv.live || inv.cb[inv.proc] !== 0) return;
+      const trylock = !inv.blockable;
+      if (trylock || !mutexBusy(s, inv.proc)) out.push({ k: 'dmirror_invalidate', a: i, b: NONE });
+    });
+    // HMM_DMIRROR_MIGRATE_TO_DEV needs the device-private pool (a config with device memory).
+    const canStart = freeInvalidationSlot(s) !== NONE && s.frames.some((fr) => fr.owner === DEV && fr.kind === 'device-private');
+    s.mms.forEach((mm, p) => {
+      if (!mm.alive) return;
+      const reg = s.regs[p]!;
+      // The ioctls take the mmap read lock (a CPU fault too): they wait while fork holds it for write.
+      const open = reg.live && !reg.closing && !forking(s, p);
+      mm.ptes.forEach((pte, v) => {
+        const i = slot(s, p, v);
+        switch (d.migPhase[i]) {
+          case 0: {
+            if (open && canStart && pte.mapped && !invalidating(s, p, v)) {
+              const skip = collectSkip(s, p, v);
+              if (skip === null || SHOWN_SKIPS.has(skip)) out.push({ k: 'dmirror_migrate', a: p, b: v });
+            }
+            if (!forking(s, p) && canDevmemFault(s, p, v)) out.push({ k: 'dmirror_devmem_fault', a: p, b: v });
+            if (open && d.exclPhase[i] === 0 && canMakeExclusive(s, p, v)) out.push({ k: 'dmirror_exclusive', a: p, b: v });
+            break;
+          }
+          case 1: {
+            const src = d.migSrc[i]!;
+            if (s.frames[src]!.locked && !mappersOf(s, src).some(([q, w]) => invalidating(s, q, w))) out.push({ k: 'dmirror_migrate_copy', a: p, b: v });
+            break;
+          }
+          case 2: {
+            // The map step takes the mutex of the dmirror whose page table it changes.
+            const owner = d.migToDev[i] ? p : d.devOwner[d.migSrc[i]!]!;
+            if (owner === NONE || !mutexBusy(s, owner)) out.push({ k: 'dmirror_migrate_finalize', a: p, b: v });
+            break;
+          }
+        }
+      });
+      // The file is released once no ioctl of it runs (no migration to the device in progress) and no
+      // invalidation of the mm is active (mmu_interval_notifier_remove).
+      mm.ptes.forEach((_, v) => {
+        if (d.exclPhase[slot(s, p, v)] === 1 && !invalidating(s, p, v) && !mutexBusy(s, p)) out.push({ k: 'dmirror_atomic_map', a: p, b: v });
+      });
+      const busy = d.migPhase.some((ph, k) => ph !== 0 && d.migToDev[k] === 1 && Math.floor(k / V(s)) === p) || d.exclPhase.some((x, k) => x === 1 && Math.floor(k / V(s)) === p);
+      if (reg.live && reg.closing && !procInvalidating(s, p) && !mutexBusy(s, p) && !busy) out.push({ k: 'dmirror_release', a: p, b: NONE });
+    });
+  },
+
+  apply(s, a, ctx) {
+    const d = s.drv;
+    if (a.k === 'range_fault') {
+      // A fault that needs write on a read-only device-private entry (copy-on-write after fork):
+      // handle_mm_fault -> do_swap_page -> migrate_to_ram first; hmm_range_fault returns -EBUSY.
+      const f = d.faults[a.a]!;
+      const pte = s.mms[f.proc]!.ptes[f.vpage]!;
+      if (f.write && !pte.writable && ownPrivate(s, f.proc, f.vpage) !== NONE) {
+        if (canDevmemFault(s, f.proc, f.vpage)) devmemFault(s, f.proc, f.vpage, ctx);
+        f.phase = 0;
+        return;
+      }
+      // hmm_vma_handle_pte on a device-exclusive entry: fault, which restores it
+      // (remove_device_exclusive_entry), then -EBUSY.
+      if (pte.exclusive !== NONE) {
+        if (!invalidating(s, f.proc, f.vpage) && freeInvalidationSlot(s) !== NONE) {
+          startInvalidation(s, f.proc, 1 << f.vpage, 'exclusive', ctx, (k) => self.onInvalidateStart(s, k, ctx), NONE);
+        }
+        f.phase = 0;
+        return;
+      }
+    }
+    if (applyExclusive(s, a, dmirror, ctx)) return;
+    if (faultApply(s, a, mutations(ctx), dmirror, ctx, (f) => {
+      if (f.job !== NONE) s.jobs[f.job]!.state = 'ready'; // dmirror_read/_write tries dmirror_do_read again
+    })) return;
+    switch (a.k) {
+      case 'dmirror_invalidate': {
+        const inv = s.invs[a.a]!;
+        if (!inv.blockable && mutexBusy(s, inv.proc)) {
+          callbackRefuse(s, a.a, inv.proc, ctx); // mutex_trylock failed: return false
+          return;
+        }
+        if (ctx.mutant !== 'no-set-seq') setSeq(s, a.a, inv.proc);
+        zapMirror(s, inv.proc, ctx.mutant === 'zap-range-off-by-one' ? lastPageDropped(inv.pages) : inv.pages);
+        callbackReturn(s, a.a, inv.proc, ctx);
+        return;
+      }
+      case 'dmirror_migrate': {
+        const skip = collectSkip(s, a.a, a.b);
+        if (skip !== null) {
+          // Not collected: cpages 0; dmirror_do_read then finds no device entry (-ENOENT).
+          ctx.emit({ t: 'migrate_collect', device: DEV, proc: a.a, vpage: a.b, toDevice: true, cpages: 0, skip });
+          return;
+        }
+        const i = slot(s, a.a, a.b);
+        const src = s.mms[a.a]!.ptes[a.b]!.frame;
+        startInvalidation(s, a.a, 1 << a.b, 'device-migrate', ctx, (k) => self.onInvalidateStart(s, k, ctx), DEV);
+        d.migPhase[i] = 1;
+        d.migToDev[i] = 1;
+        d.migSrc[i] = src;
+        d.migDst[i] = NONE;
+        ctx.emit({ t: 'migrate_collect', device: DEV, proc: a.a, vpage: a.b, toDevice: true, cpages: 1, skip: null });
+        return;
+      }
+      case 'dmirror_devmem_fault':
+        devmemFault(s, a.a, a.b, ctx);
+        return;
+      case 'dmirror_migrate_copy': {
+        const i = slot(s, a.a, a.b);
+        const src = s.frames[d.migSrc[i]!]!;
+        const dst = d.migToDev[i] ? deviceAlloc(s, src.value) : findFreeFrame(s) === NONE ? NONE : ramAlloc(s, NONE, src.value);
+        if (dst === NONE) {
+          // No destination page: migrate_vma_finalize restores the source.
+          src.locked = false;
+          d.migPhase[i] = 0;
+          return;
+        }
+        s.frames[dst]!.locked = true;
+        d.migDst[i] = dst;
+        d.migPhase[i] = 2;
+        return;
+      }
+      case 'dmirror_migrate_finalize': {
+        const i = slot(s, a.a, a.b);
+        const src = d.migSrc[i]!;
+        const dst = d.migDst[i]!;
+        const pte = s.mms[a.a]!.ptes[a.b]!;
+        if (d.migToDev[i]) {
+          // dmirror_migrate_finalize_and_map: the device page into this dmirror's page table.
+          d.devOwner[dst] = a.a;
+          const fr = s.frames[dst]!;
+          const e = s.dev.mirror[a.a]![a.b]!;
+          e.frame = dst;
+          e.gen = fr.gen;
+          e.writable = pte.writable;
+          e.epoch = pte.epoch;
+          e.p2p = false;
+        } else {
+          // dmirror_devmem_fault_finalize_and_map: erase the range from the page table of the dmirror
+          // that migrated the page (rpage->zone_device_data), not from any other.
+          const owner = d.devOwner[src]!;
+          if (owner !== NONE) zapMirror(s, owner, 1 << a.b);
+          d.devOwner[src] = NONE;
+        }
+        finalizeMigration(s, src, dst);
+        d.migPhase[i] = 0;
+        return;
+      }
+      case 'dmirror_exclusive': {
+        // make_device_exclusive: the folio is locked (and returned locked); secondary MMUs are told
+        // with the device as owner; the PTE is converted at the invalidation's end.
+        const f = s.mms[a.a]!.ptes[a.b]!.frame;
+        s.frames[f]!.locked = true;
+        startInvalidation(s, a.a, 1 << a.b, 'exclusive', ctx, (k) => self.onInvalidateStart(s, k, ctx), DEV);
+        d.exclPhase[slot(s, a.a, a.b)] = 1;
+        return;
+      }
+      case 'dmirror_atomic_map': {
+        const pte = s.mms[a.a]!.ptes[a.b]!;
+        const fr = s.frames[pte.frame]!;
+        if (pte.exclusive === DEV) {
+          const e = s.dev.mirror[a.a]![a.b]!;
+          e.frame = pte.frame;
+          e.gen = fr.gen;
+          e.writable = true;
+          e.epoch = pte.epoch;
+          e.p2p = false;
+        }
+        fr.locked = false; // folio_unlock, folio_put
+        d.exclPhase[slot(s, a.a, a.b)] = 0;
+        return;
+      }
+      case 'dmirror_release': {
+        const p = a.a;
+        mirrorTeardown(s, p, 'dmirror released', ctx);
+        for (const j of s.jobs) if (j.proc === p && (j.state === 'ready' || j.state === 'faulting')) j.state = 'failed';
+        return;
+      }
+    }
+  },
+
+  onRegister(s, proc) {
+    subscribe(s, proc); // dmirror_fops_open: mmu_interval_notifier_insert(0, ULONG_MAX & PAGE_MASK)
+  },
+
+  onInvalidateStart(s, inv, _ctx) {
+    const iv = s.invs[inv]!;
+    // dmirror_interval_invalidate: "Ignore invalidation callbacks for device private pages since the
+    // invalidation is handled as part of the migration process."
+    if (iv.cause === 'device-migrate' && iv.owner === DEV && iv.cb[iv.proc] === 0) callbackReturn(s, inv, iv.proc, _ctx);
+    // The mutant: an owner filter on MMU_NOTIFY_EXCLUSIVE that does not look at the owner.
+    else if (_ctx.mutant === 'exclusive-skip-any-owner' && iv.cause === 'exclusive' && iv.cb[iv.proc] === 0) callbackReturn(s, inv, iv.proc, _ctx);
+  },
+
+  onDeviceFault(s, job) {
+    const j = s.jobs[job]!;
+    startFault(s, j.proc, j.vpage, j.write, job);
+  },
+
+  // A blockable callback waits on dmirror->mutex, which a device access in progress holds until its
+  // DMA lands.
+  waits(s, _ctx, out) {
+    s.invs.forEach((inv, i) => {
+      if (!inv.live || inv.cb[inv.proc] !== 0) return;
+      s.jobs.forEach((j, k) => {
+        if (j.state === 'running' && j.proc === inv.proc) waitsOn(out, callbackWaitId(i, inv.proc), { target: { k: 'dma', job: k }, heldBy: [], releasedBy: 'hardware' });
+      });
+    });
+  },
+});
+
+/** This strategy as the world holds it, for the invalidations its migrations start. */
+const self = dmirror;

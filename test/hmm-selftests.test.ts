@@ -1,0 +1,320 @@
+// The kernel's own HMM self-tests (tools/testing/selftests/mm/hmm-tests.c, driving lib/test_hmm.c) as a
+// conformance suite of the model: one `it` per self-test within the model's scope, named after it, run
+// against the `dmirror` strategy, asserting what the self-test asserts (the data the CPU and the device
+// read, which accesses fault or fail and with which errno, the snapshot's per-page flags, the pages
+// migrate_vma_setup collects), scaled to the model's two pages. Every property the design holds in its
+// config (the manifest's) is checked after every step. The self-tests out of the model's scope, and why,
+// are listed in README.md ("HMM self-tests").
+import { describe, it, expect } from 'vitest';
+import { configByName } from '../model/configs.ts';
+import { strategyByName } from '../model/strategies/index.ts';
+import { DEV, NONE } from '../model/types.ts';
+import type { Config } from '../model/types.ts';
+import { PROT_DEV_PRIVATE_LOCAL, PROT_ERROR, PROT_NONE, PROT_READ, PROT_WRITE, snapshotPage } from '../model/hmm.ts';
+import { heldProperties, loadManifest } from '../src/verdicts.ts';
+import { defaultBudget } from '../src/check.ts';
+import { Scenario } from './hmm-scenario.ts';
+
+const manifest = loadManifest();
+
+/** A dmirror scenario in `config`, with every property the design holds there checked after every step. */
+function dmirror(config: string | Config = 'hmm'): Scenario {
+  const cfg = typeof config === 'string' ? configByName(config)! : config;
+  const held = heldProperties(strategyByName('dmirror')!, configByName(cfg.name)!, defaultBudget, manifest);
+  return new Scenario('dmirror', cfg, held);
+}
+
+/** The hmm config with process 0's pages MAP_SHARED | MAP_ANONYMOUS. */
+const sharedHmm: Config = { ...configByName('hmm')!, shared: 0b11 };
+
+/** HMM_DMIRROR_SNAPSHOT of one page by the device under test. */
+const snap = (sc: Scenario, p: number, v: number) => snapshotPage(sc.s, DEV, p, v);
+
+/** A device read (HMM_DMIRROR_READ) of (p, v) run to its end: what it read. */
+function deviceRead(sc: Scenario, name: string, p: number, v: number): number | null {
+  sc.submit(name, p, v);
+  sc.settle();
+  return sc.deviceRead(name);
+}
+
+/** A device write (HMM_DMIRROR_WRITE) of (p, v) run to its end: the value it wrote. */
+function deviceWrite(sc: Scenario, name: string, p: number, v: number): number | null {
+  sc.submit(name, p, v, true);
+  sc.settle();
+  return sc.deviceRead(name);
+}
+
+/** HMM_DMIRROR_MIGRATE_TO_DEV of one page run to its end: migrate_vma_setup's cpages. */
+function migrateToDev(sc: Scenario, p: number, v: number): number {
+  const e = sc.step('dmirror_migrate', p, v).find((x) => x.t === 'migrate_collect');
+  sc.settle();
+  return e && e.t === 'migrate_collect' ? e.cpages : -1;
+}
+
+/** A CPU load of a page in device memory: do_swap_page -> migrate_to_ram, settled, then the load. */
+function cpuReadBack(sc: Scenario, p: number, v: number): number {
+  if (sc.can('dmirror_devmem_fault', p, v)) {
+    sc.step('dmirror_devmem_fault', p, v);
+    sc.settle();
+  }
+  return sc.cpuRead(p, v);
+}
+
+describe('hmm-tests.c as a conformance suite (dmirror)', () => {
+  it('open_close: open and close the device file', () => {
+    const sc = dmirror();
+    sc.step('register', 0);
+    expect(sc.s.subs[0]!.live, 'mmu_interval_notifier_insert').toBe(true);
+    sc.step('deregister', 0);
+    sc.settle();
+    expect(sc.s.regs[0]!.live).toBe(false);
+    expect(sc.s.subs[0]!.live, 'mmu_interval_notifier_remove').toBe(false);
+  });
+
+  it('anon_read: the device reads what the CPU wrote, and an untouched page as zero, in one fault', () => {
+    const sc = dmirror();
+    sc.step('register', 0);
+    const w = sc.cpuWrite(0, 1);
+    expect(deviceRead(sc, 'r0', 0, 0), 'the page left untouched reads zero').toBe(0);
+    expect(sc.faults('r0')).toBe(1);
+    expect(deviceRead(sc, 'r1', 0, 1)).toBe(w);
+    expect(sc.faults('r1')).toBe(1);
+  });
+
+  it('anon_write: the CPU reads what the device wrote, in one fault', () => {
+    const sc = dmirror();
+    sc.step('register', 0);
+    const d = deviceWrite(sc, 'w', 0, 0);
+    expect(d).not.toBeNull();
+    expect(sc.faults('w')).toBe(1);
+    expect(sc.cpuRead(0, 0)).toBe(d);
+  });
+
+  it('anon_read_multiple: each of several rounds reads the round\'s data', () => {
+    const sc = dmirror();
+    sc.step('register', 0);
+    for (let c = 0; c < 3; c++) {
+      const w = sc.cpuWrite(0, 0);
+      expect(deviceRead(sc, `r${c}`, 0, 0), `round ${c}`).toBe(w);
+    }
+  });
+
+  it('anon_write_child: a device write through the child\'s own mirror copies on write; the parent\'s data is unchanged', () => {
+    const sc = dmirror();
+    const w = sc.cpuWrite(0, 0);
+    sc.step('fork', 0);
+    sc.settle();
+    expect(sc.cpuRead(1, 0), 'the child sees the parent\'s values').toBe(w);
+    sc.step('register', 1); // the child needs its own mirror of its own mm
+    const d = deviceWrite(sc, 'cw', 1, 0);
+    expect(sc.faults('cw')).toBe(1);
+    expect(sc.cpuRead(1, 0), 'the child sees what the device wrote').toBe(d);
+    expect(sc.cpuRead(0, 0), 'the parent\'s buffer did not change').toBe(w);
+  });
+
+  it('anon_write_child (migrate): after fork the child reads the parent\'s device-private data, and the device write copies on write', () => {
+    const sc = dmirror();
+    const w = sc.cpuWrite(0, 0);
+    sc.step('register', 0);
+    expect(migrateToDev(sc, 0, 0), 'cpages').toBe(1);
+    sc.step('fork', 0);
+    sc.settle();
+    // copy_nonpresent_pte: the same device-private entry in both, read-only in both.
+    expect(sc.s.mms[1]!.ptes[0]!.frame).toBe(sc.s.mms[0]!.ptes[0]!.frame);
+    expect(snap(sc, 0, 0)).toBe(PROT_DEV_PRIVATE_LOCAL | PROT_READ);
+    expect(snap(sc, 1, 0)).toBe(PROT_DEV_PRIVATE_LOCAL | PROT_READ);
+    expect(cpuReadBack(sc, 1, 0), 'the child reads the data through migrate_to_ram').toBe(w);
+    sc.step('register', 1);
+    const d = deviceWrite(sc, 'cw', 1, 0);
+    expect(sc.landed('cw')).toBe(true);
+    expect(sc.cpuRead(1, 0)).toBe(d);
+    expect(cpuReadBack(sc, 0, 0), 'the parent\'s buffer did not change').toBe(w);
+  });
+
+  it('anon_write_child_shared: a MAP_SHARED page is not copied on write: the parent sees the child\'s device write', () => {
+    const sc = dmirror(sharedHmm);
+    const w = sc.cpuWrite(0, 0);
+    sc.step('fork', 0);
+    sc.settle();
+    expect(sc.cpuRead(1, 0)).toBe(w);
+    sc.step('register', 1);
+    const d = deviceWrite(sc, 'cw', 1, 0);
+    expect(sc.faults('cw')).toBe(1);
+    expect(sc.cpuRead(0, 0), 'the parent\'s buffer did change').toBe(d);
+  });
+
+  it('migrate: anonymous memory migrates to device-private memory, and the device reads the data there', () => {
+    const sc = dmirror();
+    const w0 = sc.cpuWrite(0, 0);
+    const w1 = sc.cpuWrite(0, 1);
+    sc.step('register', 0);
+    expect(migrateToDev(sc, 0, 0)).toBe(1);
+    expect(migrateToDev(sc, 0, 1)).toBe(1);
+    for (const v of [0, 1]) {
+      const f = sc.s.mms[0]!.ptes[v]!.frame;
+      expect(sc.s.frames[f]!.kind, `v${v} is in device memory`).toBe('device-private');
+      expect(snap(sc, 0, v)).toBe(PROT_DEV_PRIVATE_LOCAL | PROT_WRITE);
+    }
+    expect(deviceRead(sc, 'r0', 0, 0)).toBe(w0);
+    expect(deviceRead(sc, 'r1', 0, 1)).toBe(w1);
+  });
+
+  it('migrate_fault: a CPU access faults a page back; migrating the mix of system and device pages again takes both', () => {
+    const sc = dmirror();
+    const w0 = sc.cpuWrite(0, 0);
+    const w1 = sc.cpuWrite(0, 1);
+    sc.step('register', 0);
+    migrateToDev(sc, 0, 0);
+    migrateToDev(sc, 0, 1);
+    expect(cpuReadBack(sc, 0, 0), 'faulted back to system memory').toBe(w0);
+    expect(snap(sc, 0, 0)).toBe(PROT_WRITE);
+    expect(snap(sc, 0, 1)).toBe(PROT_DEV_PRIVATE_LOCAL | PROT_WRITE);
+    expect(migrateToDev(sc, 0, 0), 'the system page migrates again').toBe(1);
+    // The page already in device memory is not collected again (MIGRATE_VMA_SELECT_SYSTEM skips it).
+    const again = sc.step('dmirror_migrate', 0, 1).find((x) => x.t === 'migrate_collect');
+    expect(again && again.t === 'migrate_collect' ? again.skip : null).toBe('device-private');
+    expect(deviceRead(sc, 'r0', 0, 0)).toBe(w0);
+    expect(deviceRead(sc, 'r1', 0, 1)).toBe(w1);
+  });
+
+  it('migrate_shared: MAP_SHARED anonymous memory is not migrated (-ENOENT: no page collected)', () => {
+    const sc = dmirror(sharedHmm);
+    sc.step('register', 0);
+    const e = sc.step('dmirror_migrate', 0, 0).find((x) => x.t === 'migrate_collect');
+    expect(e && e.t === 'migrate_collect' ? [e.cpages, e.skip] : null).toEqual([0, 'shared']);
+    expect(sc.s.invs.some((i) => i.live), 'nothing to migrate, nothing invalidated').toBe(false);
+    expect(snap(sc, 0, 0)).toBe(PROT_WRITE);
+  });
+
+  it('migrate_multiple: to device memory and back by CPU faults, several times, the data intact', () => {
+    const sc = dmirror();
+    sc.step('register', 0);
+    for (let c = 0; c < 3; c++) {
+      const w = sc.cpuWrite(0, 0);
+      expect(migrateToDev(sc, 0, 0), `round ${c}: cpages`).toBe(1);
+      expect(deviceRead(sc, `r${c}`, 0, 0)).toBe(w);
+      expect(cpuReadBack(sc, 0, 0)).toBe(w);
+    }
+  });
+
+  it('migrate_partial_unmap_fault: unmap part of a migrated range, then fault the rest back', () => {
+    const sc = dmirror();
+    const w0 = sc.cpuWrite(0, 0);
+    sc.cpuWrite(0, 1);
+    sc.step('register', 0);
+    migrateToDev(sc, 0, 0);
+    migrateToDev(sc, 0, 1);
+    const gone = sc.s.mms[0]!.ptes[1]!.frame;
+    sc.step('munmap', 0, 1);
+    sc.settle();
+    expect(sc.s.frames[gone]!.free, 'the unmapped device page is freed (dmirror_devmem_free)').toBe(true);
+    expect(cpuReadBack(sc, 0, 0)).toBe(w0);
+  });
+
+  it('anon_teardown: a device read racing munmap fails with -EFAULT once the VMA is gone', () => {
+    const sc = dmirror();
+    sc.step('register', 0);
+    sc.submit('r', 0, 1);
+    sc.step('dma_start', sc.job('r')); // the device faults
+    sc.step('read_begin', sc.job('r'));
+    sc.step('munmap', 0, 1); // the VMA is detached; the notifier has not run
+    sc.step('range_fault', sc.job('r'));
+    expect(sc.errno('r'), 'hmm_range_fault finds no VMA').toBe('EFAULT');
+    sc.settle();
+    expect(sc.landed('r')).toBe(false);
+  });
+
+  it('snapshot: per-page flags without faulting anything in (one device: the remote device page is out of scope)', () => {
+    const sc = dmirror();
+    sc.step('register', 0);
+    sc.step('munmap', 0, 0); // a hole
+    sc.settle();
+    expect(snap(sc, 0, 0), 'no VMA').toBe(PROT_ERROR);
+    expect(snap(sc, 0, 1), 'read-write').toBe(PROT_WRITE);
+    sc.step('reclaim', 0, 1);
+    sc.settle();
+    expect(snap(sc, 0, 1), 'swapped out: not valid, not faulted in').toBe(PROT_NONE);
+    sc.step('mmap', 0, 0);
+    expect(migrateToDev(sc, 0, 0)).toBe(1);
+    expect(snap(sc, 0, 0)).toBe(PROT_DEV_PRIVATE_LOCAL | PROT_WRITE);
+    sc.step('fork', 0);
+    sc.settle();
+    expect(snap(sc, 0, 0), 'read-only after fork').toBe(PROT_DEV_PRIVATE_LOCAL | PROT_READ);
+    expect(snap(sc, 1, 1), 'the child\'s swap entry').toBe(PROT_NONE);
+    expect(sc.trace.filter((t) => t.startsWith('range_fault')).length, 'a snapshot faults nothing in').toBe(0);
+  });
+
+  it('hmm_cow_in_device: the parent\'s write to a copy-on-write device page migrates it back and copies it', () => {
+    const sc = dmirror();
+    const w = [sc.cpuWrite(0, 0), sc.cpuWrite(0, 1)];
+    sc.step('register', 0);
+    migrateToDev(sc, 0, 0);
+    migrateToDev(sc, 0, 1);
+    sc.step('fork', 0);
+    sc.settle();
+    for (const v of [0, 1]) {
+      if (sc.can('dmirror_devmem_fault', 0, v)) {
+        sc.step('dmirror_devmem_fault', 0, v);
+        sc.settle();
+      }
+      sc.cpuWrite(0, v);
+    }
+    for (const v of [0, 1]) expect(snap(sc, 0, v), `v${v}`).toBe(PROT_WRITE);
+    for (const v of [0, 1]) expect(sc.cpuRead(1, v), `the child keeps v${v}`).toBe(w[v]);
+  });
+
+  it('exclusive: the device maps a page for its atomics; a CPU access takes it back, revoking the device\'s access', () => {
+    const sc = dmirror();
+    sc.step('register', 0);
+    const w = sc.cpuWrite(0, 0);
+    sc.step('dmirror_exclusive', 0, 0);
+    sc.settle();
+    const pte = sc.s.mms[0]!.ptes[0]!;
+    expect(pte.exclusive, 'a device-exclusive entry').toBe(DEV);
+    expect(sc.s.dev.mirror[0]![0]!.frame, 'mapped for atomics').toBe(pte.frame);
+    expect(snap(sc, 0, 0), 'not present to the CPU').toBe(PROT_NONE);
+    expect(deviceRead(sc, 'r', 0, 0), 'what the device read').toBe(w);
+    expect(sc.faults('r'), 'through its atomic mapping, without a fault').toBe(0);
+    expect(sc.can('cpu_read', 0, 0), 'the CPU access faults first').toBe(false);
+    const start = sc.step('cpu_fault_exclusive', 0, 0).find((e) => e.t === 'invalidate_start');
+    expect(start && start.t === 'invalidate_start' ? [start.cause, start.owner] : null, 'MMU_NOTIFY_EXCLUSIVE, no owner').toEqual(['exclusive', NONE]);
+    sc.settle();
+    expect(sc.s.mms[0]!.ptes[0]!.exclusive).toBe(NONE);
+    expect(sc.s.dev.mirror[0]![0]!.frame, 'HMM_DMIRROR_CHECK_EXCLUSIVE: atomic access revoked').toBe(NONE);
+    expect(sc.cpuRead(0, 0)).toBe(w);
+    const w2 = sc.cpuWrite(0, 0);
+    expect(sc.cpuRead(0, 0)).toBe(w2);
+  });
+
+  it('exclusive_cow: fork restores the device-exclusive entry; both processes then copy on write', () => {
+    const sc = dmirror();
+    sc.step('register', 0);
+    const w = sc.cpuWrite(0, 0);
+    sc.step('dmirror_exclusive', 0, 0);
+    sc.settle();
+    sc.step('fork', 0);
+    sc.settle();
+    expect(sc.s.mms[0]!.ptes[0]!.exclusive, 'try_restore_exclusive_pte').toBe(NONE);
+    expect(sc.s.dev.mirror[0]![0]!.frame, 'fork\'s invalidation unmapped it from the device').toBe(NONE);
+    expect(sc.cpuRead(1, 0)).toBe(w);
+    const c = sc.cpuWrite(1, 0);
+    expect(sc.cpuRead(1, 0)).toBe(c);
+    expect(sc.cpuRead(0, 0)).toBe(w);
+    const p = sc.cpuWrite(0, 0);
+    expect(sc.cpuRead(0, 0)).toBe(p);
+    expect(sc.cpuRead(1, 0)).toBe(c);
+  });
+
+  it('the model refuses what dmirror cannot do: no migration without the device-private pool, none of a page mapped elsewhere', () => {
+    const sc = dmirror('kernel-queue');
+    sc.step('register', 0);
+    expect(sc.can('dmirror_migrate', 0, 0), 'kernel-queue has no device memory').toBe(false);
+    const hmm = dmirror();
+    hmm.step('register', 0);
+    hmm.step('fork', 0);
+    hmm.settle();
+    expect(hmm.can('dmirror_migrate', 0, 0), 'a copy-on-write shared page (simplification: mapped once only)').toBe(false);
+    expect(hmm.s.frames.filter((f) => f.owner === DEV && f.kind === 'device-private').length, 'the pool').toBe(2);
+    expect(hmm.s.dev.mirror[0]!.every((e) => e.frame === NONE)).toBe(true);
+  });
+});
