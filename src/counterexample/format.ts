@@ -6,7 +6,8 @@ import { z } from 'zod';
 export const FORMAT_VERSION = 1;
 /** Version of the model's semantics; bumped when a change may alter how a saved trace replays. */
 // 2: every write stores a fresh value (no cycling through 1..5); the child's mm keeps its slot's seq.
-export const MODEL_VERSION = 2;
+// 3: hmm_range_fault's -EFAULT during munmap, dirty swap-in on a write fault, device-private entries copied at fork, DMA addresses per device.
+export const MODEL_VERSION = 3;
 
 export const ActionSchema = z.object({
   k: z.string().min(1),
