@@ -67,7 +67,7 @@ describe('the command line', () => {
     if (r.code === 0) expect(r.all).not.toMatch(/FAILS/);
   });
   it('a multi-file replay ends with a summary line', async () => {
-    const files = ['counterexamples/odp-mirror--no-read-retry--kernel-queue--coherent-dma.json', 'counterexamples/mirror-blocking-notifier--user-queue--bounded-notifier.json'];
+    const files = ['test/fixtures/explain/odp-mirror--no-read-retry--kernel-queue--coherent-dma.json', 'test/fixtures/explain/mirror-blocking-notifier--user-queue--bounded-notifier.json'];
     const r = await cli('replay', ...files, 'no-such-file.json');
     expect(r.code).toBe(2);
     expect(r.out.trim().split('\n').at(-1)).toBe('replayed 3 file(s): 2 as expected, 0 mismatch(es), 1 that did not load');
@@ -78,7 +78,7 @@ describe('the command line', () => {
     expect(r.out).toMatch(/isolation fails at step 8, as expected \(also broken: coherent-dma at step 3\)/);
   });
   it('replay --json is one JSON document with each explanation and the summary', async () => {
-    const r = await cli('replay', 'counterexamples/mirror-blocking-notifier--user-queue--bounded-notifier.json', '--json');
+    const r = await cli('replay', 'test/fixtures/explain/mirror-blocking-notifier--user-queue--bounded-notifier.json', '--json');
     expect(r.code).toBe(0);
     const j = JSON.parse(r.out);
     expect(j.summary).toEqual({ files: 1, ok: 1, mismatched: 0, errors: 0 });
@@ -87,7 +87,7 @@ describe('the command line', () => {
   });
   it('replay --html writes one self-contained file: inline style and script, no URL to load', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'dmacheck-html-')), 'r.html');
-    const r = await cli('replay', 'counterexamples/odp-mirror--no-read-retry--kernel-queue--coherent-dma.json', '--html', path);
+    const r = await cli('replay', 'test/fixtures/explain/odp-mirror--no-read-retry--kernel-queue--coherent-dma.json', '--html', path);
     expect(r.code).toBe(0);
     const html = readFileSync(path, 'utf8');
     expect(html).toMatch(/^<!doctype html>/);
@@ -99,11 +99,11 @@ describe('the command line', () => {
     expect(JSON.parse(data).steps).toHaveLength(10);
   });
   it('the terminal text has no colour when stdout is not a terminal', async () => {
-    const r = await cli('replay', 'counterexamples/odp-mirror--no-read-retry--kernel-queue--coherent-dma.json');
+    const r = await cli('replay', 'test/fixtures/explain/odp-mirror--no-read-retry--kernel-queue--coherent-dma.json');
     expect(r.out).not.toMatch(/\x1b\[/);
   });
   it('replay --markdown has a Mermaid sequence diagram with the five lanes', async () => {
-    const r = await cli('replay', 'counterexamples/mirror-blocking-notifier--user-queue--bounded-notifier.json', '--markdown');
+    const r = await cli('replay', 'test/fixtures/explain/mirror-blocking-notifier--user-queue--bounded-notifier.json', '--markdown');
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/```mermaid\nsequenceDiagram\n {2}participant U as user space and CPU\n {2}participant M as core mm\n {2}participant D as driver\n {2}participant H as device\n {2}participant Q as queue/);
     expect(r.out).toMatch(/U->>Q: 8\. submit\(p0, v1\)/);
@@ -116,6 +116,6 @@ describe('counterexamples/README.md', () => {
   });
   it('has one line per file with its verdict, question and length', () => {
     const text = corpusReadme('counterexamples');
-    expect(text).toMatch(/\| \[mirror-blocking-notifier--user-queue--bounded-notifier\.json\]\(mirror-blocking-notifier--user-queue--bounded-notifier\.json\) \| bounded-notifier FAILS for mirror-blocking-notifier in user-queue, in 8 steps \| Does mirror-blocking-notifier guarantee .*\| 8 \| fail \|/);
+    expect(text).toMatch(/\| \[mirror-blocking-notifier--user-queue--bounded-notifier\.json\]\(mirror-blocking-notifier--user-queue--bounded-notifier\.json\) \| bounded-notifier FAILS for mirror-blocking-notifier in user-queue, in (\d+) steps \| Does mirror-blocking-notifier guarantee .*\| \1 \| fail \|/);
   });
 });

@@ -27,7 +27,8 @@ describe('the explanation of every saved counterexample', () => {
 });
 
 describe('mirror-blocking-notifier on a user queue: bounded-notifier', () => {
-  const r = replayFile(join(dir, 'mirror-blocking-notifier--user-queue--bounded-notifier.json'));
+  // A copy of the corpus file kept as a fixture: the corpus is regenerated when the model changes, this wording is pinned.
+  const r = replayFile(new URL('./fixtures/explain/mirror-blocking-notifier--user-queue--bounded-notifier.json', import.meta.url).pathname);
   it('names the job, the fence and why only user space can signal it', () => {
     expect(r.ok).toBe(true);
     expect(r.text).toMatch(/job0: the read of p0 v1 submitted at step 8, on a user queue/);
@@ -43,7 +44,7 @@ describe('mirror-blocking-notifier on a user queue: bounded-notifier', () => {
 
 describe('the no-read-retry mutant', () => {
   it('says the device PTE was programmed without mmu_interval_read_retry', () => {
-    const r = replayFile(join(dir, 'odp-mirror--no-read-retry--kernel-queue--coherent-dma.json'));
+    const r = replayFile(new URL('./fixtures/explain/odp-mirror--no-read-retry--kernel-queue--coherent-dma.json', import.meta.url).pathname);
     expect(r.ok).toBe(true);
     expect(r.text).toMatch(/programs the device PTE p\d v\d -> frame \d+ \(gen \d+\).*WITHOUT mmu_interval_read_retry/);
   });

@@ -29,7 +29,8 @@ interface Context { route(glob: string, f: (r: Route) => Promise<void>): Promise
 interface Playwright { chromium: { launchPersistentContext(dir: string, o: { executablePath: string; headless: boolean; args: string[] }): Promise<Context> } }
 
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const FILE = 'counterexamples/mirror-blocking-notifier--user-queue--bounded-notifier.json';
+// A fixture copy (the corpus is regenerated when the model changes; the page's contents are pinned here).
+const FILE = 'test/fixtures/explain/mirror-blocking-notifier--user-queue--bounded-notifier.json';
 
 describe.skipIf(!present && !required)('the HTML report in chromium', () => {
   it('renders the verdict, the trace, the diagram and the state view, with no network', async () => {
