@@ -73,7 +73,8 @@ function compile(sample: unknown): Copier {
 /** Values of one compiled function, at most about. */
 const SPLIT = 48;
 
-function sizeOf(v: unknown): number {
+/** Values in plain data: one per leaf, array and record (the explorer's codec counts its tokens so too). */
+export function sizeOf(v: unknown): number {
   if (Array.isArray(v)) return v.reduce((n: number, e) => n + sizeOf(e), 1);
   if (v !== null && typeof v === 'object') return Object.values(v).reduce((n: number, e) => n + sizeOf(e), 1);
   return 1;

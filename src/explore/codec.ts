@@ -9,6 +9,8 @@
 // Record keys are implicit while they follow the key sequence recorded at the first encoding (the shape of
 // the model's state is fixed in practice); at the first key that differs the encoder emits SHAPE and
 // spells every later key out. The token stream is thus injective: equal streams, equal values.
+import { sizeOf } from '../../model/clone.ts';
+
 const NUM = 0;
 const BOOL = 1;
 const ATOM = 2;
@@ -21,21 +23,6 @@ const SMALL = 1 << 27;
 
 /** Tokens of one compiled function, at most about (see Codec.compile). */
 const SPLIT = 48;
-
-/** Tokens of a value: one per leaf, array and record. */
-function sizeOf(v: unknown): number {
-  if (Array.isArray(v)) {
-    let n = 1;
-    for (const e of v) n += sizeOf(e);
-    return n;
-  }
-  if (v !== null && typeof v === 'object') {
-    let n = 1;
-    for (const k in v) n += sizeOf((v as Record<string, unknown>)[k]);
-    return n;
-  }
-  return 1;
-}
 
 /** The first token of an encoding: which encoder wrote it. */
 const FAST = 0;
