@@ -21,6 +21,12 @@ export interface MatrixCell extends Cell {
   expected?: Verdict;
   /** For a holding cell: proved in every state of this scope (proofs.json), if it was. */
   proof?: { scope: string; states: number };
+  /**
+   * For a cell that survived the budget: `dmacheck prove` found a counterexample at the proof scope
+   * (proofs.json: its length), which the budget at the config's own scope did not reach. The cell is not
+   * a "holds" anyone may rely on, and every rendering says so.
+   */
+  proofFails?: { scope: string; steps: number };
 }
 
 export interface MatrixRow {
@@ -55,6 +61,7 @@ export function computeMatrix(budget: Budget, man: Manifest | null, out: string 
         const proof = proofOf(proofs, c.strategy, c.config, c.property);
         return {
           ...(c.verdict === 'holds' && proof?.verdict === 'proved' ? { proof: { scope: proof.scope, states: proof.states } } : {}),
+          ...(c.verdict !== 'fails' && proof?.verdict === 'fails' ? { proofFails: { scope: proof.scope, steps: proof.states } } : {}),
           ...c,
           ...(expected ? { expected } : {}),
           ...(cx ? { counterexample: { file: fileNameOf(cx), steps: cx.actions.length } } : { budget: { runs: d.result.stats.runs, actions: d.result.stats.executed } }),
@@ -107,7 +114,9 @@ function cellText(c: MatrixCell, withBudget: boolean): string {
         : `FAILS(${c.counterexample?.steps})`
       : c.verdict === 'n/a'
         ? 'n/a'
-        : `${c.proof ? 'PROVED' : 'holds'}${withBudget && c.budget ? ` ${short(c.budget.runs)}r/${short(c.budget.actions)}a${c.proof ? `/${short(c.proof.states)}s` : ''}` : ''}`;
+        : c.proofFails
+          ? `holds/prove-FAILS(${c.proofFails.steps})`
+          : `${c.proof ? 'PROVED' : 'holds'}${withBudget && c.budget ? ` ${short(c.budget.runs)}r/${short(c.budget.actions)}a${c.proof ? `/${short(c.proof.states)}s` : ''}` : ''}`;
   if (c.expected !== undefined && c.expected !== c.verdict) t += ` !=${c.expected}`;
   if (c.expected === undefined) t += ' (new)';
   return t;
@@ -121,6 +130,7 @@ export function renderTable(m: Matrix, withBudget = false): string {
   const fmt = (r: string[]) => r.map((x, i) => x.padEnd(widths[i]!)).join('  ').trimEnd();
   const lines = [fmt(header), ...rows.map(fmt)];
   lines.push('', 'PROVED: holds in every state of the config\'s proof scope (dmacheck prove), and survived the budget at its own scope; holds: survived the budget only');
+  if (matrixCells(m).some((c) => c.proofFails)) lines.push('holds/prove-FAILS(N): survived the budget, but dmacheck prove finds an N-step counterexample at the proof scope: it does not hold');
   lines.push(`gives-up: a capability (${m.properties.filter((p) => propertyById(p)?.capability).join(', ')}) the design trades away, shown by a counterexample: not a bug`);
   if (matrixCells(m).some((c) => c.verdict === 'n/a')) lines.push(`n/a: not violated, but the property's premise was never reached: ${premiseLegend(m)}`);
   return lines.join('\n');
@@ -147,6 +157,7 @@ export function renderMarkdown(m: Matrix, linkBase = '../counterexamples/'): str
       }
       if (c.verdict === 'n/a') return `*n/a* (never reached \`${c.premise?.witness}\`)`;
       const survived = `${short(c.budget!.runs)} runs, ${short(c.budget!.actions)} actions`;
+      if (c.proofFails) return `**fails at the proof scope**: \`dmacheck prove\` finds a ${c.proofFails.steps}-step counterexample at ${c.proofFails.scope} (the budget, ${survived}, did not reach it)`;
       return c.proof ? `**proved** (all ${short(c.proof.states)} states of ${c.proof.scope}; ${survived})` : `holds (survived ${survived}; not proved)`;
     });
     lines.push(`| ${r.strategy} | ${r.config} | ${cells.join(' | ')} |`);
