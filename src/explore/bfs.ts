@@ -116,8 +116,6 @@ export function bfsExplore<S, A, E, V>(
   seen.add(fp[0]!, fp[1]!);
   parent.push(-1);
   via.push(-1);
-  let frontier = new TokenArena();
-  frontier.push(0, codec.buf, codec.len);
 
   /** The trace to node `i` then action `k` of it, rebuilt by replaying the action indices. */
   const traceTo = (i: number, k: number): A[] => {
