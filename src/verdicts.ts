@@ -219,17 +219,28 @@ export interface MutantRun {
 export function runMutant(s: Strategy, mutant: string, budget: Budget, man: Manifest | null, only?: Config): MutantRun {
   const unjudged: Unjudged[] = [];
   for (const cfg of only ? [only] : configsOf(s)) {
-    const props = heldProperties(s, cfg, budget, man);
-    if (props.length === 0) continue;
-    const model = makeModel(s, cfg, mutant);
-    const r = checkModel(model, [...props, ...premisesOf(props)], budget, true);
-    const f = r.failures[0];
-    if (f) return { kill: { model, failure: f }, unjudged: [] };
-    for (const p of props) {
-      if (p.premise !== undefined && !r.reached.has(p.premise)) unjudged.push({ config: cfg.name, property: p.id, witness: p.premise });
-    }
+    const kill = tryKill(s, mutant, cfg, cfg, budget, man, unjudged);
+    if (kill) return { kill, unjudged: [] };
   }
   return { kill: null, unjudged };
+}
+
+/**
+ * Check `s` (with `mutant`, or none) in `cfg` against the properties it does not fail in `heldIn` (holds or
+ * n/a), with their premises: the first failure is the kill; without one, the held properties whose
+ * premise the run never reached are added to `unjudged`.
+ */
+function tryKill(s: Strategy, mutant: string | null, cfg: Config, heldIn: Config, budget: Budget, man: Manifest | null, unjudged: Unjudged[]): Kill | null {
+  const props = heldProperties(s, heldIn, budget, man);
+  if (props.length === 0) return null;
+  const model = makeModel(s, cfg, mutant);
+  const r = checkModel(model, [...props, ...premisesOf(props)], budget, true);
+  const f = r.failures[0];
+  if (f) return { model, failure: f };
+  for (const p of props) {
+    if (p.premise !== undefined && !r.reached.has(p.premise)) unjudged.push({ config: cfg.name, property: p.id, witness: p.premise });
+  }
+  return null;
 }
 
 /** Try to kill a mutant (see runMutant): the kill, or null if it survives the budget everywhere. */
@@ -255,15 +266,10 @@ export function runVariant(variant: Config, designs: readonly Strategy[], budget
   const unjudged: VariantRun['unjudged'] = [];
   for (const s of designs) {
     if (!s.configs.includes(base.name)) continue;
-    const props = heldProperties(s, base, budget, man);
-    if (props.length === 0) continue;
-    const model = makeModel(s, variant, null);
-    const r = checkModel(model, [...props, ...premisesOf(props)], budget, true);
-    const f = r.failures[0];
-    if (f) return { variant, kill: { model, failure: f }, unjudged: [] };
-    for (const p of props) {
-      if (p.premise !== undefined && !r.reached.has(p.premise)) unjudged.push({ strategy: s.name, config: variant.name, property: p.id, witness: p.premise });
-    }
+    const missed: Unjudged[] = [];
+    const kill = tryKill(s, null, variant, base, budget, man, missed);
+    if (kill) return { variant, kill, unjudged: [] };
+    unjudged.push(...missed.map((u) => ({ ...u, strategy: s.name })));
   }
   return { variant, kill: null, unjudged };
 }

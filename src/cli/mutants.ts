@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { tableStrategies } from '../registry.ts';
 import { defaultBudget, type Budget } from '../check.ts';
-import { loadManifest, runMutant, runVariant } from '../verdicts.ts';
+import { loadManifest, runMutant, runVariant, type Kill } from '../verdicts.ts';
 import { kernelVariants } from '../../model/configs.ts';
 import { strategies } from '../../model/strategies/index.ts';
 import { saveCounterexample, toCounterexample } from '../counterexample/save.ts';
@@ -44,21 +44,23 @@ export async function mutantsCommand(argv: string[]): Promise<number> {
   const out = values.out ?? 'out';
   const man = loadManifest();
   let survivors = 0;
+  /** One row of the table: the killed one, its config, the killing property and the file; or a survivor and what it never judged. */
+  const row = (who: string, what: string, where: string, k: Kill | null, unjudged: readonly string[]): void => {
+    if (!k) {
+      survivors++;
+      console.log(`${who.padEnd(26)}${what.padEnd(26)}SURVIVED the budget`);
+      for (const u of unjudged) console.log(`${''.padEnd(52)}  ${u}`);
+      return;
+    }
+    const path = saveCounterexample(out, toCounterexample(k.model, k.failure, 'fast-check'));
+    const f = k.failure;
+    console.log(`${who.padEnd(26)}${`${what} `.padEnd(26)}${where.padEnd(24)}${f.property.padEnd(24)}${f.ms.toFixed(0).padStart(8)}  ${f.actions.length} (${f.foundLength})  ${path}`);
+  };
   console.log(`${'strategy'.padEnd(26)}${'mutant'.padEnd(26)}${'config'.padEnd(24)}${'killed by'.padEnd(24)}${'ms'.padStart(8)}  steps (fast-check's own shrink)`);
   for (const s of tableStrategies()) {
     for (const mu of s.mutants) {
       const { kill: k, unjudged } = runMutant(s, mu.name, budget, man);
-      if (!k) {
-        survivors++;
-        console.log(`${s.name.padEnd(26)}${mu.name.padEnd(26)}SURVIVED the budget`);
-        for (const u of unjudged) console.log(`${''.padEnd(52)}  in ${u.config}, ${u.property} never judged: witness ${u.witness} not reached`);
-        continue;
-      }
-      const path = saveCounterexample(out, toCounterexample(k.model, k.failure, 'fast-check'));
-      const f = k.failure;
-      console.log(
-        `${s.name.padEnd(26)}${mu.name.padEnd(26)}${k.model.cfg.name.padEnd(24)}${f.property.padEnd(24)}${f.ms.toFixed(0).padStart(8)}  ${f.actions.length} (${f.foundLength})  ${path}`,
-      );
+      row(s.name, mu.name, k?.model.cfg.name ?? '', k, unjudged.map((u) => `in ${u.config}, ${u.property} never judged: witness ${u.witness} not reached`));
     }
   }
   // Kernel variants: core-mm bugs, held to what the base config's built-in correct designs hold (with a
@@ -66,16 +68,7 @@ export async function mutantsCommand(argv: string[]): Promise<number> {
   const builtin = tableStrategies().every((s) => strategies.includes(s));
   for (const v of builtin ? kernelVariants : []) {
     const { kill: k, unjudged } = runVariant(v, tableStrategies(), budget, man);
-    const label = `kernel ${v.name}`;
-    if (!k) {
-      survivors++;
-      console.log(`${'(kernel variant)'.padEnd(26)}${v.name.padEnd(26)}SURVIVED the budget`);
-      for (const u of unjudged) console.log(`${''.padEnd(52)}  ${u.strategy}: ${u.property} never judged: witness ${u.witness} not reached`);
-      continue;
-    }
-    const path = saveCounterexample(out, toCounterexample(k.model, k.failure, 'fast-check'));
-    const f = k.failure;
-    console.log(`${k.model.strategy.name.padEnd(26)}${`${label} `.padEnd(26)}${v.variant!.base.padEnd(24)}${f.property.padEnd(24)}${f.ms.toFixed(0).padStart(8)}  ${f.actions.length} (${f.foundLength})  ${path}`);
+    row(k?.model.strategy.name ?? '(kernel variant)', `kernel ${v.name}`, v.variant!.base, k, unjudged.map((u) => `${u.strategy}: ${u.property} never judged: witness ${u.witness} not reached`));
   }
   // The tracked corpus keeps its index up to date.
   if (resolve(out) === resolve('counterexamples')) console.error(`${writeCorpusReadme(out)} written`);
