@@ -47,10 +47,22 @@ export interface Matrix {
   budget: Budget;
 }
 
-export function computeMatrix(budget: Budget, man: Manifest | null, out: string | null, onRow?: (r: MatrixRow) => void, proofs: readonly ProofRecord[] = loadProofs()): Matrix {
+/**
+ * Every strategy in every one of its configs at `budget` (or only the rows `only` admits: each row is
+ * checked on its own, with its own seed, so a subset gives the same rows as the whole).
+ */
+export function computeMatrix(
+  budget: Budget,
+  man: Manifest | null,
+  out: string | null,
+  onRow?: (r: MatrixRow) => void,
+  proofs: readonly ProofRecord[] = loadProofs(),
+  only?: (strategy: string, config: string) => boolean,
+): Matrix {
   const rows: MatrixRow[] = [];
   for (const s of tableStrategies()) {
     for (const cfg of configsOf(s)) {
+      if (only && !only(s.name, cfg.name)) continue;
       const d = checkDesign(s, cfg, budget);
       const cells: MatrixCell[] = d.cells.map((c) => {
         const f = d.result.failures.find((x) => x.property === c.property);
