@@ -9,6 +9,7 @@
 import type { Action, Actor, Config, DeviceKind, Job, State } from './types.ts';
 import type { Emit } from './events.ts';
 import type { Counters } from './canonical.ts';
+import type { JobSymmetry } from './symmetry.ts';
 import type { Wait } from './waits.ts';
 
 export interface MutantInfo<M extends string = string> {
@@ -100,6 +101,13 @@ export interface Strategy<D = unknown, M extends string = string, K extends stri
   counters?(drv: D, c: Counters, s: State<D>): void;
   /** Reset what `drv` holds that nothing reads before it is written again (a free slot's fields). */
   clearDead?(drv: D, s: State<D>): void;
+  /**
+   * Symmetry (model/symmetry.ts): where `drv` stores job slots, so that an exhaustive search may relabel
+   * them and keep one state of each orbit. A driver that treats every slot alike says which of its arrays
+   * are indexed by job slot and which fields name one; a driver without it is searched unreduced.
+   * test/symmetry.test.ts checks the claim for every strategy that makes it.
+   */
+  jobSymmetry?: JobSymmetry;
   /**
    * Optional: what the driver's paths wait on in `s` (model/waits.ts): name what a pending invalidate
    * callback waits on (`waitsOn`), and push the driver's own waits (a buffer move, a fault on a lock, a

@@ -41,6 +41,7 @@ export const noLostWrite: Property<RefMemory> = {
     };
   },
   observesValues: true,
+  byJob: [],
   counters(mon, c) {
     for (const row of mon.ref) row.forEach((x, v) => (row[v] = x === null ? null : c.remembered(x)));
   },

@@ -24,6 +24,7 @@ export const notifierBookkeeping: Property<Brackets> = {
   premise: 'sometimes-callback-called',
   meaning: "the core mm's notifier bookkeeping is consistent: active invalidations counted, the seq odd exactly while one is active, every invalidate_range_start ended once (or abandoned when a non-blockable start was refused)",
   init: (view) => ({ open: view.invs.map((inv) => inv.live) }),
+  byJob: [],
   check(mon, { view, events }) {
     for (const e of events) {
       switch (e.t) {

@@ -105,6 +105,12 @@ export interface Property<M = unknown> {
    * distinct state instead of once per transition (test/properties.test.ts checks the claim).
    */
   stateOnly?: boolean;
+  /**
+   * The fields of the monitor's memory that are arrays indexed by job slot (none: `[]`), so that a search
+   * relabelling job slots relabels them alike (model/symmetry.ts). A property with memory that does not
+   * say turns the reduction off.
+   */
+  byJob?: readonly string[];
 }
 
 export function violation(property: string, clause: string, message: string, values: Violation['values']): Violation {

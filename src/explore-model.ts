@@ -44,6 +44,8 @@ export interface BfsBudget {
   /** Breadth-first (shortest counterexamples; the default) or depth-first (less memory; unbounded depth only). */
   order?: 'breadth' | 'depth';
   onProgress?: (p: SearchProgress) => void;
+  /** Relabel job slots where the strategy and the properties say how (model/symmetry.ts); default on. */
+  symmetry?: boolean;
 }
 
 export const defaultBfsBudget: BfsBudget = { maxDepth: 12, maxStates: 200_000 };
@@ -82,7 +84,7 @@ export function bfsCheck(m: Model, props: readonly Property<any>[], budget: BfsB
     (active, reached) => {
       const { failure, stats } = bfsExplore<State, Action, ModelEvent, Violation>(
         sys,
-        (s) => new Monitor(m, active, s).deferStateOnly(),
+        (s) => (budget.symmetry === false ? new Monitor(m, active, s).deferStateOnly() : new Monitor(m, active, s).deferStateOnly().relabelJobs()),
         budget,
         (r) => r.forEach((x) => reached.add(x)),
       );

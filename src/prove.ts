@@ -21,6 +21,8 @@ export interface ProofBudget {
   order?: 'breadth' | 'depth';
   /** Told how far each search got (a command's progress bar). */
   onProgress?: (p: SearchProgress) => void;
+  /** Relabel interchangeable job slots (model/symmetry.ts); default on. */
+  symmetry?: boolean;
 }
 
 export const defaultProofBudget: ProofBudget = { maxStates: 4_000_000 };
@@ -35,6 +37,8 @@ export interface Proved {
    * because nothing it judges ever happened at this scope (n/a, never "proved").
    */
   premiseReached: boolean;
+  /** States that differ only by which job slot holds which job were one (model/symmetry.ts): `states` counts one per relabelling. */
+  symmetric: boolean;
 }
 
 export interface Unfinished {
@@ -58,7 +62,7 @@ export interface ProofResult {
 export function proveModel(m: Model, props: readonly Property<any>[], budget: ProofBudget = defaultProofBudget): ProofResult {
   const judged = props.filter((p) => p.kind !== 'sometimes');
   const groups = [judged.filter((p) => p.observesValues), judged.filter((p) => !p.observesValues)].filter((g) => g.length > 0);
-  const bfs: BfsBudget = { maxDepth: budget.maxDepth ?? Infinity, maxStates: budget.maxStates, timeMs: budget.timeMs, order: budget.order, onProgress: budget.onProgress };
+  const bfs: BfsBudget = { maxDepth: budget.maxDepth ?? Infinity, maxStates: budget.maxStates, timeMs: budget.timeMs, order: budget.order, onProgress: budget.onProgress, symmetry: budget.symmetry };
   const out: ProofResult = { scope: m.cfg.scope, proved: [], failures: [], unfinished: [], reached: new Set(), searches: [] };
   for (const g of groups) {
     const r = bfsCheck(m, [...g, ...witnesses], bfs);
@@ -68,7 +72,7 @@ export function proveModel(m: Model, props: readonly Property<any>[], budget: Pr
     const st = r.stats;
     for (const id of r.holds) {
       const premise = g.find((p) => p.id === id)?.premise;
-      if (st.closed) out.proved.push({ property: id, states: st.states, depth: st.depth, premiseReached: premise === undefined || r.reached.has(premise) });
+      if (st.closed) out.proved.push({ property: id, states: st.states, depth: st.depth, premiseReached: premise === undefined || r.reached.has(premise), symmetric: st.symmetric && m.cfg.scope.jobs > 1 });
       else {
         const stoppedBy = st.exhausted ? 'depth' : st.states >= budget.maxStates ? 'states' : 'time';
         out.unfinished.push({ property: id, states: st.states, depth: st.depth, stoppedBy });

@@ -11,6 +11,7 @@ import type { TransitionSystem } from './explore/system.ts';
 import { reachable } from './explore/bfs.ts';
 import { canonicalize, type CanonicalOptions } from '../model/canonical.ts';
 import { waitsOf, type Wait } from '../model/waits.ts';
+import { sortJobSlots, type JobIndexedMemory, type JobSymmetry } from '../model/symmetry.ts';
 
 export function viewOf(m: Model, s: State): View {
   let ws: readonly Wait[] | null = null; // computed once, when a property asks
@@ -214,6 +215,42 @@ export class Monitor {
       },
       observeValues: props.some((p) => p.observesValues),
     }));
+    if (this.symmetry) {
+      // Renumbering does not depend on the slots' order, so the slots are sorted after it. A reached
+      // witness's memory is its shared first value: not relabelled (nothing reads it again).
+      const mons = (this.slotMemory ??= props.map((p) => ({ mem: null, byJob: p.byJob ?? [], inKey: p.kind !== 'sometimes' })));
+      const live: JobIndexedMemory[] = [];
+      for (let i = 0; i < props.length; i++) {
+        if (mons[i]!.byJob.length === 0 || this.mons[i] === this.first[i] && this.reached.has(props[i]!.id)) continue;
+        mons[i]!.mem = this.mons[i];
+        live.push(mons[i]!);
+      }
+      sortJobSlots(s, this.symmetry, live);
+    }
+  }
+
+  /** Job slots relabelled by canonicalize (model/symmetry.ts), or null: see relabelJobs. */
+  private symmetry: JobSymmetry | null = null;
+  private slotMemory: JobIndexedMemory[] | undefined;
+
+  /**
+   * Let canonicalize sort job slots (symmetry reduction), if the strategy says where it stores them and
+   * every property with memory says which of it is per slot; otherwise nothing changes.
+   */
+  relabelJobs(): this {
+    const sym = this.m.strategy.jobSymmetry;
+    if (sym && this.props.every((p, i) => p.byJob !== undefined || this.first[i] === null)) this.symmetry = sym;
+    return this;
+  }
+
+  /** Whether canonicalize relabels job slots: a trace is then rebuilt by matching nodes (explore/bfs.ts). */
+  get symmetric(): boolean {
+    return this.symmetry !== null;
+  }
+
+  /** What two nodes of one trace must share: the state and the memory of the properties that decide verdicts (a witness's is left out). */
+  matchKey(s: State): unknown {
+    return [s, this.mons.filter((_, i) => this.props[i]!.kind !== 'sometimes')];
   }
 
   private canonOpts: CanonicalOptions | undefined;
@@ -222,6 +259,7 @@ export class Monitor {
     const c = new Monitor(this.m, this.props, s, clonePlain(this.mons));
     c.first = this.first;
     c.deferred = this.deferred;
+    c.symmetry = this.symmetry;
     for (const r of this.reached) c.reached.add(r);
     return c;
   }

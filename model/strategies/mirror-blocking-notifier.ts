@@ -21,6 +21,7 @@ import {
   startFault,
   type FaultMutations,
   mirrorCounters,
+  mirrorJobSymmetry,
   type MirrorDriver,
 } from './mirror-fault.ts';
 
@@ -46,6 +47,7 @@ function jobsToWaitFor(s: State, proc: number, pages: number, ctx: DriverContext
 
 export const mirrorBlockingNotifier = defineStrategy({
   ...mirrorCounters,
+  jobSymmetry: mirrorJobSymmetry,
   name: 'mirror-blocking-notifier',
   summary: 'fault pages into the mirror at submit, no pin; the invalidate callback waits for the executing job\'s fence, then unmaps',
   from: 'seed 000 (Jason Gunthorpe, Christian König, 2016)',

@@ -8,6 +8,7 @@ import { NONE } from '../types.ts';
 import type { Action, DriverRecord, State } from '../types.ts';
 import type { ActionKind, DriverContext, Strategy } from '../strategy.ts';
 import type { Counters } from '../canonical.ts';
+import type { JobSymmetry } from '../symmetry.ts';
 import type { Errno, JobErrorCause } from '../events.ts';
 import { dirtyWritten, forking, hmmRangeFault, readBegin, readRetry, setMirror, unsubscribe, zapMirror } from '../mm.ts';
 import { breakCow } from '../world.ts';
@@ -109,6 +110,12 @@ export function faultClearDead(drv: MirrorDriver): void {
     }
   }
 }
+
+/**
+ * Symmetry (model/symmetry.ts): fault context j belongs to job slot j (startFault), and names it; the
+ * driver lock names an invalidation, never a job.
+ */
+export const mirrorJobSymmetry: JobSymmetry = { byJob: ['faults'], jobRefs: [{ array: 'faults', field: 'job' }] };
 
 /** The counters hooks of a strategy whose driver state is a MirrorDriver. */
 export const mirrorCounters = { counters: faultCounters, clearDead: faultClearDead };

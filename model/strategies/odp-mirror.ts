@@ -16,6 +16,7 @@ import {
   startFault,
   type FaultMutations,
   mirrorCounters,
+  mirrorJobSymmetry,
   type MirrorDriver,
 } from './mirror-fault.ts';
 import { callbackWaitId, waitsOn } from '../waits.ts';
@@ -33,6 +34,7 @@ function mutations(ctx: DriverContext<OdpMutant>): FaultMutations {
 
 export const odpMirror = defineStrategy({
   ...mirrorCounters,
+  jobSymmetry: mirrorJobSymmetry,
   name: 'odp-mirror',
   summary: 'device faults through hmm_range_fault with the interval notifier seq retry; invalidate = fence and block DMA, zap the mirror, unblock',
   from: 'seeds 000/002; drivers/infiniband/core/umem_odp.c, drivers/infiniband/hw/mlx5/odp.c',

@@ -70,6 +70,9 @@ export const pinPerJob = defineStrategy({
     { kind: 'pin_late', actor: 'kernel', args: ['job'], models: 'mutant pin-after-handoff: pin_user_pages after the job was handed over' },
   ],
 
+  // Symmetry: the driver's state is per job slot, and names no slot.
+  jobSymmetry: { byJob: ['pinned', 'tFrame', 'tGen', 'late'] },
+
   // The finite model: a job's GPU page-table translation is a (frame, gen).
   counters(d: PinJobDriver, c) {
     d.tGen.forEach((g, j) => (d.tGen[j] = c.gen(d.tFrame[j]!, g)));

@@ -22,7 +22,7 @@ import { printExplained } from './print.ts';
 import { configArg, intArg, mutantArg, scopeArg, scopedConfig, strategyArg, UsageError } from './usage.ts';
 
 export const PROVE_USAGE = `dmacheck prove --strategy S [--mutant M] [--config C] [--property P]... [--scope K=V,...]
-               [--states N] [--depth D] [--time SECONDS] [--dfs] [--out DIR]
+               [--states N] [--depth D] [--time SECONDS] [--dfs] [--no-symmetry] [--out DIR]
 dmacheck prove [--update]     every strategy in every config at its proof scope, compared with proofs.json
 
   Exhausts the reachable state space at a scope (default: each config's proof scope, see dmacheck list)
@@ -32,6 +32,8 @@ dmacheck prove [--update]     every strategy in every config at its proof scope,
   --depth D        only traces of at most D actions: a bounded check, exit 3 if nothing fails
   --dfs            depth-first: the same proofs in less memory (a path's siblings, not a layer, are kept),
                    but a counterexample is a path of the search, not a shortest one; no --depth
+  --no-symmetry    keep states that differ only by which job slot holds which job apart (by default a
+                   strategy that says where it stores job slots is searched one state per relabelling)
   exit: 0 proved (or failing as the manifest expects), 1 an unexpected counterexample, 2 usage, 3 stopped`;
 
 export const EXIT_STOPPED = 3;
@@ -54,6 +56,7 @@ export async function proveCommand(argv: string[]): Promise<number> {
       depth: { type: 'string' },
       time: { type: 'string' },
       dfs: { type: 'boolean' },
+      'no-symmetry': { type: 'boolean' },
       out: { type: 'string' },
       update: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -70,6 +73,7 @@ export async function proveCommand(argv: string[]): Promise<number> {
     maxDepth: values.depth === undefined ? undefined : intArg('--depth', values.depth, 0),
     timeMs: values.time === undefined ? undefined : intArg('--time', values.time, 1) * 1000,
     order: values.dfs ? 'depth' : 'breadth',
+    symmetry: !values['no-symmetry'],
   };
   if (values.dfs && values.depth !== undefined) throw new UsageError('--dfs takes no --depth: a depth-first search with a depth bound would leave out states first met deep');
   if (values.strategy === undefined) {
@@ -124,7 +128,8 @@ export function proveOne(
   for (const p of r.proved) {
     records.push({ strategy, config: base.name, scope, property: p.property, verdict: p.premiseReached ? 'proved' : 'n/a', states: p.states });
     const deepest = budget.order === 'depth' ? `deepest path of the depth-first search ${p.depth} actions` : `deepest trace ${p.depth} actions`;
-    if (p.premiseReached) console.log(`  proved: ${p.property} holds in all ${p.states} states (${deepest})`);
+    const orbits = p.symmetric ? ', one per relabelling of job slots' : '';
+    if (p.premiseReached) console.log(`  proved: ${p.property} holds in all ${p.states} states (${deepest}${orbits})`);
     else console.log(`  n/a: ${p.property}: its premise (${propertyById(p.property)?.premise}) arises in none of the ${p.states} states, so holding proves nothing`);
   }
   let code = 0;

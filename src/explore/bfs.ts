@@ -20,6 +20,13 @@ export interface BranchingChecker<S, E, V> extends Checker<S, E, V> {
    * its canonical form (after canonicalize), when the search first stores it.
    */
   checkState?(s: S): V | null;
+  /**
+   * canonicalize also relabels interchangeable slots (a symmetry reduction): a stored node is then one
+   * representative of the states a trace reaches, and a trace is rebuilt by matching each step's
+   * successor with it (matchKey: what two nodes must share), not by replaying action indices.
+   */
+  readonly symmetric?: boolean;
+  matchKey?(s: S): unknown;
 }
 
 export interface BfsOptions {
@@ -66,6 +73,8 @@ export interface BfsStats {
   frontierUsedBytes: number;
   /** Probability that two distinct nodes shared a fingerprint (and one went unexplored). */
   collisionOdds: number;
+  /** The checker relabelled interchangeable slots: `states` counts one state of each orbit. */
+  symmetric: boolean;
   ms: number;
 }
 
@@ -108,7 +117,7 @@ export function bfsExplore<S, A, E, V>(
   const checker = newChecker(root);
   checker.canonicalize?.(root);
   const stats: BfsStats = {
-    states: 0, transitions: 0, depth: 0, exhausted: false, closed: false, visitedBytes: 0, frontierBytes: 0, frontierEntries: 0, frontierUsedBytes: 0, collisionOdds: 0, ms: 0,
+    states: 0, transitions: 0, depth: 0, exhausted: false, closed: false, visitedBytes: 0, frontierBytes: 0, frontierEntries: 0, frontierUsedBytes: 0, collisionOdds: 0, symmetric: checker.symmetric === true, ms: 0,
   };
   const node: [unknown, unknown[]] = [root, checker.memory()];
   codec.encode(node);
@@ -122,6 +131,7 @@ export function bfsExplore<S, A, E, V>(
     const idx: number[] = [k];
     for (let j = i; j > 0; j = parent.a[j]!) idx.push(via.a[j]!);
     idx.reverse();
+    if (checker.symmetric) return rebuildTrace(sys, newChecker, idx);
     const s = sys.init();
     const out: A[] = [];
     for (const x of idx) {
@@ -155,7 +165,10 @@ export function bfsExplore<S, A, E, V>(
       if (++stats.transitions % PROGRESS_EVERY === 0) opts.onProgress?.({ states: seen.size, transitions: stats.transitions, depth: stats.depth });
       const v = checker.check(s, sys.step(s, acts[k]!));
       if (v !== null) {
-        failure = { actions: traceTo(i, k), violation: v };
+        const actions = traceTo(i, k);
+        // Through a symmetry reduction the node's slots are a relabelling of the trace's: the violation is
+        // taken again from the trace, so that it names the slots a replay shows.
+        failure = { actions, violation: checker.symmetric ? (lastViolation(sys, newChecker, actions) ?? v) : v };
         return;
       }
       checker.canonicalize?.(s);
@@ -239,6 +252,70 @@ export function bfsExplore<S, A, E, V>(
   stats.ms = performance.now() - t0;
   onReached?.(checker.reached);
   return { failure, stats };
+}
+
+/**
+ * The trace whose i-th action is the `idx[i]`-th action enabled in the i-th node of a search that relabels
+ * slots (BranchingChecker.symmetric). The nodes are followed again (their canonical forms), and beside
+ * them the states the actions really reach: at each step, the real action taken is the one whose
+ * successor has the same canonical form as the node's (a relabelling of it, so one exists).
+ */
+function rebuildTrace<S, A, E, V>(sys: TransitionSystem<S, A, E>, newChecker: (s: S) => BranchingChecker<S, E, V>, idx: readonly number[]): A[] {
+  const copier = new ShapeCopier();
+  const codec = new Codec();
+  const fp = new Int32Array(2);
+  const real0 = sys.init();
+  const root = sys.init();
+  const chk = newChecker(root);
+  let real: [S, unknown[]] = [real0, copier.clone(chk.memory())];
+  chk.canonicalize?.(root);
+  let node: [S, unknown[]] = [root, chk.memory()];
+  /** The fingerprint of `n`'s canonical form (a copy), then of what it must share with a node. */
+  const canonicalPrint = (n: [S, unknown[]]): string => {
+    const [c, mem] = copier.clone(n);
+    chk.memory(mem);
+    chk.canonicalize?.(c);
+    codec.encode(chk.matchKey ? chk.matchKey(c) : [c, mem]);
+    fingerprint(codec.buf, codec.len, fp);
+    return `${fp[0]},${fp[1]}`;
+  };
+  const after = (n: [S, unknown[]], a: A): [S, unknown[]] => {
+    const next = copier.clone(n);
+    chk.memory(next[1]);
+    chk.check(next[0], sys.step(next[0], a));
+    return next;
+  };
+  const out: A[] = [];
+  for (let t = 0; t < idx.length; t++) {
+    const a = sys.enabled(node[0])[idx[t]!]!;
+    const next = after(node, a);
+    const want = canonicalPrint(next);
+    let found: [S, unknown[]] | null = null;
+    for (const b of sys.enabled(real[0])) {
+      const r = after(real, b);
+      if (canonicalPrint(r) === want) {
+        out.push(b);
+        found = r;
+        break;
+      }
+    }
+    if (!found) throw new Error(`bfs: the trace cannot be rebuilt through the symmetry reduction at step ${t + 1}: no action of the state reached has the node's canonical form (a strategy's jobSymmetry leaves out where it stores a job slot)`);
+    real = found;
+    const [c, mem] = copier.clone(next);
+    chk.memory(mem);
+    chk.canonicalize?.(c);
+    node = [c, mem];
+  }
+  return out;
+}
+
+/** The violation a fresh checker reports at the last step of `actions` (none before it: the search passed them). */
+function lastViolation<S, A, E, V>(sys: TransitionSystem<S, A, E>, newChecker: (s: S) => BranchingChecker<S, E, V>, actions: readonly A[]): V | null {
+  const s = sys.init();
+  const chk = newChecker(s);
+  let v: V | null = null;
+  for (const a of actions) v = chk.check(s, sys.step(s, a));
+  return v;
 }
 
 /** A search of the progress oracle that stores more states than this stops with an error, never a guess. */
