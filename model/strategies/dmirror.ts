@@ -31,7 +31,7 @@ import { DEV, NONE } from '../types.ts';
 import type { Action, State } from '../types.ts';
 import type { DriverContext } from '../strategy.ts';
 import { defineStrategy } from '../strategy.ts';
-import { callbackRefuse, callbackReturn, findFreeFrame, forking, freeInvalidationSlot, invalidating, procInvalidating, setSeq, startInvalidation, subscribe, zapMirror } from '../mm.ts';
+import { callbackRefuse, callbackReturn, findFreeFrame, forking, freeInvalidationSlot, hmmVmaCheck, invalidating, procInvalidating, setSeq, startInvalidation, subscribe, zapMirror } from '../mm.ts';
 import { deviceAlloc, ownDeviceMemory } from '../device-memory.ts';
 import { coreMmPage, ramAlloc } from '../p2p.ts';
 import { collectSkip, finalizeMigration, mappersOf } from '../hmm.ts';
@@ -254,10 +254,13 @@ export const dmirror = defineStrategy({
 
   apply(s, a, ctx) {
     const d = s.drv;
-    if (a.k === 'range_fault') {
+    // hmm_range_fault checks the VMA (hmm_vma_walk_test, hmm_vma_fault's -EPERM) before it faults
+    // anything: a refused access fails below (faultApply), without migrating or restoring the page.
+    const rf = a.k === 'range_fault' ? d.faults[a.a]! : null;
+    if (rf && hmmVmaCheck(s.mms[rf.proc]!.ptes[rf.vpage]!, rf.write) === null) {
       // A fault that needs write on a read-only device-private entry (copy-on-write after fork):
       // handle_mm_fault -> do_swap_page -> migrate_to_ram first; hmm_range_fault returns -EBUSY.
-      const f = d.faults[a.a]!;
+      const f = rf;
       const pte = s.mms[f.proc]!.ptes[f.vpage]!;
       if (f.write && !pte.writable && ownPrivate(s, f.proc, f.vpage) !== NONE) {
         if (canDevmemFault(s, f.proc, f.vpage)) devmemFault(s, f.proc, f.vpage, ctx);
