@@ -14,6 +14,7 @@ import { NONE, VM_READ, VM_RW } from './types.ts';
 import type { Action, Config, Pte, State } from './types.ts';
 import type { ActionKind, DriverContext, Strategy } from './strategy.ts';
 import { freeInvalidationSlot, invalidating, mmapWriteLocked, startInvalidation, vmaWritable } from './mm.ts';
+import { pteLocked } from './p2p.ts';
 
 /** The protections mprotect may set, by action kind. */
 const PROT_OF: Readonly<Record<string, number>> = {
@@ -30,15 +31,17 @@ export const mprotectActionKinds: readonly ActionKind[] = [
 
 /**
  * Guards: the config lets user space mprotect page v; the page is mapped, not under another
- * invalidation, its mm not already write-locked (fork, another mprotect), an invalidation slot free,
- * and the protection differs from the VMA's (mprotect to the same flags changes nothing:
- * mprotect_fixup returns at once when newflags == oldflags).
+ * invalidation, its mm not already write-locked (fork, another mprotect) nor read-locked across steps by
+ * a driver's ioctl (make_device_exclusive to dmirror_atomic_map, migrate_vma_setup to _finalize hold the
+ * mmap read lock throughout, and keep their page locked meanwhile: a locked page of the mm stands for
+ * it), an invalidation slot free, and the protection differs from the VMA's (mprotect to the same
+ * flags changes nothing: mprotect_fixup returns at once when newflags == oldflags).
  */
 export function mprotectEnabled(s: State, cfg: Config, out: Action[]): void {
   const mask = cfg.mprotect ?? 0;
   if (mask === 0 || freeInvalidationSlot(s) === NONE) return;
   s.mms.forEach((mm, p) => {
-    if (!mm.alive || mmapWriteLocked(s, p)) return;
+    if (!mm.alive || mmapWriteLocked(s, p) || mm.ptes.some((pte) => pteLocked(s, pte))) return;
     mm.ptes.forEach((pte, v) => {
       if (!((mask >> v) & 1) || !pte.mapped || invalidating(s, p, v)) return;
       for (const k of mprotectActionKinds) if (PROT_OF[k.kind] !== pte.prot) out.push({ k: k.kind, a: p, b: v });
@@ -58,14 +61,29 @@ export function applyMprotect(s: State, a: Action, strat: Strategy, ctx: DriverC
 }
 
 /**
+ * PageAnonExclusive, as far as the model can tell: a private anonymous page mapped once, with no other
+ * reference, or pinned (FOLL_PIN unshares a page first, so a pinned page is exclusive to its mapper).
+ */
+function anonExclusive(s: State, pte: Pte): boolean {
+  if (pte.frame === NONE || pte.shared || pte.dax) return false;
+  const fr = s.frames[pte.frame]!;
+  return fr.kind === 'system' && fr.owner === NONE && fr.mapcount === 1 && (fr.refcount === 1 || fr.pincount > 0);
+}
+
+/**
  * change_pte_range for one PTE, after every callback returned: a VMA without VM_WRITE write-protects the
  * PTE (pte_wrprotect); PROT_NONE keeps the frame mapped but inaccessible (the VMA's flags say so). A
- * VMA made writable again leaves the PTE read-only: the next write faults and do_wp_page reuses an
- * exclusive page (wp_page_reuse) or copies a shared one. Returns whether the PTE changed.
+ * VMA made writable again (MM_CP_TRY_CHANGE_WRITABLE) makes the PTE writable at once where
+ * can_change_pte_writable allows it (an exclusive anonymous page, PageAnonExclusive), else leaves it
+ * read-only, for the next write fault's do_wp_page. Returns whether the PTE changed.
  */
-export function finishMprotect(pte: Pte): boolean {
+export function finishMprotect(s: State, pte: Pte): boolean {
   if (pte.writable && !vmaWritable(pte)) {
     pte.writable = false;
+    return true;
+  }
+  if (!pte.writable && vmaWritable(pte) && anonExclusive(s, pte)) {
+    pte.writable = true;
     return true;
   }
   return false;

@@ -451,7 +451,7 @@ function finishInvalidation(s: State, i: number, cfg: Config, ctx: DriverContext
       case 'fork':
         break;
       case 'mprotect':
-        if (finishMprotect(pte)) changed = true;
+        if (finishMprotect(s, pte)) changed = true;
         break;
       case 'oom':
         reapPage(s, inv.proc, v, ctx);

@@ -52,9 +52,9 @@ export const transparent: Property<JobHistory> = {
       let failed = -1;
       if (e.t === 'job_error') {
         // The errno and the cause are data: a failure for want of memory, or because user space tore
-        // the registration down or unmapped the page, is not the memory moving.
+        // the registration down, unmapped the page or mprotected it, is not the memory moving.
         if (e.errno === 'ENOMEM') h.noMemory[e.job] = true;
-        if (e.cause === 'deregistered' || e.cause === 'not-mapped') h.unmapped[e.job] = true;
+        if (e.cause === 'deregistered' || e.cause === 'not-mapped' || e.cause === 'protection') h.unmapped[e.job] = true;
         failed = e.job;
       }
       if (e.t === 'device_fault' && e.fatal) failed = e.job;

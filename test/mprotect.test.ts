@@ -49,8 +49,8 @@ describe('mprotect (mprotect_fixup, change_protection with MMU_NOTIFY_PROTECTION
     expect(sc.can('cpu_read', 0, 0)).toBe(false);
     sc.step('mprotect_rw', 0, 0);
     sc.settle();
-    // Writable again: the PTE stays write-protected until the store faults and do_wp_page reuses it.
-    expect(sc.s.mms[0]!.ptes[0]!.writable).toBe(false);
+    // Writable again: an exclusive anonymous page gets its write bit back at once (can_change_pte_writable).
+    expect(sc.s.mms[0]!.ptes[0]!.writable).toBe(true);
     const v = sc.cpuWrite(0, 0);
     expect(sc.cpuRead(0, 0)).toBe(v);
     expect(sc.s.mms[0]!.ptes[0]!.prot).toBe(VM_RW);
@@ -94,6 +94,35 @@ describe('mprotect (mprotect_fixup, change_protection with MMU_NOTIFY_PROTECTION
     expect(sc.s.mms[0]!.ptes[0]!.writable, 'the read pin left the PTE read-only').toBe(false);
   });
 
+  it('mprotect waits for the mmap read lock a driver ioctl holds across steps (make_device_exclusive to dmirror_atomic_map)', () => {
+    const sc = scenario('dmirror');
+    sc.step('register', 0);
+    sc.step('dmirror_exclusive', 0, 0);
+    expect(sc.can('mprotect_read', 0, 0)).toBe(false);
+    sc.settle();
+    expect(sc.can('mprotect_read', 0, 0)).toBe(true);
+  });
+
+  it('a read pin of a PROT_READ page, then mprotect(PROT_READ | PROT_WRITE): the exclusive page becomes writable, and a CPU store does not copy it away from the pin', () => {
+    const m = model('pin-per-job', 'mprotect');
+    const sc = scenario('pin-per-job');
+    sc.step('submit', 0, 0);
+    sc.step('mprotect_read', 0, 0);
+    sc.step('invalidate_end', 0);
+    sc.step('pin_job', 0);
+    sc.step('dma_start', 0);
+    expect(sc.s.frames[sc.s.mms[0]!.ptes[0]!.frame]!.pincount).toBe(1);
+    const f = sc.s.mms[0]!.ptes[0]!.frame;
+    sc.step('mprotect_rw', 0, 0);
+    sc.step('invalidate_end', 0);
+    expect(sc.s.mms[0]!.ptes[0]!.writable).toBe(true);
+    const v = sc.cpuWrite(0, 0);
+    expect(sc.s.mms[0]!.ptes[0]!.frame, 'no copy-on-write away from the pinned page').toBe(f);
+    expect(sc.s.frames[f]!.value).toBe(v);
+    sc.step('dma_land', 0); // no-lost-write (checked at every step): the pinned read sees the store
+    expect(m.cfg.name).toBe('mprotect');
+  });
+
   it('respects-protection breaks when a DMA writes a page after its mprotect(PROT_READ) callbacks returned (a pin ignores mprotect)', () => {
     // pin-per-job: a job pinned for write before the mprotect keeps its writable GPU mapping.
     const m = model('pin-per-job', 'mprotect');
@@ -104,6 +133,6 @@ describe('mprotect (mprotect_fixup, change_protection with MMU_NOTIFY_PROTECTION
   it('the mprotect config is in the matrix with its proof scope', () => {
     const c = configByName('mprotect')!;
     expect(c.mprotect).toBe(0b01);
-    expect(c.proofScope.vpages).toBe(1);
+    expect(c.proofScope).toMatchObject({ procs: 1, vpages: 1, frames: 1 });
   });
 });
