@@ -3,6 +3,7 @@
 // respects-protection, driven step by step in the `mprotect` config.
 import { describe, it, expect } from 'vitest';
 import { configByName, configs } from '../model/configs.ts';
+import { strategies } from '../model/strategies/index.ts';
 import { makeModel } from '../model/model.ts';
 import { strategyByName } from '../model/strategies/index.ts';
 import { VM_READ, VM_RW } from '../model/types.ts';
@@ -128,6 +129,11 @@ describe('mprotect (mprotect_fixup, change_protection with MMU_NOTIFY_PROTECTION
     const m = model('pin-per-job', 'mprotect');
     const r = failsAtEnd(m, [act('submit_write', 0, 0), act('pin_job', 0), act('mprotect_read', 0, 0), act('invalidate_end', 0), act('dma_start', 0), act('dma_land', 0)], [propertyById('respects-protection')!]);
     expect(r.violation!.clause).toBe('write-to-read-only');
+  });
+
+  it('a mutant that names its configs names configs of its strategy (odp-mirror/skip-protection-change: mprotect)', () => {
+    for (const st of strategies) for (const mu of st.mutants) for (const c of mu.configs ?? []) expect(st.configs, `${st.name}/${mu.name}`).toContain(c);
+    expect(strategyByName('odp-mirror')!.mutants.find((m) => m.name === 'skip-protection-change')!.configs).toEqual(['mprotect']);
   });
 
   it('the mprotect config is in the matrix with its proof scope', () => {

@@ -42,7 +42,7 @@ export const odpMirror = defineStrategy({
     { name: 'no-read-retry', pattern: 'device PTE programmed without mmu_interval_read_retry: a page being freed is mapped (the hand-rolled collision-retry bugs fixed by 99cb252f5e68)' },
     { name: 'retry-outside-lock', pattern: 'read_retry checked before taking the driver lock: an invalidation starting right after the check is missed (i915 userptr before ed29c2691188)' },
     { name: 'zap-without-wait', pattern: 'the callback zaps and returns without waiting for in-flight DMA (no fenced UMR / no wait for the device TLB flush)' },
-    { name: 'skip-protection-change', pattern: 'the invalidate callback filters on the event (range->event, mmu_notifier_range_update_to_read_only) and returns at once for MMU_NOTIFY_PROTECTION_VMA, as if a range whose pages do not move needed no zap: the HCA keeps a writable translation after mprotect(PROT_READ) and writes memory user space made read-only' },
+    { name: 'skip-protection-change', pattern: 'the invalidate callback filters on the event (range->event, mmu_notifier_range_update_to_read_only) and returns at once for MMU_NOTIFY_PROTECTION_VMA, as if a range whose pages do not move needed no zap: the HCA keeps a writable translation after mprotect(PROT_READ) and writes memory user space made read-only', configs: ['mprotect'] },
     { name: 'refuse-with-lock-held', pattern: 'a non-blockable invalidation refused after taking umem_mutex, and the mutex left held: every later fault and invalidation of the MR waits forever (7608bf40cf24)' },
   ],
   needsRegistration: true,
