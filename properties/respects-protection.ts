@@ -18,7 +18,7 @@ function protectionChanging(view: View, proc: number, vpage: number): boolean {
  * device access at all to a PROT_NONE page, once the mprotect invalidation that took the permission away
  * had every callback return. A mirror that keeps a writable translation after mprotect(PROT_READ) writes
  * memory user space made read-only; hmm_range_fault refuses it (-EPERM), and so does GUP (-EFAULT).
- * Premise: a VMA loses a permission while the device translates or pins the page.
+ * Premise: a VMA loses a permission while the device translates, pins or may fault in the page.
  */
 export const respectsProtection: Property<null> = {
   id: 'respects-protection',
