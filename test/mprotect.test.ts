@@ -9,6 +9,7 @@ import { strategyByName } from '../model/strategies/index.ts';
 import { VM_READ, VM_RW } from '../model/types.ts';
 import { propertyById } from '../properties/index.ts';
 import { Scenario } from './hmm-scenario.ts';
+import { expectedVerdict, loadManifest } from '../src/verdicts.ts';
 import { act, failsAtEnd, model } from './helpers.ts';
 
 const props = ['respects-protection', 'coherent-dma', 'no-dma-after-free', 'no-lost-write'].map((id) => propertyById(id)!);
@@ -134,6 +135,15 @@ describe('mprotect (mprotect_fixup, change_protection with MMU_NOTIFY_PROTECTION
   it('a mutant that names its configs names configs of its strategy (odp-mirror/skip-protection-change: mprotect)', () => {
     for (const st of strategies) for (const mu of st.mutants) for (const c of mu.configs ?? []) expect(st.configs, `${st.name}/${mu.name}`).toContain(c);
     expect(strategyByName('odp-mirror')!.mutants.find((m) => m.name === 'skip-protection-change')!.configs).toEqual(['mprotect']);
+  });
+
+  it('the manifest shows it: a mirror follows mprotect, a pin does not', () => {
+    const man = loadManifest();
+    expect(expectedVerdict(man, 'odp-mirror', 'mprotect', 'respects-protection')).toBe('holds');
+    expect(expectedVerdict(man, 'dmirror', 'mprotect', 'respects-protection')).toBe('holds');
+    expect(expectedVerdict(man, 'pin-per-job', 'mprotect', 'respects-protection')).toBe('fails');
+    // Where no one calls mprotect, the property has nothing to judge.
+    expect(expectedVerdict(man, 'odp-mirror', 'kernel-queue', 'respects-protection')).toBe('n/a');
   });
 
   it('the mprotect config is in the matrix with its proof scope', () => {
