@@ -54,6 +54,12 @@ export const configs: readonly Config[] = [
   // The device under test has a pool of DEVICE_PRIVATE pages of its own (lib/test_hmm.c's dmirror
   // devices: dmirror_allocate_chunk), two of them; no peer device, no PCIe topology.
   { name: 'hmm', queue: 'kernel', kernel: kernelToday, scope: { ...defaultScope, vram: 2 }, oracleBound: UNBOUNDED, proofScope: { ...smallScope, vram: 1 } },
+  // User space may mprotect page 0 (model/mprotect.ts: mprotect_fixup, then change_protection's
+  // MMU_NOTIFY_PROTECTION_VMA invalidation): VMA permissions, hmm_range_fault's -EFAULT / -EPERM and GUP's
+  // refusal. One page only, so that the protection multiplies the state space by three, not nine.
+  // Its proof scope has one frame: with two, the protection multiplies odp-mirror's proof past a minute
+  // (3.0 million states); moves under a changed protection are left to the fast-check budget's scope.
+  { name: 'mprotect', queue: 'kernel', kernel: kernelToday, scope: defaultScope, oracleBound: UNBOUNDED, mprotect: 0b01, proofScope: { ...smallScope, frames: 1 } },
 ];
 
 export function configByName(name: string): Config | undefined {

@@ -2,8 +2,18 @@
 // model's internals (the P language's monitors work the same way).
 import type { DmaAddr, InvalidationCause } from './types.ts';
 
-/** The errno a failed job's completion carries (what user space reads from its error fence or CQE). */
-export type Errno = 'EFAULT' | 'ENOMEM' | 'EIO' | 'ECANCELED';
+/**
+ * The errno a failed job's completion carries (what user space reads from its error fence or CQE).
+ * EPERM: hmm_range_fault asked to fault for write in a VMA without VM_WRITE (hmm_vma_fault).
+ */
+export type Errno = 'EFAULT' | 'ENOMEM' | 'EIO' | 'ECANCELED' | 'EPERM';
+
+/**
+ * Where a job's error came from: hmm_range_fault (a mirroring driver's fault path), GUP (pin_user_pages
+ * and check_vma_flags), the device itself (a fatal fault, a revoked or flushed queue), or the driver's
+ * own teardown or recovery.
+ */
+export type ErrorSource = 'hmm_range_fault' | 'gup' | 'device' | 'driver';
 
 /**
  * Why a job failed, as data (properties read this, never free text):
@@ -11,9 +21,11 @@ export type Errno = 'EFAULT' | 'ENOMEM' | 'EIO' | 'ECANCELED';
  * - `deregistered`: its registration was torn down by its owner (ib_dereg_mr, closing the userptr);
  * - `not-mapped`: its page is not mapped (user space unmapped it, or never mapped it);
  * - `fault-failed`: the driver's fault path failed (hmm_range_fault returned an error: see errno);
+ * - `protection`: the VMA does not allow the access (PROT_NONE, or a write to a read-only VMA):
+ *   hmm_range_fault's -EFAULT / -EPERM, GUP's -EFAULT (check_vma_flags);
  * - `gpu-reset`: the GPU was reset (amdgpu_device_gpu_recover) and the work queued on it was lost.
  */
-export type JobErrorCause = 'mr-revoked' | 'deregistered' | 'not-mapped' | 'fault-failed' | 'gpu-reset';
+export type JobErrorCause = 'mr-revoked' | 'deregistered' | 'not-mapped' | 'fault-failed' | 'gpu-reset' | 'protection';
 
 /** A way memory under a device moves: the property `migratable` speaks of these. */
 export type MoveMechanism = 'dmabuf-move' | 'vram-move' | 'device-migrate' | 'dax-move';
@@ -45,9 +57,14 @@ export type ModelEvent =
   | { t: 'pin'; frame: number; pincount: number }
   | { t: 'unpin'; frame: number; pincount: number }
   | { t: 'fence_signal'; job: number; error: boolean }
+  /** mprotect_fixup changed (proc, vpage)'s VMA protection to `prot` (VM_READ | VM_WRITE bits). */
+  | { t: 'mprotect'; proc: number; vpage: number; prot: number }
   | { t: 'migrate_refused'; proc: number; vpage: number; frame: number }
-  /** A job failed: `errno` and `cause` are the data; `detail` is for people only (no property reads it). */
-  | { t: 'job_error'; job: number; errno: Errno; cause: JobErrorCause; detail: string }
+  /**
+   * A job failed: `errno`, `from` and `cause` are the data; `detail` is for people only (no property
+   * reads it).
+   */
+  | { t: 'job_error'; job: number; errno: Errno; from: ErrorSource; cause: JobErrorCause; detail: string }
   /**
    * A driver attempted to move a page and a reference it holds refused it: a pinned DMA-BUF attachment
    * (dma_buf_pin; TTM keeps a pinned BO off the LRU and ttm_bo_validate refuses to move it).

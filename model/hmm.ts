@@ -5,7 +5,7 @@
 import { NONE } from './types.ts';
 import type { Pte, State } from './types.ts';
 import { coreMmPage } from './p2p.ts';
-import { munmapping } from './mm.ts';
+import { munmapping, vmaReadable } from './mm.ts';
 
 /** The PTEs that map `frame`, as [proc, vpage] pairs, in order (the rmap walk of try_to_migrate). */
 export function mappersOf(s: State, frame: number): [number, number][] {
@@ -94,12 +94,15 @@ export const PROT_DEV_PRIVATE_REMOTE = 0x30;
  * - a device-private entry: valid for its owner only (range->dev_private_owner), LOCAL with its
  *   permission; another device's is not valid without a fault (hmm_vma_handle_pte): PROT_NONE;
  * - a present page: READ or WRITE as the CPU PTE allows (a page shared copy-on-write is READ).
- * Out of the model: the zero page (every anonymous page is populated at mmap, MAP_POPULATE) and PROT_NONE
- * mappings (mprotect: the core-mm issue), so PROT_ZERO is never reported.
+ * - a PROT_NONE VMA: hmm_vma_walk_test, no VM_READ and no fault asked: HMM_PFN_ERROR, PROT_ERROR;
+ * - a page of a PROT_READ VMA is READ (mprotect write-protected its PTE, model/mprotect.ts).
+ * Out of the model: the zero page (every anonymous page is populated at mmap, MAP_POPULATE), so PROT_ZERO
+ * is never reported.
  */
 export function snapshotPage(s: State, device: number, proc: number, vpage: number): number {
   const pte: Pte = s.mms[proc]!.ptes[vpage]!;
   if (!s.mms[proc]!.alive || !pte.mapped || munmapping(s, proc, vpage)) return PROT_ERROR;
+  if (!vmaReadable(pte)) return PROT_ERROR; // hmm_vma_walk_test: hmm_pfns_fill(HMM_PFN_ERROR)
   if (pte.frame === NONE || pte.exclusive !== NONE) return PROT_NONE; // a swap, or device-exclusive, entry
   const fr = s.frames[pte.frame]!;
   if (fr.locked) return PROT_NONE;

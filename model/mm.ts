@@ -1,8 +1,9 @@
 // Core mm helpers: frame allocation and freeing, pins, the invalidation's start and end, and
 // hmm_range_fault. Used by the world's actions and by strategies; all update a state in place.
-import { CB_RETURNED, DEV, NONE } from './types.ts';
+import { CB_RETURNED, DEV, NONE, VM_READ, VM_WRITE } from './types.ts';
 import type { DmaAddr, Frame, InvalidationCause, Pte, State } from './types.ts';
 import type { DriverContext } from './strategy.ts';
+import type { Errno, JobErrorCause } from './events.ts';
 
 /** The lowest free system-RAM frame, or NONE (out of memory). Deterministic: lowest index first. */
 export function findFreeFrame(s: State): number {
@@ -78,14 +79,24 @@ export function ptePresent(pte: Pte): boolean {
   return pte.mapped && pte.frame !== NONE;
 }
 
-/** Swap a page back in (do_swap_page): a clean frame holding the swap slot's contents. */
+/** The VMA allows writes (VM_WRITE): a PTE the core mm makes writable must have it. */
+export function vmaWritable(pte: Pte): boolean {
+  return (pte.prot & VM_WRITE) !== 0;
+}
+
+/** The VMA allows reads (VM_READ): PROT_NONE has neither bit. */
+export function vmaReadable(pte: Pte): boolean {
+  return (pte.prot & VM_READ) !== 0;
+}
+
+/** Swap a page back in (do_swap_page): a clean frame holding the swap slot's contents, writable if the VMA is. */
 export function swapIn(s: State, pte: Pte): boolean {
   const f = allocFrame(s, pte.swap);
   if (f === NONE) return false;
   s.frames[f]!.dirty = false;
   pte.frame = f;
   pte.swapped = false;
-  pte.writable = true;
+  pte.writable = vmaWritable(pte);
   return true;
 }
 
@@ -104,6 +115,15 @@ export function munmapping(s: State, proc: number, vpage: number): boolean {
 /** Is `proc` forking? fork holds the mmap write lock: page faults and hmm_range_fault wait for it. */
 export function forking(s: State, proc: number): boolean {
   for (const inv of s.invs) if (inv.live && inv.proc === proc && inv.cause === 'fork') return true;
+  return false;
+}
+
+/**
+ * Is the mmap lock of `proc` held for write: fork (dup_mmap) or mprotect (do_mprotect_pkey holds it
+ * across mprotect_fixup and change_protection)? Page faults, GUP and hmm_range_fault wait for it.
+ */
+export function mmapWriteLocked(s: State, proc: number): boolean {
+  for (const inv of s.invs) if (inv.live && inv.proc === proc && (inv.cause === 'fork' || inv.cause === 'mprotect')) return true;
   return false;
 }
 
@@ -253,7 +273,30 @@ export function unsubscribe(s: State, sub: number): void {
 
 export type RangeFault =
   | { ok: true; frame: number; gen: number; writable: boolean; epoch: number }
-  | { ok: false; err: 'EFAULT' | 'EBUSY' | 'ENOMEM' };
+  | { ok: false; err: 'EFAULT' | 'EBUSY' | 'ENOMEM' | 'EPERM'; cause: JobErrorCause };
+
+/**
+ * What hmm_range_fault says of the VMA before it faults anything in, for a fault that needs read (and
+ * write, if `write`):
+ * - hmm_vma_walk_test: no VM_READ (PROT_NONE) -> -EFAULT when a fault is required ("If the vma does not
+ *   allow read access, then assume that it does not allow write access either");
+ * - hmm_vma_fault: HMM_NEED_WRITE_FAULT in a VMA without VM_WRITE -> -EPERM.
+ * Null: the VMA allows the access.
+ */
+export function hmmVmaCheck(pte: Pte, write: boolean): 'EFAULT' | 'EPERM' | null {
+  if (!vmaReadable(pte)) return 'EFAULT';
+  if (write && !vmaWritable(pte)) return 'EPERM';
+  return null;
+}
+
+/**
+ * GUP's check_vma_flags for pin_user_pages / get_user_pages without FOLL_FORCE: FOLL_WRITE in a VMA
+ * without VM_WRITE, or a read of one without VM_READ, is -EFAULT. Null: allowed.
+ */
+export function gupCheckVmaFlags(pte: Pte, write: boolean): 'EFAULT' | null {
+  if (write ? !vmaWritable(pte) : !vmaReadable(pte)) return 'EFAULT';
+  return null;
+}
 
 /**
  * hmm_range_fault for one page: snapshot the CPU PTE, faulting it in first (swap-in; for a write, a
@@ -271,15 +314,17 @@ export function hmmRangeFault(
   // No VMA: never mapped, unmapped, or being unmapped. munmap detaches the VMA first
   // (vms_gather_munmap_vmas), then may downgrade the mmap lock to read and runs unmap_region, whose
   // notifier is the invalidation in progress: an hmm_range_fault that runs then finds no VMA (-EFAULT).
-  if (!pte.mapped || munmapping(s, proc, vpage)) return { ok: false, err: 'EFAULT' };
+  if (!pte.mapped || munmapping(s, proc, vpage)) return { ok: false, err: 'EFAULT', cause: 'fault-failed' };
+  const denied = hmmVmaCheck(pte, write);
+  if (denied) return { ok: false, err: denied, cause: 'protection' };
   if (pte.frame === NONE) {
-    if (!pte.swapped || !swapIn(s, pte)) return { ok: false, err: pte.swapped ? 'ENOMEM' : 'EFAULT' };
+    if (!pte.swapped || !swapIn(s, pte)) return pte.swapped ? { ok: false, err: 'ENOMEM', cause: 'fault-failed' } : { ok: false, err: 'EFAULT', cause: 'fault-failed' };
     // do_swap_page with FAULT_FLAG_WRITE: pte_mkdirty, so reclaim writes the page out again.
     if (write) s.frames[pte.frame]!.dirty = true;
   }
   if (write && !pte.writable) {
     breakCow(proc, vpage);
-    return { ok: false, err: 'EBUSY' };
+    return { ok: false, err: 'EBUSY', cause: 'fault-failed' };
   }
   const f = pte.frame;
   return { ok: true, frame: f, gen: s.frames[f]!.gen, writable: pte.writable, epoch: pte.epoch };

@@ -4,7 +4,7 @@
 import type { Action, Actor, Config, State } from './types.ts';
 import type { ModelEvent } from './events.ts';
 import type { ActionKind, DriverContext, Strategy } from './strategy.ts';
-import { applyWorld, initialState, worldActionKinds, worldEnabled } from './world.ts';
+import { applyWorld, initialState, worldEnabled, worldKindsOf } from './world.ts';
 import { clonePlain } from './clone.ts';
 
 export interface Model {
@@ -20,7 +20,7 @@ export function makeModel(strategy: Strategy, cfg: Config, mutant: string | null
     throw new Error(`strategy ${strategy.name} has no mutant '${mutant}'`);
   }
   const kinds = new Map<string, ActionKind>();
-  for (const k of worldActionKinds) kinds.set(k.kind, k);
+  for (const k of worldKindsOf(cfg)) kinds.set(k.kind, k);
   for (const k of strategy.actionKinds) kinds.set(k.kind, k);
   const m: Model = { cfg, strategy, mutant, kinds };
   context(m, discard); // made with the model, so that its shape does not change on first use

@@ -17,6 +17,11 @@ export interface MutantInfo<M extends string = string> {
   name: M;
   /** The real bug pattern it stands for. */
   pattern: string;
+  /**
+   * The configs of the strategy where the bug can show at all (e.g. only where user space may
+   * mprotect); absent: every config of the strategy. `dmacheck mutants` tries only these.
+   */
+  configs?: readonly string[];
 }
 
 /** What the world hands a strategy on every call. */

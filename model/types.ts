@@ -57,14 +57,31 @@ export interface Frame {
   dirty: boolean;
 }
 
+/**
+ * VMA protection bits (vm_flags VM_READ, VM_WRITE; PROT_NONE is neither): what user space allowed with
+ * mmap or mprotect, apart from the PTE's own write bit (which copy-on-write clears on a writable VMA).
+ */
+export const VM_READ = 1;
+export const VM_WRITE = 2;
+export const VM_RW = VM_READ | VM_WRITE;
+
 /** One virtual page of an address space: its PTE and its VMA. */
 export interface Pte {
   /** A VMA covers the page (false after munmap, until mmap again). */
   mapped: boolean;
   /** The frame the PTE points to, or NONE (not present: never touched, or swapped out). */
   frame: number;
-  /** Write permission in the CPU PTE (false while shared copy-on-write after fork). */
+  /**
+   * Write permission in the CPU PTE (false while shared copy-on-write after fork, and whenever the VMA
+   * lacks VM_WRITE).
+   */
   writable: boolean;
+  /**
+   * The VMA's protection (VM_READ | VM_WRITE bits; 0 is PROT_NONE), set by mmap and mprotect
+   * (model/mprotect.ts). A CPU access it does not allow faults (SIGSEGV: the access does not happen);
+   * hmm_range_fault and GUP refuse it (-EFAULT / -EPERM).
+   */
+  prot: number;
   /** Swapped out: the contents live in the swap slot. */
   swapped: boolean;
   /** The swap slot's contents (the backing store); meaningful while swapped, and kept after swap-in. */
@@ -114,7 +131,11 @@ export interface Subscription {
   seq: number;
 }
 
-export type InvalidationCause = 'migrate' | 'munmap' | 'cow' | 'reclaim' | 'fork' | 'peer-move' | 'device-migrate' | 'oom' | 'dax-move' | 'exclusive';
+/**
+ * Why an invalidation runs. `mprotect`: change_protection's MMU_NOTIFY_PROTECTION_VMA range, which moves no
+ * page but changes what the PTEs allow.
+ */
+export type InvalidationCause = 'migrate' | 'munmap' | 'cow' | 'reclaim' | 'fork' | 'peer-move' | 'device-migrate' | 'oom' | 'dax-move' | 'exclusive' | 'mprotect';
 
 export const CB_RETURNED = 255;
 
@@ -294,6 +315,11 @@ export interface Config {
   dax?: number;
   /** Mask of process 0's pages that map MAP_SHARED | MAP_ANONYMOUS memory (Pte.shared) instead of private. */
   shared?: number;
+  /**
+   * Mask of the virtual pages user space may mprotect (model/mprotect.ts), in every process. Absent: no
+   * mprotect (every VMA stays PROT_READ | PROT_WRITE), so the configs without it keep their state spaces.
+   */
+  mprotect?: number;
   /**
    * A kernel variant (model/configs.ts kernelVariants): config `base` with a core-mm change from the
    * kernel's history, held to the verdicts that the correct designs of `base` hold, as a mutant is.

@@ -1,23 +1,26 @@
 // The world's own actions: what processes (user), the core mm (kernel) and the device (hardware) do,
 // whatever the driver. Each is a guard (in worldEnabled) and an update (in applyWorld); the comment on
 // each names the kernel path it models. The driver's steps come from the strategy.
-import { CB_RETURNED, DEV, NONE, PEER } from './types.ts';
+import { CB_RETURNED, DEV, NONE, PEER, VM_RW } from './types.ts';
 import type { Action, Config, Job, Pte, State } from './types.ts';
 import type { ActionKind, DriverContext, Strategy } from './strategy.ts';
 import {
   allocFrame,
   callbacksReturned,
   findFreeFrame,
-  forking,
   freeFrames,
   freeInvalidationSlot,
   invalidating,
+  mmapWriteLocked,
   procInvalidating,
   ptePresent,
   startInvalidation,
   swapIn,
   unmapFrame,
+  vmaReadable,
+  vmaWritable,
 } from './mm.ts';
+import { applyMprotect, finishMprotect, mprotectActionKinds, mprotectEnabled } from './mprotect.ts';
 import { applyPressure, pressureActionKinds, pressureEnabled, queueRuns, reapPage } from './oom.ts';
 import { collectForMigration, coreMmPage, cpuCanTouch, finishPeerMove, pteLocked } from './p2p.ts';
 import { finishExclusive } from './hmm-exclusive.ts';
@@ -43,8 +46,18 @@ export const worldActionKinds: readonly ActionKind[] = [
   ...pressureActionKinds,
 ];
 
+/**
+ * The world's action kinds in `cfg`: mprotect's only where the config allows it, so that the other configs'
+ * explorers (their swarm masks over user kinds) are as before.
+ */
+export function worldKindsOf(cfg: Config): readonly ActionKind[] {
+  return cfg.mprotect ? [...worldActionKinds, ...mprotectActionKinds] : worldActionKinds;
+}
+
 /** The user actions of a process (first argument p): an OOM victim does none. */
-const victimUserKinds: ReadonlySet<string> = new Set(worldActionKinds.filter((k) => k.actor === 'user' && k.args[0] === 'p').map((k) => k.kind));
+const victimUserKinds: ReadonlySet<string> = new Set(
+  [...worldActionKinds, ...mprotectActionKinds].filter((k) => k.actor === 'user' && k.args[0] === 'p').map((k) => k.kind),
+);
 
 export function initialState(cfg: Config): State {
   const { procs, vpages, frames, jobs, invalidations } = cfg.scope;
@@ -63,7 +76,7 @@ export function initialState(cfg: Config): State {
       oomReaped: false,
       seq: 2, // __mmu_notifier_register starts invalidate_seq at 2
       active: 0,
-      ptes: Array.from({ length: vpages }, (): Pte => ({ mapped: false, frame: NONE, writable: false, swapped: false, swap: 0, epoch: 0, dax: false, shared: false, exclusive: NONE })),
+      ptes: Array.from({ length: vpages }, (): Pte => ({ mapped: false, frame: NONE, writable: false, prot: VM_RW, swapped: false, swap: 0, epoch: 0, dax: false, shared: false, exclusive: NONE })),
     })),
     subs: Array.from({ length: procs }, (_, p) => ({ live: false, proc: p, seq: 0 })),
     invs: Array.from({ length: invalidations }, () => ({
@@ -129,8 +142,8 @@ export function worldEnabled(s: State, cfg: Config, strat: Strategy, ctx: Driver
   for (let p = 0; p < s.mms.length; p++) {
     const mm = s.mms[p]!;
     if (!mm.alive) continue;
-    // fork holds the mmap write lock: a CPU access that faults (swap-in, copy-on-write) waits for it.
-    const faultsWait = forking(s, p);
+    // fork and mprotect hold the mmap write lock: a CPU access that faults (swap-in, copy-on-write) waits for it.
+    const faultsWait = mmapWriteLocked(s, p);
     for (let v = 0; v < mm.ptes.length; v++) {
       const pte = mm.ptes[v]!;
       const busy = invalidating(s, p, v);
@@ -139,8 +152,9 @@ export function worldEnabled(s: State, cfg: Config, strat: Strategy, ctx: Driver
         // A device-private page or a page locked by a move: the CPU access faults and waits for its
         // owner (migrate_to_ram, the move fence); the strategy models that path.
         const touch = cpuCanTouch(s, pte) && pte.exclusive === NONE; // a device-exclusive entry faults first
-        if (touch && (present || (haveFrame && !faultsWait))) out.push(act('cpu_read', p, v));
-        if (touch && (present ? pte.writable || (!faultsWait && (cowReusable(s, pte) || (!busy && canInvalidate))) : haveFrame && !faultsWait)) {
+        // An access the VMA does not allow faults with SIGSEGV (access_error in do_user_addr_fault): none.
+        if (touch && vmaReadable(pte) && (present || (haveFrame && !faultsWait))) out.push(act('cpu_read', p, v));
+        if (touch && vmaWritable(pte) && (present ? pte.writable || (!faultsWait && (cowReusable(s, pte) || (!busy && canInvalidate))) : haveFrame && !faultsWait)) {
           out.push(act('cpu_write', p, v));
         }
         // A driver's buffer VMA stays mapped (simplification), and munmap waits for a locked page.
@@ -181,6 +195,7 @@ export function worldEnabled(s: State, cfg: Config, strat: Strategy, ctx: Driver
     else if (job.state === 'landed') out.push(act('user_signal', j));
   }
   for (let i = 0; i < s.invs.length; i++) if (s.invs[i]!.live && callbacksReturned(s, i)) out.push(act('invalidate_end', i));
+  mprotectEnabled(s, cfg, out);
   pressureEnabled(s, out, victimUserKinds);
   // A process a driver killed (SIGKILL) does nothing more in user space, and signals no user fence.
   if (s.mms.some((mm) => mm.killed === true)) {
@@ -269,6 +284,7 @@ export function applyWorld(s: State, a: Action, cfg: Config, strat: Strategy, ct
       pte.mapped = true;
       pte.frame = allocFrame(s, 0);
       pte.writable = true;
+      pte.prot = VM_RW; // mmap(PROT_READ | PROT_WRITE)
       pte.swapped = false;
       pte.dax = false; // anonymous memory
       pte.shared = false; // MAP_PRIVATE
@@ -369,7 +385,7 @@ export function applyWorld(s: State, a: Action, cfg: Config, strat: Strategy, ct
       finishInvalidation(s, a.a, cfg, ctx);
       return true;
     default:
-      return applyPressure(s, a, cfg, strat, ctx);
+      return applyMprotect(s, a, strat, ctx) || applyPressure(s, a, cfg, strat, ctx);
   }
 }
 
@@ -407,6 +423,7 @@ function finishInvalidation(s: State, i: number, cfg: Config, ctx: DriverContext
         pte.frame = NONE;
         pte.swapped = false;
         pte.writable = false;
+        pte.prot = VM_RW; // no VMA: nothing to protect (mmap gives the next one its own)
         pte.exclusive = NONE; // zap_pte_range drops a device-exclusive entry too
         pte.epoch++;
         ctx.emit({ t: 'munmap', proc: inv.proc, vpage: v });
@@ -423,7 +440,7 @@ function finishInvalidation(s: State, i: number, cfg: Config, ctx: DriverContext
         const nf = allocFrame(s, s.frames[old]!.value);
         if (nf === NONE) break; // -ENOMEM: the old mapping stays
         pte.frame = nf;
-        pte.writable = true;
+        pte.writable = vmaWritable(pte); // a copy in a read-only VMA (an unshare) stays read-only
         unmapFrame(s, old);
         changed = true;
         break;
@@ -432,6 +449,9 @@ function finishInvalidation(s: State, i: number, cfg: Config, ctx: DriverContext
         if (pageOut(s, pte)) changed = true;
         break;
       case 'fork':
+        break;
+      case 'mprotect':
+        if (finishMprotect(s, pte)) changed = true;
         break;
       case 'oom':
         reapPage(s, inv.proc, v, ctx);
@@ -485,6 +505,7 @@ function forkChild(s: State, parent: number, cfg: Config, ctx: DriverContext): b
     cp.swap = pp.swap;
     cp.frame = NONE;
     cp.writable = false;
+    cp.prot = pp.prot; // dup_mmap: the child's VMA has the parent's vm_flags
     cp.epoch = 0;
     cp.dax = pp.dax;
     cp.shared = pp.shared;
@@ -517,11 +538,11 @@ function forkChild(s: State, parent: number, cfg: Config, ctx: DriverContext): b
       fr.mapcount++;
       fr.refcount++;
       cp.frame = pp.frame;
-      cp.writable = true;
+      cp.writable = vmaWritable(cp);
     } else if (fr.pincount > 0 && cfg.kernel.forkPinned === 'copy-at-fork') {
       // 70e806e4e645: a maybe-DMA-pinned page is copied for the child now; the parent keeps its frame.
       cp.frame = allocFrame(s, fr.value);
-      cp.writable = true;
+      cp.writable = vmaWritable(cp);
     } else {
       fr.mapcount++;
       fr.refcount++;

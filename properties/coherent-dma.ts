@@ -1,12 +1,18 @@
 import type { Property, View, Violation } from './types.ts';
 import { inCallbackWindow, violation } from './types.ts';
+import { VM_WRITE } from '../model/types.ts';
 
 const ID = 'coherent-dma';
 
-/** Does the PTE of (proc, vpage) map (frame, gen) now, writable if asked? */
+/**
+ * Does the PTE of (proc, vpage) map (frame, gen) now, writable if asked? A write needs the PTE's write
+ * bit only in a writable VMA, where a read-only PTE means the page is shared copy-on-write; in a VMA
+ * mprotect made read-only the PTE is read-only for the protection's sake, which respects-protection
+ * judges, not this property.
+ */
 function pteMaps(view: View, proc: number, vpage: number, frame: number, gen: number, write: boolean): boolean {
   const pte = view.mms[proc]!.ptes[vpage]!;
-  return pte.mapped && pte.frame === frame && view.frames[frame]!.gen === gen && (!write || pte.writable);
+  return pte.mapped && pte.frame === frame && view.frames[frame]!.gen === gen && (!write || pte.writable || (pte.prot & VM_WRITE) === 0);
 }
 
 /** Mirror entries that the notifier contract says must be gone. */
@@ -17,10 +23,11 @@ function staleMirror(view: View): Violation | null {
       const e = mirror[p]![v]!;
       if (e.frame === -1) continue;
       // Once the callbacks of an invalidation that moves or drops the page have returned, no entry may
-      // still point to a frame the range had before (the device must not touch the old pages).
+      // still point to a frame the range had before (the device must not touch the old pages). fork and
+      // mprotect move no page (respects-protection judges what mprotect takes away).
       for (let i = 0; i < view.invs.length; i++) {
         const inv = view.invs[i]!;
-        if (!inv.live || inv.proc !== p || !((inv.pages >> v) & 1) || inv.cause === 'fork') continue;
+        if (!inv.live || inv.proc !== p || !((inv.pages >> v) & 1) || inv.cause === 'fork' || inv.cause === 'mprotect') continue;
         if (!inv.cb.every((c) => c === 255)) continue;
         if (inv.oldFrames[v] === e.frame && inv.oldGens[v] === e.gen) {
           return violation(ID, 'mirror-after-callbacks', `the ${inv.cause} invalidation ${i} of p${p} v${v}: every callback returned, but the device still maps the old frame ${e.frame}`, {

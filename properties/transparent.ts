@@ -41,7 +41,7 @@ export const transparent: Property<JobHistory> = {
           if (j.state === 'free' || j.proc !== e.proc || !((e.pages >> j.vpage) & 1)) return;
           // Only a mapping the device held when the page began to move can fail to follow it.
           if (MOVES.has(e.cause) && view.dev.mirror[e.proc]![j.vpage]!.frame !== -1) h.moved[k] = true;
-          if (e.cause === 'munmap' || e.cause === 'oom') h.unmapped[k] = true;
+          if (e.cause === 'munmap' || e.cause === 'oom' || e.cause === 'mprotect') h.unmapped[k] = true; // user space's own doing
         });
       }
       if (e.t === 'move_notify') {
@@ -53,9 +53,9 @@ export const transparent: Property<JobHistory> = {
       let failed = -1;
       if (e.t === 'job_error') {
         // The errno and the cause are data: a failure for want of memory, or because user space tore
-        // the registration down or unmapped the page, is not the memory moving.
+        // the registration down, unmapped the page or mprotected it, is not the memory moving.
         if (e.errno === 'ENOMEM') h.noMemory[e.job] = true;
-        if (e.cause === 'deregistered' || e.cause === 'not-mapped') h.unmapped[e.job] = true;
+        if (e.cause === 'deregistered' || e.cause === 'not-mapped' || e.cause === 'protection') h.unmapped[e.job] = true;
         failed = e.job;
       }
       if (e.t === 'device_fault' && e.fatal) failed = e.job;

@@ -7,7 +7,7 @@ import type { ModelEvent } from '../model/events.ts';
 
 /** The invalidation causes that move a page where it could have stayed (migratable judges each). */
 const MIGRATIONS: ReadonlySet<string> = new Set(['migrate', 'dax-move', 'peer-move', 'device-migrate']);
-import { DEV, NONE } from '../model/types.ts';
+import { DEV, NONE, VM_RW } from '../model/types.ts';
 
 function sometimes(id: string, meaning: string, hit: (e: ModelEvent, view: View) => boolean): Property<null> {
   return {
@@ -99,6 +99,12 @@ export const witnesses: readonly Property<any>[] = [
   sometimes('sometimes-callback-waits-on-fence', 'an invalidate callback waits on a job\'s fence', (e) => e.t === 'callback_wait_fence'),
   sometimes('sometimes-munmap-while-registered', 'a page is unmapped while the device holds a translation for it', (e) => e.t === 'invalidate_start' && e.cause === 'munmap' && e.deviceHolds),
   sometimes('sometimes-oom-reaped', 'the OOM reaper unmaps a victim\'s memory', (e) => e.t === 'invalidate_end' && e.cause === 'oom'),
+  // change_protection's MMU_NOTIFY_PROTECTION_VMA taking a permission away (mprotect to PROT_READ or
+  // PROT_NONE) from a page the device may use: it translates or pins it, or the process has a
+  // registration or a job on it (the next fault must see the new protection): respects-protection's premise.
+  sometimes('sometimes-protection-downgraded', 'mprotect takes a permission away (PROT_READ, PROT_NONE) from a page the device translates, pins, or may fault in (a registration or a job of the process)',
+    (e, v) => e.t === 'invalidate_start' && e.cause === 'mprotect' && v.mms[e.proc]!.ptes.some((pte, w) => (e.pages >> w) & 1 && pte.prot !== VM_RW) &&
+      (e.deviceHolds || v.regs[e.proc]!.live || v.jobs.some((j) => j.state !== 'free' && j.proc === e.proc && (e.pages >> j.vpage) & 1))),
   sometimes('sometimes-callback-refused', 'a callback refuses a non-blockable invalidation (-EAGAIN)', (e) => e.t === 'callback_refuse'),
   sometimes('sometimes-queues-preempted', 'the hardware preempts a process\'s queues', (e) => e.t === 'queues_preempted'),
   sometimes('sometimes-queues-restored', 'a process\'s queues are resumed after an eviction', (e) => e.t === 'queues_resumed'),

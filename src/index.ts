@@ -11,7 +11,7 @@ export type {
 } from '../model/types.ts';
 /** NONE marks an empty slot or argument; CB_RETURNED a callback that returned; DEV the device under test, PEER the other. */
 export { NONE, CB_RETURNED, DEV, PEER } from '../model/types.ts';
-export type { ModelEvent, Emit } from '../model/events.ts';
+export type { ModelEvent, Emit, Errno, ErrorSource, JobErrorCause } from '../model/events.ts';
 /**
  * Core mm helpers a driver calls as the kernel's driver API: pin/unpin, subscribe/unsubscribe,
  * setSeq (mmu_interval_set_seq), readBegin/readRetry, hmmRangeFault, callbackReturn/callbackRefuse

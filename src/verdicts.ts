@@ -218,7 +218,8 @@ export interface MutantRun {
  */
 export function runMutant(s: Strategy, mutant: string, budget: Budget, man: Manifest | null, only?: Config): MutantRun {
   const unjudged: Unjudged[] = [];
-  for (const cfg of only ? [only] : configsOf(s)) {
+  const where = s.mutants.find((m) => m.name === mutant)?.configs;
+  for (const cfg of only ? [only] : configsOf(s).filter((c) => !where || where.includes(c.name))) {
     const kill = tryKill(s, mutant, cfg, cfg, budget, man, unjudged);
     if (kill) return { kill, unjudged: [] };
   }

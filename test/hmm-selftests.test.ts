@@ -27,6 +27,15 @@ function dmirror(config: string | Config = 'hmm'): Scenario {
 /** The hmm config with process 0's pages MAP_SHARED | MAP_ANONYMOUS. */
 const sharedHmm: Config = { ...configByName('hmm')!, shared: 0b11 };
 
+/** The hmm config where user space may mprotect both pages (model/mprotect.ts). */
+const protHmm: Config = { ...configByName('hmm')!, mprotect: 0b11 };
+
+/** mprotect of one page with `prot` ('rw', 'read', 'none'), run to its end (change_protection's invalidation). */
+function mprotect(sc: Scenario, p: number, v: number, prot: 'rw' | 'read' | 'none'): void {
+  sc.step(`mprotect_${prot}`, p, v);
+  sc.settle();
+}
+
 /** HMM_DMIRROR_SNAPSHOT of one page by the device under test. */
 const snap = (sc: Scenario, p: number, v: number) => snapshotPage(sc.s, DEV, p, v);
 
@@ -49,6 +58,15 @@ function migrateToDev(sc: Scenario, p: number, v: number): number {
   const e = sc.step('dmirror_migrate', p, v).find((x) => x.t === 'migrate_collect');
   sc.settle();
   return e && e.t === 'migrate_collect' ? e.cpages : -1;
+}
+
+/** A CPU load of a page a device holds exclusively: the restore (remove_device_exclusive_entry), settled, then the load. */
+function cpuReadBackExclusive(sc: Scenario, p: number, v: number): number {
+  if (sc.can('cpu_fault_exclusive', p, v)) {
+    sc.step('cpu_fault_exclusive', p, v);
+    sc.settle();
+  }
+  return sc.cpuRead(p, v);
 }
 
 /** A CPU load of a page in device memory: do_swap_page -> migrate_to_ram, settled, then the load. */
@@ -97,6 +115,57 @@ describe('hmm-tests.c as a conformance suite (dmirror)', () => {
       const w = sc.cpuWrite(0, 0);
       expect(deviceRead(sc, `r${c}`, 0, 0), `round ${c}`).toBe(w);
     }
+  });
+
+  it('anon_read_prot: a device read of PROT_NONE memory fails with -EFAULT and reads nothing; the data is intact once readable again', () => {
+    const sc = dmirror(protHmm);
+    sc.step('register', 0);
+    const w = [sc.cpuWrite(0, 0), sc.cpuWrite(0, 1)];
+    mprotect(sc, 0, 0, 'none');
+    mprotect(sc, 0, 1, 'none');
+    sc.submit('r', 0, 0);
+    sc.settle();
+    expect(sc.errno('r'), 'hmm_vma_walk_test: no VM_READ').toBe('EFAULT');
+    expect(sc.landed('r'), 'the device read nothing (the mirror buffer keeps its -i)').toBe(false);
+    mprotect(sc, 0, 0, 'read');
+    mprotect(sc, 0, 1, 'read');
+    expect([sc.cpuRead(0, 0), sc.cpuRead(0, 1)]).toEqual(w);
+  });
+
+  it('anon_write_prot: a device write to PROT_READ memory fails with -EPERM and changes nothing; after mprotect(PROT_READ | PROT_WRITE) it succeeds in one fault', () => {
+    const sc = dmirror(protHmm);
+    mprotect(sc, 0, 0, 'read'); // mmap(PROT_READ), scaled: the page starts read-only
+    sc.step('register', 0);
+    expect(deviceRead(sc, 'r', 0, 0), 'a read of the read-only page').toBe(0);
+    expect(sc.faults('r')).toBe(1);
+    sc.submit('w', 0, 0, true);
+    sc.settle();
+    expect(sc.errno('w'), 'hmm_vma_fault: HMM_NEED_WRITE_FAULT without VM_WRITE').toBe('EPERM');
+    expect(sc.landed('w')).toBe(false);
+    expect(sc.cpuRead(0, 0), 'the CPU still reads zero').toBe(0);
+    mprotect(sc, 0, 0, 'rw');
+    const v = deviceWrite(sc, 'w2', 0, 0);
+    expect(v).not.toBeNull();
+    expect(sc.errno('w2')).toBeNull();
+    expect(sc.faults('w2')).toBe(1);
+    expect(sc.cpuRead(0, 0), 'the CPU reads what the device wrote').toBe(v);
+  });
+
+  it('exclusive_mprotect: after mprotect(PROT_READ) of a page the device holds exclusively, a device write fails with -EPERM', () => {
+    const sc = dmirror(protHmm);
+    sc.step('register', 0);
+    const w = sc.cpuWrite(0, 0);
+    sc.step('dmirror_exclusive', 0, 0);
+    sc.settle();
+    expect(sc.s.mms[0]!.ptes[0]!.exclusive, 'HMM_DMIRROR_EXCLUSIVE: cpages 1').toBe(DEV);
+    expect(sc.s.dev.mirror[0]![0]!.frame, 'the device maps the page for its atomics').toBe(sc.s.mms[0]!.ptes[0]!.frame);
+    mprotect(sc, 0, 0, 'read');
+    expect(sc.s.dev.mirror[0]![0]!.frame, 'MMU_NOTIFY_PROTECTION_VMA: dmirror_do_update erased it').toBe(NONE);
+    sc.submit('w', 0, 0, true);
+    sc.settle();
+    expect(sc.errno('w')).toBe('EPERM');
+    expect(sc.landed('w')).toBe(false);
+    expect(cpuReadBackExclusive(sc, 0, 0), 'the data is the CPU\'s').toBe(w);
   });
 
   it('anon_write_child: a device write through the child\'s own mirror copies on write; the parent\'s data is unchanged', () => {
@@ -241,6 +310,17 @@ describe('hmm-tests.c as a conformance suite (dmirror)', () => {
     sc.settle();
     expect(snap(sc, 0, 0), 'read-only after fork').toBe(PROT_DEV_PRIVATE_LOCAL | PROT_READ);
     expect(snap(sc, 1, 1), 'the child\'s swap entry').toBe(PROT_NONE);
+    expect(sc.trace.filter((t) => t.startsWith('range_fault')).length, 'a snapshot faults nothing in').toBe(0);
+  });
+
+  it('snapshot (its mprotect pages): a PROT_NONE VMA is an error, a page written then made PROT_READ is READ', () => {
+    const sc = dmirror(protHmm);
+    sc.step('register', 0);
+    mprotect(sc, 0, 0, 'none'); // page 0 of the self-test: reserved PROT_NONE
+    expect(snap(sc, 0, 0), 'hmm_vma_walk_test: HMM_PFN_ERROR').toBe(PROT_ERROR);
+    sc.cpuWrite(0, 1); // page 3 of the self-test: written, then mprotect(PROT_READ)
+    mprotect(sc, 0, 1, 'read');
+    expect(snap(sc, 0, 1)).toBe(PROT_READ);
     expect(sc.trace.filter((t) => t.startsWith('range_fault')).length, 'a snapshot faults nothing in').toBe(0);
   });
 

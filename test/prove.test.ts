@@ -32,6 +32,8 @@ const pinned: [string, string, number][] = [
   ['mirror-blocking-notifier', 'kernel-queue', 23061],
   ['mirror-blocking-notifier', 'user-queue', 32209],
   ['pin-per-job', 'kernel-queue', 19735],
+  // VMA permissions (model/mprotect.ts) at the mprotect config's one-frame proof scope.
+  ['pin-per-job', 'mprotect', 17746],
   ['peerdirect-revoke', 'p2p-switch', 1304],
   ['dmabuf-static', 'p2p-switch', 240],
   ['dmabuf-dynamic', 'p2p-switch', 360],
@@ -41,6 +43,8 @@ const pinnedDeep: [string, string, number][] = [
   ['hmm-p2p', 'p2p-switch', 307708],
   ['dmirror', 'kernel-queue', 58845],
   ['dmirror', 'hmm', 106073],
+  ['odp-mirror', 'mprotect', 114801],
+  ['dmirror', 'mprotect', 125322],
 ];
 
 describe('the reachable space at a proof scope', () => {

@@ -65,7 +65,7 @@ function release(s: DmabufState, p: number, ctx: DriverContext): void {
   s.jobs.forEach((j, k) => {
     if (j.proc === p && j.state === 'submitted') {
       j.state = 'failed';
-      ctx.emit({ t: 'job_error', job: k, errno: 'ECANCELED', cause: 'deregistered', detail: 'MR deregistered before its attach completed' });
+      ctx.emit({ t: 'job_error', job: k, errno: 'ECANCELED', from: 'driver', cause: 'deregistered', detail: 'MR deregistered before its attach completed' });
     }
   });
   d.att[p] = 0;

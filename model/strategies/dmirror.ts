@@ -31,7 +31,7 @@ import { DEV, NONE } from '../types.ts';
 import type { Action, State } from '../types.ts';
 import type { DriverContext } from '../strategy.ts';
 import { defineStrategy } from '../strategy.ts';
-import { callbackRefuse, callbackReturn, findFreeFrame, forking, freeInvalidationSlot, invalidating, procInvalidating, setSeq, startInvalidation, subscribe, zapMirror } from '../mm.ts';
+import { callbackRefuse, callbackReturn, findFreeFrame, forking, freeInvalidationSlot, hmmVmaCheck, invalidating, procInvalidating, setSeq, startInvalidation, subscribe, zapMirror } from '../mm.ts';
 import { deviceAlloc, ownDeviceMemory } from '../device-memory.ts';
 import { coreMmPage, ramAlloc } from '../p2p.ts';
 import { collectSkip, finalizeMigration, mappersOf } from '../hmm.ts';
@@ -160,7 +160,7 @@ export const dmirror = defineStrategy({
   summary: 'lib/test_hmm.c: one interval notifier over the address space, the device access under dmirror->mutex, the hmm_range_fault retry loop, migrations to and from a device-private pool whose own invalidations the callback skips',
   from: 'lib/test_hmm.c and tools/testing/selftests/mm/hmm-tests.c; mm/hmm.c, mm/migrate_device.c',
   device: { kind: 'gpu', recoverable: true },
-  configs: ['kernel-queue', 'hmm'],
+  configs: ['kernel-queue', 'hmm', 'mprotect'],
   mutants: [
     { name: 'no-read-retry', pattern: 'dmirror_range_fault stores the PFNs without mmu_interval_read_retry under dmirror->mutex: a page an invalidation freed after hmm_range_fault is mapped (the hand-rolled retry bugs the interval notifier fixed, 99cb252f5e68)' },
     { name: 'no-set-seq', pattern: 'the invalidate callback erases its page table but does not call mmu_interval_set_seq: a fault between hmm_range_fault and its read_retry sees no change and maps the old page (the contract of mmu_interval_notifier_ops.invalidate)' },
@@ -254,10 +254,13 @@ export const dmirror = defineStrategy({
 
   apply(s, a, ctx) {
     const d = s.drv;
-    if (a.k === 'range_fault') {
+    // hmm_range_fault checks the VMA (hmm_vma_walk_test, hmm_vma_fault's -EPERM) before it faults
+    // anything: a refused access fails below (faultApply), without migrating or restoring the page.
+    const rf = a.k === 'range_fault' ? d.faults[a.a]! : null;
+    if (rf && hmmVmaCheck(s.mms[rf.proc]!.ptes[rf.vpage]!, rf.write) === null) {
       // A fault that needs write on a read-only device-private entry (copy-on-write after fork):
       // handle_mm_fault -> do_swap_page -> migrate_to_ram first; hmm_range_fault returns -EBUSY.
-      const f = d.faults[a.a]!;
+      const f = rf;
       const pte = s.mms[f.proc]!.ptes[f.vpage]!;
       if (f.write && !pte.writable && ownPrivate(s, f.proc, f.vpage) !== NONE) {
         if (canDevmemFault(s, f.proc, f.vpage)) devmemFault(s, f.proc, f.vpage, ctx);

@@ -9,8 +9,8 @@ import type { Action, DriverRecord, State } from '../types.ts';
 import type { ActionKind, DriverContext, Strategy } from '../strategy.ts';
 import type { Counters } from '../canonical.ts';
 import type { JobSymmetry } from '../symmetry.ts';
-import type { Errno, JobErrorCause } from '../events.ts';
-import { dirtyWritten, forking, hmmRangeFault, readBegin, readRetry, setMirror, unsubscribe, zapMirror } from '../mm.ts';
+import type { Errno, ErrorSource, JobErrorCause } from '../events.ts';
+import { dirtyWritten, hmmRangeFault, mmapWriteLocked, readBegin, readRetry, setMirror, unsubscribe, zapMirror } from '../mm.ts';
 import { breakCow } from '../world.ts';
 
 export interface FaultCtx extends DriverRecord {
@@ -41,7 +41,7 @@ export interface FaultMutations {
 
 export const faultActionKinds: readonly ActionKind[] = [
   { kind: 'read_begin', actor: 'kernel', args: ['fault'], models: 'mmu_interval_read_begin', guard: 'the fault context is live, before its read_begin, and no invalidation of its process is in progress (read_begin sleeps until it ends)' },
-  { kind: 'range_fault', actor: 'kernel', args: ['fault'], models: 'hmm_range_fault under the mmap read lock', guard: 'the fault context has taken its seq (read_begin) and its process is not forking (the mmap read lock)' },
+  { kind: 'range_fault', actor: 'kernel', args: ['fault'], models: 'hmm_range_fault under the mmap read lock', guard: 'the fault context has taken its seq (read_begin) and its process is not forking or in mprotect (the mmap read lock)' },
   { kind: 'read_retry', actor: 'kernel', args: ['fault'], models: 'mmu_interval_read_retry checked before the driver lock (a mutant)', guard: 'the fault context has its snapshot (range_fault), in the retry-outside-lock mutant' },
   { kind: 'fault_commit', actor: 'kernel', args: ['fault'], models: 'driver lock; mmu_interval_read_retry; program the device PTE; unlock', guard: 'the fault context has its snapshot (range_fault) and the driver lock is free' },
 ];
@@ -144,7 +144,7 @@ export function faultEnabled(s: MirrorState, m: FaultMutations, out: Action[]): 
   d.faults.forEach((f, i) => {
     if (!f.live) return;
     if (f.phase === 0 && readBegin(s, f.proc) !== null) out.push({ k: 'read_begin', a: i, b: NONE });
-    else if (f.phase === 1 && !forking(s, f.proc)) out.push({ k: 'range_fault', a: i, b: NONE }); // mmap read lock
+    else if (f.phase === 1 && !mmapWriteLocked(s, f.proc)) out.push({ k: 'range_fault', a: i, b: NONE }); // mmap read lock
     else if (f.phase === 2 && m.retryOutsideLock) out.push({ k: 'read_retry', a: i, b: NONE });
     else if ((f.phase === 2 && !m.retryOutsideLock) || f.phase === 3) {
       if (d.lock === NONE) out.push({ k: 'fault_commit', a: i, b: NONE });
@@ -155,6 +155,7 @@ export function faultEnabled(s: MirrorState, m: FaultMutations, out: Action[]): 
 /** Why a fault was aborted: the errno and cause its job fails with, and a note for people. */
 export interface FaultError {
   errno: Errno;
+  from: ErrorSource;
   cause: JobErrorCause;
   detail: string;
 }
@@ -206,7 +207,7 @@ export function faultApply(
       } else if (r.err === 'EBUSY') {
         f!.phase = 0;
       } else {
-        abortFault(s, a.a, { errno: r.err, cause: 'fault-failed', detail: `hmm_range_fault: -${r.err}` }, ctx);
+        abortFault(s, a.a, { errno: r.err, from: 'hmm_range_fault', cause: r.cause, detail: `hmm_range_fault: -${r.err}${r.cause === 'protection' ? ' (the VMA does not allow the access)' : ''}` }, ctx);
       }
       return true;
     }
@@ -248,7 +249,7 @@ export function mirrorTeardown(s: MirrorState, p: number, detail: string, ctx: D
   dirtyWritten(s, p, all);
   zapMirror(s, p, all);
   drvOf(s).faults.forEach((f, i) => {
-    if (f.live && f.proc === p) abortFault(s, i, { errno: 'ECANCELED', cause: 'deregistered', detail }, ctx);
+    if (f.live && f.proc === p) abortFault(s, i, { errno: 'ECANCELED', from: 'driver', cause: 'deregistered', detail }, ctx);
   });
   s.regs[p]!.live = false;
   s.regs[p]!.closing = false;

@@ -47,7 +47,7 @@ function otherMapping(s: State<GupDriver>, job: number): boolean {
 
 function failIo(s: State<GupDriver>, job: number, ctx: DriverContext, errno: 'EFAULT' | 'EIO' | 'ENOMEM', detail: string): void {
   s.jobs[job]!.state = 'failed';
-  ctx.emit({ t: 'job_error', job, errno, cause: errno === 'EFAULT' ? 'not-mapped' : 'fault-failed', detail });
+  ctx.emit({ t: 'job_error', job, errno, from: errno === 'EIO' ? 'driver' : 'gup', cause: errno === 'EFAULT' ? 'not-mapped' : 'fault-failed', detail });
 }
 
 export const p2pGup = defineStrategy({

@@ -93,7 +93,7 @@ export const p2pVmaMap = defineStrategy({
       const f = d.faults[a.a]!;
       if (f.live && f.phase === 2 && isBarFrame(s, f.frame)) {
         if (providerMapFor(s, ctx.cfg.topology, f.frame, clientOf(ctx)) === null) {
-          abortFault(s, a.a, { errno: 'EIO', cause: 'fault-failed', detail: 'p2p_map: -EOPNOTSUPP (pci_p2pdma_map_type: PCI_P2PDMA_MAP_NOT_SUPPORTED)' }, ctx);
+          abortFault(s, a.a, { errno: 'EIO', from: 'driver', cause: 'fault-failed', detail: 'p2p_map: -EOPNOTSUPP (pci_p2pdma_map_type: PCI_P2PDMA_MAP_NOT_SUPPORTED)' }, ctx);
         } else {
           f.p2p = true;
         }

@@ -116,7 +116,7 @@ export const peerdirectKill = defineStrategy({
         s.jobs.forEach((j, k) => {
           if (j.proc === p && (j.state === 'submitted' || j.state === 'ready' || j.state === 'faulting')) {
             j.state = 'failed';
-            ctx.emit({ t: 'job_error', job: k, errno: 'EIO', cause: 'mr-revoked', detail: 'the QP was destroyed at exit: flushed in error' });
+            ctx.emit({ t: 'job_error', job: k, errno: 'EIO', from: 'device', cause: 'mr-revoked', detail: 'the QP was destroyed at exit: flushed in error' });
           }
         });
         if (s.regs[p]!.live) {
@@ -164,7 +164,7 @@ export const peerdirectKill = defineStrategy({
     const j = s.jobs[job]!;
     if (s.drv.revoked[j.proc] === 1) {
       j.state = 'failed';
-      ctx.emit({ t: 'job_error', job, errno: 'EIO', cause: 'mr-revoked', detail: 'QP in the error state: the MR was revoked' });
+      ctx.emit({ t: 'job_error', job, errno: 'EIO', from: 'device', cause: 'mr-revoked', detail: 'QP in the error state: the MR was revoked' });
     } else j.state = 'ready';
   },
 

@@ -51,7 +51,7 @@ export function revoke(s: State<PdDriver>, p: number, ctx: DriverContext): void 
   s.jobs.forEach((j, i) => {
     if (j.proc === p && (j.state === 'submitted' || j.state === 'ready' || j.state === 'faulting')) {
       j.state = 'failed';
-      ctx.emit({ t: 'job_error', job: i, errno: 'EIO', cause: 'mr-revoked', detail: 'MR revoked: flushed in error (QP in the error state)' });
+      ctx.emit({ t: 'job_error', job: i, errno: 'EIO', from: 'device', cause: 'mr-revoked', detail: 'MR revoked: flushed in error (QP in the error state)' });
     }
   });
   ctx.emit({ t: 'mr_revoked', proc: p });
@@ -173,7 +173,7 @@ export const peerdirectRevoke = defineStrategy({
     const j = s.jobs[job]!;
     if (s.drv.revoked[j.proc] === 1) {
       j.state = 'failed';
-      ctx.emit({ t: 'job_error', job, errno: 'EIO', cause: 'mr-revoked', detail: 'QP in the error state: the MR was revoked' });
+      ctx.emit({ t: 'job_error', job, errno: 'EIO', from: 'device', cause: 'mr-revoked', detail: 'QP in the error state: the MR was revoked' });
     } else {
       j.state = 'ready';
     }

@@ -13,7 +13,7 @@ import { NONE } from '../types.ts';
 import type { Action, State } from '../types.ts';
 import type { DriverContext } from '../strategy.ts';
 import { defineStrategy } from '../strategy.ts';
-import { forking, invalidating, pinFrame, setMirror, swapIn, unpinFrame, zapMirror } from '../mm.ts';
+import { gupCheckVmaFlags, invalidating, mmapWriteLocked, pinFrame, setMirror, swapIn, unpinFrame, vmaWritable, zapMirror } from '../mm.ts';
 import { breakCow } from '../world.ts';
 
 interface PinJobDriver {
@@ -47,10 +47,14 @@ function release(s: State<PinJobDriver>, j: number, ctx: DriverContext): void {
   d.tFrame[j] = NONE;
 }
 
-/** pin_user_pages failed: the job completes with the errno (-EFAULT: not mapped; -ENOMEM: no frame to swap in). */
-function fail(s: State, j: number, errno: 'EFAULT' | 'ENOMEM', ctx: DriverContext): void {
+/**
+ * pin_user_pages failed: the job completes with the errno (-EFAULT: not mapped, or check_vma_flags refused
+ * the access, `protection`; -ENOMEM: no frame to swap in).
+ */
+function fail(s: State, j: number, errno: 'EFAULT' | 'ENOMEM', ctx: DriverContext, protection = false): void {
   s.jobs[j]!.state = 'failed';
-  ctx.emit({ t: 'job_error', job: j, errno, cause: errno === 'EFAULT' ? 'not-mapped' : 'fault-failed', detail: `pin_user_pages: -${errno}` });
+  const cause = protection ? 'protection' : errno === 'EFAULT' ? 'not-mapped' : 'fault-failed';
+  ctx.emit({ t: 'job_error', job: j, errno, from: 'gup', cause, detail: `pin_user_pages: -${errno}${protection ? ' (check_vma_flags: the VMA does not allow the access)' : ''}` });
 }
 
 export const pinPerJob = defineStrategy({
@@ -58,7 +62,7 @@ export const pinPerJob = defineStrategy({
   summary: 'pin_user_pages what a job touches at submit, program the GPU page table, unpin when its fence signals; no notifier',
   from: 'seed 000 (Christian König, 2016); GPU drivers before HMM userptr',
   device: { kind: 'gpu', recoverable: false },
-  configs: ['kernel-queue', 'kernel-queue-fork-2021'],
+  configs: ['kernel-queue', 'kernel-queue-fork-2021', 'mprotect'],
   mutants: [
     { name: 'unpin-at-handoff', pattern: 'the page is unpinned as soon as the job is handed to the hardware, not when its fence signals: the page migrates or is freed under the queued DMA (get_user_pages then put_page right after dma_map)' },
     { name: 'pin-after-handoff', pattern: 'the GPU page table is programmed and the job handed to the hardware before the page is pinned: a migration in between frees the page the GPU will use' },
@@ -93,7 +97,7 @@ export const pinPerJob = defineStrategy({
       // (a VM update syncs to the fences of the VM's earlier users).
       const pte = s.mms[j.proc]!.ptes[j.vpage]!;
       const busyEntry = pte.mapped && otherTranslation(s, i, pte.frame);
-      if (j.state === 'submitted' && !invalidating(s, j.proc, j.vpage) && !forking(s, j.proc) && !busyEntry) out.push({ k: 'pin_job', a: i, b: NONE });
+      if (j.state === 'submitted' && !invalidating(s, j.proc, j.vpage) && !mmapWriteLocked(s, j.proc) && !busyEntry) out.push({ k: 'pin_job', a: i, b: NONE });
       if (d.late[i] === 1 && !invalidating(s, j.proc, j.vpage)) out.push({ k: 'pin_late', a: i, b: NONE });
     });
   },
@@ -113,9 +117,14 @@ export const pinPerJob = defineStrategy({
     }
     if (a.k !== 'pin_job') return;
     if (!pte.mapped) return fail(s, j, 'EFAULT', ctx);
+    // FOLL_WRITE for a job that writes: check_vma_flags refuses a VMA without VM_WRITE (no FOLL_FORCE),
+    // and any access to a PROT_NONE one.
+    if (gupCheckVmaFlags(pte, job.write)) return fail(s, j, 'EFAULT', ctx, true);
     if (pte.frame === NONE && !swapIn(s, pte)) return fail(s, j, 'ENOMEM', ctx);
     if (!pte.writable && ctx.mutant !== 'pin-without-unshare') {
-      if (s.frames[pte.frame]!.refcount === 1) pte.writable = true; // wp_page_reuse: exclusive already
+      // wp_page_reuse: exclusive already (a read-only VMA's PTE stays read-only: FAULT_FLAG_UNSHARE only
+      // marks the page exclusive).
+      if (s.frames[pte.frame]!.refcount === 1) pte.writable = vmaWritable(pte);
       else {
         breakCow(s, pinPerJob, ctx, job.proc, job.vpage); // FOLL_WRITE / FAULT_FLAG_UNSHARE: GUP retries after it
         return;

@@ -197,7 +197,7 @@ export const queuePreempt = defineStrategy({
             if (j.proc !== p || (j.state !== 'submitted' && j.state !== 'ready')) return;
             if (!s.mms[p]!.ptes[j.vpage]!.mapped) {
               j.state = 'failed';
-              ctx.emit({ t: 'job_error', job: k, errno: 'EFAULT', cause: 'not-mapped', detail: 'restore: the page is no longer mapped' });
+              ctx.emit({ t: 'job_error', job: k, errno: 'EFAULT', from: 'driver', cause: 'not-mapped', detail: 'restore: the page is no longer mapped' });
             } else j.state = 'ready';
           });
         }
@@ -215,7 +215,7 @@ export const queuePreempt = defineStrategy({
           if (j.state !== 'ready' && j.state !== 'running') return;
           j.state = 'failed';
           lost++;
-          ctx.emit({ t: 'job_error', job: k, errno: 'EIO', cause: 'gpu-reset', detail: `GPU reset after p${a.a}'s queue preemption timed out: the job was lost` });
+          ctx.emit({ t: 'job_error', job: k, errno: 'EIO', from: 'driver', cause: 'gpu-reset', detail: `GPU reset after p${a.a}'s queue preemption timed out: the job was lost` });
         });
         s.queues[a.a]!.state = 'preempted';
         ctx.emit({ t: 'gpu_reset', proc: a.a, lost });
@@ -290,7 +290,7 @@ export const queuePreempt = defineStrategy({
     const j = s.jobs[job]!;
     if (!s.mms[j.proc]!.ptes[j.vpage]!.mapped) {
       j.state = 'failed';
-      ctx.emit({ t: 'job_error', job, errno: 'EFAULT', cause: 'not-mapped', detail: 'submit: the page is not mapped' });
+      ctx.emit({ t: 'job_error', job, errno: 'EFAULT', from: 'driver', cause: 'not-mapped', detail: 'submit: the page is not mapped' });
       return;
     }
     if (mirrored(s, j.proc, j.vpage, j.write)) {

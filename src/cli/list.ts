@@ -27,6 +27,7 @@ export function describeConfig(c: Config): string {
   parts.push(`migration ${c.kernel.migrateFailsPinned ? 'fails on' : 'proceeds past'} pinned pages, reclaim ${c.kernel.reclaimSkipsPinned ? 'skips' : 'takes'} them`);
   if (!c.topology && c.scope.vram) parts.push(`the device under test has ${c.scope.vram} DEVICE_PRIVATE pages of its own (lib/test_hmm.c's dmirror pool)`);
   if (c.shared) parts.push(`p0's pages ${maskText(c.shared)} are MAP_SHARED|MAP_ANONYMOUS`);
+  if (c.mprotect) parts.push(`user space may mprotect pages ${maskText(c.mprotect)} (PROT_READ|PROT_WRITE, PROT_READ, PROT_NONE: change_protection's MMU_NOTIFY_PROTECTION_VMA)`);
   if (c.kernel.preemptTimeout) parts.push('a queue preemption may time out, and the driver then resets the GPU (every process loses its queued work)');
   if (c.kernel.reclaimWithoutNotifier) parts.push('reclaim clears PTEs with no mmu_notifier calls (a core-mm bug)');
   if (c.kernel.refusedStartNotUndone) parts.push('a refused non-blockable invalidate_range_start is not undone (a core-mm bug)');
@@ -63,6 +64,7 @@ export async function listCommand(argv: string[]): Promise<number> {
     configs: configs.map((c) => ({
       name: c.name, description: describeConfig(c), queue: c.queue, kernel: c.kernel, scope: c.scope, proofScope: { ...c.scope, ...c.proofScope },
       ...(c.topology ? { topology: c.topology.name } : {}), ...(c.dax ? { dax: c.dax } : {}),
+      ...(c.mprotect ? { mprotect: c.mprotect } : {}),
     })),
     kernelVariants: kernelVariants.map((c) => ({ name: c.name, base: c.variant!.base, stands: c.variant!.stands, kernel: c.kernel })),
   };

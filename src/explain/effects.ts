@@ -67,6 +67,10 @@ export function effectOfEvent(e: ModelEvent): Effect {
       return d('unpinned', `frame ${e.frame} unpinned (pincount ${e.pincount})`, [`frame${e.frame}`]);
     case 'fence_signal':
       return d('signalled', `job${e.job}'s fence signals${e.error ? ' with an error' : ''}`, [`job${e.job}`]);
+    case 'mprotect': {
+      const prot = e.prot === 3 ? 'PROT_READ | PROT_WRITE' : e.prot === 1 ? 'PROT_READ' : 'PROT_NONE';
+      return d('registration', `mprotect(${prot}) of ${page(e.proc, e.vpage)}: the VMA's flags change (mprotect_fixup)`, [page(e.proc, e.vpage)]);
+    }
     case 'migrate_refused':
       return d('refused', `the migration of ${page(e.proc, e.vpage)} (frame ${e.frame}) is refused: extra references`, [page(e.proc, e.vpage), `frame${e.frame}`]);
     case 'job_error':

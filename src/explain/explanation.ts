@@ -9,6 +9,7 @@ import type { Action, Actor, State } from '../../model/types.ts';
 import type { ModelEvent } from '../../model/events.ts';
 import { describeTarget, waitsOf, type Wait } from '../../model/waits.ts';
 import { worldActionKinds } from '../../model/world.ts';
+import { mprotectActionKinds } from '../../model/mprotect.ts';
 import type { Property, Violation } from '../../properties/types.ts';
 import { Monitor } from '../system.ts';
 import { effectOfEvent, worldEffects, type Effect } from './effects.ts';
@@ -93,7 +94,7 @@ export interface ExplainOptions {
   continueAfterViolation?: boolean;
 }
 
-const worldKinds = new Set(worldActionKinds.map((k) => k.kind));
+const worldKinds = new Set([...worldActionKinds, ...mprotectActionKinds].map((k) => k.kind));
 
 /** The lane an action runs in. */
 function laneOf(m: Model, kind: string, actor: Actor): Lane {
