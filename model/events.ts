@@ -30,6 +30,8 @@ export type ModelEvent =
   /** A PTE of (proc, vpage) cleared by the core mm with no mmu_notifier calls around it (kernel variant reclaim-without-notifier). */
   | { t: 'unmap_unnotified'; proc: number; vpage: number }
   | { t: 'fork'; parent: number; child: number; pinnedPages: number }
+  /** shrink_folio_list freed a page of the swap cache (__remove_mapping): its slot lives on in its swap entries. */
+  | { t: 'swapcache_free'; frame: number }
   /**
    * mmu_notifier_invalidate_range_start. `owner`: mmu_notifier_range.owner (a device id, or -1 for the
    * core mm's own). `deviceHolds`: when it began, the device translated (its mirror)

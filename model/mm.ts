@@ -3,6 +3,7 @@
 import { CB_RETURNED, DEV, NONE } from './types.ts';
 import type { DmaAddr, Frame, InvalidationCause, Pte, State } from './types.ts';
 import type { DriverContext } from './strategy.ts';
+import { doSwapPage } from './swap.ts';
 
 /** The lowest free system-RAM frame, or NONE (out of memory). Deterministic: lowest index first. */
 export function findFreeFrame(s: State): number {
@@ -36,10 +37,13 @@ export function claimFrame(fr: Frame, owner: number, mapcount: number, value: nu
   fr.dirty = true;
 }
 
-/** put_page: drop one reference; free the frame (bump its generation) when none is left. */
+/**
+ * put_page: drop one reference; free the frame (bump its generation) when none is left and the swap cache
+ * does not hold it (its reference is `slot`, model/swap.ts).
+ */
 export function putFrame(fr: Frame): void {
   fr.refcount--;
-  if (fr.refcount <= 0) {
+  if (fr.refcount <= 0 && fr.slot === NONE) {
     fr.refcount = 0;
     fr.free = true;
     fr.gen++;
@@ -78,15 +82,9 @@ export function ptePresent(pte: Pte): boolean {
   return pte.mapped && pte.frame !== NONE;
 }
 
-/** Swap a page back in (do_swap_page): a clean frame holding the swap slot's contents. */
-export function swapIn(s: State, pte: Pte): boolean {
-  const f = allocFrame(s, pte.swap);
-  if (f === NONE) return false;
-  s.frames[f]!.dirty = false;
-  pte.frame = f;
-  pte.swapped = false;
-  pte.writable = true;
-  return true;
+/** Swap a page back in (do_swap_page, model/swap.ts): the swap cache's page, or the slot read into a new one. */
+export function swapIn(s: State, pte: Pte, write = false): boolean {
+  return doSwapPage(s, pte, write);
 }
 
 /** Is an invalidation of (proc, vpage) in progress? */
@@ -273,9 +271,9 @@ export function hmmRangeFault(
   // notifier is the invalidation in progress: an hmm_range_fault that runs then finds no VMA (-EFAULT).
   if (!pte.mapped || munmapping(s, proc, vpage)) return { ok: false, err: 'EFAULT' };
   if (pte.frame === NONE) {
-    if (!pte.swapped || !swapIn(s, pte)) return { ok: false, err: pte.swapped ? 'ENOMEM' : 'EFAULT' };
+    if (!pte.swapped || !swapIn(s, pte, write)) return { ok: false, err: pte.swapped ? 'ENOMEM' : 'EFAULT' };
     // do_swap_page with FAULT_FLAG_WRITE: pte_mkdirty, so reclaim writes the page out again.
-    if (write) s.frames[pte.frame]!.dirty = true;
+    if (write && pte.writable) s.frames[pte.frame]!.dirty = true;
   }
   if (write && !pte.writable) {
     breakCow(proc, vpage);

@@ -44,7 +44,10 @@ export interface Frame {
   locked: boolean;
   /** Allocation generation: bumped on every free, so (frame, gen) names one lifetime. */
   gen: number;
-  /** page_ref_count: PTE mappings + pins + other references. Freed when it reaches 0. */
+  /**
+   * page_ref_count: PTE mappings + pins + other references, without the swap cache's own reference (that
+   * one is `slot`). Freed when it reaches 0 and the page is not in the swap cache.
+   */
   refcount: number;
   /** FOLL_PIN pins (the GUP_PIN_COUNTING_BIAS share of the refcount, counted one by one here). */
   pincount: number;
@@ -55,6 +58,12 @@ export interface Frame {
   free: boolean;
   /** PG_dirty: the contents differ from the backing store (swap slot). */
   dirty: boolean;
+  /**
+   * PG_swapcache and folio->swap: the swap slot whose page this is in the swap cache (model/swap.ts), or
+   * NONE. The cache holds a reference of its own (not counted in `refcount`): the page is freed only when
+   * the cache drops it (__remove_mapping, or folio_free_swap once no swap entry is left).
+   */
+  slot: number;
 }
 
 /** One virtual page of an address space: its PTE and its VMA. */
@@ -65,10 +74,12 @@ export interface Pte {
   frame: number;
   /** Write permission in the CPU PTE (false while shared copy-on-write after fork). */
   writable: boolean;
-  /** Swapped out: the contents live in the swap slot. */
+  /** Swapped out: the PTE holds a swap entry; the contents live in the swap slot (and maybe the swap cache). */
   swapped: boolean;
   /** The swap slot's contents (the backing store); meaningful while swapped, and kept after swap-in. */
   swap: number;
+  /** The swap entry's slot while swapped (swp_entry_t; fork's copy_nonpresent_pte shares it), else NONE. */
+  slot: number;
   /** Bumped by munmap and mmap: a translation taken in an older epoch is not one of this mapping. */
   epoch: number;
   /** A page of a DAX file mapping (MAP_SHARED, no page cache): the filesystem may move its block. */

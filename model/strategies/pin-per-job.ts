@@ -14,6 +14,7 @@ import type { Action, State } from '../types.ts';
 import type { DriverContext } from '../strategy.ts';
 import { defineStrategy } from '../strategy.ts';
 import { forking, invalidating, pinFrame, setMirror, swapIn, unpinFrame, zapMirror } from '../mm.ts';
+import { wpReusable, wpReuse } from '../swap.ts';
 import { breakCow } from '../world.ts';
 
 interface PinJobDriver {
@@ -112,7 +113,10 @@ export const pinPerJob = defineStrategy({
     if (!pte.mapped) return fail(s, j, 'EFAULT', ctx);
     if (pte.frame === NONE && !swapIn(s, pte)) return fail(s, j, 'ENOMEM', ctx);
     if (!pte.writable && ctx.mutant !== 'pin-without-unshare') {
-      if (s.frames[pte.frame]!.refcount === 1) pte.writable = true; // wp_page_reuse: exclusive already
+      if (wpReusable(s, pte.frame)) {
+        wpReuse(s, pte.frame);
+        pte.writable = true; // wp_page_reuse: exclusive already
+      }
       else {
         breakCow(s, pinPerJob, ctx, job.proc, job.vpage); // FOLL_WRITE / FAULT_FLAG_UNSHARE: GUP retries after it
         return;

@@ -85,6 +85,8 @@ export function effectOfEvent(e: ModelEvent): Effect {
       return d('queue', `p${e.proc}'s queues resume`, [`p${e.proc} queues`]);
     case 'callback_wait_eviction':
       return d('waited-on', `inv${e.inv}'s callback waits on p${e.proc}'s eviction fence`, [`inv${e.inv}`, `p${e.proc} queues`]);
+    case 'swapcache_free':
+      return d('freed', `frame ${e.frame} leaves the swap cache (__remove_mapping): its swap entries now read the slot`, [`frame${e.frame}`]);
     case 'direct_reclaim':
       return d('waited-on', `the allocation enters direct reclaim: inv${e.inv} reclaims ${page(e.proc, e.vpage)}, and the allocation waits for it`, [`inv${e.inv}`, page(e.proc, e.vpage)]);
     case 'mr_revoked':
