@@ -253,6 +253,7 @@ function clearDead(s: State): void {
     inv.cause = 'migrate';
     inv.owner = NONE;
     inv.blockable = true;
+    inv.avoid = 0;
     inv.oldFrames.fill(NONE);
     inv.oldGens.fill(0);
     inv.cb.fill(CB_RETURNED);

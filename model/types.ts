@@ -10,6 +10,13 @@ export const NONE = -1;
  */
 export type FrameKind = 'system' | 'device-private' | 'p2p';
 
+/**
+ * The zone of a system-RAM frame (model/zones.ts): ZONE_NORMAL; ZONE_MOVABLE (only movable allocations, so
+ * that the range can be offlined: memory hot-unplug); or a CMA area (MIGRATE_CMA pageblocks, lent to
+ * movable allocations until cma_alloc takes the range back). A page in the last two must not stay pinned.
+ */
+export type Zone = 'normal' | 'movable' | 'cma';
+
 /** Device ids: the device under test (`State.dev`, the one that runs jobs) and the peer (`State.peer`). */
 export const DEV = 0;
 export const PEER = 1;
@@ -64,6 +71,8 @@ export interface Frame {
    * the cache drops it (__remove_mapping, or folio_free_swap once no swap entry is left).
    */
   slot: number;
+  /** The zone the frame is in (a config's `movable` and `cma` frames; VRAM frames are 'normal'). */
+  zone: Zone;
 }
 
 /** One virtual page of an address space: its PTE and its VMA. */
@@ -147,6 +156,11 @@ export interface Invalidation {
    * they return at once or refuse (-EAGAIN), and a refused invalidation is abandoned (mm.ts callbackRefuse).
    */
   blockable: boolean;
+  /**
+   * Frames (a bit mask) a migration's new page must not come from (model/zones.ts): ZONE_MOVABLE and CMA
+   * for FOLL_LONGTERM's migrate-out, the range being offlined for offline_pages. 0: any frame.
+   */
+  avoid: number;
   /** The frames the range mapped when the invalidation began, per virtual page (NONE if none). */
   oldFrames: number[];
   oldGens: number[];
@@ -252,6 +266,12 @@ export interface KernelPolicy {
    * yield. Absent or false: preemption always completes once the DMA in flight landed.
    */
   preemptTimeout?: boolean;
+  /**
+   * Which pages a FOLL_LONGTERM pin migrates out first (check_and_migrate_movable_pages,
+   * folio_is_longterm_pinnable): ZONE_MOVABLE and CMA pages (absent: today's, since d1e153fea2a8), or
+   * CMA pages only (kernel variant `longterm-pin-in-movable`: 9a4e9f3b2d73 to v5.12).
+   */
+  longtermMigrate?: 'movable-and-cma' | 'cma-only';
 }
 
 export interface Scope {
@@ -305,6 +325,12 @@ export interface Config {
   dax?: number;
   /** Mask of process 0's pages that map MAP_SHARED | MAP_ANONYMOUS memory (Pte.shared) instead of private. */
   shared?: number;
+  /**
+   * Zones (model/zones.ts): the first `movable` system frames are ZONE_MOVABLE, the `cma` after them a CMA
+   * area, the rest ZONE_NORMAL. Absent: every frame in ZONE_NORMAL.
+   */
+  movable?: number;
+  cma?: number;
   /**
    * A kernel variant (model/configs.ts kernelVariants): config `base` with a core-mm change from the
    * kernel's history, held to the verdicts that the correct designs of `base` hold, as a mutant is.

@@ -21,6 +21,7 @@ import {
 import { applyPressure, pressureActionKinds, pressureEnabled, queueRuns, reapPage } from './oom.ts';
 import { collectForMigration, coreMmPage, cpuCanTouch, finishPeerMove, pteLocked } from './p2p.ts';
 import { finishExclusive } from './hmm-exclusive.ts';
+import { allocFrameOutside, applyZones, zoneActionKinds, zoneOf, zonesEnabled } from './zones.ts';
 import { cachedFrame, removable, removeMapping, swapOut, wpReusable, wpReuse, zapSwapEntry } from './swap.ts';
 
 export const worldActionKinds: readonly ActionKind[] = [
@@ -46,6 +47,7 @@ export const worldActionKinds: readonly ActionKind[] = [
     guard: 'frame f is in the swap cache, unmapped, unlocked, and has no reference besides the cache\'s (no pin)',
   },
   { kind: 'invalidate_end', actor: 'kernel', args: ['inv'], models: 'after every callback returned: the PTE change, then mmu_notifier_invalidate_range_end' },
+  ...zoneActionKinds,
   ...pressureActionKinds,
 ];
 
@@ -61,7 +63,7 @@ export function initialState(cfg: Config): State {
       kind: f < frames ? ('system' as const) : ('p2p' as const),
       owner: f < frames ? NONE : PEER,
       locked: false,
-      gen: 0, refcount: 0, pincount: 0, mapcount: 0, value: 0, free: true, dirty: false, slot: NONE,
+      gen: 0, refcount: 0, pincount: 0, mapcount: 0, value: 0, free: true, dirty: false, slot: NONE, zone: zoneOf(cfg, f),
     })),
     mms: Array.from({ length: procs }, () => ({
       alive: false,
@@ -79,6 +81,7 @@ export function initialState(cfg: Config): State {
       cause: 'migrate' as const,
       owner: NONE,
       blockable: true,
+      avoid: 0,
       oldFrames: Array.from({ length: vpages }, () => NONE),
       oldGens: Array.from({ length: vpages }, () => 0),
       cb: Array.from({ length: procs }, () => CB_RETURNED),
@@ -190,6 +193,7 @@ export function worldEnabled(s: State, cfg: Config, strat: Strategy, ctx: Driver
   }
   for (let i = 0; i < s.invs.length; i++) if (s.invs[i]!.live && callbacksReturned(s, i)) out.push(act('invalidate_end', i));
   for (let f = 0; f < s.frames.length; f++) if (removable(s, f)) out.push(act('remove_mapping', f));
+  zonesEnabled(s, out);
   pressureEnabled(s, out, victimUserKinds);
   // A process a driver killed (SIGKILL) does nothing more in user space, and signals no user fence.
   if (s.mms.some((mm) => mm.killed === true)) {
@@ -384,7 +388,7 @@ export function applyWorld(s: State, a: Action, cfg: Config, strat: Strategy, ct
       ctx.emit({ t: 'swapcache_free', frame: a.a });
       return true;
     default:
-      return applyPressure(s, a, cfg, strat, ctx);
+      return applyZones(s, a, cfg, strat, ctx) || applyPressure(s, a, cfg, strat, ctx);
   }
 }
 
@@ -421,7 +425,8 @@ function finishInvalidation(s: State, i: number, cfg: Config, ctx: DriverContext
         // as they are now, so a DMA that landed before the callbacks returned is carried over.
         if (pte.frame === NONE) break;
         const old = pte.frame;
-        const nf = allocFrame(s, s.frames[old]!.value);
+        // A migration out of ZONE_MOVABLE / CMA (FOLL_LONGTERM, offlining) takes its new page elsewhere.
+        const nf = inv.avoid !== 0 ? allocFrameOutside(s, s.frames[old]!.value, inv.avoid) : allocFrame(s, s.frames[old]!.value);
         if (nf === NONE) break; // -ENOMEM: the old mapping stays
         if (inv.cause === 'migrate' && s.frames[old]!.slot !== NONE) {
           // folio_migrate_mapping of a page in the swap cache: the new page takes its place in the cache.

@@ -73,6 +73,13 @@ export const controls: Record<string, Control> = {
     ],
   },
   'mirror-blocking-notifier/no-read-retry': 'same',
+  'pin-longterm/pin-without-longterm': {
+    config: 'zone-movable',
+    property: 'movable-offlinable',
+    why: 'FOLL_LONGTERM migrates the pages out of ZONE_MOVABLE and CMA before pinning them (check_and_migrate_movable_pages): once the registration is pinned, nothing of it is left for offline_pages or cma_alloc to move',
+    trace: [act('register', 0), act('invalidate_end', 0), act('longterm_pin', 0)],
+    refuses: [act('offline_migrate', 0, 0), act('offline_migrate', 0, 1)],
+  },
   'pin-per-job/unpin-at-handoff': {
     config: 'kernel-queue',
     property: 'no-dma-after-free',
