@@ -32,7 +32,7 @@ export const controls: Record<string, Control> = {
     property: 'coherent-dma',
     why: 'the design has no separate read_retry step: fault_commit takes umem_mutex, then calls mmu_interval_read_retry (ib_umem_odp_map_dma_and_lock), sees that the migration moved the seq, and retries',
     trace: [
-      act('register', 0), act('submit_write', 0, 0), act('dma_start', 0), act('read_begin', 0), act('migrate', 0, 0), act('range_fault', 0),
+      act('register', 0), act('submit_write', 0, 0), act('migrate', 0, 0), act('dma_start', 0), act('read_begin', 0), act('range_fault', 0),
       act('inv_lock', 0), act('inv_zap', 0), act('inv_sync', 0), act('fault_commit', 0),
     ],
   },
