@@ -32,6 +32,7 @@
 import { CB_RETURNED, DEV, NONE } from './types.ts';
 import type { State } from './types.ts';
 import type { Strategy } from './strategy.ts';
+import { canonicalSlots } from './swap.ts';
 
 /**
  * What a strategy (or a property's monitor) says of the counters it stores: each call returns the value to
@@ -252,6 +253,7 @@ function clearDead(s: State): void {
     inv.cause = 'migrate';
     inv.owner = NONE;
     inv.blockable = true;
+    inv.avoid = 0;
     inv.oldFrames.fill(NONE);
     inv.oldGens.fill(0);
     inv.cb.fill(CB_RETURNED);
@@ -304,6 +306,7 @@ export interface CanonicalOptions {
 export function canonicalize(s: State, strategy: Strategy, opts: CanonicalOptions = {}): void {
   const { extra, anchor } = opts;
   clearDead(s);
+  canonicalSlots(s); // swap slots: renumbered by first appearance (model/swap.ts)
   strategy.clearDead?.(s.drv, s);
   const r = (spare.busy ? new Renumber() : spare).reset(s, opts.observeValues ?? false);
   r.busy = true;

@@ -60,6 +60,11 @@ export const configs: readonly Config[] = [
   // Its proof scope has one frame: with two, the protection multiplies odp-mirror's proof past a minute
   // (3.0 million states); moves under a changed protection are left to the fast-check budget's scope.
   { name: 'mprotect', queue: 'kernel', kernel: kernelToday, scope: defaultScope, oracleBound: UNBOUNDED, mprotect: 0b01, proofScope: { ...smallScope, frames: 1 } },
+  // kernel-queue with zones (model/zones.ts): frame 0 in ZONE_MOVABLE (hot-unpluggable memory), frame 1 in
+  // a CMA area, the rest ZONE_NORMAL. User pages come from the first two first (process 0's pages start
+  // there); a FOLL_LONGTERM pin migrates them out first, and offlining or a CMA allocation migrates them
+  // out of their range. The proof scope keeps one frame of each.
+  { name: 'zone-movable', queue: 'kernel', kernel: kernelToday, scope: defaultScope, oracleBound: UNBOUNDED, movable: 1, cma: 1, proofScope: { ...smallScope, frames: 3 } },
 ];
 
 export function configByName(name: string): Config | undefined {
@@ -82,7 +87,13 @@ export const kernelVariants: readonly Config[] = [
     'reclaim-pinned',
     'kernel-queue',
     { reclaimSkipsPinned: false },
-    'shrink_folio_list unmaps a pinned anonymous page to swap, as kernels did before feb889fb40fa ("mm: don\'t put pinned pages into the swap cache", v5.11): the pinner keeps the old page while the process faults a new one in',
+    'shrink_folio_list unmaps a pinned anonymous page to swap, as kernels did before feb889fb40fa ("mm: don\'t put pinned pages into the swap cache", v5.11): the pinned page stays in the swap cache, where a refault, or a child\'s through the swap entry fork copied, maps it read-only, and a write copies it away from the pinner',
+  ),
+  variantOf(
+    'longterm-pin-in-movable',
+    'zone-movable',
+    { longtermMigrate: 'cma-only' },
+    'FOLL_LONGTERM migrates pages out of CMA only, as from 9a4e9f3b2d73 ("mm: update get_user_pages_longterm to migrate pages allocated from CMA region") until d1e153fea2a8 ("mm/gup: migrate pinned pages out of movable zone", v5.13): a long-term pin of a ZONE_MOVABLE page keeps it there, and offlining that memory fails for as long as the pin lives',
   ),
   variantOf(
     'migrate-pinned',

@@ -42,6 +42,17 @@ export type ModelEvent =
   /** A PTE of (proc, vpage) cleared by the core mm with no mmu_notifier calls around it (kernel variant reclaim-without-notifier). */
   | { t: 'unmap_unnotified'; proc: number; vpage: number }
   | { t: 'fork'; parent: number; child: number; pinnedPages: number }
+  /** shrink_folio_list freed a page of the swap cache (__remove_mapping): its slot lives on in its swap entries. */
+  | { t: 'swapcache_free'; frame: number }
+  /**
+   * offline_pages or cma_alloc tried to migrate (proc, vpage)'s page out of its zone (model/zones.ts):
+   * refused while it is pinned (-EBUSY), else the migration's invalidation `inv` began.
+   */
+  | { t: 'offline_migrate'; proc: number; vpage: number; frame: number; zone: 'movable' | 'cma'; inv: number; refused: boolean; dmaInFlight: boolean; deviceHolds: boolean }
+  /** check_and_migrate_movable_pages began migrating `pages` of `proc` to ZONE_NORMAL before a FOLL_LONGTERM pin. */
+  | { t: 'longterm_migrate'; proc: number; pages: number; inv: number }
+  /** A FOLL_LONGTERM pin failed: no ZONE_NORMAL frame for the migrate-out (-ENOMEM), or the page went (-EFAULT). */
+  | { t: 'longterm_pin_failed'; proc: number; errno: 'ENOMEM' | 'EFAULT' }
   /**
    * mmu_notifier_invalidate_range_start. `owner`: mmu_notifier_range.owner (a device id, or -1 for the
    * core mm's own). `deviceHolds`: when it began, the device translated (its mirror)

@@ -4,6 +4,7 @@ import { CB_RETURNED, DEV, NONE, VM_READ, VM_WRITE } from './types.ts';
 import type { DmaAddr, Frame, InvalidationCause, Pte, State } from './types.ts';
 import type { DriverContext } from './strategy.ts';
 import type { Errno, JobErrorCause } from './events.ts';
+import { doSwapPage } from './swap.ts';
 
 /** The lowest free system-RAM frame, or NONE (out of memory). Deterministic: lowest index first. */
 export function findFreeFrame(s: State): number {
@@ -37,10 +38,13 @@ export function claimFrame(fr: Frame, owner: number, mapcount: number, value: nu
   fr.dirty = true;
 }
 
-/** put_page: drop one reference; free the frame (bump its generation) when none is left. */
+/**
+ * put_page: drop one reference; free the frame (bump its generation) when none is left and the swap cache
+ * does not hold it (its reference is `slot`, model/swap.ts).
+ */
 export function putFrame(fr: Frame): void {
   fr.refcount--;
-  if (fr.refcount <= 0) {
+  if (fr.refcount <= 0 && fr.slot === NONE) {
     fr.refcount = 0;
     fr.free = true;
     fr.gen++;
@@ -89,15 +93,9 @@ export function vmaReadable(pte: Pte): boolean {
   return (pte.prot & VM_READ) !== 0;
 }
 
-/** Swap a page back in (do_swap_page): a clean frame holding the swap slot's contents, writable if the VMA is. */
-export function swapIn(s: State, pte: Pte): boolean {
-  const f = allocFrame(s, pte.swap);
-  if (f === NONE) return false;
-  s.frames[f]!.dirty = false;
-  pte.frame = f;
-  pte.swapped = false;
-  pte.writable = vmaWritable(pte);
-  return true;
+/** Swap a page back in (do_swap_page, model/swap.ts): the swap cache's page, or the slot read into a new one. */
+export function swapIn(s: State, pte: Pte, write = false): boolean {
+  return doSwapPage(s, pte, write);
 }
 
 /** Is an invalidation of (proc, vpage) in progress? */
@@ -183,6 +181,7 @@ export function startInvalidation(
   inv.cause = cause;
   inv.owner = owner; // mmu_notifier_range_init_owner
   inv.blockable = cause !== 'oom'; // __oom_reap_task_mm: mmu_notifier_invalidate_range_start_nonblock
+  inv.avoid = 0;
   for (let v = 0; v < mm.ptes.length; v++) {
     const pte = mm.ptes[v]!;
     const present = (pages >> v) & 1 && ptePresent(pte);
@@ -318,9 +317,9 @@ export function hmmRangeFault(
   const denied = hmmVmaCheck(pte, write);
   if (denied) return { ok: false, err: denied, cause: 'protection' };
   if (pte.frame === NONE) {
-    if (!pte.swapped || !swapIn(s, pte)) return pte.swapped ? { ok: false, err: 'ENOMEM', cause: 'fault-failed' } : { ok: false, err: 'EFAULT', cause: 'fault-failed' };
+    if (!pte.swapped || !swapIn(s, pte, write)) return pte.swapped ? { ok: false, err: 'ENOMEM', cause: 'fault-failed' } : { ok: false, err: 'EFAULT', cause: 'fault-failed' };
     // do_swap_page with FAULT_FLAG_WRITE: pte_mkdirty, so reclaim writes the page out again.
-    if (write) s.frames[pte.frame]!.dirty = true;
+    if (write && pte.writable) s.frames[pte.frame]!.dirty = true;
   }
   if (write && !pte.writable) {
     breakCow(proc, vpage);

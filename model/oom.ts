@@ -16,6 +16,7 @@ import type { Action, Config, State } from './types.ts';
 import type { ActionKind, DriverContext, Strategy } from './strategy.ts';
 import { dmaInFlight, forking, freeFrames, freeInvalidationSlot, invalidating, startInvalidation, unmapFrame } from './mm.ts';
 import { coreMmPage, pteLocked } from './p2p.ts';
+import { zapSwapEntry } from './swap.ts';
 
 /** The min watermark, in frames: at or below it an allocation enters direct reclaim, and the OOM killer may run. */
 export const MIN_FREE = 2;
@@ -101,6 +102,7 @@ export function reapPage(s: State, proc: number, v: number, ctx: DriverContext):
   const mm = s.mms[proc]!;
   const pte = mm.ptes[v]!;
   if (pte.frame !== NONE) unmapFrame(s, pte.frame);
+  zapSwapEntry(s, pte); // zap_pte_range: free_swap_and_cache
   pte.frame = NONE;
   pte.mapped = false;
   pte.swapped = false;

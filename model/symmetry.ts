@@ -35,27 +35,78 @@ export interface JobIndexedMemory {
 
 type Bag = Record<string, unknown>;
 
-/** A per-slot entry of slot `j` as a string; the fields in `refs` that name slot `j` itself are written `@`, so the string does not name the slot. */
-function entryKey(x: unknown, j: number, refs: readonly string[]): string {
-  if (refs.length === 0 || x === null || typeof x !== 'object') return JSON.stringify(x);
-  return JSON.stringify(x, (field, v: unknown) => (refs.includes(field) && v === j ? '@' : v));
+/** A slot's reference to itself, in a comparison: below every slot number and NONE, so it names no slot. */
+const SELF = -2;
+
+/** Order two plain values (numbers, booleans, strings, arrays, records of one shape): <0, 0, >0. */
+function cmp(x: unknown, y: unknown): number {
+  if (x === y) return 0;
+  if (typeof x === 'number' && typeof y === 'number') return x - y;
+  if (typeof x === 'boolean' || typeof x === 'string') return (x as string | boolean) < (y as string | boolean) ? -1 : 1;
+  if (x === null || y === null) return x === null ? -1 : 1;
+  if (Array.isArray(x)) {
+    const ya = y as unknown[];
+    if (x.length !== ya.length) return x.length - ya.length;
+    for (let i = 0; i < x.length; i++) {
+      const c = cmp(x[i], ya[i]);
+      if (c !== 0) return c;
+    }
+    return 0;
+  }
+  const xr = x as Bag;
+  const yr = y as Bag;
+  for (const f in xr) {
+    const c = cmp(xr[f], yr[f]);
+    if (c !== 0) return c;
+  }
+  return 0;
+}
+
+/** Order two records of a per-slot array, held by slots j and k, reading a field in `refs` that names its own slot as SELF. */
+function cmpRecords(x: Bag, j: number, y: Bag, k: number, refs: readonly string[]): number {
+  for (const f in x) {
+    const isRef = refs.includes(f);
+    const a = isRef && x[f] === j ? SELF : x[f];
+    const b = isRef && y[f] === k ? SELF : y[f];
+    const c = cmp(a, b);
+    if (c !== 0) return c;
+  }
+  return 0;
 }
 
 /**
- * What job `j` holds, as a string that orders slots. A reference to another slot keeps that slot's number
- * (none of the shipped drivers stores one: a fault context names only its own job): the form is then not
- * the only one of its orbit, which costs states, never a verdict.
+ * Order slots j and k by what they hold: the world's job record, what the driver stores per slot, what the
+ * verdict properties remember per slot. A reference to another slot keeps that slot's number (none of the
+ * shipped drivers stores one: a fault context names only its own job): the sorted form is then not the
+ * only one of its orbit, which costs states, never a verdict.
  */
-function slotKey(s: State, j: number, sym: JobSymmetry, mons: readonly JobIndexedMemory[]): string {
-  let k = JSON.stringify(s.jobs[j]);
+function cmpSlots(s: State, j: number, k: number, sym: JobSymmetry, refs: readonly (readonly string[])[], mons: readonly JobIndexedMemory[]): number {
+  let c = cmp(s.jobs[j], s.jobs[k]);
+  if (c !== 0) return c;
   const drv = s.drv as Bag;
-  for (const name of sym.byJob) k += `|${entryKey((drv[name] as unknown[])[j], j, refsOf(sym, name))}`;
-  for (const m of mons) if (m.inKey) for (const name of m.byJob) k += `|${JSON.stringify(((m.mem as Bag)[name] as unknown[])[j])}`;
-  return k;
+  for (let n = 0; n < sym.byJob.length; n++) {
+    const a = drv[sym.byJob[n]!] as unknown[];
+    const r = refs[n]!;
+    c = r.length > 0 && typeof a[j] === 'object' ? cmpRecords(a[j] as Bag, j, a[k] as Bag, k, r) : cmp(a[j], a[k]);
+    if (c !== 0) return c;
+  }
+  for (const m of mons) {
+    if (!m.inKey) continue;
+    for (const name of m.byJob) {
+      const a = (m.mem as Bag)[name] as unknown[];
+      c = cmp(a[j], a[k]);
+      if (c !== 0) return c;
+    }
+  }
+  return 0;
 }
 
-function refsOf(sym: JobSymmetry, array: string): string[] {
-  return (sym.jobRefs ?? []).filter((r) => r.array === array).map((r) => r.field);
+/** Per array of `sym.byJob`: its fields that name a job slot. */
+const refsCache = new WeakMap<JobSymmetry, string[][]>();
+function refsOf(sym: JobSymmetry): string[][] {
+  let r = refsCache.get(sym);
+  if (!r) refsCache.set(sym, (r = sym.byJob.map((name) => (sym.jobRefs ?? []).filter((x) => x.array === name).map((x) => x.field))));
+  return r;
 }
 
 /** Replace a[0..perm.length) by a[perm[k]]. */
@@ -71,11 +122,17 @@ function permute(a: unknown[], perm: readonly number[]): void {
 export function sortJobSlots(s: State, sym: JobSymmetry, mons: readonly JobIndexedMemory[]): number[] | null {
   const n = s.jobs.length;
   if (n < 2) return null;
-  const keys = Array.from({ length: n }, (_, j) => slotKey(s, j, sym, mons));
+  const refs = refsOf(sym);
   let sorted = true;
-  for (let j = 1; j < n && sorted; j++) if (keys[j - 1]! > keys[j]!) sorted = false;
+  for (let j = 1; j < n && sorted; j++) if (cmpSlots(s, j - 1, j, sym, refs, mons) > 0) sorted = false;
   if (sorted) return null;
-  const perm = keys.map((_, j) => j).sort((x, y) => (keys[x]! < keys[y]! ? -1 : keys[x]! > keys[y]! ? 1 : x - y));
+  // Insertion sort of the slots (a scope has a handful), stable: slots that tie hold the same thing.
+  const perm = [0];
+  for (let j = 1; j < n; j++) {
+    let i = perm.length;
+    while (i > 0 && cmpSlots(s, perm[i - 1]!, j, sym, refs, mons) > 0) i--;
+    perm.splice(i, 0, j);
+  }
   relabelJobSlots(s, sym, mons, perm);
   return perm;
 }

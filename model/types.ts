@@ -10,6 +10,13 @@ export const NONE = -1;
  */
 export type FrameKind = 'system' | 'device-private' | 'p2p';
 
+/**
+ * The zone of a system-RAM frame (model/zones.ts): ZONE_NORMAL; ZONE_MOVABLE (only movable allocations, so
+ * that the range can be offlined: memory hot-unplug); or a CMA area (MIGRATE_CMA pageblocks, lent to
+ * movable allocations until cma_alloc takes the range back). A page in the last two must not stay pinned.
+ */
+export type Zone = 'normal' | 'movable' | 'cma';
+
 /** Device ids: the device under test (`State.dev`, the one that runs jobs) and the peer (`State.peer`). */
 export const DEV = 0;
 export const PEER = 1;
@@ -44,7 +51,10 @@ export interface Frame {
   locked: boolean;
   /** Allocation generation: bumped on every free, so (frame, gen) names one lifetime. */
   gen: number;
-  /** page_ref_count: PTE mappings + pins + other references. Freed when it reaches 0. */
+  /**
+   * page_ref_count: PTE mappings + pins + other references, without the swap cache's own reference (that
+   * one is `slot`). Freed when it reaches 0 and the page is not in the swap cache.
+   */
   refcount: number;
   /** FOLL_PIN pins (the GUP_PIN_COUNTING_BIAS share of the refcount, counted one by one here). */
   pincount: number;
@@ -55,6 +65,14 @@ export interface Frame {
   free: boolean;
   /** PG_dirty: the contents differ from the backing store (swap slot). */
   dirty: boolean;
+  /**
+   * PG_swapcache and folio->swap: the swap slot whose page this is in the swap cache (model/swap.ts), or
+   * NONE. The cache holds a reference of its own (not counted in `refcount`): the page is freed only when
+   * the cache drops it (__remove_mapping, or folio_free_swap once no swap entry is left).
+   */
+  slot: number;
+  /** The zone the frame is in (a config's `movable` and `cma` frames; VRAM frames are 'normal'). */
+  zone: Zone;
 }
 
 /**
@@ -82,10 +100,12 @@ export interface Pte {
    * hmm_range_fault and GUP refuse it (-EFAULT / -EPERM).
    */
   prot: number;
-  /** Swapped out: the contents live in the swap slot. */
+  /** Swapped out: the PTE holds a swap entry; the contents live in the swap slot (and maybe the swap cache). */
   swapped: boolean;
   /** The swap slot's contents (the backing store); meaningful while swapped, and kept after swap-in. */
   swap: number;
+  /** The swap entry's slot while swapped (swp_entry_t; fork's copy_nonpresent_pte shares it), else NONE. */
+  slot: number;
   /** Bumped by munmap and mmap: a translation taken in an older epoch is not one of this mapping. */
   epoch: number;
   /** A page of a DAX file mapping (MAP_SHARED, no page cache): the filesystem may move its block. */
@@ -157,6 +177,11 @@ export interface Invalidation {
    * they return at once or refuse (-EAGAIN), and a refused invalidation is abandoned (mm.ts callbackRefuse).
    */
   blockable: boolean;
+  /**
+   * Frames (a bit mask) a migration's new page must not come from (model/zones.ts): ZONE_MOVABLE and CMA
+   * for FOLL_LONGTERM's migrate-out, the range being offlined for offline_pages. 0: any frame.
+   */
+  avoid: number;
   /** The frames the range mapped when the invalidation began, per virtual page (NONE if none). */
   oldFrames: number[];
   oldGens: number[];
@@ -262,6 +287,12 @@ export interface KernelPolicy {
    * yield. Absent or false: preemption always completes once the DMA in flight landed.
    */
   preemptTimeout?: boolean;
+  /**
+   * Which pages a FOLL_LONGTERM pin migrates out first (check_and_migrate_movable_pages,
+   * folio_is_longterm_pinnable): ZONE_MOVABLE and CMA pages (absent: today's, since d1e153fea2a8), or
+   * CMA pages only (kernel variant `longterm-pin-in-movable`: 9a4e9f3b2d73 to v5.12).
+   */
+  longtermMigrate?: 'movable-and-cma' | 'cma-only';
 }
 
 export interface Scope {
@@ -320,6 +351,12 @@ export interface Config {
    * mprotect (every VMA stays PROT_READ | PROT_WRITE), so the configs without it keep their state spaces.
    */
   mprotect?: number;
+  /**
+   * Zones (model/zones.ts): the first `movable` system frames are ZONE_MOVABLE, the `cma` after them a CMA
+   * area, the rest ZONE_NORMAL. Absent: every frame in ZONE_NORMAL.
+   */
+  movable?: number;
+  cma?: number;
   /**
    * A kernel variant (model/configs.ts kernelVariants): config `base` with a core-mm change from the
    * kernel's history, held to the verdicts that the correct designs of `base` hold, as a mutant is.

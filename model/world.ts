@@ -24,6 +24,8 @@ import { applyMprotect, finishMprotect, mprotectActionKinds, mprotectEnabled } f
 import { applyPressure, pressureActionKinds, pressureEnabled, queueRuns, reapPage } from './oom.ts';
 import { collectForMigration, coreMmPage, cpuCanTouch, finishPeerMove, pteLocked } from './p2p.ts';
 import { finishExclusive } from './hmm-exclusive.ts';
+import { allocFrameOutside, applyZones, zoneActionKinds, zoneOf, zonesEnabled } from './zones.ts';
+import { cachedFrame, removable, removeMapping, swapOut, wpReusable, wpReuse, zapSwapEntry } from './swap.ts';
 
 export const worldActionKinds: readonly ActionKind[] = [
   { kind: 'cpu_read', actor: 'user', args: ['p', 'v'], models: 'a CPU load (do_swap_page if swapped out)' },
@@ -41,8 +43,14 @@ export const worldActionKinds: readonly ActionKind[] = [
   { kind: 'job_complete', actor: 'hardware', args: ['job'], models: 'a kernel-queue job (or a failed one) completes and its fence signals' },
   { kind: 'migrate', actor: 'kernel', args: ['p', 'v'], models: 'migrate_pages / compaction: try_to_migrate with MMU_NOTIFY_MIGRATE', starts: true },
   { kind: 'dax_move', actor: 'kernel', args: ['p', 'v'], models: 'a DAX filesystem moving a file block (dax_layout_busy_page, unmap_mapping_range, the new block mapped)', starts: true },
-  { kind: 'reclaim', actor: 'kernel', args: ['p', 'v'], models: 'shrink_folio_list: try_to_unmap to swap', starts: true },
+  { kind: 'reclaim', actor: 'kernel', args: ['p', 'v'], models: 'shrink_folio_list: add_to_swap, try_to_unmap, pageout (the page stays in the swap cache)', starts: true },
+  {
+    kind: 'remove_mapping', actor: 'kernel', args: ['f'], starts: true,
+    models: 'shrink_folio_list on an unmapped page of the swap cache: pageout if dirty, __remove_mapping -> __delete_from_swap_cache, free',
+    guard: 'frame f is in the swap cache, unmapped, unlocked, and has no reference besides the cache\'s (no pin)',
+  },
   { kind: 'invalidate_end', actor: 'kernel', args: ['inv'], models: 'after every callback returned: the PTE change, then mmu_notifier_invalidate_range_end' },
+  ...zoneActionKinds,
   ...pressureActionKinds,
 ];
 
@@ -68,7 +76,7 @@ export function initialState(cfg: Config): State {
       kind: f < frames ? ('system' as const) : ('p2p' as const),
       owner: f < frames ? NONE : PEER,
       locked: false,
-      gen: 0, refcount: 0, pincount: 0, mapcount: 0, value: 0, free: true, dirty: false,
+      gen: 0, refcount: 0, pincount: 0, mapcount: 0, value: 0, free: true, dirty: false, slot: NONE, zone: zoneOf(cfg, f),
     })),
     mms: Array.from({ length: procs }, () => ({
       alive: false,
@@ -76,7 +84,7 @@ export function initialState(cfg: Config): State {
       oomReaped: false,
       seq: 2, // __mmu_notifier_register starts invalidate_seq at 2
       active: 0,
-      ptes: Array.from({ length: vpages }, (): Pte => ({ mapped: false, frame: NONE, writable: false, prot: VM_RW, swapped: false, swap: 0, epoch: 0, dax: false, shared: false, exclusive: NONE })),
+      ptes: Array.from({ length: vpages }, (): Pte => ({ mapped: false, frame: NONE, writable: false, prot: VM_RW, swapped: false, swap: 0, slot: NONE, epoch: 0, dax: false, shared: false, exclusive: NONE })),
     })),
     subs: Array.from({ length: procs }, (_, p) => ({ live: false, proc: p, seq: 0 })),
     invs: Array.from({ length: invalidations }, () => ({
@@ -86,6 +94,7 @@ export function initialState(cfg: Config): State {
       cause: 'migrate' as const,
       owner: NONE,
       blockable: true,
+      avoid: 0,
       oldFrames: Array.from({ length: vpages }, () => NONE),
       oldGens: Array.from({ length: vpages }, () => 0),
       cb: Array.from({ length: procs }, () => CB_RETURNED),
@@ -128,9 +137,9 @@ function freeProcSlot(s: State): number {
   return NONE;
 }
 
-/** Pages of `proc` shared copy-on-write with no other reference: do_wp_page reuses them in place. */
+/** A read-only page do_wp_page reuses in place (wp_can_reuse_anon_folio, model/swap.ts): no other reference. */
 function cowReusable(s: State, pte: Pte): boolean {
-  return s.frames[pte.frame]!.refcount === 1;
+  return wpReusable(s, pte.frame);
 }
 
 const act = (k: string, a = NONE, b = NONE): Action => ({ k, a, b });
@@ -149,12 +158,14 @@ export function worldEnabled(s: State, cfg: Config, strat: Strategy, ctx: Driver
       const busy = invalidating(s, p, v);
       if (pte.mapped) {
         const present = pte.frame !== NONE;
+        // A fault in needs a free frame, unless the swap cache still has the page (do_swap_page).
+        const faultIn = !faultsWait && (haveFrame || cachedFrame(s, pte.slot) !== NONE);
         // A device-private page or a page locked by a move: the CPU access faults and waits for its
         // owner (migrate_to_ram, the move fence); the strategy models that path.
         const touch = cpuCanTouch(s, pte) && pte.exclusive === NONE; // a device-exclusive entry faults first
         // An access the VMA does not allow faults with SIGSEGV (access_error in do_user_addr_fault): none.
-        if (touch && vmaReadable(pte) && (present || (haveFrame && !faultsWait))) out.push(act('cpu_read', p, v));
-        if (touch && vmaWritable(pte) && (present ? pte.writable || (!faultsWait && (cowReusable(s, pte) || (!busy && canInvalidate))) : haveFrame && !faultsWait)) {
+        if (touch && vmaReadable(pte) && (present || faultIn)) out.push(act('cpu_read', p, v));
+        if (touch && vmaWritable(pte) && (present ? pte.writable || (!faultsWait && (cowReusable(s, pte) || (!busy && canInvalidate))) : faultIn)) {
           out.push(act('cpu_write', p, v));
         }
         // A driver's buffer VMA stays mapped (simplification), and munmap waits for a locked page.
@@ -196,6 +207,8 @@ export function worldEnabled(s: State, cfg: Config, strat: Strategy, ctx: Driver
   }
   for (let i = 0; i < s.invs.length; i++) if (s.invs[i]!.live && callbacksReturned(s, i)) out.push(act('invalidate_end', i));
   mprotectEnabled(s, cfg, out);
+  for (let f = 0; f < s.frames.length; f++) if (removable(s, f)) out.push(act('remove_mapping', f));
+  zonesEnabled(s, out);
   pressureEnabled(s, out, victimUserKinds);
   // A process a driver killed (SIGKILL) does nothing more in user space, and signals no user fence.
   if (s.mms.some((mm) => mm.killed === true)) {
@@ -226,13 +239,14 @@ export function applyWorld(s: State, a: Action, cfg: Config, strat: Strategy, ct
     }
     case 'cpu_write': {
       const pte = s.mms[a.a]!.ptes[a.b]!;
-      if (pte.frame === NONE) swapIn(s, pte);
+      if (pte.frame === NONE) swapIn(s, pte, true);
       if (!pte.writable) {
         if (!cowReusable(s, pte)) {
           // do_wp_page on a shared page: the copy is an invalidation; the store is retried after it.
           breakCow(s, strat, ctx, a.a, a.b);
           return true;
         }
+        wpReuse(s, pte.frame); // folio_free_swap of a page the swap cache still holds
         pte.writable = true; // wp_page_reuse
       }
       const fr = s.frames[pte.frame]!;
@@ -273,7 +287,7 @@ export function applyWorld(s: State, a: Action, cfg: Config, strat: Strategy, ct
       if (cfg.kernel.reclaimWithoutNotifier) {
         // Kernel variant reclaim-without-notifier: try_to_unmap_one changes the PTE with no
         // invalidate_range_start/end around it, so no callback runs and no device is told.
-        pageOut(s, s.mms[a.a]!.ptes[a.b]!);
+        swapOut(s, s.mms[a.a]!.ptes[a.b]!);
         ctx.emit({ t: 'unmap_unnotified', proc: a.a, vpage: a.b });
         return true;
       }
@@ -286,6 +300,7 @@ export function applyWorld(s: State, a: Action, cfg: Config, strat: Strategy, ct
       pte.writable = true;
       pte.prot = VM_RW; // mmap(PROT_READ | PROT_WRITE)
       pte.swapped = false;
+      pte.slot = NONE;
       pte.dax = false; // anonymous memory
       pte.shared = false; // MAP_PRIVATE
       pte.exclusive = NONE;
@@ -384,24 +399,13 @@ export function applyWorld(s: State, a: Action, cfg: Config, strat: Strategy, ct
     case 'invalidate_end':
       finishInvalidation(s, a.a, cfg, ctx);
       return true;
+    case 'remove_mapping':
+      removeMapping(s, a.a);
+      ctx.emit({ t: 'swapcache_free', frame: a.a });
+      return true;
     default:
-      return applyMprotect(s, a, strat, ctx) || applyPressure(s, a, cfg, strat, ctx);
+      return applyMprotect(s, a, strat, ctx) || applyZones(s, a, cfg, strat, ctx) || applyPressure(s, a, cfg, strat, ctx);
   }
-}
-
-/**
- * shrink_folio_list's pageout and try_to_unmap for one PTE: a dirty page is written to its swap slot (a
- * clean one is dropped: the slot is up to date), the PTE becomes a swap entry and the page loses a
- * mapping (freed with its last reference). False when nothing was mapped.
- */
-function pageOut(s: State, pte: Pte): boolean {
-  if (pte.frame === NONE) return false;
-  const fr = s.frames[pte.frame]!;
-  if (fr.dirty) pte.swap = fr.value;
-  unmapFrame(s, pte.frame);
-  pte.frame = NONE;
-  pte.swapped = true;
-  return true;
 }
 
 /**
@@ -419,6 +423,7 @@ function finishInvalidation(s: State, i: number, cfg: Config, ctx: DriverContext
     switch (inv.cause) {
       case 'munmap':
         if (pte.frame !== NONE) unmapFrame(s, pte.frame);
+        zapSwapEntry(s, pte); // free_swap_and_cache
         pte.mapped = false;
         pte.frame = NONE;
         pte.swapped = false;
@@ -437,16 +442,26 @@ function finishInvalidation(s: State, i: number, cfg: Config, ctx: DriverContext
         // as they are now, so a DMA that landed before the callbacks returned is carried over.
         if (pte.frame === NONE) break;
         const old = pte.frame;
-        const nf = allocFrame(s, s.frames[old]!.value);
+        // A migration out of ZONE_MOVABLE / CMA (FOLL_LONGTERM, offlining) takes its new page elsewhere.
+        const nf = inv.avoid !== 0 ? allocFrameOutside(s, s.frames[old]!.value, inv.avoid) : allocFrame(s, s.frames[old]!.value);
         if (nf === NONE) break; // -ENOMEM: the old mapping stays
+        if (inv.cause === 'migrate' && s.frames[old]!.slot !== NONE) {
+          // folio_migrate_mapping of a page in the swap cache: the new page takes its place in the cache.
+          s.frames[nf]!.slot = s.frames[old]!.slot;
+          s.frames[nf]!.dirty = s.frames[old]!.dirty;
+          s.frames[old]!.slot = NONE;
+        }
         pte.frame = nf;
-        pte.writable = vmaWritable(pte); // a copy in a read-only VMA (an unshare) stays read-only
+        // wp_page_copy maps the copy writable; remove_migration_ptes restores the PTE as it was (a
+        // read-only page, e.g. one the swap cache shares with a child's swap entry, stays read-only); a
+        // copy in a read-only VMA (an unshare) stays read-only.
+        if (inv.cause === 'cow' || s.frames[nf]!.slot === NONE) pte.writable = vmaWritable(pte);
         unmapFrame(s, old);
         changed = true;
         break;
       }
       case 'reclaim':
-        if (pageOut(s, pte)) changed = true;
+        if (swapOut(s, pte)) changed = true;
         break;
       case 'fork':
         break;
@@ -503,6 +518,7 @@ function forkChild(s: State, parent: number, cfg: Config, ctx: DriverContext): b
     cp.mapped = pp.mapped;
     cp.swapped = pp.swapped;
     cp.swap = pp.swap;
+    cp.slot = pp.slot; // copy_nonpresent_pte: swap_duplicate, the child's entry names the same slot
     cp.frame = NONE;
     cp.writable = false;
     cp.prot = pp.prot; // dup_mmap: the child's VMA has the parent's vm_flags

@@ -19,9 +19,10 @@ import { dmaAddrForDevice } from './dma-addr.ts';
 import { noCpuAccessToBar, p2pSglConsumer } from './sgl.ts';
 import { noCollateralLoss } from './no-collateral-loss.ts';
 import { respectsProtection } from './respects-protection.ts';
+import { movableOfflinable } from './movable-offlinable.ts';
 
 /** Capabilities (what a design gives up, `capability: true`): columns of the table too, after the liveness ones. */
-export const capabilityProperties: readonly Property<any>[] = [migratable, transparent, oomReclaimable, noCollateralLoss];
+export const capabilityProperties: readonly Property<any>[] = [migratable, transparent, oomReclaimable, noCollateralLoss, movableOfflinable];
 
 /** Safety (always) and bounded liveness (eventually): the columns of the verdict table. */
 export const verdictProperties: readonly Property<any>[] = [

@@ -12,8 +12,16 @@ export interface OomWatch {
 /** How many kernel steps a retry of a refused reap may take: oom_reap, the callbacks' own steps, invalidate_end. */
 export const REAP_RETRY_BOUND = 4;
 
+/**
+ * Every watched frame is freed, or still mapped by another process, or is a page of the swap cache that
+ * nothing but the cache holds (kept for another process's swap entry, or freed by the next pass of
+ * reclaim: __remove_mapping): the victim's claim on it is gone.
+ */
 function freed(w: OomWatch, v: View): boolean {
-  return w.watched.every((on, f) => !on || v.frames[f]!.gen !== w.gens[f] || mappers(v, f).some((p) => p !== w.victim));
+  return w.watched.every((on, f) => {
+    const fr = v.frames[f]!;
+    return !on || fr.gen !== w.gens[f] || mappers(v, f).some((p) => p !== w.victim) || (fr.slot !== -1 && fr.refcount === 0);
+  });
 }
 
 function unmapped(victim: number, v: View): boolean {

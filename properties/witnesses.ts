@@ -75,6 +75,10 @@ export const premises: readonly Property<any>[] = [
       (e.t === 'invalidate_start' && MIGRATIONS.has(e.cause) && e.deviceHolds && !e.dmaInFlight) ||
       (e.t === 'move_notify' && !e.dmaInFlight) ||
       ((e.t === 'migrate_refused' || e.t === 'move_refused') && !v.jobs.some((j) => j.state === 'running' && j.proc === e.proc && j.vpage === e.vpage))),
+  // offline_pages / cma_alloc trying to move a page the device holds out of its range, or a FOLL_LONGTERM
+  // pin meeting a page there (check_and_migrate_movable_pages): what movable-offlinable judges.
+  sometimes('sometimes-device-page-in-movable', 'offlining ZONE_MOVABLE (or a CMA allocation) tries to move a page the device translates or pins, or a long-term pin meets a page in ZONE_MOVABLE or CMA',
+    (e) => (e.t === 'offline_migrate' && e.deviceHolds && !e.dmaInFlight) || e.t === 'longterm_migrate'),
   sometimes('sometimes-device-memory-moved', 'memory the device translates or pins moves (migration, reclaim, COW break, DAX move, the peer\'s VRAM move, device migration, a DMA-BUF move)',
     (e) => (e.t === 'invalidate_start' && MOVES.has(e.cause) && e.deviceHolds) || e.t === 'move_notify'),
   sometimes('sometimes-oom-reap-device-memory', 'the OOM reaper begins a pass over a victim\'s memory that the device translates or pins', (e) => e.t === 'invalidate_start' && e.cause === 'oom' && e.deviceHolds),

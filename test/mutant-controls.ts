@@ -32,7 +32,7 @@ export const controls: Record<string, Control> = {
     property: 'coherent-dma',
     why: 'the design has no separate read_retry step: fault_commit takes umem_mutex, then calls mmu_interval_read_retry (ib_umem_odp_map_dma_and_lock), sees that the migration moved the seq, and retries',
     trace: [
-      act('register', 0), act('submit_write', 0, 0), act('dma_start', 0), act('read_begin', 0), act('migrate', 0, 0), act('range_fault', 0),
+      act('register', 0), act('submit_write', 0, 0), act('migrate', 0, 0), act('dma_start', 0), act('read_begin', 0), act('range_fault', 0),
       act('inv_lock', 0), act('inv_zap', 0), act('inv_sync', 0), act('fault_commit', 0),
     ],
   },
@@ -51,10 +51,9 @@ export const controls: Record<string, Control> = {
   'pin-longterm/put-page-not-unpin': 'same',
   'pin-longterm/get-user-pages': {
     config: 'kernel-queue',
-    property: 'no-lost-write',
-    why: 'reclaim cannot unmap a pinned anonymous page (try_to_unmap fails: folio_try_share_anon_rmap sees folio_maybe_dma_pinned): the rest of the scenario, the device reading the page the CPU wrote, sees the write',
-    trace: [act('register', 0), act('submit', 0, 0), act('dma_start', 0), act('cpu_write', 0, 0), act('dma_land', 0)],
-    refuses: [act('reclaim', 0, 0)],
+    property: 'isolation',
+    why: 'fork sees the pin (folio_maybe_dma_pinned) and copies the page for the child at fork (70e806e4e645): the parent keeps its frame writable, so its write breaks no copy-on-write and the DMA stays in p0\'s frame. (Reclaim no longer kills this mutant: a page with an extra GUP reference stays in the swap cache, and the refault maps it back.)',
+    trace: [act('register', 0), act('fork', 0), act('invalidate_end', 0), act('cpu_write', 0, 1), act('submit', 0, 1), act('dma_start', 0), act('dma_land', 0)],
   },
   'mirror-blocking-notifier/unmap-without-wait': {
     config: 'kernel-queue',
@@ -75,22 +74,35 @@ export const controls: Record<string, Control> = {
     ],
   },
   'mirror-blocking-notifier/no-read-retry': 'same',
-  'pin-per-job/unpin-at-handoff': 'same',
+  'pin-longterm/pin-without-longterm': {
+    config: 'zone-movable',
+    property: 'movable-offlinable',
+    why: 'FOLL_LONGTERM migrates the pages out of ZONE_MOVABLE and CMA before pinning them (check_and_migrate_movable_pages): once the registration is pinned, nothing of it is left for offline_pages or cma_alloc to move',
+    trace: [act('register', 0), act('invalidate_end', 0), act('longterm_pin', 0)],
+    refuses: [act('offline_migrate', 0, 0), act('offline_migrate', 0, 1)],
+  },
+  'pin-per-job/unpin-at-handoff': {
+    config: 'kernel-queue',
+    property: 'no-dma-after-free',
+    why: 'the pin is held until the job\'s fence signals, so the migration is refused (folio_migrate_mapping sees the extra reference) and the DMA lands in the frame it was translated for',
+    trace: [act('submit', 0, 0), act('pin_job', 0), act('dma_start', 0), act('migrate', 0, 0), act('dma_land', 0)],
+  },
   'pin-per-job/pin-after-handoff': {
     config: 'kernel-queue',
     property: 'no-dma-after-free',
     why: 'the page is pinned before the job is handed to the hardware, so the migration is refused (folio_migrate_mapping sees the extra reference) and the DMA lands in the frame it was translated for',
-    trace: [act('submit', 0, 0), act('pin_job', 0), act('dma_start', 0), act('migrate', 0, 0), act('dma_land', 0)],
+    trace: [act('submit_write', 0, 0), act('pin_job', 0), act('dma_start', 0), act('migrate', 0, 0), act('dma_land', 0)],
   },
   'pin-per-job/pin-without-unshare': {
     config: 'kernel-queue',
-    property: 'isolation',
-    why: 'the pin first unshares the copy-on-write page (FOLL_PIN on an anonymous page breaks COW, gup_must_unshare), so the write that follows hits the pinned page and the DMA stays in p0\'s frame',
+    property: 'no-lost-write',
+    why: 'the pin first unshares the child\'s copy-on-write page (FOLL_PIN on an anonymous page breaks COW, gup_must_unshare), so the DMA writes p1\'s own copy and p0 still reads its own page',
     trace: [
-      act('fork', 0), act('invalidate_end', 0), act('submit', 0, 0), act('pin_job', 0), act('invalidate_end', 0), act('pin_job', 0),
-      act('cpu_write', 0, 0), act('dma_start', 0), act('dma_land', 0),
+      act('fork', 0), act('invalidate_end', 0), act('submit_write', 1, 0), act('pin_job', 0), act('invalidate_end', 0), act('pin_job', 0),
+      act('dma_start', 0), act('dma_land', 0), act('cpu_read', 0, 0),
     ],
   },
+
   'queue-preempt/resume-before-revalidate': {
     config: 'user-queue',
     property: 'no-fatal-device-fault',

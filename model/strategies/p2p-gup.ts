@@ -18,6 +18,7 @@ import type { State } from '../types.ts';
 import type { DriverContext } from '../strategy.ts';
 import { defineStrategy } from '../strategy.ts';
 import { invalidating, pinFrame, swapIn, setMirror, unpinFrame } from '../mm.ts';
+import { wpReusable, wpReuse } from '../swap.ts';
 import { breakCow } from '../world.ts';
 import { p2pdmaMapFor, placeInVram } from '../p2p.ts';
 import { PROVIDER_LIVE, providerActionKinds, providerApply, providerEnabled, type ProviderDriver } from '../p2pmem.ts';
@@ -123,7 +124,10 @@ export const p2pGup = defineStrategy({
         if (!pte.writable) {
           // A copy-on-write shared anonymous page (the process mapped RAM there after the BAR went): FOLL_PIN
           // unshares it first (gup_must_unshare; FOLL_WRITE breaks COW), as pin-per-job does.
-          if (s.frames[pte.frame]!.refcount === 1) pte.writable = true; // wp_page_reuse: exclusive already
+          if (wpReusable(s, pte.frame)) {
+            wpReuse(s, pte.frame);
+            pte.writable = true; // wp_page_reuse: exclusive already
+          }
           else {
             breakCow(s, p2pGup, ctx, j.proc, j.vpage);
             return;

@@ -14,6 +14,7 @@ import type { Action, State } from '../types.ts';
 import type { DriverContext } from '../strategy.ts';
 import { defineStrategy } from '../strategy.ts';
 import { gupCheckVmaFlags, invalidating, mmapWriteLocked, pinFrame, setMirror, swapIn, unpinFrame, vmaWritable, zapMirror } from '../mm.ts';
+import { wpReusable, wpReuse } from '../swap.ts';
 import { breakCow } from '../world.ts';
 
 interface PinJobDriver {
@@ -62,7 +63,7 @@ export const pinPerJob = defineStrategy({
   summary: 'pin_user_pages what a job touches at submit, program the GPU page table, unpin when its fence signals; no notifier',
   from: 'seed 000 (Christian König, 2016); GPU drivers before HMM userptr',
   device: { kind: 'gpu', recoverable: false },
-  configs: ['kernel-queue', 'kernel-queue-fork-2021', 'mprotect'],
+  configs: ['kernel-queue', 'kernel-queue-fork-2021', 'mprotect', 'zone-movable'],
   mutants: [
     { name: 'unpin-at-handoff', pattern: 'the page is unpinned as soon as the job is handed to the hardware, not when its fence signals: the page migrates or is freed under the queued DMA (get_user_pages then put_page right after dma_map)' },
     { name: 'pin-after-handoff', pattern: 'the GPU page table is programmed and the job handed to the hardware before the page is pinned: a migration in between frees the page the GPU will use' },
@@ -124,7 +125,10 @@ export const pinPerJob = defineStrategy({
     if (!pte.writable && ctx.mutant !== 'pin-without-unshare') {
       // wp_page_reuse: exclusive already (a read-only VMA's PTE stays read-only: FAULT_FLAG_UNSHARE only
       // marks the page exclusive).
-      if (s.frames[pte.frame]!.refcount === 1) pte.writable = vmaWritable(pte);
+      if (wpReusable(s, pte.frame)) {
+        wpReuse(s, pte.frame);
+        pte.writable = vmaWritable(pte);
+      }
       else {
         breakCow(s, pinPerJob, ctx, job.proc, job.vpage); // FOLL_WRITE / FAULT_FLAG_UNSHARE: GUP retries after it
         return;

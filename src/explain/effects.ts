@@ -89,6 +89,14 @@ export function effectOfEvent(e: ModelEvent): Effect {
       return d('queue', `p${e.proc}'s queues resume`, [`p${e.proc} queues`]);
     case 'callback_wait_eviction':
       return d('waited-on', `inv${e.inv}'s callback waits on p${e.proc}'s eviction fence`, [`inv${e.inv}`, `p${e.proc} queues`]);
+    case 'offline_migrate':
+      return d('invalidation', e.refused ? `offlining the ${e.zone === 'cma' ? 'CMA area' : 'movable range'} fails for ${page(e.proc, e.vpage)}: frame ${e.frame} is pinned (-EBUSY)` : `offlining the ${e.zone === 'cma' ? 'CMA area' : 'movable range'} migrates ${page(e.proc, e.vpage)} out of frame ${e.frame}: inv${e.inv}`, [page(e.proc, e.vpage), `frame${e.frame}`]);
+    case 'longterm_migrate':
+      return d('invalidation', e.inv === -1 ? `FOLL_LONGTERM cannot migrate p${e.proc} ${pagesText(e.pages)} out of movable memory` : `FOLL_LONGTERM migrates p${e.proc} ${pagesText(e.pages)} to ZONE_NORMAL first: inv${e.inv}`, pageRefs(e.proc, e.pages));
+    case 'longterm_pin_failed':
+      return d('process', `p${e.proc}'s long-term pin fails (-${e.errno})`, [`p${e.proc}`]);
+    case 'swapcache_free':
+      return d('freed', `frame ${e.frame} leaves the swap cache (__remove_mapping): its swap entries now read the slot`, [`frame${e.frame}`]);
     case 'direct_reclaim':
       return d('waited-on', `the allocation enters direct reclaim: inv${e.inv} reclaims ${page(e.proc, e.vpage)}, and the allocation waits for it`, [`inv${e.inv}`, page(e.proc, e.vpage)]);
     case 'mr_revoked':

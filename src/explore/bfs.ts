@@ -5,8 +5,9 @@
 // fingerprint of a generic encoding (explore/codec.ts); the frontier is kept packed, each entry as its
 // difference from the one before, and decoded back when expanded. The checks a checker says judge only
 // the state (checkState) run once per distinct node, not per transition. Generic over the
-// TransitionSystem: nothing of the kernel here. No symmetry reduction (interchangeable processes, pages
-// or frames are explored as distinct).
+// TransitionSystem: nothing of the kernel here. A checker that relabels interchangeable slots when it
+// canonicalises (BranchingChecker.symmetric: a symmetry reduction) stores one node per orbit; its traces
+// are rebuilt by matching nodes (rebuildTrace), since a node's action indices are those of a relabelling.
 import { Codec, FingerprintSet, TokenArena, fingerprint } from './codec.ts';
 import { ShapeCopier } from '../../model/clone.ts';
 import type { Checker, TransitionSystem } from './system.ts';

@@ -6,6 +6,7 @@ import { enabled, formatAction } from '../../model/model.ts';
 import { callbacksReturned, findFreeFrame, forking, freeInvalidationSlot, invalidating, procInvalidating } from '../../model/mm.ts';
 import { coreMmPage, cpuCanTouch, pteLocked } from '../../model/p2p.ts';
 import { queueRuns } from '../../model/oom.ts';
+import { cachedFrame, wpReusable } from '../../model/swap.ts';
 import { NONE, type Action, type State } from '../../model/types.ts';
 
 export interface Clause {
@@ -35,9 +36,9 @@ export function worldGuard(m: Model, s: State, a: Action): Clause[] {
     case 'cpu_read':
     case 'cpu_write': {
       const out = [alive(), notVictim(), mapped(), c(`${page} is CPU-addressable and not locked by a move (not device-private, not PG_locked)`, pte !== undefined && cpuCanTouch(s, pte))];
-      if (pte && pte.frame === NONE) out.push(c('a frame is free for the swap-in or first touch', findFreeFrame(s) !== NONE), c(`p${p} is not forking (fork holds the mmap write lock)`, !forking(s, p)));
+      if (pte && pte.frame === NONE) out.push(c('the swap cache has the page, or a frame is free for the swap-in or first touch', cachedFrame(s, pte.slot) !== NONE || findFreeFrame(s) !== NONE), c(`p${p} is not forking (fork holds the mmap write lock)`, !forking(s, p)));
       if (a.k === 'cpu_write' && pte && pte.frame !== NONE && !pte.writable) {
-        out.push(c(`the copy-on-write break of ${page} can start: no fork in progress, and the frame is reusable or an invalidation slot is free and none of ${page} is in progress`, !forking(s, p) && (frame!.refcount === 1 || (!invalidating(s, p, v) && freeInvalidationSlot(s) !== NONE))));
+        out.push(c(`the copy-on-write break of ${page} can start: no fork in progress, and the frame is reusable or an invalidation slot is free and none of ${page} is in progress`, !forking(s, p) && (wpReusable(s, pte.frame) || (!invalidating(s, p, v) && freeInvalidationSlot(s) !== NONE))));
       }
       return out;
     }
