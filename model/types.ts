@@ -99,6 +99,12 @@ export interface Mm {
    * (the driver's own teardown steps). Absent: never killed (only the designs that kill set it).
    */
   killed?: boolean;
+  /**
+   * The process is exiting (do_exit -> exit_mm -> mmput): its user space runs no more, and the kernel
+   * tears its address space down (exit_mmap, model/exit.ts) until the mm is dead (`alive` false). Absent:
+   * the config models no exit (Config.exit).
+   */
+  exiting?: boolean;
   /** mmu_notifier_subscriptions.invalidate_seq: odd while an invalidation is active. */
   seq: number;
   /** active_invalidate_ranges. */
@@ -114,7 +120,7 @@ export interface Subscription {
   seq: number;
 }
 
-export type InvalidationCause = 'migrate' | 'munmap' | 'cow' | 'reclaim' | 'fork' | 'peer-move' | 'device-migrate' | 'oom' | 'dax-move' | 'exclusive';
+export type InvalidationCause = 'migrate' | 'munmap' | 'cow' | 'reclaim' | 'fork' | 'peer-move' | 'device-migrate' | 'oom' | 'dax-move' | 'exclusive' | 'exit';
 
 export const CB_RETURNED = 255;
 
@@ -290,6 +296,12 @@ export interface Config {
   proofScope: Partial<Scope>;
   /** The PCIe topology between the device and its peer (configs with a peer only). */
   topology?: PciTopology;
+  /**
+   * Processes exit (model/exit.ts): a process may call exit (or take a SIGKILL it can no longer refuse),
+   * and an OOM victim exits after the reaper's pass; exit_mmap then releases the notifiers and unmaps
+   * everything. Absent or false: no process ever exits (an OOM victim stays, reaped, as a zombie mm).
+   */
+  exit?: boolean;
   /** Mask of process 0's pages that map a DAX file instead of anonymous memory. */
   dax?: number;
   /** Mask of process 0's pages that map MAP_SHARED | MAP_ANONYMOUS memory (Pte.shared) instead of private. */

@@ -21,6 +21,7 @@ import {
 import { applyPressure, pressureActionKinds, pressureEnabled, queueRuns, reapPage } from './oom.ts';
 import { collectForMigration, coreMmPage, cpuCanTouch, finishPeerMove, pteLocked } from './p2p.ts';
 import { finishExclusive } from './hmm-exclusive.ts';
+import { applyExit, exitActionKinds, exitEnabled, finishExit } from './exit.ts';
 
 export const worldActionKinds: readonly ActionKind[] = [
   { kind: 'cpu_read', actor: 'user', args: ['p', 'v'], models: 'a CPU load (do_swap_page if swapped out)' },
@@ -41,6 +42,7 @@ export const worldActionKinds: readonly ActionKind[] = [
   { kind: 'reclaim', actor: 'kernel', args: ['p', 'v'], models: 'shrink_folio_list: try_to_unmap to swap', starts: true },
   { kind: 'invalidate_end', actor: 'kernel', args: ['inv'], models: 'after every callback returned: the PTE change, then mmu_notifier_invalidate_range_end' },
   ...pressureActionKinds,
+  ...exitActionKinds,
 ];
 
 /** The user actions of a process (first argument p): an OOM victim does none. */
@@ -92,6 +94,7 @@ export function initialState(cfg: Config): State {
     forks: 0,
     drv: {},
   };
+  if (cfg.exit) s.mms.forEach((mm) => (mm.exiting = false));
   // Process 0 starts with every page mapped and populated (value 0).
   const mm = s.mms[0]!;
   mm.alive = true;
@@ -182,12 +185,15 @@ export function worldEnabled(s: State, cfg: Config, strat: Strategy, ctx: Driver
   }
   for (let i = 0; i < s.invs.length; i++) if (s.invs[i]!.live && callbacksReturned(s, i)) out.push(act('invalidate_end', i));
   pressureEnabled(s, out, victimUserKinds);
-  // A process a driver killed (SIGKILL) does nothing more in user space, and signals no user fence.
-  if (s.mms.some((mm) => mm.killed === true)) {
+  exitEnabled(s, cfg, out);
+  // A process a driver killed (SIGKILL), or one that is exiting, does nothing more in user space, and
+  // signals no user fence.
+  const gone = (proc: number) => s.mms[proc]!.killed === true || s.mms[proc]!.exiting === true;
+  if (s.mms.some((mm, p) => gone(p))) {
     for (let i = out.length - 1; i >= 0; i--) {
       const x = out[i]!;
       const proc = x.k === 'user_signal' ? s.jobs[x.a]!.proc : victimUserKinds.has(x.k) ? x.a : NONE;
-      if (proc !== NONE && s.mms[proc]!.killed === true) out.splice(i, 1);
+      if (proc !== NONE && gone(proc)) out.splice(i, 1);
     }
   }
 }
@@ -366,10 +372,10 @@ export function applyWorld(s: State, a: Action, cfg: Config, strat: Strategy, ct
       return true;
     }
     case 'invalidate_end':
-      finishInvalidation(s, a.a, cfg, ctx);
+      finishInvalidation(s, a.a, cfg, strat, ctx);
       return true;
     default:
-      return applyPressure(s, a, cfg, strat, ctx);
+      return applyPressure(s, a, cfg, strat, ctx) || applyExit(s, a, strat, ctx);
   }
 }
 
@@ -393,7 +399,7 @@ function pageOut(s: State, pte: Pte): boolean {
  * mmu_notifier_invalidate_range_start go on), then invalidate_range_end: the seq becomes even again
  * and read_begin's sleepers wake.
  */
-function finishInvalidation(s: State, i: number, cfg: Config, ctx: DriverContext): void {
+function finishInvalidation(s: State, i: number, cfg: Config, strat: Strategy, ctx: DriverContext): void {
   const inv = s.invs[i]!;
   const mm = s.mms[inv.proc]!;
   let changed = false;
@@ -432,6 +438,7 @@ function finishInvalidation(s: State, i: number, cfg: Config, ctx: DriverContext
         if (pageOut(s, pte)) changed = true;
         break;
       case 'fork':
+      case 'exit': // exit_mmap's unmap comes after mn_itree_inv_end (finishExit)
         break;
       case 'oom':
         reapPage(s, inv.proc, v, ctx);
@@ -454,10 +461,12 @@ function finishInvalidation(s: State, i: number, cfg: Config, ctx: DriverContext
     }
   }
   if (inv.cause === 'fork') changed = forkChild(s, inv.proc, cfg, ctx);
+  if (inv.cause === 'exit') changed = true;
   inv.live = false;
   mm.active--;
   if (mm.active === 0) mm.seq++;
   ctx.emit({ t: 'invalidate_end', inv: i, proc: inv.proc, pages: inv.pages, cause: inv.cause, changed });
+  if (inv.cause === 'exit') finishExit(s, inv.proc, strat, ctx);
 }
 
 /** copy_page_range: the child shares the parent's anonymous pages copy-on-write, except as policy says. */
@@ -476,6 +485,7 @@ function forkChild(s: State, parent: number, cfg: Config, ctx: DriverContext): b
   cm.active = 0;
   cm.oomVictim = false;
   cm.oomReaped = false;
+  if (cfg.exit) cm.exiting = false;
   s.forks++;
   for (let v = 0; v < pm.ptes.length; v++) {
     const pp = pm.ptes[v]!;
