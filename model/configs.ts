@@ -54,6 +54,11 @@ export const configs: readonly Config[] = [
   // The device under test has a pool of DEVICE_PRIVATE pages of its own (lib/test_hmm.c's dmirror
   // devices: dmirror_allocate_chunk), two of them; no peer device, no PCIe topology.
   { name: 'hmm', queue: 'kernel', kernel: kernelToday, scope: { ...defaultScope, vram: 2 }, oracleBound: UNBOUNDED, proofScope: { ...smallScope, vram: 1 } },
+  // kernel-queue where processes exit (model/exit.ts): exit_mmap releases the notifiers and unmaps
+  // everything, an OOM victim exits after the reaper, the driver's file is released. A config of its own
+  // so that the other configs' explorers keep their budget for what they check (an exit ends a run's
+  // interesting future early).
+  { name: 'process-exit', queue: 'kernel', kernel: kernelToday, scope: defaultScope, oracleBound: UNBOUNDED, proofScope: smallScope, exit: true },
 ];
 
 export function configByName(name: string): Config | undefined {

@@ -21,7 +21,7 @@ import {
 import { applyPressure, pressureActionKinds, pressureEnabled, queueRuns, reapPage } from './oom.ts';
 import { collectForMigration, coreMmPage, cpuCanTouch, finishPeerMove, pteLocked } from './p2p.ts';
 import { finishExclusive } from './hmm-exclusive.ts';
-import { applyExit, exitActionKinds, exitEnabled, finishExit } from './exit.ts';
+import { applyExit, exitEnabled, finishExit } from './exit.ts';
 
 export const worldActionKinds: readonly ActionKind[] = [
   { kind: 'cpu_read', actor: 'user', args: ['p', 'v'], models: 'a CPU load (do_swap_page if swapped out)' },
@@ -42,7 +42,6 @@ export const worldActionKinds: readonly ActionKind[] = [
   { kind: 'reclaim', actor: 'kernel', args: ['p', 'v'], models: 'shrink_folio_list: try_to_unmap to swap', starts: true },
   { kind: 'invalidate_end', actor: 'kernel', args: ['inv'], models: 'after every callback returned: the PTE change, then mmu_notifier_invalidate_range_end' },
   ...pressureActionKinds,
-  ...exitActionKinds,
 ];
 
 /** The user actions of a process (first argument p): an OOM victim does none. */
