@@ -75,12 +75,19 @@ export const controls: Record<string, Control> = {
     ],
   },
   'mirror-blocking-notifier/no-read-retry': 'same',
-  'pin-per-job/unpin-at-handoff': 'same',
+  'pin-per-job/unpin-at-handoff': {
+    config: 'kernel-queue',
+    property: 'no-dma-after-free',
+    why: 'the page stays pinned until the job\'s fence signals, so reclaim skips it (folio_maybe_dma_pinned in shrink_folio_list) and the DMA lands in the frame it was translated for',
+    trace: [act('submit', 0, 1), act('pin_job', 0), act('dma_start', 0), act('dma_land', 0)],
+    refuses: [act('reclaim', 0, 1)],
+  },
   'pin-per-job/pin-after-handoff': {
     config: 'kernel-queue',
     property: 'no-dma-after-free',
-    why: 'the page is pinned before the job is handed to the hardware, so the migration is refused (folio_migrate_mapping sees the extra reference) and the DMA lands in the frame it was translated for',
-    trace: [act('submit', 0, 0), act('pin_job', 0), act('dma_start', 0), act('migrate', 0, 0), act('dma_land', 0)],
+    why: 'the page is pinned before the job is handed to the hardware, so reclaim skips it (folio_maybe_dma_pinned in shrink_folio_list) and the DMA lands in the frame it was translated for',
+    trace: [act('submit_write', 0, 1), act('pin_job', 0), act('dma_start', 0), act('dma_land', 0)],
+    refuses: [act('reclaim', 0, 1)],
   },
   'pin-per-job/pin-without-unshare': {
     config: 'kernel-queue',
