@@ -7,12 +7,12 @@
 // still waits for it to drain, and the process's teardown (do_exit: the uverbs file's release destroys the
 // QP, which waits for the HCA to flush, and deregisters the MR; exit_mmap then drops the GPU buffer's
 // pages) is the driver's own kernel steps here.
-// The teardown's exit_mmap is the world's (model/exit.ts): once its invalidation ends the mm is dead.
+// Simplification: the killed process's mm stays (a zombie with no user space) after the teardown unmapped it.
 import { NONE } from '../types.ts';
 import type { Action, State } from '../types.ts';
 import type { DriverContext } from '../strategy.ts';
 import { defineStrategy } from '../strategy.ts';
-import { allPages, callbackReturn, dmaInFlight, freeInvalidationSlot, invalidating, procInvalidating, setMirror, startInvalidation, subscribe, unsubscribe, zapMirror } from '../mm.ts';
+import { callbackReturn, dmaInFlight, freeInvalidationSlot, invalidating, procInvalidating, setMirror, startInvalidation, subscribe, unsubscribe, zapMirror } from '../mm.ts';
 import { bufferPage, p2pPossible, placeInVram, pteLocked, vramFree } from '../p2p.ts';
 import { findFreeFrame } from '../mm.ts';
 import { callbackWaitId, waitsOn } from '../waits.ts';
@@ -126,10 +126,12 @@ export const peerdirectKill = defineStrategy({
           s.regs[p]!.closing = false;
         }
         d.exited[p] = 1;
-        // exit_mmap (model/exit.ts): the notifiers' release, then the GPU buffer's mapping goes, and with
-        // it the VRAM; the mm is dead once the invalidation ends.
-        s.mms[p]!.exiting = true;
-        startInvalidation(s, p, allPages(s), 'exit', ctx, (i) => peerdirectKill.onInvalidateStart(s, i, ctx));
+        // exit_mmap: the GPU buffer's mapping goes, and with it the VRAM.
+        let pages = 0;
+        s.mms[p]!.ptes.forEach((pte, v) => {
+          if (pte.mapped) pages |= 1 << v;
+        });
+        if (pages !== 0) start(p, pages, 'munmap');
         return;
       }
       case 'dereg_finish': {
@@ -179,7 +181,7 @@ export const peerdirectKill = defineStrategy({
     const inv = s.invs[i]!;
     const p = inv.proc;
     if (inv.cb[p] !== 0) return;
-    const acts = s.regs[p]!.live && (inv.cause === 'peer-move' || inv.cause === 'munmap' || inv.cause === 'exit');
+    const acts = s.regs[p]!.live && (inv.cause === 'peer-move' || inv.cause === 'munmap');
     if (!acts) callbackReturn(s, i, p, ctx);
     else if (!armed(s, p)) inv.cb[p] = CB_REVOKED; // already revoked and killed: wait for the drain only
   },
