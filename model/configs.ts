@@ -65,6 +65,11 @@ export const configs: readonly Config[] = [
   // there); a FOLL_LONGTERM pin migrates them out first, and offlining or a CMA allocation migrates them
   // out of their range. The proof scope keeps one frame of each.
   { name: 'zone-movable', queue: 'kernel', kernel: kernelToday, scope: defaultScope, oracleBound: UNBOUNDED, movable: 1, cma: 1, proofScope: { ...smallScope, frames: 3 } },
+  // kernel-queue where processes exit (model/exit.ts): exit_mmap releases the notifiers and unmaps
+  // everything, an OOM victim exits after the reaper, the driver's file is released. A config of its own
+  // so that the other configs' explorers keep their budget for what they check (an exit ends a run's
+  // interesting future early).
+  { name: 'process-exit', queue: 'kernel', kernel: kernelToday, scope: defaultScope, oracleBound: UNBOUNDED, proofScope: smallScope, exit: true },
 ];
 
 export function configByName(name: string): Config | undefined {

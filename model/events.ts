@@ -83,6 +83,8 @@ export type ModelEvent =
   | { t: 'move_refused'; proc: number; vpage: number; frame: number; mechanism: MoveMechanism; by: 'pin' }
   /** The OOM killer chose `proc` as its victim (out_of_memory: mark_oom_victim, SIGKILL). */
   | { t: 'oom_kill'; proc: number }
+  /** A process's exit (model/exit.ts): do_exit began, exit_mmap began (the notifiers' release), the mm is dead. */
+  | { t: 'exit'; proc: number; phase: 'do_exit' | 'exit_mmap' | 'mm_dead' }
   /** A callback refused a non-blockable invalidation (returned false: -EAGAIN). */
   | { t: 'callback_refuse'; inv: number; sub: number }
   /** A refused invalidation was abandoned: no PTE changed and no invalidate_range_end (mn_itree_inv_end). */

@@ -310,6 +310,9 @@ export function hmmRangeFault(
   breakCow: (proc: number, vpage: number) => boolean,
 ): RangeFault {
   const pte = s.mms[proc]!.ptes[vpage]!;
+  // An exiting mm (mm_users 0): the callers' mmget_not_zero fails (ib_umem_odp_map_dma_and_lock,
+  // dmirror_range_fault via mmget_not_zero): -EFAULT, as from an mm with no VMA left.
+  if (s.mms[proc]!.exiting === true) return { ok: false, err: 'EFAULT', cause: 'fault-failed' };
   // No VMA: never mapped, unmapped, or being unmapped. munmap detaches the VMA first
   // (vms_gather_munmap_vmas), then may downgrade the mmap lock to read and runs unmap_region, whose
   // notifier is the invalidation in progress: an hmm_range_fault that runs then finds no VMA (-EFAULT).

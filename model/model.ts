@@ -6,6 +6,7 @@ import type { ModelEvent } from './events.ts';
 import type { ActionKind, DriverContext, Strategy } from './strategy.ts';
 import { applyWorld, initialState, worldEnabled, worldKindsOf } from './world.ts';
 import { clonePlain } from './clone.ts';
+import { exitActionKinds } from './exit.ts';
 
 export interface Model {
   cfg: Config;
@@ -21,6 +22,8 @@ export function makeModel(strategy: Strategy, cfg: Config, mutant: string | null
   }
   const kinds = new Map<string, ActionKind>();
   for (const k of worldKindsOf(cfg)) kinds.set(k.kind, k);
+  // Only a config that models exit has its actions (so that the others' explorers draw from the same kinds).
+  if (cfg.exit) for (const k of exitActionKinds) kinds.set(k.kind, k);
   for (const k of strategy.actionKinds) kinds.set(k.kind, k);
   const m: Model = { cfg, strategy, mutant, kinds };
   context(m, discard); // made with the model, so that its shape does not change on first use

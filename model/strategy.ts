@@ -94,6 +94,14 @@ export interface Strategy<D = unknown, M extends string = string, K extends stri
   onInvalidateStart(s: State<D>, inv: number, ctx: DriverContext<M>): void;
   /** A recoverable device stalled on a missing translation for `job`. */
   onDeviceFault(s: State<D>, job: number, ctx: DriverContext<M>): void;
+  /**
+   * Optional: mn_hlist_release, the ->release of a struct mmu_notifier (amdkfd's
+   * kfd_process_notifier_release): the mm of `proc` is exiting (exit_mmap, model/exit.ts), every interval
+   * notifier's invalidate with MMU_NOTIFY_RELEASE (onInvalidateStart, cause `exit`) has returned, and the
+   * pages are unmapped next. The device must no longer use the mm after it. Left out: nothing to do, which
+   * is right for a design whose invalidate callback already stopped its device for the whole range.
+   */
+  onRelease?(s: State<D>, proc: number, ctx: DriverContext<M>): void;
   /** `job`'s fence signalled (the job is still in its slot). */
   onFenceSignal(s: State<D>, job: number, ctx: DriverContext<M>): void;
 

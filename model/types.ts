@@ -136,6 +136,12 @@ export interface Mm {
    * (the driver's own teardown steps). Absent: never killed (only the designs that kill set it).
    */
   killed?: boolean;
+  /**
+   * The process is exiting (do_exit -> exit_mm -> mmput): its user space runs no more, and the kernel
+   * tears its address space down (exit_mmap, model/exit.ts) until the mm is dead (`alive` false). Absent:
+   * the config models no exit (Config.exit).
+   */
+  exiting?: boolean;
   /** mmu_notifier_subscriptions.invalidate_seq: odd while an invalidation is active. */
   seq: number;
   /** active_invalidate_ranges. */
@@ -153,9 +159,9 @@ export interface Subscription {
 
 /**
  * Why an invalidation runs. `mprotect`: change_protection's MMU_NOTIFY_PROTECTION_VMA range, which moves no
- * page but changes what the PTEs allow.
+ * page but changes what the PTEs allow; `exit`: exit_mmap's release and unmap of everything.
  */
-export type InvalidationCause = 'migrate' | 'munmap' | 'cow' | 'reclaim' | 'fork' | 'peer-move' | 'device-migrate' | 'oom' | 'dax-move' | 'exclusive' | 'mprotect';
+export type InvalidationCause = 'migrate' | 'munmap' | 'cow' | 'reclaim' | 'fork' | 'peer-move' | 'device-migrate' | 'oom' | 'dax-move' | 'exclusive' | 'mprotect' | 'exit';
 
 export const CB_RETURNED = 255;
 
@@ -342,6 +348,12 @@ export interface Config {
   proofScope: Partial<Scope>;
   /** The PCIe topology between the device and its peer (configs with a peer only). */
   topology?: PciTopology;
+  /**
+   * Processes exit (model/exit.ts): a process may call exit (or take a SIGKILL it can no longer refuse),
+   * and an OOM victim exits after the reaper's pass; exit_mmap then releases the notifiers and unmaps
+   * everything. Absent or false: no process ever exits (an OOM victim stays, reaped, as a zombie mm).
+   */
+  exit?: boolean;
   /** Mask of process 0's pages that map a DAX file instead of anonymous memory. */
   dax?: number;
   /** Mask of process 0's pages that map MAP_SHARED | MAP_ANONYMOUS memory (Pte.shared) instead of private. */

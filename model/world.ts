@@ -26,6 +26,7 @@ import { collectForMigration, coreMmPage, cpuCanTouch, finishPeerMove, pteLocked
 import { finishExclusive } from './hmm-exclusive.ts';
 import { allocFrameOutside, applyZones, zoneActionKinds, zoneOf, zonesEnabled } from './zones.ts';
 import { cachedFrame, removable, removeMapping, swapOut, wpReusable, wpReuse, zapSwapEntry } from './swap.ts';
+import { applyExit, exitEnabled, finishExit } from './exit.ts';
 
 export const worldActionKinds: readonly ActionKind[] = [
   { kind: 'cpu_read', actor: 'user', args: ['p', 'v'], models: 'a CPU load (do_swap_page if swapped out)' },
@@ -114,6 +115,7 @@ export function initialState(cfg: Config): State {
     forks: 0,
     drv: {},
   };
+  if (cfg.exit) s.mms.forEach((mm) => (mm.exiting = false));
   // Process 0 starts with every page mapped and populated (value 0).
   const mm = s.mms[0]!;
   mm.alive = true;
@@ -210,12 +212,15 @@ export function worldEnabled(s: State, cfg: Config, strat: Strategy, ctx: Driver
   for (let f = 0; f < s.frames.length; f++) if (removable(s, f)) out.push(act('remove_mapping', f));
   zonesEnabled(s, out);
   pressureEnabled(s, out, victimUserKinds);
-  // A process a driver killed (SIGKILL) does nothing more in user space, and signals no user fence.
-  if (s.mms.some((mm) => mm.killed === true)) {
+  exitEnabled(s, cfg, out);
+  // A process a driver killed (SIGKILL), or one that is exiting, does nothing more in user space, and
+  // signals no user fence.
+  const gone = (proc: number) => s.mms[proc]!.killed === true || s.mms[proc]!.exiting === true;
+  if (s.mms.some((mm, p) => gone(p))) {
     for (let i = out.length - 1; i >= 0; i--) {
       const x = out[i]!;
       const proc = x.k === 'user_signal' ? s.jobs[x.a]!.proc : victimUserKinds.has(x.k) ? x.a : NONE;
-      if (proc !== NONE && s.mms[proc]!.killed === true) out.splice(i, 1);
+      if (proc !== NONE && gone(proc)) out.splice(i, 1);
     }
   }
 }
@@ -397,14 +402,14 @@ export function applyWorld(s: State, a: Action, cfg: Config, strat: Strategy, ct
       return true;
     }
     case 'invalidate_end':
-      finishInvalidation(s, a.a, cfg, ctx);
+      finishInvalidation(s, a.a, cfg, strat, ctx);
       return true;
     case 'remove_mapping':
       removeMapping(s, a.a);
       ctx.emit({ t: 'swapcache_free', frame: a.a });
       return true;
     default:
-      return applyMprotect(s, a, strat, ctx) || applyZones(s, a, cfg, strat, ctx) || applyPressure(s, a, cfg, strat, ctx);
+      return applyMprotect(s, a, strat, ctx) || applyZones(s, a, cfg, strat, ctx) || applyPressure(s, a, cfg, strat, ctx) || applyExit(s, a, strat, ctx);
   }
 }
 
@@ -413,7 +418,7 @@ export function applyWorld(s: State, a: Action, cfg: Config, strat: Strategy, ct
  * mmu_notifier_invalidate_range_start go on), then invalidate_range_end: the seq becomes even again
  * and read_begin's sleepers wake.
  */
-function finishInvalidation(s: State, i: number, cfg: Config, ctx: DriverContext): void {
+function finishInvalidation(s: State, i: number, cfg: Config, strat: Strategy, ctx: DriverContext): void {
   const inv = s.invs[i]!;
   const mm = s.mms[inv.proc]!;
   let changed = false;
@@ -464,6 +469,7 @@ function finishInvalidation(s: State, i: number, cfg: Config, ctx: DriverContext
         if (swapOut(s, pte)) changed = true;
         break;
       case 'fork':
+      case 'exit': // exit_mmap's unmap comes after mn_itree_inv_end (finishExit)
         break;
       case 'mprotect':
         if (finishMprotect(s, pte)) changed = true;
@@ -489,10 +495,12 @@ function finishInvalidation(s: State, i: number, cfg: Config, ctx: DriverContext
     }
   }
   if (inv.cause === 'fork') changed = forkChild(s, inv.proc, cfg, ctx);
+  if (inv.cause === 'exit') changed = true;
   inv.live = false;
   mm.active--;
   if (mm.active === 0) mm.seq++;
   ctx.emit({ t: 'invalidate_end', inv: i, proc: inv.proc, pages: inv.pages, cause: inv.cause, changed });
+  if (inv.cause === 'exit') finishExit(s, inv.proc, strat, ctx);
 }
 
 /** copy_page_range: the child shares the parent's anonymous pages copy-on-write, except as policy says. */
@@ -511,6 +519,7 @@ function forkChild(s: State, parent: number, cfg: Config, ctx: DriverContext): b
   cm.active = 0;
   cm.oomVictim = false;
   cm.oomReaped = false;
+  if (cfg.exit) cm.exiting = false;
   s.forks++;
   for (let v = 0; v < pm.ptes.length; v++) {
     const pp = pm.ptes[v]!;

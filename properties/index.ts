@@ -20,6 +20,7 @@ import { noCpuAccessToBar, p2pSglConsumer } from './sgl.ts';
 import { noCollateralLoss } from './no-collateral-loss.ts';
 import { respectsProtection } from './respects-protection.ts';
 import { movableOfflinable } from './movable-offlinable.ts';
+import { noHungTask } from './hung-task.ts';
 
 /** Capabilities (what a design gives up, `capability: true`): columns of the table too, after the liveness ones. */
 export const capabilityProperties: readonly Property<any>[] = [migratable, transparent, oomReclaimable, noCollateralLoss, movableOfflinable];
@@ -42,6 +43,7 @@ export const verdictProperties: readonly Property<any>[] = [
   p2pSglConsumer,
   noCpuAccessToBar,
   respectsProtection,
+  noHungTask,
 ];
 
 export const allProperties: readonly Property<any>[] = [...verdictProperties, ...witnesses];

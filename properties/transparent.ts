@@ -41,7 +41,7 @@ export const transparent: Property<JobHistory> = {
           if (j.state === 'free' || j.proc !== e.proc || !((e.pages >> j.vpage) & 1)) return;
           // Only a mapping the device held when the page began to move can fail to follow it.
           if (MOVES.has(e.cause) && view.dev.mirror[e.proc]![j.vpage]!.frame !== -1) h.moved[k] = true;
-          if (e.cause === 'munmap' || e.cause === 'oom' || e.cause === 'mprotect') h.unmapped[k] = true; // user space's own doing
+          if (e.cause === 'munmap' || e.cause === 'oom' || e.cause === 'mprotect' || e.cause === 'exit') h.unmapped[k] = true; // user space's own doing
         });
       }
       if (e.t === 'move_notify') {

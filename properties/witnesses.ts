@@ -8,6 +8,7 @@ import type { ModelEvent } from '../model/events.ts';
 /** The invalidation causes that move a page where it could have stayed (migratable judges each). */
 const MIGRATIONS: ReadonlySet<string> = new Set(['migrate', 'dax-move', 'peer-move', 'device-migrate']);
 import { DEV, NONE, VM_RW } from '../model/types.ts';
+import { kernelTaskWaits } from './hung-task.ts';
 
 function sometimes(id: string, meaning: string, hit: (e: ModelEvent, view: View) => boolean): Property<null> {
   return {
@@ -91,6 +92,8 @@ export const premises: readonly Property<any>[] = [
     (e, v) => e.t === 'callback_wait_eviction' && v.jobs.some((j) => j.state !== 'free' && j.proc !== e.proc)),
   // A scatterlist with a P2P entry reaches a consumer (model/sgl.ts): the question seed 004 asks of it.
   sometimes('sometimes-peer-memory-sgl', 'a scatterlist with an entry for P2P memory (a P2PDMA page, or a bus address with no page) is handed to a consumer', (e) => e.t === 'sgl_handoff' && e.p2p),
+  // no-hung-task's premise: a kernel task waits for another path (properties/hung-task.ts).
+  kernelTaskWaits,
 ];
 
 export const witnesses: readonly Property<any>[] = [

@@ -103,7 +103,7 @@ describe('properties that judge only the state', () => {
   const stateOnly = allProperties.filter((p) => p.stateOnly);
 
   it('are the liveness properties that ask the oracle about what is waited on', () => {
-    expect(stateOnly.map((p) => p.id).sort()).toEqual(['bounded-notifier', 'no-deadlock', 'nonblocking-invalidate']);
+    expect(stateOnly.map((p) => p.id).sort()).toEqual(['bounded-notifier', 'no-deadlock', 'no-hung-task', 'nonblocking-invalidate']);
   });
 
   it('give the same verdict without the events or their memory, along walks of every strategy', () => {

@@ -12,6 +12,9 @@ import { cli, model } from './helpers.ts';
 import { enabled, init, stepInPlace } from '../model/model.ts';
 import { propertyById } from '../properties/index.ts';
 import { viewOf, oracleFor } from '../src/system.ts';
+import { makeModel } from '../model/model.ts';
+import { checkModel } from '../src/check.ts';
+import { kernelTaskWaits, noHungTask } from '../properties/hung-task.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'dmacheck-variant-'));
 const design = (name: string) => strategies.find((s) => s.name === name)!;
@@ -51,6 +54,17 @@ describe('kernel variants', () => {
       expect(r.kill!.failure.actions.length).toBeLessThanOrEqual(longest);
     });
   }
+
+  it('refused-start-not-undone is killed by no-hung-task too, which odp-mirror holds in kernel-queue: a task that can never finish, named with what it waits on', () => {
+    const man = loadManifest();
+    expect(expectedVerdict(man, 'odp-mirror', 'kernel-queue', 'no-hung-task')).toBe('holds');
+    const r = checkModel(makeModel(design('odp-mirror'), variant('refused-start-not-undone')), [noHungTask, kernelTaskWaits], budget, true);
+    const f = r.failures[0];
+    expect(f?.property).toBe('no-hung-task');
+    expect(f!.actions.length).toBeLessThanOrEqual(16);
+    expect(String(f!.violation.values.task)).toMatch(/^(fault|submit|invalidation|registration|deregistration|exit|restore|migration):/);
+    expect(f!.violation.message).toContain('cannot finish by kernel and hardware steps alone: it waits on');
+  });
 
   it('a variant that no design can notice survives (a design without pins does not see pinned pages reclaimed)', () => {
     const r = runVariant(variant('reclaim-pinned'), [design('odp-mirror')], { ...budget, runs: 100 }, loadManifest());

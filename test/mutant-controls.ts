@@ -47,6 +47,7 @@ export const controls: Record<string, Control> = {
   },
   'odp-mirror/refuse-with-lock-held': 'same',
   'odp-mirror/skip-protection-change': 'same',
+  'odp-mirror/ignore-release': 'same',
   'pin-longterm/unpin-before-dma-lands': 'same',
   'pin-longterm/put-page-not-unpin': 'same',
   'pin-longterm/get-user-pages': {

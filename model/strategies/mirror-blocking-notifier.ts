@@ -52,7 +52,7 @@ export const mirrorBlockingNotifier = defineStrategy({
   summary: 'fault pages into the mirror at submit, no pin; the invalidate callback waits for the executing job\'s fence, then unmaps',
   from: 'seed 000 (Jason Gunthorpe, Christian König, 2016)',
   device: { kind: 'gpu', recoverable: false },
-  configs: ['kernel-queue', 'user-queue'],
+  configs: ['kernel-queue', 'user-queue', 'process-exit'],
   mutants: [
     { name: 'unmap-without-wait', pattern: 'the callback unmaps and returns while a job still uses the pages: DMA into a freed page (the bug the blocking wait exists to prevent)' },
     { name: 'wait-only-running', pattern: 'the callback waits for the job executing now but not for the jobs queued behind it: a GPU that cannot fault hits the unmapped page' },

@@ -26,7 +26,7 @@ const CB_LOCKED = 1;
 const CB_ZAPPED = 2;
 const LOCK_BY_INV = 1000;
 
-type OdpMutant = 'no-read-retry' | 'retry-outside-lock' | 'zap-without-wait' | 'refuse-with-lock-held' | 'skip-protection-change';
+type OdpMutant = 'no-read-retry' | 'retry-outside-lock' | 'zap-without-wait' | 'refuse-with-lock-held' | 'skip-protection-change' | 'ignore-release';
 
 function mutations(ctx: DriverContext<OdpMutant>): FaultMutations {
   return { noReadRetry: ctx.mutant === 'no-read-retry', retryOutsideLock: ctx.mutant === 'retry-outside-lock' };
@@ -39,12 +39,13 @@ export const odpMirror = defineStrategy({
   summary: 'device faults through hmm_range_fault with the interval notifier seq retry; invalidate = fence and block DMA, zap the mirror, unblock',
   from: 'seeds 000/002; drivers/infiniband/core/umem_odp.c, drivers/infiniband/hw/mlx5/odp.c',
   device: { kind: 'rdma', recoverable: true },
-  configs: ['kernel-queue', 'user-queue', 'dax-file', 'mprotect'],
+  configs: ['kernel-queue', 'user-queue', 'dax-file', 'mprotect', 'process-exit'],
   mutants: [
     { name: 'no-read-retry', pattern: 'device PTE programmed without mmu_interval_read_retry: a page being freed is mapped (the hand-rolled collision-retry bugs fixed by 99cb252f5e68)' },
     { name: 'retry-outside-lock', pattern: 'read_retry checked before taking the driver lock: an invalidation starting right after the check is missed (i915 userptr before ed29c2691188)' },
     { name: 'zap-without-wait', pattern: 'the callback zaps and returns without waiting for in-flight DMA (no fenced UMR / no wait for the device TLB flush)' },
     { name: 'skip-protection-change', pattern: 'the invalidate callback filters on the event (range->event, mmu_notifier_range_update_to_read_only) and returns at once for MMU_NOTIFY_PROTECTION_VMA, as if a range whose pages do not move needed no zap: the HCA keeps a writable translation after mprotect(PROT_READ) and writes memory user space made read-only', configs: ['mprotect'] },
+    { name: 'ignore-release', pattern: 'the invalidate callback returns at once on MMU_NOTIFY_RELEASE (mn_itree_release at exit_mmap), as if a dying process needed nothing done: the HCA keeps its translations and its DMA in flight while exit_mmap unmaps and frees every page (a release that does not stop the device)' },
     { name: 'refuse-with-lock-held', pattern: 'a non-blockable invalidation refused after taking umem_mutex, and the mutex left held: every later fault and invalidation of the MR waits forever (7608bf40cf24)' },
   ],
   needsRegistration: true,
@@ -86,6 +87,10 @@ export const odpMirror = defineStrategy({
     const inv = s.invs[a.a]!;
     switch (a.k) {
       case 'inv_lock':
+        if (ctx.mutant === 'ignore-release' && inv.cause === 'exit') {
+          callbackReturn(s, a.a, inv.proc, ctx); // mutant: "the mm is going away anyway"
+          return;
+        }
         if (!inv.blockable) {
           if (ctx.mutant === 'refuse-with-lock-held') d.lock = LOCK_BY_INV + a.a; // trylock taken, never released
           callbackRefuse(s, a.a, inv.proc, ctx);

@@ -63,7 +63,7 @@ export const pinPerJob = defineStrategy({
   summary: 'pin_user_pages what a job touches at submit, program the GPU page table, unpin when its fence signals; no notifier',
   from: 'seed 000 (Christian König, 2016); GPU drivers before HMM userptr',
   device: { kind: 'gpu', recoverable: false },
-  configs: ['kernel-queue', 'kernel-queue-fork-2021', 'mprotect', 'zone-movable'],
+  configs: ['kernel-queue', 'kernel-queue-fork-2021', 'mprotect', 'zone-movable', 'process-exit'],
   mutants: [
     { name: 'unpin-at-handoff', pattern: 'the page is unpinned as soon as the job is handed to the hardware, not when its fence signals: the page migrates or is freed under the queued DMA (get_user_pages then put_page right after dma_map)' },
     { name: 'pin-after-handoff', pattern: 'the GPU page table is programmed and the job handed to the hardware before the page is pinned: a migration in between frees the page the GPU will use' },
@@ -157,5 +157,11 @@ export const pinPerJob = defineStrategy({
 
   onFenceSignal(s, job, ctx) {
     release(s, job, ctx);
+  },
+  // The design holds nothing per registration (its pins are per job): a deregistration has nothing to
+  // undo and finishes at once (left closing, it would be a deregistration that never finishes).
+  onDeregister(s, p) {
+    s.regs[p]!.live = false;
+    s.regs[p]!.closing = false;
   },
 });

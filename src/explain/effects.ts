@@ -79,6 +79,8 @@ export function effectOfEvent(e: ModelEvent): Effect {
       return d('refused', `the ${e.mechanism} of ${page(e.proc, e.vpage)} (frame ${e.frame}) is refused: the page is pinned`, [page(e.proc, e.vpage), `frame${e.frame}`]);
     case 'oom_kill':
       return d('process', `the OOM killer picks p${e.proc} as its victim`, [`p${e.proc}`]);
+    case 'exit':
+      return d('process', e.phase === 'do_exit' ? `p${e.proc} exits (do_exit, exit_mm): it runs no more user code` : e.phase === 'exit_mmap' ? `exit_mmap of p${e.proc}: mmu_notifier_release, every notifier's release callback owed` : `p${e.proc}'s mm is dead: every page unmapped, its file released`, [`p${e.proc}`]);
     case 'callback_refuse':
       return d('refused', `inv${e.inv}'s callback of sub${e.sub} refuses the non-blockable invalidation (-EAGAIN)`, [`inv${e.inv}`, `sub${e.sub}`]);
     case 'invalidate_abandon':
