@@ -256,6 +256,12 @@ function clearDead(s: State): void {
     inv.oldGens.fill(0);
     inv.cb.fill(CB_RETURNED);
   }
+  for (let k = 0; k < s.subs.length; k++) {
+    // A freed notifier the kernel no longer reaches (out of the tree and the deferred list, no callback
+    // owed) is a slot nothing reads until the next insert allocates it afresh.
+    const sb = s.subs[k]!;
+    if (sb.freed && !sb.live && !s.invs.some((inv) => inv.live && inv.cb[k] !== CB_RETURNED)) sb.freed = false;
+  }
   for (const row of s.dev.mirror) {
     for (const e of row) {
       if (e.frame !== NONE) continue;

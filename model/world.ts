@@ -12,6 +12,7 @@ import {
   freeFrames,
   freeInvalidationSlot,
   invalidating,
+  mmInvEnd,
   procInvalidating,
   ptePresent,
   startInvalidation,
@@ -65,7 +66,7 @@ export function initialState(cfg: Config): State {
       active: 0,
       ptes: Array.from({ length: vpages }, (): Pte => ({ mapped: false, frame: NONE, writable: false, swapped: false, swap: 0, epoch: 0, dax: false, shared: false, exclusive: NONE })),
     })),
-    subs: Array.from({ length: procs }, (_, p) => ({ live: false, proc: p, seq: 0 })),
+    subs: Array.from({ length: procs }, (_, p) => ({ live: false, proc: p, seq: 0, deferred: false, removing: false, freed: false })),
     invs: Array.from({ length: invalidations }, () => ({
       live: false,
       proc: 0,
@@ -455,8 +456,7 @@ function finishInvalidation(s: State, i: number, cfg: Config, ctx: DriverContext
   }
   if (inv.cause === 'fork') changed = forkChild(s, inv.proc, cfg, ctx);
   inv.live = false;
-  mm.active--;
-  if (mm.active === 0) mm.seq++;
+  mmInvEnd(s, inv.proc); // mmu_notifier_invalidate_range_end
   ctx.emit({ t: 'invalidate_end', inv: i, proc: inv.proc, pages: inv.pages, cause: inv.cause, changed });
 }
 

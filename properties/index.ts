@@ -18,6 +18,7 @@ import { witnesses } from './witnesses.ts';
 import { dmaAddrForDevice } from './dma-addr.ts';
 import { noCpuAccessToBar, p2pSglConsumer } from './sgl.ts';
 import { noCollateralLoss } from './no-collateral-loss.ts';
+import { noKernelUseAfterFree } from './no-kernel-use-after-free.ts';
 
 /** Capabilities (what a design gives up, `capability: true`): columns of the table too, after the liveness ones. */
 export const capabilityProperties: readonly Property<any>[] = [migratable, transparent, oomReclaimable, noCollateralLoss];
@@ -39,6 +40,7 @@ export const verdictProperties: readonly Property<any>[] = [
   dmaAddrForDevice,
   p2pSglConsumer,
   noCpuAccessToBar,
+  noKernelUseAfterFree,
 ];
 
 export const allProperties: readonly Property<any>[] = [...verdictProperties, ...witnesses];

@@ -86,6 +86,8 @@ export const premises: readonly Property<any>[] = [
     (e, v) => e.t === 'callback_wait_eviction' && v.jobs.some((j) => j.state !== 'free' && j.proc !== e.proc)),
   // A scatterlist with a P2P entry reaches a consumer (model/sgl.ts): the question seed 004 asks of it.
   sometimes('sometimes-peer-memory-sgl', 'a scatterlist with an entry for P2P memory (a P2PDMA page, or a bus address with no page) is handed to a consumer', (e) => e.t === 'sgl_handoff' && e.p2p),
+  // mmu_interval_notifier_remove, then the driver's kfree: the end of a kernel object's lifetime.
+  sometimes('sometimes-notifier-freed', 'a driver removes its interval notifier (mmu_interval_notifier_remove) and frees it', (e) => e.t === 'notifier_free'),
 ];
 
 export const witnesses: readonly Property<any>[] = [

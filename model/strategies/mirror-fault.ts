@@ -237,7 +237,7 @@ export function faultApply(
  */
 export function mirrorTeardown(s: MirrorState, p: number, detail: string, ctx: DriverContext): void {
   const all = (1 << s.mms[p]!.ptes.length) - 1;
-  unsubscribe(s, p);
+  unsubscribe(s, p, ctx);
   dirtyWritten(s, p, all);
   zapMirror(s, p, all);
   drvOf(s).faults.forEach((f, i) => {

@@ -25,7 +25,7 @@ const CB_LOCKED = 1;
 const CB_ZAPPED = 2;
 const LOCK_BY_INV = 1000;
 
-type OdpMutant = 'no-read-retry' | 'retry-outside-lock' | 'zap-without-wait' | 'refuse-with-lock-held';
+type OdpMutant = 'no-read-retry' | 'retry-outside-lock' | 'zap-without-wait' | 'refuse-with-lock-held' | 'free-before-remove-returns';
 
 function mutations(ctx: DriverContext<OdpMutant>): FaultMutations {
   return { noReadRetry: ctx.mutant === 'no-read-retry', retryOutsideLock: ctx.mutant === 'retry-outside-lock' };
@@ -43,6 +43,7 @@ export const odpMirror = defineStrategy({
     { name: 'retry-outside-lock', pattern: 'read_retry checked before taking the driver lock: an invalidation starting right after the check is missed (i915 userptr before ed29c2691188)' },
     { name: 'zap-without-wait', pattern: 'the callback zaps and returns without waiting for in-flight DMA (no fenced UMR / no wait for the device TLB flush)' },
     { name: 'refuse-with-lock-held', pattern: 'a non-blockable invalidation refused after taking umem_mutex, and the mutex left held: every later fault and invalidation of the MR waits forever (7608bf40cf24)' },
+    { name: 'free-before-remove-returns', pattern: 'the MR\'s teardown frees the umem_odp (and the interval notifier in it) while an invalidation of the mm is in progress, without mmu_interval_notifier_remove\'s wait for it: the invalidation calls the freed notifier (the implicit-ODP teardown races, de5ed007a03d; mmu_interval_notifier_remove\'s contract: free only after it returns)' },
   ],
   needsRegistration: true,
   actionKinds: [
@@ -68,8 +69,9 @@ export const odpMirror = defineStrategy({
       else if (c === CB_ZAPPED && !dmaInFlight(s, inv.proc, inv.pages)) out.push({ k: 'inv_sync', a: i, b: NONE });
     });
     s.regs.forEach((r, p) => {
-      // mmu_interval_notifier_remove waits for an invalidation in progress to end.
-      if (r.live && r.closing && d.lock === NONE && !procInvalidating(s, p) && !dmaInFlight(s, p, (1 << s.mms[p]!.ptes.length) - 1)) {
+      // mmu_interval_notifier_remove waits for an invalidation in progress to end (the mutant frees at once).
+      const removeReturns = !procInvalidating(s, p) || ctx.mutant === 'free-before-remove-returns';
+      if (r.live && r.closing && d.lock === NONE && removeReturns && !dmaInFlight(s, p, (1 << s.mms[p]!.ptes.length) - 1)) {
         out.push({ k: 'dereg_finish', a: p, b: NONE });
       }
     });
