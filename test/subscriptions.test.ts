@@ -3,7 +3,7 @@
 // the deferred list, a remove during one waits for mn_itree_inv_end, and the property
 // no-kernel-use-after-free judges the driver's free against both.
 import { describe, expect, it } from 'vitest';
-import { init } from '../model/model.ts';
+import { enabled, init, sameAction } from '../model/model.ts';
 import type { DriverContext } from '../model/strategy.ts';
 import type { ModelEvent } from '../model/events.ts';
 import type { State } from '../model/types.ts';
@@ -11,7 +11,7 @@ import { CB_RETURNED } from '../model/types.ts';
 import { freeSubscription, mmInvEnd, readBegin, removeNotifier, startInvalidation, subscribe } from '../model/mm.ts';
 import { noKernelUseAfterFree } from '../properties/no-kernel-use-after-free.ts';
 import { viewOf } from '../src/system.ts';
-import { act, failsAtEnd, holdsOver, model } from './helpers.ts';
+import { act, failsAtEnd, holdsOver, model, play } from './helpers.ts';
 
 const m = model('odp-mirror', 'kernel-queue');
 
@@ -116,5 +116,18 @@ describe('interval notifiers with lifetimes (mm/mmu_notifier.c)', () => {
     const r = failsAtEnd(model('odp-mirror', 'kernel-queue', 'free-before-remove-returns'), scenario, props);
     expect(r.violation?.clause).toBe('callback-of-freed-notifier');
     holdsOver(m, [...scenario.slice(0, 3), act('inv_lock', 0), act('inv_zap', 0), act('inv_sync', 0), act('invalidate_end', 0), act('dereg_finish', 0)], props);
+  });
+});
+
+describe('umem_mutex is per MR (odp-mirror)', () => {
+  it("p0's invalidate callback holding its MR's umem_mutex does not block p1's fault (ib_umem_odp's per-umem mutex); p0's own fault waits", () => {
+    const om = model('odp-mirror', 'kernel-queue');
+    // The second process is p0's fork child (the scope's second process slot).
+    const two = [act('fork', 0), act('invalidate_end', 0), act('register', 0), act('register', 1)];
+    const locked = [...two, act('munmap', 0, 1), act('inv_lock', 0)];
+    const p1 = play(om, [...locked, act('submit', 1, 0), act('dma_start', 0), act('read_begin', 0), act('range_fault', 0)]);
+    expect(enabled(om, p1.s).some((a) => sameAction(a, act('fault_commit', 0)))).toBe(true);
+    const p0 = play(om, [...two, act('submit', 0, 0), act('dma_start', 0), act('read_begin', 0), act('range_fault', 0), act('munmap', 0, 0), act('inv_lock', 0)]);
+    expect(enabled(om, p0.s).some((a) => sameAction(a, act('fault_commit', 0)))).toBe(false);
   });
 });
