@@ -54,6 +54,9 @@ export const configs: readonly Config[] = [
   // The device under test has a pool of DEVICE_PRIVATE pages of its own (lib/test_hmm.c's dmirror
   // devices: dmirror_allocate_chunk), two of them; no peer device, no PCIe topology.
   { name: 'hmm', queue: 'kernel', kernel: kernelToday, scope: { ...defaultScope, vram: 2 }, oracleBound: UNBOUNDED, proofScope: { ...smallScope, vram: 1 } },
+  // kernel-queue with a second interval notifier per process (model/subscriptions.ts): another driver
+  // mirrors the same address space, so an invalidation owes two callbacks and an insert may be deferred.
+  { name: 'two-notifiers', queue: 'kernel', kernel: kernelToday, scope: { ...defaultScope, notifiers: 2 }, oracleBound: UNBOUNDED, proofScope: { ...smallScope, notifiers: 2 } },
 ];
 
 export function configByName(name: string): Config | undefined {
@@ -111,6 +114,7 @@ export const scopeLimits: Readonly<Record<keyof Scope, { min: number; max: numbe
   jobs: { min: 1, max: 8, what: 'job slots on the device' },
   invalidations: { min: 1, max: 8, what: 'invalidations in flight' },
   vram: { min: 0, max: 8, what: 'VRAM frames of the peer device (P2P configs)' },
+  notifiers: { min: 1, max: 2, what: "interval notifiers per process: the device under test's driver's, then a second mm user's" },
 };
 
 /** `cfg` with its scope changed by `over` (the config keeps its name; the scope is recorded beside it). */

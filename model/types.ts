@@ -276,6 +276,11 @@ export interface Scope {
   invalidations: number;
   /** VRAM frames of the peer device (after the system frames); none when absent. */
   vram?: number;
+  /**
+   * Interval notifiers per process (model/subscriptions.ts): the device under test's driver's, and a
+   * second mm user's when 2. Absent: 1.
+   */
+  notifiers?: number;
 }
 
 /**

@@ -19,6 +19,7 @@ import {
   swapIn,
   unmapFrame,
 } from './mm.ts';
+import { applySubscription, subscriptionActionKinds, subscriptionEnabled } from './subscriptions.ts';
 import { applyPressure, pressureActionKinds, pressureEnabled, queueRuns, reapPage } from './oom.ts';
 import { collectForMigration, coreMmPage, cpuCanTouch, finishPeerMove, pteLocked } from './p2p.ts';
 import { finishExclusive } from './hmm-exclusive.ts';
@@ -42,6 +43,7 @@ export const worldActionKinds: readonly ActionKind[] = [
   { kind: 'reclaim', actor: 'kernel', args: ['p', 'v'], models: 'shrink_folio_list: try_to_unmap to swap', starts: true },
   { kind: 'invalidate_end', actor: 'kernel', args: ['inv'], models: 'after every callback returned: the PTE change, then mmu_notifier_invalidate_range_end' },
   ...pressureActionKinds,
+  ...subscriptionActionKinds,
 ];
 
 /** The user actions of a process (first argument p): an OOM victim does none. */
@@ -50,6 +52,7 @@ const victimUserKinds: ReadonlySet<string> = new Set(worldActionKinds.filter((k)
 export function initialState(cfg: Config): State {
   const { procs, vpages, frames, jobs, invalidations } = cfg.scope;
   const vram = cfg.scope.vram ?? 0;
+  const notifiers = cfg.scope.notifiers ?? 1;
   const s: State = {
     // System RAM first, then the peer's VRAM (p2p until its driver hands a frame out as device-private).
     frames: Array.from({ length: frames + vram }, (_, f) => ({
@@ -66,7 +69,8 @@ export function initialState(cfg: Config): State {
       active: 0,
       ptes: Array.from({ length: vpages }, (): Pte => ({ mapped: false, frame: NONE, writable: false, swapped: false, swap: 0, epoch: 0, dax: false, shared: false, exclusive: NONE })),
     })),
-    subs: Array.from({ length: procs }, (_, p) => ({ live: false, proc: p, seq: 0, deferred: false, removing: false, freed: false })),
+    // Scope.notifiers slots per process (model/subscriptions.ts): slot p + k * procs is p's k-th notifier.
+    subs: Array.from({ length: procs * notifiers }, (_, k) => ({ live: false, proc: k % procs, seq: 0, deferred: false, removing: false, freed: false })),
     invs: Array.from({ length: invalidations }, () => ({
       live: false,
       proc: 0,
@@ -76,7 +80,7 @@ export function initialState(cfg: Config): State {
       blockable: true,
       oldFrames: Array.from({ length: vpages }, () => NONE),
       oldGens: Array.from({ length: vpages }, () => 0),
-      cb: Array.from({ length: procs }, () => CB_RETURNED),
+      cb: Array.from({ length: procs * notifiers }, () => CB_RETURNED),
     })),
     dev: {
       kind: 'gpu',
@@ -182,6 +186,7 @@ export function worldEnabled(s: State, cfg: Config, strat: Strategy, ctx: Driver
     else if (job.state === 'landed') out.push(act('user_signal', j));
   }
   for (let i = 0; i < s.invs.length; i++) if (s.invs[i]!.live && callbacksReturned(s, i)) out.push(act('invalidate_end', i));
+  subscriptionEnabled(s, out);
   pressureEnabled(s, out, victimUserKinds);
   // A process a driver killed (SIGKILL) does nothing more in user space, and signals no user fence.
   if (s.mms.some((mm) => mm.killed === true)) {
@@ -370,7 +375,7 @@ export function applyWorld(s: State, a: Action, cfg: Config, strat: Strategy, ct
       finishInvalidation(s, a.a, cfg, ctx);
       return true;
     default:
-      return applyPressure(s, a, cfg, strat, ctx);
+      return applySubscription(s, a, ctx) || applyPressure(s, a, cfg, strat, ctx);
   }
 }
 

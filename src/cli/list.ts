@@ -26,6 +26,7 @@ export function describeConfig(c: Config): string {
     : 'the 2020-21 kernels: after fork the parent copies on write and a pinned page stays with the child');
   parts.push(`migration ${c.kernel.migrateFailsPinned ? 'fails on' : 'proceeds past'} pinned pages, reclaim ${c.kernel.reclaimSkipsPinned ? 'skips' : 'takes'} them`);
   if (!c.topology && c.scope.vram) parts.push(`the device under test has ${c.scope.vram} DEVICE_PRIVATE pages of its own (lib/test_hmm.c's dmirror pool)`);
+  if ((c.scope.notifiers ?? 1) > 1) parts.push(`a second driver mirrors each process through its own interval notifier (${c.scope.notifiers} per process)`);
   if (c.shared) parts.push(`p0's pages ${maskText(c.shared)} are MAP_SHARED|MAP_ANONYMOUS`);
   if (c.kernel.preemptTimeout) parts.push('a queue preemption may time out, and the driver then resets the GPU (every process loses its queued work)');
   if (c.kernel.reclaimWithoutNotifier) parts.push('reclaim clears PTEs with no mmu_notifier calls (a core-mm bug)');
