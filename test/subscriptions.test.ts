@@ -3,7 +3,7 @@
 // the deferred list, a remove during one waits for mn_itree_inv_end, and the property
 // no-kernel-use-after-free judges the driver's free against both.
 import { describe, expect, it } from 'vitest';
-import { enabled, init, sameAction } from '../model/model.ts';
+import { enabled, init, sameAction, stepInPlace } from '../model/model.ts';
 import type { DriverContext } from '../model/strategy.ts';
 import type { ModelEvent } from '../model/events.ts';
 import type { State } from '../model/types.ts';
@@ -129,5 +129,49 @@ describe('umem_mutex is per MR (odp-mirror)', () => {
     expect(enabled(om, p1.s).some((a) => sameAction(a, act('fault_commit', 0)))).toBe(true);
     const p0 = play(om, [...two, act('submit', 0, 0), act('dma_start', 0), act('read_begin', 0), act('range_fault', 0), act('munmap', 0, 0), act('inv_lock', 0)]);
     expect(enabled(om, p0.s).some((a) => sameAction(a, act('fault_commit', 0)))).toBe(false);
+  });
+});
+
+describe('a second interval notifier per process (model/subscriptions.ts, config two-notifiers)', () => {
+  const two = model('odp-mirror', 'two-notifiers');
+
+  it('an invalidation owes both callbacks, which return in either order; invalidate_end waits for both', () => {
+    const base = [act('mm_user_open', 0, 1), act('register', 0), act('reclaim', 0, 0)];
+    const { s, events } = play(two, base);
+    expect(events.find((e) => e.t === 'invalidate_start')).toMatchObject({ callbacks: 2 });
+    expect(enabled(two, s).some((a) => a.k === 'invalidate_end')).toBe(false);
+    for (const order of [
+      [act('mm_user_invalidate', 0, 1), act('inv_lock', 0), act('inv_zap', 0), act('inv_sync', 0)],
+      [act('inv_lock', 0), act('inv_zap', 0), act('inv_sync', 0), act('mm_user_invalidate', 0, 1)],
+    ]) {
+      const r = play(two, [...base, ...order]);
+      expect(enabled(two, r.s).some((a) => sameAction(a, act('invalidate_end', 0)))).toBe(true);
+    }
+  });
+
+  it("the driver's notifier inserted while the other's is in the tree and an invalidation is active is deferred: that invalidation and the next owe it nothing", () => {
+    const { s } = play(two, [act('mm_user_open', 0, 1), act('reclaim', 0, 0), act('register', 0), act('reclaim', 0, 1)]);
+    expect(s.subs[0]).toMatchObject({ live: true, deferred: true });
+    expect(s.invs.map((inv) => inv.cb[0])).toEqual([CB_RETURNED, CB_RETURNED]);
+  });
+
+  it("a refused non-blockable start abandons the other driver's callback too (mn_itree_invalidate stops at the first refusal)", () => {
+    // Memory runs low once the fork child's copy-on-write break took a frame (the scope's frames).
+    const low = [act('mm_user_open', 0, 1), act('fork', 0), act('mm_user_invalidate', 0, 1), act('invalidate_end', 0), act('register', 0), act('cpu_write', 1, 1), act('invalidate_end', 0)];
+    const { s, events } = play(two, [...low, act('oom_kill', 0), act('oom_reap', 0)]);
+    expect(events.at(-1)).toMatchObject({ t: 'invalidate_start', callbacks: 2 });
+    events.push(...stepInPlace(two, s, act('inv_lock', 0)));
+    expect(events.map((e) => e.t)).toContain('invalidate_abandon');
+    expect(s.invs.every((inv) => !inv.live)).toBe(true);
+    expect(s.mms[0]!.active).toBe(0);
+  });
+
+  it('the second driver closes only with no invalidation of the mm in progress (remove would sleep), and frees its notifier', () => {
+    const r = play(two, [act('mm_user_open', 0, 1), act('reclaim', 0, 0)]);
+    expect(enabled(two, r.s).some((a) => a.k === 'mm_user_close')).toBe(false);
+    const done = play(two, [act('mm_user_open', 0, 1), act('reclaim', 0, 0), act('mm_user_invalidate', 0, 1), act('invalidate_end', 0), act('mm_user_close', 0, 1)]);
+    // p0's second notifier is slot p + k * procs = 2 (model/subscriptions.ts subSlot).
+    expect(done.events.at(-1)).toMatchObject({ t: 'notifier_free', sub: 2 });
+    expect(done.s.subs[2]!.live).toBe(false);
   });
 });
