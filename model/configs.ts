@@ -99,6 +99,12 @@ export const kernelVariants: readonly Config[] = [
     { refusedStartNotUndone: true },
     'mn_itree_invalidate returns -EAGAIN for a refused non-blockable start without mn_itree_inv_end ("On -EAGAIN the non-blocking caller is not allowed to call invalidate_range_end()"): the range stays counted active and the seq odd, so mmu_interval_read_begin sleeps forever',
   ),
+  variantOf(
+    'insert-not-covered',
+    'kernel-queue',
+    { insertNotCovered: true },
+    '__mmu_interval_notifier_insert gives a notifier inserted while an invalidation of the mm is active the seq of an idle mm (invalidate_seq - 1) instead of the odd seq the kernel gives it ("If some invalidate_range_start/end region is going on in parallel, we don\'t know what VA ranges are affected, so we must assume this new range is included"): mmu_interval_read_begin does not wait, and a fault maps a page the invalidation in progress is about to free',
+  ),
 ];
 
 /** A config of the matrix or a kernel variant, by name. */

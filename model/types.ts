@@ -261,6 +261,12 @@ export interface KernelPolicy {
    */
   refusedStartNotUndone?: boolean;
   /**
+   * A core-mm bug (kernel variant `insert-not-covered`): a notifier inserted while an invalidation of the
+   * mm is active gets the seq of an idle mm (invalidate_seq - 1), so mmu_interval_read_begin does not wait
+   * for the invalidation that may cover it.
+   */
+  insertNotCovered?: boolean;
+  /**
    * A queue preemption may time out (amdkfd: unmap_queues_cpsch waits queue_preemption_timeout_ms for the
    * HWS, then kfd_hws_hang schedules a GPU reset): the hardware may fail to preempt a queue that does not
    * yield. Absent or false: preemption always completes once the DMA in flight landed.

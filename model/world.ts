@@ -198,6 +198,21 @@ export function worldEnabled(s: State, cfg: Config, strat: Strategy, ctx: Driver
   }
 }
 
+/**
+ * The kernel variant insert-not-covered: __mmu_interval_notifier_insert gives a notifier inserted while an
+ * invalidation of the mm is active the seq of an idle mm (invalidate_seq - 1), as if no range covered it,
+ * instead of the mm's odd seq ("we must assume this new range is included"). Applied to the notifiers the
+ * driver's registration just inserted (model/mm.ts subscribe is the kernel's own insert).
+ */
+function insertNotCovered(s: State, proc: number, wasLive: readonly boolean[]): void {
+  const mm = s.mms[proc]!;
+  if (mm.active === 0) return;
+  s.subs.forEach((sb, k) => {
+    if (wasLive[k] || !sb.live || sb.proc !== proc || sb.deferred) return;
+    sb.seq = mm.seq - 1;
+  });
+}
+
 /** Start a copy-on-write break of (proc, vpage): the write fault's invalidation. */
 export function breakCow(s: State, strat: Strategy, ctx: DriverContext, proc: number, vpage: number): boolean {
   if (invalidating(s, proc, vpage)) return false;
@@ -289,7 +304,9 @@ export function applyWorld(s: State, a: Action, cfg: Config, strat: Strategy, ct
       reg.closing = false;
       reg.opening = false;
       s.mms[a.a]!.ptes.forEach((pte, v) => (reg.epochs[v] = pte.mapped ? pte.epoch : -1));
+      const wasLive = s.subs.map((sb) => sb.live);
       strat.onRegister(s, a.a, ctx);
+      if (cfg.kernel.insertNotCovered) insertNotCovered(s, a.a, wasLive);
       return true;
     }
     case 'deregister':

@@ -23,7 +23,7 @@ describe('kernel variants', () => {
     const { code, out } = await cli('list', '--json');
     expect(code).toBe(0);
     const listed = JSON.parse(out).kernelVariants as { name: string; base: string; stands: string }[];
-    expect(listed.map((v) => v.name).sort()).toEqual(['migrate-pinned', 'reclaim-pinned', 'reclaim-without-notifier', 'refused-start-not-undone']);
+    expect(listed.map((v) => v.name).sort()).toEqual(['insert-not-covered', 'migrate-pinned', 'reclaim-pinned', 'reclaim-without-notifier', 'refused-start-not-undone']);
     for (const v of listed) {
       expect(v.base).toBe('kernel-queue');
       expect(v.stands.length).toBeGreaterThan(40);
@@ -36,6 +36,7 @@ describe('kernel variants', () => {
     ['migrate-pinned', 'pin-per-job', 'no-lost-write', 8],
     ['reclaim-without-notifier', 'odp-mirror', 'coherent-dma', 8],
     ['refused-start-not-undone', 'odp-mirror', 'notifier-bookkeeping', 10],
+    ['insert-not-covered', 'odp-mirror', 'coherent-dma', 8],
   ];
   for (const [name, strategy, property, longest] of kills) {
     it(`${name} is killed: ${strategy} breaks ${property}, which it holds in kernel-queue, in at most ${longest} steps`, () => {

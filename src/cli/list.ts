@@ -31,6 +31,7 @@ export function describeConfig(c: Config): string {
   if (c.kernel.preemptTimeout) parts.push('a queue preemption may time out, and the driver then resets the GPU (every process loses its queued work)');
   if (c.kernel.reclaimWithoutNotifier) parts.push('reclaim clears PTEs with no mmu_notifier calls (a core-mm bug)');
   if (c.kernel.refusedStartNotUndone) parts.push('a refused non-blockable invalidate_range_start is not undone (a core-mm bug)');
+  if (c.kernel.insertNotCovered) parts.push('a notifier inserted during an invalidation is not assumed covered by it (a core-mm bug)');
   parts.push(c.dax ? `p0's pages ${maskText(c.dax)} map a DAX file (the filesystem may move their blocks)` : 'anonymous memory');
   if (c.topology) {
     const ok = p2pPossible(c.topology, PEER, DEV);
