@@ -5,6 +5,7 @@ import type { Action, Actor, Config, State } from './types.ts';
 import type { ModelEvent } from './events.ts';
 import type { ActionKind, DriverContext, Strategy } from './strategy.ts';
 import { applyWorld, initialState, worldActionKinds, worldEnabled } from './world.ts';
+import { secondNotifierKinds } from './subscriptions.ts';
 import { clonePlain } from './clone.ts';
 
 export interface Model {
@@ -20,7 +21,11 @@ export function makeModel(strategy: Strategy, cfg: Config, mutant: string | null
     throw new Error(`strategy ${strategy.name} has no mutant '${mutant}'`);
   }
   const kinds = new Map<string, ActionKind>();
-  for (const k of worldActionKinds) kinds.set(k.kind, k);
+  for (const k of worldActionKinds) {
+    // The second mm user's actions exist only where the scope gives processes a second notifier.
+    if ((cfg.scope.notifiers ?? 1) === 1 && secondNotifierKinds.has(k.kind)) continue;
+    kinds.set(k.kind, k);
+  }
   for (const k of strategy.actionKinds) kinds.set(k.kind, k);
   const m: Model = { cfg, strategy, mutant, kinds };
   context(m, discard); // made with the model, so that its shape does not change on first use

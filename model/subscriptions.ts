@@ -30,6 +30,9 @@ export const subscriptionActionKinds: readonly ActionKind[] = [
   { kind: 'mm_user_invalidate', actor: 'kernel', args: ['inv', 'user'], models: "the second driver's invalidate callback: its lock, mmu_interval_set_seq, zap its device's page table, unlock, return true" },
 ];
 
+/** The kinds above, which a model has only when its scope gives a process more than one notifier. */
+export const secondNotifierKinds: ReadonlySet<string> = new Set(subscriptionActionKinds.map((k) => k.kind));
+
 export function subscriptionEnabled(s: State, out: Action[]): void {
   const n = notifiersPerProc(s);
   if (n === 1) return;
