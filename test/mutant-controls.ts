@@ -247,10 +247,10 @@ export const controls: Record<string, Control> = {
   },
   'peerdirect-kill/exit-during-drain': {
     config: 'p2p-switch',
-    property: 'no-dma-after-free',
-    why: 'the exit path waits: the QP destroy for the HCA to flush, mmu_interval_notifier_remove for the invalidation in progress; the buffer is unmapped after dma_land',
+    property: 'no-kernel-use-after-free',
+    why: 'the exit path waits: mmu_interval_notifier_remove for the invalidation in progress (its callback returns, the peer move ends), and only then is the MR, with its notifier, freed',
     trace: [
-      act('register', 0), act('submit', 0, 1), act('dma_start', 0), act('gpu_move', 0, 0), act('pd_kill', 0), act('dma_land', 0), act('pd_drain', 0), act('invalidate_end', 0),
+      act('register', 0), act('gpu_move', 0, 0), act('pd_kill', 0), act('pd_drain', 0), act('invalidate_end', 0),
       act('exit_teardown', 0), act('invalidate_end', 0),
     ],
   },
