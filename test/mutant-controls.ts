@@ -49,10 +49,9 @@ export const controls: Record<string, Control> = {
   'odp-mirror/free-before-remove-returns': {
     config: 'kernel-queue',
     property: 'no-kernel-use-after-free',
-    why: 'the design deregisters only once no invalidation of the mm is in progress (mmu_interval_notifier_remove sleeps on subscriptions->wq until mn_itree_inv_end): the callback runs, the reclaim ends, then the MR and its notifier are freed',
+    why: 'the design deregisters only once no invalidation of the mm is in progress (mmu_interval_notifier_remove sleeps on subscriptions->wq until mn_itree_inv_end): the migration ends, then the MR and its notifier are freed',
     trace: [
-      act('register', 0), act('reclaim', 0, 0), act('deregister', 0), act('inv_lock', 0), act('inv_zap', 0), act('inv_sync', 0),
-      act('invalidate_end', 0), act('dereg_finish', 0),
+      act('migrate', 0, 0), act('register', 0), act('deregister', 0), act('invalidate_end', 0), act('dereg_finish', 0),
     ],
   },
   'pin-longterm/unpin-before-dma-lands': 'same',
