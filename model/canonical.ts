@@ -213,7 +213,12 @@ function worldCounters(s: State, c: Renumber): void {
       pte.swap = c.value(pte.swap);
     }
   }
-  for (const sb of s.subs) sb.seq = c.seq(sb.proc, sb.seq);
+  const several = s.subs.length > s.mms.length;
+  for (let k = 0; k < s.subs.length; k++) {
+    const sb = s.subs[k]!;
+    if (several && !sb.live) continue; // a free slot's seq is dead (clearDead)
+    sb.seq = c.seq(sb.proc, sb.seq);
+  }
   for (const inv of s.invs) {
     if (!inv.live) continue;
     const gens = inv.oldGens;
@@ -257,6 +262,18 @@ function clearDead(s: State): void {
     inv.oldFrames.fill(NONE);
     inv.oldGens.fill(0);
     inv.cb.fill(CB_RETURNED);
+  }
+  const several = s.subs.length > s.mms.length;
+  for (let k = 0; k < s.subs.length; k++) {
+    // A freed notifier the kernel no longer reaches (out of the tree and the deferred list, no callback
+    // owed) is a slot nothing reads until the next insert allocates it afresh.
+    const sb = s.subs[k]!;
+    if (sb.freed && !sb.live && !s.invs.some((inv) => inv.live && inv.cb[k] !== CB_RETURNED)) sb.freed = false;
+    // A free slot's seq is dead: subscribe writes it afresh. With two notifiers per process
+    // (model/subscriptions.ts) it must be cleared, or it tells apart states whose live notifiers' seqs
+    // the renumbering then numbers differently. With one per process it is kept as it always was (it
+    // only splits states; clearing it there too is sound, but changes every config's pinned state count).
+    if (several && !sb.live) sb.seq = 0;
   }
   for (const row of s.dev.mirror) {
     for (const e of row) {

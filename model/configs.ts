@@ -70,6 +70,9 @@ export const configs: readonly Config[] = [
   // so that the other configs' explorers keep their budget for what they check (an exit ends a run's
   // interesting future early).
   { name: 'process-exit', queue: 'kernel', kernel: kernelToday, scope: defaultScope, oracleBound: UNBOUNDED, proofScope: smallScope, exit: true },
+  // kernel-queue with a second interval notifier per process (model/subscriptions.ts): another driver
+  // mirrors the same address space, so an invalidation owes two callbacks and an insert may be deferred.
+  { name: 'two-notifiers', queue: 'kernel', kernel: kernelToday, scope: { ...defaultScope, notifiers: 2 }, oracleBound: UNBOUNDED, proofScope: { ...smallScope, notifiers: 2 } },
 ];
 
 export function configByName(name: string): Config | undefined {
@@ -118,6 +121,12 @@ export const kernelVariants: readonly Config[] = [
     { refusedStartNotUndone: true },
     'mn_itree_invalidate returns -EAGAIN for a refused non-blockable start without mn_itree_inv_end ("On -EAGAIN the non-blocking caller is not allowed to call invalidate_range_end()"): the range stays counted active and the seq odd, so mmu_interval_read_begin sleeps forever',
   ),
+  variantOf(
+    'insert-not-covered',
+    'kernel-queue',
+    { insertNotCovered: true },
+    '__mmu_interval_notifier_insert gives a notifier inserted while an invalidation of the mm is active the seq of an idle mm (invalidate_seq - 1) instead of the odd seq the kernel gives it ("If some invalidate_range_start/end region is going on in parallel, we don\'t know what VA ranges are affected, so we must assume this new range is included"): mmu_interval_read_begin does not wait, and a fault maps a page the invalidation in progress is about to free',
+  ),
 ];
 
 /** A config of the matrix or a kernel variant, by name. */
@@ -133,6 +142,7 @@ export const scopeLimits: Readonly<Record<keyof Scope, { min: number; max: numbe
   jobs: { min: 1, max: 8, what: 'job slots on the device' },
   invalidations: { min: 1, max: 8, what: 'invalidations in flight' },
   vram: { min: 0, max: 8, what: 'VRAM frames of the peer device (P2P configs)' },
+  notifiers: { min: 1, max: 2, what: "interval notifiers per process: the device under test's driver's, then a second mm user's" },
 };
 
 /** `cfg` with its scope changed by `over` (the config keeps its name; the scope is recorded beside it). */

@@ -139,7 +139,15 @@ export type ModelEvent =
   /** A queue preemption of `proc` timed out and the driver reset the GPU: every process's queued work on it is lost. */
   | { t: 'gpu_reset'; proc: number; lost: number }
   /** A P2P provider began to revoke its memory (driver unbind, reset: pci_p2pdma_unmap_mappings), or finished (the BAR released). */
-  | { t: 'provider_revoke'; phase: 'begin' | 'released'; inUse: boolean };
+  | { t: 'provider_revoke'; phase: 'begin' | 'released'; inUse: boolean }
+  /**
+   * mmu_interval_notifier_remove of subscription `sub` (of `proc`): `waits` when an invalidation of the mm
+   * was active, so the notifier stays in the tree, queued for removal on the deferred list, and remove
+   * sleeps until mn_itree_inv_end; otherwise it is gone when remove returns.
+   */
+  | { t: 'notifier_remove'; sub: number; proc: number; waits: boolean }
+  /** The driver freed the struct that embeds subscription `sub` (kfree). */
+  | { t: 'notifier_free'; sub: number; proc: number };
 
 /** Who consumes a scatterlist (model/sgl.ts says which take P2P entries). */
 export type SglConsumer = 'nvme' | 'rdma-p2pdma' | 'rxe';

@@ -191,7 +191,8 @@ export function startInvalidation(
   let callbacks = 0;
   for (let k = 0; k < s.subs.length; k++) {
     const sub = s.subs[k]!;
-    inv.cb[k] = sub.live && sub.proc === proc ? 0 : CB_RETURNED;
+    // mn_itree_invalidate walks the interval tree: a notifier still on the deferred list of its insert is not in it.
+    inv.cb[k] = sub.live && sub.proc === proc && !sub.deferred ? 0 : CB_RETURNED;
     if (inv.cb[k] === 0) callbacks++;
   }
   if (mm.active === 0) mm.seq |= 1;
@@ -224,12 +225,8 @@ export function callbackRefuse(s: State, inv: number, sub: number, ctx: DriverCo
   ctx.emit({ t: 'callback_refuse', inv, sub });
   iv.live = false;
   for (let k = 0; k < iv.cb.length; k++) iv.cb[k] = CB_RETURNED;
-  const mm = s.mms[iv.proc]!;
   // mn_itree_invalidate's out_would_block: mn_itree_inv_end (unless the kernel variant leaves it out).
-  if (!ctx.cfg.kernel.refusedStartNotUndone) {
-    mm.active--;
-    if (mm.active === 0) mm.seq++;
-  }
+  if (!ctx.cfg.kernel.refusedStartNotUndone) mmInvEnd(s, iv.proc);
   ctx.emit({ t: 'invalidate_abandon', inv, proc: iv.proc, pages: iv.pages, cause: iv.cause });
 }
 
@@ -254,20 +251,94 @@ export function setSeq(s: State, inv: number, sub: number): void {
   s.subs[sub]!.seq = s.mms[s.invs[inv]!.proc]!.seq;
 }
 
-/** mmu_interval_notifier_insert over the whole address space of `proc`. */
-export function subscribe(s: State, proc: number): number {
-  const sb = s.subs[proc]!;
+/**
+ * mmu_interval_notifier_insert over the whole address space of `proc` (__mmu_interval_notifier_insert), in
+ * a fresh allocation. With invalidations of the mm active (active_invalidate_ranges): if the mm's seq is
+ * odd (mn_itree_is_invalidating: some active start found a notifier in the tree) the notifier goes on the
+ * deferred list, not into the tree, so no invalidation calls it until mn_itree_inv_end moves it in
+ * (mmInvEnd); otherwise it goes into the tree and the seq is made odd. Either way its seq is the mm's odd
+ * seq, so mmu_interval_read_begin sleeps until the end. With none active: into the tree with seq - 1.
+ * The model's seq is odd whenever an invalidation is active; the kernel's is odd once a start, or an
+ * insert, met a notifier of the mm: here, while another notifier of the mm is linked (in the tree, or on
+ * the deferred list), which is the same but for a deferred insert already removed again.
+ */
+export function subscribe(s: State, proc: number, slot: number = proc): number {
+  const sb = s.subs[slot]!;
   const mm = s.mms[proc]!;
   sb.live = true;
   sb.proc = proc;
-  // An insert during an active invalidation must assume it is covered: read_begin then waits for the end.
-  sb.seq = mm.active > 0 ? mm.seq : mm.seq - 1;
-  return proc;
+  sb.freed = false; // a new allocation in the slot
+  sb.removing = false;
+  if (mm.active > 0) {
+    sb.deferred = s.subs.some((o, k) => k !== slot && o.live && o.proc === proc);
+    sb.seq = mm.seq;
+  } else {
+    sb.deferred = false;
+    sb.seq = mm.seq - 1;
+  }
+  return slot;
 }
 
-export function unsubscribe(s: State, sub: number): void {
-  s.subs[sub]!.live = false;
-  for (const inv of s.invs) if (inv.live) inv.cb[sub] = CB_RETURNED;
+/**
+ * mmu_interval_notifier_remove. With no invalidation of the mm active, the notifier leaves the interval
+ * tree at once; one still on the deferred list of its insert is taken off it at once too. Otherwise it stays
+ * in the tree, queued on the deferred list for removal (every invalidation in progress, and every one that
+ * starts before the last ends, still calls it), and remove sleeps (wait_event on subscriptions->wq) until
+ * mn_itree_inv_end has taken it out. Returns whether remove returned: only then may its driver free it
+ * (freeSubscription). "It cannot be called from any ops callback": the callback would wait for itself.
+ */
+export function removeNotifier(s: State, sub: number, ctx: DriverContext): boolean {
+  const sb = s.subs[sub]!;
+  if (!sb.live) return true;
+  const waits = s.mms[sb.proc]!.active > 0 && !sb.deferred;
+  ctx.emit({ t: 'notifier_remove', sub, proc: sb.proc, waits });
+  if (waits) {
+    sb.removing = true;
+    return false;
+  }
+  sb.live = false;
+  sb.deferred = false;
+  sb.removing = false;
+  return true;
+}
+
+/**
+ * The driver frees the struct that embeds the notifier (kfree of the umem_odp, the dmirror, the userptr).
+ * Right only once removeNotifier returned; before that the kernel still reaches it (the interval tree, the
+ * deferred list, a callback owed): properties/no-kernel-use-after-free.ts.
+ */
+export function freeSubscription(s: State, sub: number, ctx: DriverContext): void {
+  s.subs[sub]!.freed = true;
+  ctx.emit({ t: 'notifier_free', sub, proc: s.subs[sub]!.proc });
+}
+
+/**
+ * A driver's teardown of its notifier, as the correct designs do it once no invalidation of the mm is in
+ * progress (their guard: procInvalidating): mmu_interval_notifier_remove returns at once, then the free.
+ */
+export function unsubscribe(s: State, sub: number, ctx: DriverContext): void {
+  removeNotifier(s, sub, ctx);
+  freeSubscription(s, sub, ctx);
+}
+
+/**
+ * mn_itree_inv_end, when the mm's last active invalidation ends (or is abandoned): the deferred list is
+ * processed (a deferred insert enters the interval tree, a deferred remove leaves it and its remover wakes),
+ * then the seq becomes even.
+ */
+export function mmInvEnd(s: State, proc: number): void {
+  const mm = s.mms[proc]!;
+  mm.active--;
+  if (mm.active !== 0) return;
+  for (const sb of s.subs) {
+    if (sb.proc !== proc || !sb.live) continue;
+    sb.deferred = false;
+    if (sb.removing) {
+      sb.removing = false;
+      sb.live = false;
+    }
+  }
+  mm.seq++;
 }
 
 export type RangeFault =

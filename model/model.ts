@@ -5,6 +5,7 @@ import type { Action, Actor, Config, State } from './types.ts';
 import type { ModelEvent } from './events.ts';
 import type { ActionKind, DriverContext, Strategy } from './strategy.ts';
 import { applyWorld, initialState, worldEnabled, worldKindsOf } from './world.ts';
+import { secondNotifierKinds } from './subscriptions.ts';
 import { clonePlain } from './clone.ts';
 import { exitActionKinds } from './exit.ts';
 
@@ -21,7 +22,11 @@ export function makeModel(strategy: Strategy, cfg: Config, mutant: string | null
     throw new Error(`strategy ${strategy.name} has no mutant '${mutant}'`);
   }
   const kinds = new Map<string, ActionKind>();
-  for (const k of worldKindsOf(cfg)) kinds.set(k.kind, k);
+  for (const k of worldKindsOf(cfg)) {
+    // The second mm user's actions exist only where the scope gives processes a second notifier.
+    if ((cfg.scope.notifiers ?? 1) === 1 && secondNotifierKinds.has(k.kind)) continue;
+    kinds.set(k.kind, k);
+  }
   // Only a config that models exit has its actions (so that the others' explorers draw from the same kinds).
   if (cfg.exit) for (const k of exitActionKinds) kinds.set(k.kind, k);
   for (const k of strategy.actionKinds) kinds.set(k.kind, k);

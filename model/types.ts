@@ -149,12 +149,37 @@ export interface Mm {
   ptes: Pte[];
 }
 
-/** struct mmu_interval_notifier: a driver's subscription to a process's whole address space. */
+/**
+ * struct mmu_interval_notifier: a driver's subscription to a process's whole address space, with its
+ * lifetime as mm/mmu_notifier.c gives it (model/mm.ts subscribe / removeNotifier / freeSubscription):
+ * inserted into the mm's interval tree, or onto its deferred list while an invalidation is active; removed
+ * from the tree, or queued for removal on the deferred list while one is (mmu_interval_notifier_remove
+ * then sleeps until mn_itree_inv_end has taken it out); and freed by its driver (kfree), which is safe only
+ * once the kernel holds no reference to it. The optional fields are absent (false) in the common case.
+ */
 export interface Subscription {
+  /** Linked into the mm's notifier structures: in the interval tree, or on its deferred list (insert or remove). */
   live: boolean;
   proc: number;
   /** interval_sub->invalidate_seq, written only by mmu_interval_set_seq. */
   seq: number;
+  /**
+   * Inserted while an invalidation of its mm was active (__mmu_interval_notifier_insert): on the deferred
+   * list, not in the tree, so no invalidation calls it until mn_itree_inv_end moves it in.
+   */
+  deferred?: boolean;
+  /**
+   * mmu_interval_notifier_remove ran while an invalidation of its mm was active: still in the tree (every
+   * invalidation in progress or starting still calls it), queued on the deferred list for removal, which
+   * mn_itree_inv_end does; the remover sleeps in wait_event(subscriptions->wq) until then.
+   */
+  removing?: boolean;
+  /**
+   * The driver freed the struct (kfree of the umem_odp / the dmirror / the userptr that embeds it). While
+   * `live` or while an invalidation owes it a callback, the kernel still dereferences it: a use after free
+   * (properties/no-kernel-use-after-free.ts).
+   */
+  freed?: boolean;
 }
 
 /**
@@ -288,6 +313,12 @@ export interface KernelPolicy {
    */
   refusedStartNotUndone?: boolean;
   /**
+   * A core-mm bug (kernel variant `insert-not-covered`): a notifier inserted while an invalidation of the
+   * mm is active gets the seq of an idle mm (invalidate_seq - 1), so mmu_interval_read_begin does not wait
+   * for the invalidation that may cover it.
+   */
+  insertNotCovered?: boolean;
+  /**
    * A queue preemption may time out (amdkfd: unmap_queues_cpsch waits queue_preemption_timeout_ms for the
    * HWS, then kfd_hws_hang schedules a GPU reset): the hardware may fail to preempt a queue that does not
    * yield. Absent or false: preemption always completes once the DMA in flight landed.
@@ -309,6 +340,11 @@ export interface Scope {
   invalidations: number;
   /** VRAM frames of the peer device (after the system frames); none when absent. */
   vram?: number;
+  /**
+   * Interval notifiers per process (model/subscriptions.ts): the device under test's driver's, and a
+   * second mm user's when 2. Absent: 1.
+   */
+  notifiers?: number;
 }
 
 /**

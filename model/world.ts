@@ -12,6 +12,7 @@ import {
   freeInvalidationSlot,
   invalidating,
   mmapWriteLocked,
+  mmInvEnd,
   procInvalidating,
   ptePresent,
   startInvalidation,
@@ -21,6 +22,7 @@ import {
   vmaWritable,
 } from './mm.ts';
 import { applyMprotect, finishMprotect, mprotectActionKinds, mprotectEnabled } from './mprotect.ts';
+import { applySubscription, subscriptionActionKinds, subscriptionEnabled } from './subscriptions.ts';
 import { applyPressure, pressureActionKinds, pressureEnabled, queueRuns, reapPage } from './oom.ts';
 import { collectForMigration, coreMmPage, cpuCanTouch, finishPeerMove, pteLocked } from './p2p.ts';
 import { finishExclusive } from './hmm-exclusive.ts';
@@ -53,6 +55,7 @@ export const worldActionKinds: readonly ActionKind[] = [
   { kind: 'invalidate_end', actor: 'kernel', args: ['inv'], models: 'after every callback returned: the PTE change, then mmu_notifier_invalidate_range_end' },
   ...zoneActionKinds,
   ...pressureActionKinds,
+  ...subscriptionActionKinds,
 ];
 
 /**
@@ -71,6 +74,7 @@ const victimUserKinds: ReadonlySet<string> = new Set(
 export function initialState(cfg: Config): State {
   const { procs, vpages, frames, jobs, invalidations } = cfg.scope;
   const vram = cfg.scope.vram ?? 0;
+  const notifiers = cfg.scope.notifiers ?? 1;
   const s: State = {
     // System RAM first, then the peer's VRAM (p2p until its driver hands a frame out as device-private).
     frames: Array.from({ length: frames + vram }, (_, f) => ({
@@ -87,7 +91,8 @@ export function initialState(cfg: Config): State {
       active: 0,
       ptes: Array.from({ length: vpages }, (): Pte => ({ mapped: false, frame: NONE, writable: false, prot: VM_RW, swapped: false, swap: 0, slot: NONE, epoch: 0, dax: false, shared: false, exclusive: NONE })),
     })),
-    subs: Array.from({ length: procs }, (_, p) => ({ live: false, proc: p, seq: 0 })),
+    // Scope.notifiers slots per process (model/subscriptions.ts): slot p + k * procs is p's k-th notifier.
+    subs: Array.from({ length: procs * notifiers }, (_, k) => ({ live: false, proc: k % procs, seq: 0, deferred: false, removing: false, freed: false })),
     invs: Array.from({ length: invalidations }, () => ({
       live: false,
       proc: 0,
@@ -98,7 +103,7 @@ export function initialState(cfg: Config): State {
       avoid: 0,
       oldFrames: Array.from({ length: vpages }, () => NONE),
       oldGens: Array.from({ length: vpages }, () => 0),
-      cb: Array.from({ length: procs }, () => CB_RETURNED),
+      cb: Array.from({ length: procs * notifiers }, () => CB_RETURNED),
     })),
     dev: {
       kind: 'gpu',
@@ -211,6 +216,7 @@ export function worldEnabled(s: State, cfg: Config, strat: Strategy, ctx: Driver
   mprotectEnabled(s, cfg, out);
   for (let f = 0; f < s.frames.length; f++) if (removable(s, f)) out.push(act('remove_mapping', f));
   zonesEnabled(s, out);
+  subscriptionEnabled(s, out);
   pressureEnabled(s, out, victimUserKinds);
   exitEnabled(s, cfg, out);
   // A process a driver killed (SIGKILL), or one that is exiting, does nothing more in user space, and
@@ -223,6 +229,21 @@ export function worldEnabled(s: State, cfg: Config, strat: Strategy, ctx: Driver
       if (proc !== NONE && gone(proc)) out.splice(i, 1);
     }
   }
+}
+
+/**
+ * The kernel variant insert-not-covered: __mmu_interval_notifier_insert gives a notifier inserted while an
+ * invalidation of the mm is active the seq of an idle mm (invalidate_seq - 1), as if no range covered it,
+ * instead of the mm's odd seq ("we must assume this new range is included"). Applied to the notifiers the
+ * driver's registration just inserted (model/mm.ts subscribe is the kernel's own insert).
+ */
+function insertNotCovered(s: State, proc: number, wasLive: readonly boolean[]): void {
+  const mm = s.mms[proc]!;
+  if (mm.active === 0) return;
+  s.subs.forEach((sb, k) => {
+    if (wasLive[k] || !sb.live || sb.proc !== proc || sb.deferred) return;
+    sb.seq = mm.seq - 1;
+  });
 }
 
 /** Start a copy-on-write break of (proc, vpage): the write fault's invalidation. */
@@ -319,7 +340,9 @@ export function applyWorld(s: State, a: Action, cfg: Config, strat: Strategy, ct
       reg.closing = false;
       reg.opening = false;
       s.mms[a.a]!.ptes.forEach((pte, v) => (reg.epochs[v] = pte.mapped ? pte.epoch : -1));
+      const wasLive = s.subs.map((sb) => sb.live);
       strat.onRegister(s, a.a, ctx);
+      if (cfg.kernel.insertNotCovered) insertNotCovered(s, a.a, wasLive);
       return true;
     }
     case 'deregister':
@@ -409,7 +432,7 @@ export function applyWorld(s: State, a: Action, cfg: Config, strat: Strategy, ct
       ctx.emit({ t: 'swapcache_free', frame: a.a });
       return true;
     default:
-      return applyMprotect(s, a, strat, ctx) || applyZones(s, a, cfg, strat, ctx) || applyPressure(s, a, cfg, strat, ctx) || applyExit(s, a, strat, ctx);
+      return applyMprotect(s, a, strat, ctx) || applyZones(s, a, cfg, strat, ctx) || applySubscription(s, a, ctx) || applyPressure(s, a, cfg, strat, ctx) || applyExit(s, a, strat, ctx);
   }
 }
 
@@ -497,8 +520,7 @@ function finishInvalidation(s: State, i: number, cfg: Config, strat: Strategy, c
   if (inv.cause === 'fork') changed = forkChild(s, inv.proc, cfg, ctx);
   if (inv.cause === 'exit') changed = true;
   inv.live = false;
-  mm.active--;
-  if (mm.active === 0) mm.seq++;
+  mmInvEnd(s, inv.proc); // mmu_notifier_invalidate_range_end
   ctx.emit({ t: 'invalidate_end', inv: i, proc: inv.proc, pages: inv.pages, cause: inv.cause, changed });
   if (inv.cause === 'exit') finishExit(s, inv.proc, strat, ctx);
 }

@@ -21,6 +21,7 @@ import { noCollateralLoss } from './no-collateral-loss.ts';
 import { respectsProtection } from './respects-protection.ts';
 import { movableOfflinable } from './movable-offlinable.ts';
 import { noHungTask } from './hung-task.ts';
+import { noKernelUseAfterFree } from './no-kernel-use-after-free.ts';
 
 /** Capabilities (what a design gives up, `capability: true`): columns of the table too, after the liveness ones. */
 export const capabilityProperties: readonly Property<any>[] = [migratable, transparent, oomReclaimable, noCollateralLoss, movableOfflinable];
@@ -44,6 +45,7 @@ export const verdictProperties: readonly Property<any>[] = [
   noCpuAccessToBar,
   respectsProtection,
   noHungTask,
+  noKernelUseAfterFree,
 ];
 
 export const allProperties: readonly Property<any>[] = [...verdictProperties, ...witnesses];

@@ -94,6 +94,8 @@ export const premises: readonly Property<any>[] = [
   sometimes('sometimes-peer-memory-sgl', 'a scatterlist with an entry for P2P memory (a P2PDMA page, or a bus address with no page) is handed to a consumer', (e) => e.t === 'sgl_handoff' && e.p2p),
   // no-hung-task's premise: a kernel task waits for another path (properties/hung-task.ts).
   kernelTaskWaits,
+  // mmu_interval_notifier_remove, then the driver's kfree: the end of a kernel object's lifetime.
+  sometimes('sometimes-notifier-freed', 'a driver removes its interval notifier (mmu_interval_notifier_remove) and frees it', (e) => e.t === 'notifier_free'),
 ];
 
 export const witnesses: readonly Property<any>[] = [

@@ -102,8 +102,8 @@ describe('depth-first search', () => {
 describe('properties that judge only the state', () => {
   const stateOnly = allProperties.filter((p) => p.stateOnly);
 
-  it('are the liveness properties that ask the oracle about what is waited on', () => {
-    expect(stateOnly.map((p) => p.id).sort()).toEqual(['bounded-notifier', 'no-deadlock', 'no-hung-task', 'nonblocking-invalidate']);
+  it('are the liveness properties that ask the oracle about what is waited on, and the kernel-object lifetime check', () => {
+    expect(stateOnly.map((p) => p.id).sort()).toEqual(['bounded-notifier', 'no-deadlock', 'no-hung-task', 'no-kernel-use-after-free', 'nonblocking-invalidate']);
   });
 
   it('give the same verdict without the events or their memory, along walks of every strategy', () => {

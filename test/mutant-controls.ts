@@ -48,6 +48,14 @@ export const controls: Record<string, Control> = {
   'odp-mirror/refuse-with-lock-held': 'same',
   'odp-mirror/skip-protection-change': 'same',
   'odp-mirror/ignore-release': 'same',
+  'odp-mirror/free-before-remove-returns': {
+    config: 'kernel-queue',
+    property: 'no-kernel-use-after-free',
+    why: 'the design deregisters only once no invalidation of the mm is in progress (mmu_interval_notifier_remove sleeps on subscriptions->wq until mn_itree_inv_end): the migration ends, then the MR and its notifier are freed',
+    trace: [
+      act('migrate', 0, 0), act('register', 0), act('deregister', 0), act('invalidate_end', 0), act('dereg_finish', 0),
+    ],
+  },
   'pin-longterm/unpin-before-dma-lands': 'same',
   'pin-longterm/put-page-not-unpin': 'same',
   'pin-longterm/get-user-pages': {
@@ -252,10 +260,10 @@ export const controls: Record<string, Control> = {
   },
   'peerdirect-kill/exit-during-drain': {
     config: 'p2p-switch',
-    property: 'no-dma-after-free',
-    why: 'the exit path waits: the QP destroy for the HCA to flush, mmu_interval_notifier_remove for the invalidation in progress; the buffer is unmapped after dma_land',
+    property: 'no-kernel-use-after-free',
+    why: 'the exit path waits: mmu_interval_notifier_remove for the invalidation in progress (its callback returns, the peer move ends), and only then is the MR, with its notifier, freed',
     trace: [
-      act('register', 0), act('submit', 0, 1), act('dma_start', 0), act('gpu_move', 0, 0), act('pd_kill', 0), act('dma_land', 0), act('pd_drain', 0), act('invalidate_end', 0),
+      act('register', 0), act('gpu_move', 0, 0), act('pd_kill', 0), act('pd_drain', 0), act('invalidate_end', 0),
       act('exit_teardown', 0), act('invalidate_end', 0),
     ],
   },

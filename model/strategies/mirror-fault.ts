@@ -62,8 +62,21 @@ export function emptyFaults(s: State): FaultCtx[] {
  */
 export interface MirrorDriver {
   faults: FaultCtx[];
-  /** The driver lock (umem_mutex, the notifier lock): NONE, or who holds it. */
+  /**
+   * The driver lock where the driver has one for everything (a device-wide notifier lock, as amdgpu's
+   * adev->notifier_lock): NONE, or who holds it.
+   */
   lock: number;
+  /**
+   * Per process, where the driver's lock is per object (umem_mutex is per umem, so per MR: one MR per
+   * process here): NONE, or who holds process p's. Present: the fault path takes locks[proc], not `lock`.
+   */
+  locks?: number[];
+}
+
+/** Is the driver lock a fault of `proc` takes free (locks[proc] where the lock is per object, else `lock`)? */
+export function lockFree(d: MirrorDriver, proc: number): boolean {
+  return (d.locks ? d.locks[proc]! : d.lock) === NONE;
 }
 
 /** A state whose driver uses this fault path. */
@@ -147,7 +160,7 @@ export function faultEnabled(s: MirrorState, m: FaultMutations, out: Action[]): 
     else if (f.phase === 1 && !mmapWriteLocked(s, f.proc)) out.push({ k: 'range_fault', a: i, b: NONE }); // mmap read lock
     else if (f.phase === 2 && m.retryOutsideLock) out.push({ k: 'read_retry', a: i, b: NONE });
     else if ((f.phase === 2 && !m.retryOutsideLock) || f.phase === 3) {
-      if (d.lock === NONE) out.push({ k: 'fault_commit', a: i, b: NONE });
+      if (lockFree(d, f.proc)) out.push({ k: 'fault_commit', a: i, b: NONE });
     }
   });
 }
@@ -245,7 +258,7 @@ export function faultApply(
  */
 export function mirrorTeardown(s: MirrorState, p: number, detail: string, ctx: DriverContext): void {
   const all = (1 << s.mms[p]!.ptes.length) - 1;
-  unsubscribe(s, p);
+  unsubscribe(s, p, ctx);
   dirtyWritten(s, p, all);
   zapMirror(s, p, all);
   drvOf(s).faults.forEach((f, i) => {

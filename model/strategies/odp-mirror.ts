@@ -26,20 +26,26 @@ const CB_LOCKED = 1;
 const CB_ZAPPED = 2;
 const LOCK_BY_INV = 1000;
 
-type OdpMutant = 'no-read-retry' | 'retry-outside-lock' | 'zap-without-wait' | 'refuse-with-lock-held' | 'skip-protection-change' | 'ignore-release';
+/** odp-mirror's state: the fault path's, with umem_mutex per process's MR. */
+interface OdpDriver extends MirrorDriver {
+  locks: number[];
+}
+
+type OdpMutant = 'no-read-retry' | 'retry-outside-lock' | 'zap-without-wait' | 'refuse-with-lock-held' | 'free-before-remove-returns' | 'skip-protection-change' | 'ignore-release';
 
 function mutations(ctx: DriverContext<OdpMutant>): FaultMutations {
   return { noReadRetry: ctx.mutant === 'no-read-retry', retryOutsideLock: ctx.mutant === 'retry-outside-lock' };
 }
 
 export const odpMirror = defineStrategy({
-  ...mirrorCounters,
+  counters: (d: OdpDriver, c) => mirrorCounters.counters(d, c),
+  clearDead: (d: OdpDriver) => mirrorCounters.clearDead(d),
   jobSymmetry: mirrorJobSymmetry,
   name: 'odp-mirror',
   summary: 'device faults through hmm_range_fault with the interval notifier seq retry; invalidate = fence and block DMA, zap the mirror, unblock',
   from: 'seeds 000/002; drivers/infiniband/core/umem_odp.c, drivers/infiniband/hw/mlx5/odp.c',
   device: { kind: 'rdma', recoverable: true },
-  configs: ['kernel-queue', 'user-queue', 'dax-file', 'mprotect', 'process-exit'],
+  configs: ['kernel-queue', 'user-queue', 'dax-file', 'mprotect', 'process-exit', 'two-notifiers'],
   mutants: [
     { name: 'no-read-retry', pattern: 'device PTE programmed without mmu_interval_read_retry: a page being freed is mapped (the hand-rolled collision-retry bugs fixed by 99cb252f5e68)' },
     { name: 'retry-outside-lock', pattern: 'read_retry checked before taking the driver lock: an invalidation starting right after the check is missed (i915 userptr before ed29c2691188)' },
@@ -47,6 +53,7 @@ export const odpMirror = defineStrategy({
     { name: 'skip-protection-change', pattern: 'the invalidate callback filters on the event (range->event, mmu_notifier_range_update_to_read_only) and returns at once for MMU_NOTIFY_PROTECTION_VMA, as if a range whose pages do not move needed no zap: the HCA keeps a writable translation after mprotect(PROT_READ) and writes memory user space made read-only', configs: ['mprotect'] },
     { name: 'ignore-release', pattern: 'the invalidate callback returns at once on MMU_NOTIFY_RELEASE (mn_itree_release at exit_mmap), as if a dying process needed nothing done: the HCA keeps its translations and its DMA in flight while exit_mmap unmaps and frees every page (a release that does not stop the device)' },
     { name: 'refuse-with-lock-held', pattern: 'a non-blockable invalidation refused after taking umem_mutex, and the mutex left held: every later fault and invalidation of the MR waits forever (7608bf40cf24)' },
+    { name: 'free-before-remove-returns', pattern: 'the MR\'s teardown frees the umem_odp (and the interval notifier in it) while an invalidation of the mm is in progress, without mmu_interval_notifier_remove\'s wait for it: the invalidation calls the freed notifier (the implicit-ODP teardown races, de5ed007a03d; mmu_interval_notifier_remove\'s contract: free only after it returns)' },
   ],
   needsRegistration: true,
   actionKinds: [
@@ -57,7 +64,8 @@ export const odpMirror = defineStrategy({
     { kind: 'dereg_finish', actor: 'kernel', args: ['p'], models: 'ib_umem_odp_release: mmu_interval_notifier_remove, zap, unmap' },
   ],
 
-  init: (s): MirrorDriver => ({ faults: emptyFaults(s), lock: NONE }),
+  // umem_mutex is per umem (struct ib_umem_odp): each process's MR has its own, and `lock` stays NONE.
+  init: (s): OdpDriver => ({ faults: emptyFaults(s), lock: NONE, locks: s.mms.map(() => NONE) }),
 
   enabled(s, ctx, out) {
     const d = s.drv;
@@ -67,13 +75,14 @@ export const odpMirror = defineStrategy({
       const c = inv.cb[inv.proc]!;
       // A non-blockable invalidation is refused before the lock is taken (mlx5_ib_invalidate_range).
       const refuseFirst = !inv.blockable && ctx.mutant !== 'refuse-with-lock-held';
-      if (c === 0 && (d.lock === NONE || refuseFirst)) out.push({ k: 'inv_lock', a: i, b: NONE });
+      if (c === 0 && (d.locks[inv.proc] === NONE || refuseFirst)) out.push({ k: 'inv_lock', a: i, b: NONE });
       else if (c === CB_LOCKED) out.push({ k: 'inv_zap', a: i, b: NONE });
       else if (c === CB_ZAPPED && !dmaInFlight(s, inv.proc, inv.pages)) out.push({ k: 'inv_sync', a: i, b: NONE });
     });
     s.regs.forEach((r, p) => {
-      // mmu_interval_notifier_remove waits for an invalidation in progress to end.
-      if (r.live && r.closing && d.lock === NONE && !procInvalidating(s, p) && !dmaInFlight(s, p, (1 << s.mms[p]!.ptes.length) - 1)) {
+      // mmu_interval_notifier_remove waits for an invalidation in progress to end (the mutant frees at once).
+      const removeReturns = !procInvalidating(s, p) || ctx.mutant === 'free-before-remove-returns';
+      if (r.live && r.closing && d.locks[p] === NONE && removeReturns && !dmaInFlight(s, p, (1 << s.mms[p]!.ptes.length) - 1)) {
         out.push({ k: 'dereg_finish', a: p, b: NONE });
       }
     });
@@ -92,11 +101,11 @@ export const odpMirror = defineStrategy({
           return;
         }
         if (!inv.blockable) {
-          if (ctx.mutant === 'refuse-with-lock-held') d.lock = LOCK_BY_INV + a.a; // trylock taken, never released
+          if (ctx.mutant === 'refuse-with-lock-held') d.locks[inv.proc] = LOCK_BY_INV + a.a; // trylock taken, never released
           callbackRefuse(s, a.a, inv.proc, ctx);
           return;
         }
-        d.lock = LOCK_BY_INV + a.a;
+        d.locks[inv.proc] = LOCK_BY_INV + a.a;
         setSeq(s, a.a, inv.proc);
         inv.cb[inv.proc] = CB_LOCKED;
         return;
@@ -104,14 +113,14 @@ export const odpMirror = defineStrategy({
         dirtyWritten(s, inv.proc, inv.pages);
         zapMirror(s, inv.proc, inv.pages);
         if (ctx.mutant === 'zap-without-wait') {
-          d.lock = NONE;
+          d.locks[inv.proc] = NONE;
           callbackReturn(s, a.a, inv.proc, ctx);
         } else {
           inv.cb[inv.proc] = CB_ZAPPED;
         }
         return;
       case 'inv_sync':
-        d.lock = NONE;
+        d.locks[inv.proc] = NONE;
         callbackReturn(s, a.a, inv.proc, ctx);
         return;
       case 'dereg_finish': {
@@ -141,10 +150,10 @@ export const odpMirror = defineStrategy({
       if (!inv.live) return;
       const id = callbackWaitId(i, inv.proc);
       const c = inv.cb[inv.proc]!;
-      if (c === 0 && d.lock !== NONE) {
+      if (c === 0 && d.locks[inv.proc] !== NONE) {
         // The holder is the callback of that slot only while it is past inv_lock (a refused one that
         // left the mutex held is gone, and its slot may be reused).
-        const k = d.lock - LOCK_BY_INV;
+        const k = d.locks[inv.proc]! - LOCK_BY_INV;
         const iv = s.invs[k];
         const cbk = iv?.cb[iv.proc];
         const holder = iv && iv.live && (cbk === CB_LOCKED || cbk === CB_ZAPPED) ? [callbackWaitId(k, iv.proc)] : [];

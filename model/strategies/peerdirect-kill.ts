@@ -120,7 +120,7 @@ export const peerdirectKill = defineStrategy({
           }
         });
         if (s.regs[p]!.live) {
-          unsubscribe(s, p);
+          unsubscribe(s, p, ctx);
           zapMirror(s, p, ALL(s));
           s.regs[p]!.live = false;
           s.regs[p]!.closing = false;
@@ -136,7 +136,7 @@ export const peerdirectKill = defineStrategy({
       }
       case 'dereg_finish': {
         const p = a.a;
-        unsubscribe(s, p);
+        unsubscribe(s, p, ctx);
         zapMirror(s, p, ALL(s));
         d.revoked[p] = 0;
         s.regs[p]!.live = false;

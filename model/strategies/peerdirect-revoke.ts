@@ -139,7 +139,7 @@ export const peerdirectRevoke = defineStrategy({
         return;
       case 'dereg_finish': {
         const p = a.a;
-        unsubscribe(s, p);
+        unsubscribe(s, p, ctx);
         zapMirror(s, p, ALL(s));
         d.revoked[p] = 0;
         d.queued[p] = 0;

@@ -26,6 +26,7 @@ export function describeConfig(c: Config): string {
     : 'the 2020-21 kernels: after fork the parent copies on write and a pinned page stays with the child');
   parts.push(`migration ${c.kernel.migrateFailsPinned ? 'fails on' : 'proceeds past'} pinned pages, reclaim ${c.kernel.reclaimSkipsPinned ? 'skips' : 'takes'} them`);
   if (!c.topology && c.scope.vram) parts.push(`the device under test has ${c.scope.vram} DEVICE_PRIVATE pages of its own (lib/test_hmm.c's dmirror pool)`);
+  if ((c.scope.notifiers ?? 1) > 1) parts.push(`a second driver mirrors each process through its own interval notifier (${c.scope.notifiers} per process)`);
   if (c.shared) parts.push(`p0's pages ${maskText(c.shared)} are MAP_SHARED|MAP_ANONYMOUS`);
   if (c.mprotect) parts.push(`user space may mprotect pages ${maskText(c.mprotect)} (PROT_READ|PROT_WRITE, PROT_READ, PROT_NONE: change_protection's MMU_NOTIFY_PROTECTION_VMA)`);
   if (c.kernel.preemptTimeout) parts.push('a queue preemption may time out, and the driver then resets the GPU (every process loses its queued work)');
@@ -33,6 +34,7 @@ export function describeConfig(c: Config): string {
   if (c.kernel.refusedStartNotUndone) parts.push('a refused non-blockable invalidate_range_start is not undone (a core-mm bug)');
   if (c.movable || c.cma) parts.push(`zones: ${c.movable ?? 0} frame(s) of ZONE_MOVABLE and ${c.cma ?? 0} of a CMA area, the rest ZONE_NORMAL; FOLL_LONGTERM ${c.kernel.longtermMigrate === 'cma-only' ? 'migrates only CMA pages out' : 'migrates both out'} before pinning`);
   if (c.exit) parts.push('processes exit (exit_mmap: the notifiers\' release, then the unmap of everything; the OOM victim exits after the reaper)');
+  if (c.kernel.insertNotCovered) parts.push('a notifier inserted during an invalidation is not assumed covered by it (a core-mm bug)');
   parts.push(c.dax ? `p0's pages ${maskText(c.dax)} map a DAX file (the filesystem may move their blocks)` : 'anonymous memory');
   if (c.topology) {
     const ok = p2pPossible(c.topology, PEER, DEV);

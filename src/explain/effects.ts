@@ -129,6 +129,12 @@ export function effectOfEvent(e: ModelEvent): Effect {
       return d('queue', `the preemption of p${e.proc}'s queues timed out: GPU reset, ${e.lost} queued job(s) lost`, [`p${e.proc}`]);
     case 'provider_revoke':
       return d('refused', e.phase === 'begin' ? `the P2P provider begins to revoke its BAR memory${e.inUse ? ' (a device still uses it)' : ''}` : "the P2P provider's BAR memory released (memunmap_pages returned)", []);
+    case 'notifier_remove':
+      return d('registration', e.waits
+        ? `mmu_interval_notifier_remove of sub${e.sub} (p${e.proc}) during an invalidation: queued on the deferred list, remove sleeps until mn_itree_inv_end`
+        : `mmu_interval_notifier_remove of sub${e.sub} (p${e.proc}): out of the interval tree`, [`sub${e.sub}`]);
+    case 'notifier_free':
+      return d('freed', `the driver frees sub${e.sub}'s notifier (kfree)`, [`sub${e.sub}`]);
   }
 }
 
