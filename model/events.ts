@@ -29,7 +29,10 @@ export type ModelEvent =
   | { t: 'munmap'; proc: number; vpage: number }
   /** A PTE of (proc, vpage) cleared by the core mm with no mmu_notifier calls around it (kernel variant reclaim-without-notifier). */
   | { t: 'unmap_unnotified'; proc: number; vpage: number }
+  /** fork finished (its invalidate_range_end): the child runs. `pinnedPages`: pages found pinned as they were copied. */
   | { t: 'fork'; parent: number; child: number; pinnedPages: number }
+  /** copy_pte_range set the child's PTE of `vpage` (a copy, a shared page, a swap entry): what the child holds there from now. */
+  | { t: 'fork_pte'; parent: number; child: number; vpage: number }
   /**
    * mmu_notifier_invalidate_range_start. `owner`: mmu_notifier_range.owner (a device id, or -1 for the
    * core mm's own). `deviceHolds`: when it began, the device translated (its mirror)

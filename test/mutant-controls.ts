@@ -12,7 +12,7 @@
 // - with `refuses`, the design never takes the mutant's step there: at the end of `trace` each action of
 //   `refuses` (which includes the blocked step) is not enabled.
 import type { Action } from '../model/types.ts';
-import { act } from './helpers.ts';
+import { act, forkCopy } from './helpers.ts';
 
 export interface ControlTrace {
   config: string;
@@ -51,16 +51,16 @@ export const controls: Record<string, Control> = {
   'pin-longterm/get-user-pages': {
     config: 'kernel-queue',
     property: 'no-lost-write',
-    why: 'reclaim cannot unmap a pinned anonymous page (try_to_unmap fails: folio_try_share_anon_rmap sees folio_maybe_dma_pinned): the rest of the scenario, the device reading the page the CPU wrote, sees the write',
-    trace: [act('register', 0), act('submit', 0, 0), act('dma_start', 0), act('cpu_write', 0, 0), act('dma_land', 0)],
-    refuses: [act('reclaim', 0, 0)],
+    why: 'reclaim cannot unmap a pinned anonymous page (try_to_unmap fails: folio_try_share_anon_rmap sees folio_maybe_dma_pinned): the rest of the scenario, the CPU reading the page the device wrote, sees the write',
+    trace: [act('register', 0), act('submit_write', 0, 1), act('dma_start', 0), act('dma_land', 0), act('cpu_read', 0, 1)],
+    refuses: [act('reclaim', 0, 1)],
   },
   'mirror-blocking-notifier/unmap-without-wait': {
     config: 'kernel-queue',
     property: 'no-fatal-device-fault',
     why: 'the callback waits for the job\'s fence before it unmaps (amdgpu_hmm_invalidate_gfx: dma_resv_wait_timeout on the BO\'s fences): the job runs on the mapped page first',
     trace: [
-      act('register', 0), act('submit', 0, 1), act('read_begin', 0), act('range_fault', 0), act('reclaim', 0, 1), act('fault_commit', 0),
+      act('register', 0), act('submit', 0, 0), act('read_begin', 0), act('range_fault', 0), act('migrate', 0, 0), act('fault_commit', 0),
       act('cb_begin', 0), act('dma_start', 0), act('dma_land', 0), act('job_complete', 0), act('cb_unmap', 0),
     ],
   },
@@ -74,35 +74,41 @@ export const controls: Record<string, Control> = {
     ],
   },
   'mirror-blocking-notifier/no-read-retry': 'same',
-  'pin-per-job/unpin-at-handoff': 'same',
+  'pin-per-job/unpin-at-handoff': {
+    config: 'kernel-queue',
+    property: 'no-dma-after-free',
+    why: 'the page stays pinned until the job\'s fence signals (unpin_user_pages_dirty_lock at completion), so reclaim skips it (folio_maybe_dma_pinned) while the DMA is queued',
+    trace: [act('submit', 0, 1), act('gup_fast', 0), act('pin_job', 0)],
+    refuses: [act('reclaim', 0, 1)],
+  },
   'pin-per-job/pin-after-handoff': {
     config: 'kernel-queue',
     property: 'no-dma-after-free',
-    why: 'the page is pinned before the job is handed to the hardware, so the migration is refused (folio_migrate_mapping sees the extra reference) and the DMA lands in the frame it was translated for',
-    trace: [act('submit', 0, 0), act('pin_job', 0), act('dma_start', 0), act('migrate', 0, 0), act('dma_land', 0)],
+    why: 'the page is pinned (gup_fast) before the GPU page table is programmed and the job handed to the hardware, so the migration is refused (folio_migrate_mapping sees the extra reference) and the DMA lands in the frame it was translated for',
+    trace: [act('submit_write', 0, 0), act('gup_fast', 0), act('pin_job', 0), act('dma_start', 0), act('migrate', 0, 0), act('dma_land', 0)],
   },
   'pin-per-job/pin-without-unshare': {
     config: 'kernel-queue',
-    property: 'isolation',
-    why: 'the pin first unshares the copy-on-write page (FOLL_PIN on an anonymous page breaks COW, gup_must_unshare), so the write that follows hits the pinned page and the DMA stays in p0\'s frame',
+    property: 'no-lost-write',
+    why: 'the pin first unshares the copy-on-write page (FOLL_PIN on an anonymous page breaks COW, gup_must_unshare), so the device writes p0\'s own copy and the child still reads what fork gave it',
     trace: [
-      act('fork', 0), act('invalidate_end', 0), act('submit', 0, 0), act('pin_job', 0), act('invalidate_end', 0), act('pin_job', 0),
-      act('cpu_write', 0, 0), act('dma_start', 0), act('dma_land', 0),
+      act('reclaim', 0, 0), act('submit_write', 0, 1), act('invalidate_end', 0), act('fork', 0), ...forkCopy(0, '1s'), act('invalidate_end', 0), act('pin_job', 0),
+      act('invalidate_end', 0), act('gup_fast', 0), act('pin_job', 0), act('dma_start', 0), act('dma_land', 0), act('cpu_read', 1, 1),
     ],
   },
   'queue-preempt/resume-before-revalidate': {
     config: 'user-queue',
     property: 'no-fatal-device-fault',
     why: 'the restore worker resumes the queues only once the revalidation (hmm_range_fault with the seq retry) has no fault left in flight (svm_range_restore_work before kgd2kfd_resume_mm): the job waits',
-    trace: [act('fork', 0), act('invalidate_end', 0), act('register', 1), act('restore_begin', 1), act('submit', 1, 0)],
-    refuses: [act('restore_resume', 1), act('dma_start', 0)],
+    trace: [act('fork', 0), ...forkCopy(0, 'ss'), act('invalidate_end', 0), act('register', 0), act('submit', 0, 0), act('restore_begin', 0)],
+    refuses: [act('restore_resume', 0), act('dma_start', 0)],
   },
   'queue-preempt/zap-before-preempted': 'same',
   'queue-preempt/signal-before-preempted': {
     config: 'user-queue',
     property: 'no-fatal-device-fault',
     why: 'the eviction fence signals only after the hardware preempted the queues (evict_process_worker: kfd_process_evict_queues, then signal_eviction_fence): while the preemption is only requested, there is nothing to signal',
-    trace: [act('register', 0), act('fork', 0), act('qp_evict', 0)],
+    trace: [act('register', 0), act('submit', 0, 0), act('migrate', 0, 0), act('qp_evict', 0)],
     refuses: [act('evict_signal', 0)],
   },
   'queue-preempt/alloc-in-fence-signalling': 'same',
@@ -138,8 +144,8 @@ export const controls: Record<string, Control> = {
     config: 'p2p-switch',
     property: 'coherent-dma',
     why: 'the exporter still tries to move a pinned buffer, and the move is refused (amdgpu_bo_move: "Can\'t move a pinned BO", -EINVAL): no copy starts, the importer\'s mapping stays right',
-    trace: [act('register', 0), act('st_map', 0), act('exp_move_notify', 0, 0)],
-    refuses: [act('exp_move_copy', 0, 0)],
+    trace: [act('register', 0), act('st_map', 0), act('exp_move_notify', 0, 1)],
+    refuses: [act('exp_move_copy', 0, 1)],
   },
   'dmabuf-static/unpin-before-dma-lands': {
     config: 'p2p-switch',
@@ -174,7 +180,7 @@ export const controls: Record<string, Control> = {
     property: 'coherent-dma',
     why: 'the importer maps under the dma_resv lock, which the exporter holds from move_notify to the end of the move: it maps the new placement, and its DMA lands there',
     trace: [
-      act('exp_move_notify', 0, 1), act('register', 0), act('submit', 0, 1), act('dma_start', 0), act('exp_move_copy', 0, 1), act('copy_done', 0, 1),
+      act('register', 0), act('submit', 0, 1), act('dma_start', 0), act('exp_move_notify', 0, 1), act('exp_move_copy', 0, 1), act('copy_done', 0, 1),
       act('imp_map', 0), act('dma_start', 0), act('dma_land', 0),
     ],
   },
@@ -183,7 +189,7 @@ export const controls: Record<string, Control> = {
     property: 'p2p-topology',
     why: 'without a P2P path (pci_p2pdma_distance fails, attach->peer2peer false) the importer waits for the exporter to evict the buffer to system RAM, and maps that',
     trace: [
-      act('register', 0), act('submit', 0, 1), act('dma_start', 0), act('exp_move_notify', 0, 1), act('exp_move_copy', 0, 1), act('copy_done', 0, 1),
+      act('register', 0), act('submit', 0, 0), act('dma_start', 0), act('exp_move_notify', 0, 0), act('exp_move_copy', 0, 0), act('copy_done', 0, 0),
       act('imp_map', 0), act('dma_start', 0), act('dma_land', 0),
     ],
   },
@@ -194,7 +200,7 @@ export const controls: Record<string, Control> = {
     why: 'hmm_range_fault on another device\'s private page with no P2P path migrates it back to system RAM (the owner\'s migrate_to_ram), and the fault retries: the DMA lands in RAM',
     trace: [
       act('gpu_migrate', 0, 1), act('invalidate_end', 0), act('register', 0), act('mig_copy', 0, 1), act('mig_copy_done', 0, 1), act('mig_pages', 0, 1),
-      act('submit', 0, 1), act('dma_start', 0), act('mig_finalize', 0, 1), act('read_begin', 0), act('range_fault', 0),
+      act('submit_write', 0, 1), act('dma_start', 0), act('mig_finalize', 0, 1), act('read_begin', 0), act('range_fault', 0),
       act('inv_lock', 0), act('inv_zap', 0), act('inv_sync', 0), act('invalidate_end', 0), act('mig_copy', 0, 1), act('mig_copy_done', 0, 1),
       act('mig_pages', 0, 1), act('mig_finalize', 0, 1), act('read_begin', 0), act('range_fault', 0), act('fault_commit', 0), act('dma_start', 0),
       act('dma_land', 0),
@@ -206,9 +212,9 @@ export const controls: Record<string, Control> = {
     property: 'no-lost-write',
     why: 'migrate_vma_pages and migrate_vma_finalize come after the copy completed (mig_copy_done), both ways: the CPU reads what it wrote',
     trace: [
-      act('gpu_migrate', 0, 1), act('cpu_write', 0, 1), act('invalidate_end', 0), act('mig_copy', 0, 1), act('mig_copy_done', 0, 1), act('mig_pages', 0, 1),
-      act('mig_finalize', 0, 1), act('cpu_fault_private', 0, 1), act('invalidate_end', 0), act('mig_copy', 0, 1), act('mig_copy_done', 0, 1),
-      act('mig_pages', 0, 1), act('mig_finalize', 0, 1), act('cpu_read', 0, 1),
+      act('cpu_write', 0, 0), act('gpu_migrate', 0, 0), act('invalidate_end', 0), act('mig_copy', 0, 0), act('mig_copy_done', 0, 0), act('mig_pages', 0, 0),
+      act('mig_finalize', 0, 0), act('cpu_fault_private', 0, 0), act('invalidate_end', 0), act('mig_copy', 0, 0), act('mig_copy_done', 0, 0),
+      act('mig_pages', 0, 0), act('mig_finalize', 0, 0), act('cpu_read', 0, 0),
     ],
   },
   'hmm-p2p/skip-foreign-migrate': 'same',
