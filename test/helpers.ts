@@ -24,10 +24,10 @@ export function model(strategy: string, config = 'kernel-queue', mutant: string 
 export const act = (k: string, a = -1, b = -1): Action => ({ k, a, b });
 
 /**
- * fork's per-page steps after `fork(p)` (model/fork.ts), one letter per virtual page: 's' a private page
- * today's kernel shares copy-on-write (fork_copy_pte duplicates the rmap, fork_wrprotect write-protects);
- * '1' a page copied in one step (a pinned page copied now, a swap or device-private entry, a MAP_SHARED
- * page, any page in the 2020-21 kernel); '-' an unmapped page (no step).
+ * fork's per-page steps after `fork(p)` (model/fork.ts), one letter per virtual page: '1' a page copied
+ * in one step (fork_copy_pte); 's' a private page shared copy-on-write in two (fork_copy_pte duplicates
+ * the rmap, fork_wrprotect write-protects: only where gup_fast ignores write_protect_seq, the
+ * gup-fast-no-seq-check variant); '-' an unmapped page (no step).
  */
 export function forkCopy(p: number, pages: string): Action[] {
   const out: Action[] = [];

@@ -64,7 +64,7 @@ describe('device-private memory through fork (copy_nonpresent_pte)', () => {
   it('hmm-p2p: the child of a process whose page is in the GPU\'s VRAM reads the data through migrate_to_ram; a write breaks COW', () => {
     const m = model('hmm-p2p', 'p2p-switch');
     const pre = [act('cpu_write', 0, 0), act('gpu_migrate', 0, 0), act('invalidate_end', 0), act('mig_copy', 0, 0), act('mig_copy_done', 0, 0),
-      act('mig_pages', 0, 0), act('mig_finalize', 0, 0), act('fork', 0), ...forkCopy(0, '1s'), act('invalidate_end', 0)];
+      act('mig_pages', 0, 0), act('mig_finalize', 0, 0), act('fork', 0), ...forkCopy(0, '11'), act('invalidate_end', 0)];
     const { s } = play(m, pre);
     const f = s.mms[0]!.ptes[0]!.frame;
     expect(s.frames[f]!.kind).toBe('device-private');
@@ -109,9 +109,9 @@ describe('MAP_SHARED anonymous memory is never migrated to device memory (migrat
 
   it('a shared page stays shared, writable, through fork: the child\'s write is the parent\'s', () => {
     const m = makeModel(strategyByName('hmm-p2p')!, sharedP2p);
-    const r = holdsOver(m, [act('fork', 0), ...forkCopy(0, '1s'), act('invalidate_end', 0), act('cpu_write', 1, 0), act('cpu_read', 0, 0)], [noLostWrite]);
-    const w = r.events[5]!.find((e) => e.t === 'cpu_write');
-    const rd = r.events[6]!.find((e) => e.t === 'cpu_read');
+    const r = holdsOver(m, [act('fork', 0), ...forkCopy(0, '11'), act('invalidate_end', 0), act('cpu_write', 1, 0), act('cpu_read', 0, 0)], [noLostWrite]);
+    const w = r.events[4]!.find((e) => e.t === 'cpu_write');
+    const rd = r.events[5]!.find((e) => e.t === 'cpu_read');
     expect(rd && rd.t === 'cpu_read' ? rd.value : null).toBe(w && w.t === 'cpu_write' ? w.value : -1);
   });
 });

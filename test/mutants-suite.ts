@@ -26,8 +26,8 @@ export const mutantGroups: Record<string, readonly string[]> = {
   hmm: ['dmirror'],
 };
 
-/** The longest shrunk counterexample we accept for a mutant (a fork alone is 2 steps and 2 per page). */
-const MAX_MUTANT_STEPS = 18;
+/** The longest shrunk counterexample we accept for a mutant. */
+const MAX_MUTANT_STEPS = 16;
 
 /** The control run on the correct design (see test/mutant-controls.ts). */
 function controlRun(key: string, design: Model, property: string, mutantTrace: readonly Action[]): void {

@@ -11,7 +11,7 @@ import { act, forkCopy, advance, failsAtEnd, holdsOver, model, play } from './he
 /** fork p0, then p0 writes both pages: two copy-on-write copies, memory below the watermark (1 free frame). */
 const lowMemory = [
   act('fork', 0),
-  ...forkCopy(0, 'ss'),
+  ...forkCopy(0, '11'),
   act('invalidate_end', 0),
   act('cpu_write', 0, 0),
   act('invalidate_end', 0),
