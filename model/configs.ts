@@ -96,6 +96,12 @@ export const kernelVariants: readonly Config[] = [
     { refusedStartNotUndone: true },
     'mn_itree_invalidate returns -EAGAIN for a refused non-blockable start without mn_itree_inv_end ("On -EAGAIN the non-blocking caller is not allowed to call invalidate_range_end()"): the range stays counted active and the seq odd, so mmu_interval_read_begin sleeps forever',
   ),
+  variantOf(
+    'gup-fast-no-seq-check',
+    'kernel-queue',
+    { gupFastNoSeqCheck: true },
+    'gup_fast (lockless_pages_from_mm) without the mm->write_protect_seq read and read_seqcount_retry, as before 57efa1fe5957 ("mm/gup: prevent gup_fast from racing with COW during fork"): a FOLL_PIN lands between copy_present_pte\'s check for maybe-pinned pages and its write-protect, so the pinned page is shared copy-on-write and the device stays on the child\'s page',
+  ),
 ];
 
 /** A config of the matrix or a kernel variant, by name. */
