@@ -262,12 +262,30 @@ export function finishFork(s: State, ctx: DriverContext): boolean {
  */
 export function gupFastCan(s: State, cfg: Config, proc: number, vpage: number): boolean {
   const mm = s.mms[proc]!;
-  if ((mm.wpSeq & 1) === 1 && !cfg.kernel.gupFastNoSeqCheck) return false;
+  if ((mm.wpSeq & 1) === 1 && seqChecked(cfg)) return false;
   const pte = mm.ptes[vpage]!;
   if (!ptePresent(pte) || !pte.writable || pte.exclusive !== NONE || pteLocked(s, pte)) return false;
   if (s.frames[pte.frame]!.kind === 'device-private') return false;
   for (const inv of s.invs) if (inv.live && inv.proc === proc && inv.cause !== 'fork' && (inv.pages >> vpage) & 1) return false;
   return true;
+}
+
+/**
+ * Does gup_fast look at write_protect_seq? Today's kernel does (57efa1fe5957); the kernel before it (the
+ * gup-fast-no-seq-check variant) does not, nor did the 2020-21 kernels of the cow-parent policy, which
+ * predate it (and whose fork asks nothing of pins, so a lockless pin there has nothing to race).
+ */
+function seqChecked(cfg: Config): boolean {
+  return !cfg.kernel.gupFastNoSeqCheck && cfg.kernel.forkPinned === 'copy-at-fork';
+}
+
+/**
+ * Is gup_fast's re-check a step of its own after its pin? Only where the seq is checked and a fork of
+ * `proc` may still write-protect before the re-check (one in progress, or one that may begin); otherwise
+ * the re-check cannot fail, and pin_user_pages_fast is one step (the caller re-checks at once).
+ */
+export function gupFastRecheckPending(s: State, cfg: Config, proc: number): boolean {
+  return seqChecked(cfg) && (s.fork.parent === proc || canFork(s, proc));
 }
 
 /** What gup_fast pinned: the frame, the seq it read, the PTE epoch (the mapping the pin belongs to). */
@@ -292,7 +310,7 @@ export function gupFastPin(s: State, proc: number, vpage: number, ctx: DriverCon
  * 57efa1fe5957 (variant gup-fast-no-seq-check) never falls back.
  */
 export function gupFastRecheck(s: State, cfg: Config, proc: number, pin: GupFastPin, ctx: DriverContext): boolean {
-  if (cfg.kernel.gupFastNoSeqCheck || s.mms[proc]!.wpSeq === pin.seq) return true;
+  if (!seqChecked(cfg) || s.mms[proc]!.wpSeq === pin.seq) return true;
   unpinFrame(s, pin.frame, false, ctx);
   return false;
 }

@@ -68,6 +68,13 @@ describe('fork in steps', () => {
 });
 
 describe('gup_fast and mm->write_protect_seq (57efa1fe5957)', () => {
+  it('without a fork to come, gup_fast\'s re-check cannot fail and the pin is one step', () => {
+    const m = model('pin-per-job');
+    const { s } = play(m, [act('fork', 0), act('fork_copy_pte', 0, 0), act('fork_copy_pte', 0, 1), act('invalidate_end', 0), act('submit', 0, 0), act('cpu_write', 0, 0), act('invalidate_end', 0)]);
+    advance(m, s, act('gup_fast', 0));
+    expect(s.jobs[0]!.state).toBe('ready');
+  });
+
   it('a pin that raced the copy is dropped at the re-check, and the slow path pins after the fork', () => {
     const m = model('pin-per-job');
     const { s } = play(m, [act('submit_write', 0, 0), act('gup_fast', 0), act('fork', 0)]);
@@ -94,12 +101,14 @@ describe('gup_fast and mm->write_protect_seq (57efa1fe5957)', () => {
     const v = variant();
     const t = play(v, race).s;
     expect(isEnabled(v, t, act('gup_fast', 0))).toBe(true);
+    advance(v, t, act('gup_fast', 0));
+    expect(t.jobs[0]!.state, 'no re-check to wait for: the job is handed over at once').toBe('ready');
     expect(isEnabled(v, t, act('fork_wrprotect', 0, 0)), 'in the variant the write-protect is a step of its own').toBe(true);
   });
 
   it('without the check, the pin lands between the pin check and the write-protect; the device writes the child\'s page', () => {
     const trace = [
-      act('submit_write', 0, 0), act('fork', 0), act('fork_copy_pte', 0, 0), act('gup_fast', 0), act('pin_job', 0), act('fork_wrprotect', 0, 0),
+      act('submit_write', 0, 0), act('fork', 0), act('fork_copy_pte', 0, 0), act('gup_fast', 0), act('fork_wrprotect', 0, 0),
       ...forkCopy(0, '-s'), act('invalidate_end', 0), act('cpu_write', 0, 0), act('invalidate_end', 0), act('dma_start', 0), act('dma_land', 0),
     ];
     const r = failsAtEnd(variant(), trace, [isolation]);

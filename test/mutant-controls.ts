@@ -87,7 +87,7 @@ export const controls: Record<string, Control> = {
     why: 'the pin first unshares the copy-on-write page (FOLL_PIN on an anonymous page breaks COW, gup_must_unshare), so the device writes p0\'s own copy and the child still reads what fork gave it',
     trace: [
       act('fork', 0), ...forkCopy(0, '11'), act('submit_write', 0, 0), act('invalidate_end', 0), act('pin_job', 0), act('invalidate_end', 0), act('gup_fast', 0),
-      act('pin_job', 0), act('dma_start', 0), act('dma_land', 0), act('cpu_read', 1, 0),
+      act('dma_start', 0), act('dma_land', 0), act('cpu_read', 1, 0),
     ],
   },
   'queue-preempt/resume-before-revalidate': {

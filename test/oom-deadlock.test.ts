@@ -62,7 +62,7 @@ describe('the OOM reaper', () => {
 
   it('frees a victim\'s memory through short-term pins once their jobs end (pin-per-job), not through long-term ones', () => {
     const perJob = model('pin-per-job');
-    const t = [...lowMemory, act('submit', 0, 0), act('gup_fast', 0), act('pin_job', 0), act('oom_kill', 0), act('oom_reap', 0), act('invalidate_end', 0)];
+    const t = [...lowMemory, act('submit', 0, 0), act('gup_fast', 0), act('oom_kill', 0), act('oom_reap', 0), act('invalidate_end', 0)];
     const reaped = holdsOver(perJob, t, [propertyById('oom-reclaimable')!], true);
     expect(reaped.trace.at(-1)!.events.filter((e) => e.t === 'munmap' && e.proc === 0).length, 'the reaper unmapped both pages').toBe(2);
     const longterm = model('pin-longterm');

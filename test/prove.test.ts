@@ -24,15 +24,14 @@ const tmp = () => mkdtempSync(join(tmpdir(), 'dmacheck-prove-'));
  * property (the model's own space): a change to the model that changes the state space changes these.
  * The larger ones run with DMACHECK_DEEP=1. (The mirroring designs' counts fell when hmm_range_fault
  * started failing with -EFAULT during a munmap, whose VMA is already detached, and a write fault's
- * swap-in started dirtying the page. pin-per-job's grew from 19735 when its pin became gup_fast, a step of
- * its own, then the write_protect_seq re-check with the GPU page-table update: model/fork.ts.)
+ * swap-in started dirtying the page.)
  */
 const pinned: [string, string, number][] = [
   ['odp-mirror', 'kernel-queue', 50899],
   ['pin-longterm', 'kernel-queue', 4668],
   ['mirror-blocking-notifier', 'kernel-queue', 23061],
   ['mirror-blocking-notifier', 'user-queue', 32209],
-  ['pin-per-job', 'kernel-queue', 25423],
+  ['pin-per-job', 'kernel-queue', 19735],
   ['peerdirect-revoke', 'p2p-switch', 1304],
   ['dmabuf-static', 'p2p-switch', 240],
   ['dmabuf-dynamic', 'p2p-switch', 360],

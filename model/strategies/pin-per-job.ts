@@ -17,7 +17,7 @@ import type { DriverContext } from '../strategy.ts';
 import { defineStrategy } from '../strategy.ts';
 import { forking, invalidating, pinFrame, setMirror, swapIn, unpinFrame, zapMirror } from '../mm.ts';
 import { breakCow } from '../world.ts';
-import { gupFastCan, gupFastPin, gupFastRecheck } from '../fork.ts';
+import { gupFastCan, gupFastPin, gupFastRecheck, gupFastRecheckPending } from '../fork.ts';
 
 interface PinJobDriver {
   /** Per job slot: the frame its pin holds, or NONE. */
@@ -92,7 +92,7 @@ export const pinPerJob = defineStrategy({
   ],
   needsRegistration: false,
   actionKinds: [
-    { kind: 'gup_fast', actor: 'kernel', args: ['job'], models: 'the submit ioctl\'s pin_user_pages_fast, its lockless part: gup_fast reads mm->write_protect_seq and pins the job\'s page through its present, writable PTE', guard: 'the job is submitted, not tried yet, and gup_fast can pin its page (write_protect_seq even, the PTE present and writable)' },
+    { kind: 'gup_fast', actor: 'kernel', args: ['job'], models: 'the submit ioctl\'s pin_user_pages_fast, its lockless part: gup_fast reads mm->write_protect_seq and pins the job\'s page through its present, writable PTE (and, where no fork can write-protect before its re-check, programs the GPU page table and hands the job over too)', guard: 'the job is submitted, not tried yet, and gup_fast can pin its page (write_protect_seq even, the PTE present and writable)' },
     { kind: 'pin_job', actor: 'kernel', args: ['job'], models: 'the submit ioctl: gup_fast\'s read_seqcount_retry (a fork since: unpin, fall back), or the slow path pin_user_pages under the mmap lock (unsharing a COW page); program the GPU page table, hand the job to the scheduler' },
     { kind: 'pin_late', actor: 'kernel', args: ['job'], models: 'mutant pin-after-handoff: pin_user_pages after the job was handed over' },
   ],
@@ -159,6 +159,8 @@ export const pinPerJob = defineStrategy({
     if (a.k === 'gup_fast') {
       const pin = gupFastPin(s, job.proc, job.vpage, ctx);
       d.pinned[j] = pin.frame;
+      // No fork can write-protect before the re-check: it cannot fail, and the submit goes on at once.
+      if (!gupFastRecheckPending(s, ctx.cfg, job.proc)) return handOff(s, j, pin.frame, true, pin.epoch, ctx);
       d.fast[j] = 1;
       d.fastSeq[j] = pin.seq;
       d.fastEpoch[j] = pin.epoch;
