@@ -223,8 +223,9 @@ export const controls: Record<string, Control> = {
     property: 'no-dma-after-free',
     why: 'the callback calls p2p_unmap and returns only once the HCA drained the DMA in flight (vm_inv_unmap waits for it), so the unmap of the BAR page, and its free, come after dma_land',
     trace: [
-      act('register', 0), act('submit', 0, 0), act('p2p_evict', 0, 0), act('dma_start', 0), act('read_begin', 0), act('range_fault', 0), act('fault_commit', 0),
-      act('dma_start', 0), act('vm_inv_lock', 0), act('vm_inv_zap', 0), act('dma_land', 0), act('vm_inv_unmap', 0), act('invalidate_end', 0),
+      act('register', 0), act('p2p_unbind'), act('vm_inv_lock', 0), act('submit_write', 0, 1), act('dma_start', 0), act('vm_inv_zap', 0), act('vm_inv_unmap', 0),
+      act('invalidate_end', 0), act('read_begin', 0), act('mmap', 0, 1), act('migrate', 0, 1), act('range_fault', 0), act('fault_commit', 0), act('vm_inv_lock', 0),
+      act('dma_start', 0), act('vm_inv_zap', 0), act('dma_land', 0), act('vm_inv_unmap', 0), act('invalidate_end', 0),
     ],
   },
   'p2p-vma-map/map-without-retry': 'same',
