@@ -18,6 +18,8 @@
 //     mmu_interval_read_begin snapshot): mmu_interval_notifier_insert stores seq - 1 and the seq's parity
 //     says whether an invalidation is active, so gaps of 1 are kept, longer gaps become 2, and the
 //     largest (the mm's own) keeps its parity;
+//   - an mm's write_protect_seq (bumped twice by each fork, and a failed fork may be retried) and every
+//     gup_fast snapshot of it: renumbered as the notifier seqs are, in a domain of their own;
 //   - written values (a frame's contents, a swap slot's, a job's): every write stores a fresh value
 //     (State.nextValue, one more than any before), values are only copied, and only a property compares
 //     them (no-lost-write, with the latest write to each page it remembers). A value no monitor
@@ -45,6 +47,11 @@ export interface Counters {
   seq(proc: number, seq: number): number;
   /** A PTE epoch of (proc, vpage). */
   epoch(proc: number, vpage: number, epoch: number): number;
+  /**
+   * A value of process `proc`'s mm->write_protect_seq (a gup_fast snapshot, model/fork.ts): renumbered as
+   * the notifier seqs are (equality and the parity of the mm's own kept), in a domain of its own.
+   */
+  writeProtectSeq(proc: number, seq: number): number;
   /** A value written to memory (the contents of a frame, a swap slot, a DMA): 0 is a page never written. */
   value(x: number): number;
   /** A value a property's monitor remembers (and will compare reads with): it keeps that value apart. */
@@ -113,7 +120,7 @@ class Domain {
  */
 class Renumber implements Counters {
   private learning = true;
-  /** Domains by number: frames' generations, then mms' seqs, then PTEs' epochs; drivers' own by name. */
+  /** Domains by number: frames' generations, then mms' seqs, then PTEs' epochs, then mms' write_protect_seqs; drivers' own by name. */
   private readonly domains: Domain[] = [];
   private readonly named = new Map<string, Domain>();
   private readonly remember: number[] = [];
@@ -131,11 +138,13 @@ class Renumber implements Counters {
     this.nFrames = s.frames.length;
     this.nProcs = s.mms.length;
     this.nPages = s.mms[0]!.ptes.length;
-    const n = this.nFrames + this.nProcs + this.nProcs * this.nPages;
+    const wp = this.nFrames + this.nProcs + this.nProcs * this.nPages;
+    const n = wp + this.nProcs;
     for (let i = 0; i < n; i++) {
+      const seqLike = (i >= this.nFrames && i < this.nFrames + this.nProcs) || i >= wp;
       const d = this.domains[i];
-      if (d === undefined) this.domains[i] = new Domain(i >= this.nFrames && i < this.nFrames + this.nProcs);
-      else d.reset(i >= this.nFrames && i < this.nFrames + this.nProcs);
+      if (d === undefined) this.domains[i] = new Domain(seqLike);
+      else d.reset(seqLike);
     }
     this.domains.length = n;
     for (const d of this.named.values()) d.reset(false);
@@ -162,6 +171,9 @@ class Renumber implements Counters {
   }
   epoch(proc: number, vpage: number, epoch: number): number {
     return this.val(this.domains[this.nFrames + this.nProcs + proc * this.nPages + vpage], epoch);
+  }
+  writeProtectSeq(proc: number, seq: number): number {
+    return this.val(this.domains[this.nFrames + this.nProcs + this.nProcs * this.nPages + proc], seq);
   }
   count(domain: string, x: number): number {
     let d = this.named.get(domain);
@@ -207,6 +219,7 @@ function worldCounters(s: State, c: Renumber): void {
   for (let p = 0; p < s.mms.length; p++) {
     const mm = s.mms[p]!;
     mm.seq = c.seq(p, mm.seq);
+    mm.wpSeq = c.writeProtectSeq(p, mm.wpSeq);
     for (let v = 0; v < mm.ptes.length; v++) {
       const pte = mm.ptes[v]!;
       pte.epoch = c.epoch(p, v, pte.epoch);

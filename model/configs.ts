@@ -127,6 +127,12 @@ export const kernelVariants: readonly Config[] = [
     { insertNotCovered: true },
     '__mmu_interval_notifier_insert gives a notifier inserted while an invalidation of the mm is active the seq of an idle mm (invalidate_seq - 1) instead of the odd seq the kernel gives it ("If some invalidate_range_start/end region is going on in parallel, we don\'t know what VA ranges are affected, so we must assume this new range is included"): mmu_interval_read_begin does not wait, and a fault maps a page the invalidation in progress is about to free',
   ),
+  variantOf(
+    'gup-fast-no-seq-check',
+    'kernel-queue',
+    { gupFastNoSeqCheck: true },
+    'gup_fast (lockless_pages_from_mm) without the mm->write_protect_seq read and read_seqcount_retry, as before 57efa1fe5957 ("mm/gup: prevent gup_fast from racing with COW during fork"): a FOLL_PIN lands between copy_present_pte\'s check for maybe-pinned pages and its write-protect, so the pinned page is shared copy-on-write and the device stays on the child\'s page',
+  ),
 ];
 
 /** A config of the matrix or a kernel variant, by name. */

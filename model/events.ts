@@ -41,6 +41,7 @@ export type ModelEvent =
   | { t: 'munmap'; proc: number; vpage: number }
   /** A PTE of (proc, vpage) cleared by the core mm with no mmu_notifier calls around it (kernel variant reclaim-without-notifier). */
   | { t: 'unmap_unnotified'; proc: number; vpage: number }
+  /** fork finished (its invalidate_range_end): the child runs. `pinnedPages`: pages found pinned as they were copied. */
   | { t: 'fork'; parent: number; child: number; pinnedPages: number }
   /** shrink_folio_list freed a page of the swap cache (__remove_mapping): its slot lives on in its swap entries. */
   | { t: 'swapcache_free'; frame: number }
@@ -53,6 +54,8 @@ export type ModelEvent =
   | { t: 'longterm_migrate'; proc: number; pages: number; inv: number }
   /** A FOLL_LONGTERM pin failed: no ZONE_NORMAL frame for the migrate-out (-ENOMEM), or the page went (-EFAULT). */
   | { t: 'longterm_pin_failed'; proc: number; errno: 'ENOMEM' | 'EFAULT' }
+  /** copy_pte_range set the child's PTE of `vpage` (a copy, a shared page, a swap entry): what the child holds there from now. */
+  | { t: 'fork_pte'; parent: number; child: number; vpage: number }
   /**
    * mmu_notifier_invalidate_range_start. `owner`: mmu_notifier_range.owner (a device id, or -1 for the
    * core mm's own). `deviceHolds`: when it began, the device translated (its mirror)

@@ -146,7 +146,37 @@ export interface Mm {
   seq: number;
   /** active_invalidate_ranges. */
   active: number;
+  /**
+   * mm->write_protect_seq: odd while fork's copy_page_range write-protects this mm's PTEs
+   * (raw_write_seqcount_begin/end); gup_fast reads it before its walk and re-checks it after
+   * (model/fork.ts).
+   */
+  wpSeq: number;
   ptes: Pte[];
+}
+
+/**
+ * A fork in progress (kernel/fork.c dup_mmap, mm/memory.c copy_page_range): from `fork` to the
+ * invalidate_end of its invalidation, the parent holds its mmap write lock and copy_pte_range copies its
+ * PTEs into the child one page at a time (model/fork.ts). `parent` NONE: no fork in progress (every other
+ * field then at its rest value).
+ */
+export interface ForkCopy {
+  parent: number;
+  /** The child's process slot (NONE once an allocation failed and the child was torn down: -ENOMEM). */
+  child: number;
+  /** The next virtual page copy_pte_range copies (the number of pages: every page copied). */
+  page: number;
+  /**
+   * copy_present_pte of `page` has duplicated the anonymous rmap (folio_try_dup_anon_rmap_pte: the page
+   * is not maybe-pinned, it will be shared) and has still to write-protect the parent's PTE and set the
+   * child's.
+   */
+  dup: boolean;
+  /** Pages found pinned as they were copied (the fork event's pinnedPages). */
+  pinned: number;
+  /** The fork's invalidation slot (copy_page_range's MMU_NOTIFY_PROTECTION_PAGE range). */
+  inv: number;
 }
 
 /**
@@ -319,6 +349,12 @@ export interface KernelPolicy {
    */
   insertNotCovered?: boolean;
   /**
+   * A core-mm bug (kernel variant `gup-fast-no-seq-check`): gup_fast neither reads mm->write_protect_seq
+   * before its lockless walk nor re-checks it after (the kernel before 57efa1fe5957), so a FOLL_PIN can
+   * land between fork's check for pinned pages and its write-protect of the parent's PTE.
+   */
+  gupFastNoSeqCheck?: boolean;
+  /**
    * A queue preemption may time out (amdkfd: unmap_queues_cpsch waits queue_preemption_timeout_ms for the
    * HWS, then kfd_hws_hang schedules a GPU reset): the hardware may fail to preempt a queue that does not
    * yield. Absent or false: preemption always completes once the DMA in flight landed.
@@ -450,6 +486,8 @@ export interface State<D = unknown> {
   nextValue: number;
   /** Whether a fork has happened (the scope allows one). */
   forks: number;
+  /** The fork in progress, copying page by page (model/fork.ts). */
+  fork: ForkCopy;
   /** The driver's private state: plain data owned by the strategy (properties never read it). */
   drv: D;
 }

@@ -9,12 +9,12 @@ import {
   callbacksReturned,
   findFreeFrame,
   freeFrames,
+  forking,
   freeInvalidationSlot,
   invalidating,
   mmapWriteLocked,
   mmInvEnd,
   procInvalidating,
-  ptePresent,
   startInvalidation,
   swapIn,
   unmapFrame,
@@ -29,11 +29,12 @@ import { finishExclusive } from './hmm-exclusive.ts';
 import { allocFrameOutside, applyZones, zoneActionKinds, zoneOf, zonesEnabled } from './zones.ts';
 import { cachedFrame, removable, removeMapping, swapOut, wpReusable, wpReuse, zapSwapEntry } from './swap.ts';
 import { applyExit, exitEnabled, finishExit } from './exit.ts';
+import { applyFork, canFork, finishFork, forkActionKinds, forkCopied, forkEnabled, noFork, startFork } from './fork.ts';
 
 export const worldActionKinds: readonly ActionKind[] = [
   { kind: 'cpu_read', actor: 'user', args: ['p', 'v'], models: 'a CPU load (do_swap_page if swapped out)' },
   { kind: 'cpu_write', actor: 'user', args: ['p', 'v'], models: 'a CPU store (do_wp_page on a copy-on-write page)' },
-  { kind: 'fork', actor: 'user', args: ['p'], models: 'fork(): dup_mmap, copy_page_range with the write-protect invalidation' },
+  { kind: 'fork', actor: 'user', args: ['p'], models: 'fork(): dup_mmap takes the mmap write lock; copy_page_range\'s invalidate_range_start (MMU_NOTIFY_PROTECTION_PAGE); the pages are copied one by one (model/fork.ts)' },
   { kind: 'munmap', actor: 'user', args: ['p', 'v'], models: 'munmap(): unmap_region with MMU_NOTIFY_UNMAP' },
   { kind: 'mmap', actor: 'user', args: ['p', 'v'], models: 'mmap(MAP_ANONYMOUS|MAP_POPULATE) of one page' },
   { kind: 'register', actor: 'user', args: ['p'], models: 'ibv_reg_mr / a userptr ioctl over the address space' },
@@ -56,6 +57,7 @@ export const worldActionKinds: readonly ActionKind[] = [
   ...zoneActionKinds,
   ...pressureActionKinds,
   ...subscriptionActionKinds,
+  ...forkActionKinds,
 ];
 
 /**
@@ -89,6 +91,7 @@ export function initialState(cfg: Config): State {
       oomReaped: false,
       seq: 2, // __mmu_notifier_register starts invalidate_seq at 2
       active: 0,
+      wpSeq: 0, // seqcount_init(&mm->write_protect_seq)
       ptes: Array.from({ length: vpages }, (): Pte => ({ mapped: false, frame: NONE, writable: false, prot: VM_RW, swapped: false, swap: 0, slot: NONE, epoch: 0, dax: false, shared: false, exclusive: NONE })),
     })),
     // Scope.notifiers slots per process (model/subscriptions.ts): slot p + k * procs is p's k-th notifier.
@@ -118,6 +121,7 @@ export function initialState(cfg: Config): State {
     regs: Array.from({ length: procs }, (_, p) => ({ live: false, proc: p, closing: false, opening: false, epochs: Array.from({ length: vpages }, () => -1) })),
     nextValue: 1,
     forks: 0,
+    fork: noFork(),
     drv: {},
   };
   if (cfg.exit) s.mms.forEach((mm) => (mm.exiting = false));
@@ -139,11 +143,6 @@ function freeJobSlot(s: State): number {
   return NONE;
 }
 
-function freeProcSlot(s: State): number {
-  for (let p = 0; p < s.mms.length; p++) if (!s.mms[p]!.alive) return p;
-  return NONE;
-}
-
 /** A read-only page do_wp_page reuses in place (wp_can_reuse_anon_folio, model/swap.ts): no other reference. */
 function cowReusable(s: State, pte: Pte): boolean {
   return wpReusable(s, pte.frame);
@@ -158,7 +157,8 @@ export function worldEnabled(s: State, cfg: Config, strat: Strategy, ctx: Driver
   for (let p = 0; p < s.mms.length; p++) {
     const mm = s.mms[p]!;
     if (!mm.alive) continue;
-    // fork and mprotect hold the mmap write lock: a CPU access that faults (swap-in, copy-on-write) waits for it.
+    // fork and mprotect hold the mmap write lock: a CPU access that faults (swap-in, copy-on-write) waits
+    // for it, and so do mmap and munmap (they take it for write).
     const faultsWait = mmapWriteLocked(s, p);
     for (let v = 0; v < mm.ptes.length; v++) {
       const pte = mm.ptes[v]!;
@@ -177,7 +177,7 @@ export function worldEnabled(s: State, cfg: Config, strat: Strategy, ctx: Driver
         }
         // A driver's buffer VMA stays mapped (simplification), and munmap waits for a locked page.
         const driverVma = present && s.frames[pte.frame]!.owner !== NONE && s.frames[pte.frame]!.kind !== 'device-private';
-        if (!busy && canInvalidate && !driverVma && !pteLocked(s, pte)) out.push(act('munmap', p, v));
+        if (!busy && !faultsWait && canInvalidate && !driverVma && !pteLocked(s, pte)) out.push(act('munmap', p, v));
         if (pte.exclusive !== NONE) {
           // Simplification: the kernel's own moves leave a device-exclusive page alone.
         } else if (pte.dax) {
@@ -194,11 +194,11 @@ export function worldEnabled(s: State, cfg: Config, strat: Strategy, ctx: Driver
           out.push(act('submit', p, v));
           out.push(act('submit_write', p, v));
         }
-      } else if (haveFrame && !busy) {
+      } else if (haveFrame && !busy && !faultsWait) {
         out.push(act('mmap', p, v));
       }
     }
-    if (s.forks === 0 && freeProcSlot(s) !== NONE && canInvalidate && !procInvalidating(s, p) && !mm.ptes.some((pte) => pteLocked(s, pte))) {
+    if (canFork(s, p) && canInvalidate && !procInvalidating(s, p) && !mm.ptes.some((pte) => pteLocked(s, pte))) {
       out.push(act('fork', p));
     }
     const reg = s.regs[p]!;
@@ -212,7 +212,12 @@ export function worldEnabled(s: State, cfg: Config, strat: Strategy, ctx: Driver
     else if (job.state === 'failed' || (job.state === 'landed' && cfg.queue === 'kernel')) out.push(act('job_complete', j));
     else if (job.state === 'landed') out.push(act('user_signal', j));
   }
-  for (let i = 0; i < s.invs.length; i++) if (s.invs[i]!.live && callbacksReturned(s, i)) out.push(act('invalidate_end', i));
+  // A fork's invalidate_range_end comes once copy_page_range has copied every page.
+  for (let i = 0; i < s.invs.length; i++) {
+    const inv = s.invs[i]!;
+    if (inv.live && callbacksReturned(s, i) && (inv.cause !== 'fork' || forkCopied(s))) out.push(act('invalidate_end', i));
+  }
+  forkEnabled(s, out);
   mprotectEnabled(s, cfg, out);
   for (let f = 0; f < s.frames.length; f++) if (removable(s, f)) out.push(act('remove_mapping', f));
   zonesEnabled(s, out);
@@ -254,7 +259,7 @@ export function breakCow(s: State, strat: Strategy, ctx: DriverContext, proc: nu
 
 /** Apply a world action; returns false if the action is not one of the world's. */
 export function applyWorld(s: State, a: Action, cfg: Config, strat: Strategy, ctx: DriverContext): boolean {
-  const start = (proc: number, pages: number, cause: 'migrate' | 'munmap' | 'reclaim' | 'fork' | 'dax-move') =>
+  const start = (proc: number, pages: number, cause: 'migrate' | 'munmap' | 'reclaim' | 'dax-move') =>
     startInvalidation(s, proc, pages, cause, ctx, (i) => strat.onInvalidateStart(s, i, ctx));
   switch (a.k) {
     case 'cpu_read': {
@@ -282,15 +287,9 @@ export function applyWorld(s: State, a: Action, cfg: Config, strat: Strategy, ct
       ctx.emit({ t: 'cpu_write', proc: a.a, vpage: a.b, frame: pte.frame, value: fr.value });
       return true;
     }
-    case 'fork': {
-      // copy_page_range invalidates (write-protects) the whole range of each copied VMA.
-      let pages = 0;
-      s.mms[a.a]!.ptes.forEach((pte, v) => {
-        if (pte.mapped) pages |= 1 << v;
-      });
-      start(a.a, pages, 'fork');
+    case 'fork':
+      startFork(s, a.a, ctx, (i) => strat.onInvalidateStart(s, i, ctx));
       return true;
-    }
     case 'munmap':
       start(a.a, 1 << a.b, 'munmap');
       return true;
@@ -432,7 +431,7 @@ export function applyWorld(s: State, a: Action, cfg: Config, strat: Strategy, ct
       ctx.emit({ t: 'swapcache_free', frame: a.a });
       return true;
     default:
-      return applyMprotect(s, a, strat, ctx) || applyZones(s, a, cfg, strat, ctx) || applySubscription(s, a, ctx) || applyPressure(s, a, cfg, strat, ctx) || applyExit(s, a, strat, ctx);
+      return applyFork(s, a, cfg, ctx) || applyMprotect(s, a, strat, ctx) || applyZones(s, a, cfg, strat, ctx) || applySubscription(s, a, ctx) || applyPressure(s, a, cfg, strat, ctx) || applyExit(s, a, strat, ctx);
   }
 }
 
@@ -491,7 +490,7 @@ function finishInvalidation(s: State, i: number, cfg: Config, strat: Strategy, c
       case 'reclaim':
         if (swapOut(s, pte)) changed = true;
         break;
-      case 'fork':
+      case 'fork': // copied page by page before (model/fork.ts)
       case 'exit': // exit_mmap's unmap comes after mn_itree_inv_end (finishExit)
         break;
       case 'mprotect':
@@ -517,86 +516,10 @@ function finishInvalidation(s: State, i: number, cfg: Config, strat: Strategy, c
         break;
     }
   }
-  if (inv.cause === 'fork') changed = forkChild(s, inv.proc, cfg, ctx);
+  if (inv.cause === 'fork') changed = finishFork(s, ctx);
   if (inv.cause === 'exit') changed = true;
   inv.live = false;
   mmInvEnd(s, inv.proc); // mmu_notifier_invalidate_range_end
   ctx.emit({ t: 'invalidate_end', inv: i, proc: inv.proc, pages: inv.pages, cause: inv.cause, changed });
   if (inv.cause === 'exit') finishExit(s, inv.proc, strat, ctx);
-}
-
-/** copy_page_range: the child shares the parent's anonymous pages copy-on-write, except as policy says. */
-function forkChild(s: State, parent: number, cfg: Config, ctx: DriverContext): boolean {
-  const c = freeProcSlot(s);
-  if (c === NONE) return false;
-  const pm = s.mms[parent]!;
-  const cm = s.mms[c]!;
-  // copy_present_page needs a frame for each pinned page it copies early.
-  let pinned = 0;
-  for (const pte of pm.ptes) if (ptePresent(pte) && !pte.dax && s.frames[pte.frame]!.pincount > 0) pinned++;
-  if (cfg.kernel.forkPinned === 'copy-at-fork' && freeFrames(s) < pinned) return false; // fork fails: -ENOMEM
-  // The child's mm keeps the seq its slot started with (even, no invalidation active): only its parity
-  // and its relations to the child's own subscriptions matter (model/canonical.ts).
-  cm.alive = true;
-  cm.active = 0;
-  cm.oomVictim = false;
-  cm.oomReaped = false;
-  if (cfg.exit) cm.exiting = false;
-  s.forks++;
-  for (let v = 0; v < pm.ptes.length; v++) {
-    const pp = pm.ptes[v]!;
-    const cp = cm.ptes[v]!;
-    cp.mapped = pp.mapped;
-    cp.swapped = pp.swapped;
-    cp.swap = pp.swap;
-    cp.slot = pp.slot; // copy_nonpresent_pte: swap_duplicate, the child's entry names the same slot
-    cp.frame = NONE;
-    cp.writable = false;
-    cp.prot = pp.prot; // dup_mmap: the child's VMA has the parent's vm_flags
-    cp.epoch = 0;
-    cp.dax = pp.dax;
-    cp.shared = pp.shared;
-    cp.exclusive = NONE;
-    // copy_nonpresent_pte on a device-exclusive entry: try_restore_exclusive_pte restores it, and the
-    // now present PTE is copied (fork's invalidation has already unmapped it from the devices).
-    pp.exclusive = NONE;
-    if (!ptePresent(pp)) continue;
-    const fr = s.frames[pp.frame]!;
-    if (fr.kind === 'device-private') {
-      // copy_nonpresent_pte, is_device_private_entry: the child gets the same device-private entry
-      // (get_page, page_try_dup_anon_rmap), and in a copy-on-write mapping a writable entry is made
-      // readable on both sides (make_readable_device_private_entry). A CPU access from either side then
-      // migrates the page back (migrate_to_ram) and a write breaks copy-on-write on the RAM page.
-      fr.mapcount++;
-      fr.refcount++;
-      cp.frame = pp.frame;
-      pp.writable = false;
-      continue;
-    }
-    if (!coreMmPage(fr)) {
-      // Simplification: a driver's buffer page (VM_IO | VM_PFNMAP) is not copied into the child (as with
-      // VM_DONTCOPY): the child has nothing mapped there.
-      cp.mapped = false;
-      continue;
-    }
-    if (pp.dax || pp.shared) {
-      // A shared mapping (a DAX file, MAP_SHARED | MAP_ANONYMOUS): the child maps the same page,
-      // writable, no copy-on-write.
-      fr.mapcount++;
-      fr.refcount++;
-      cp.frame = pp.frame;
-      cp.writable = vmaWritable(cp);
-    } else if (fr.pincount > 0 && cfg.kernel.forkPinned === 'copy-at-fork') {
-      // 70e806e4e645: a maybe-DMA-pinned page is copied for the child now; the parent keeps its frame.
-      cp.frame = allocFrame(s, fr.value);
-      cp.writable = vmaWritable(cp);
-    } else {
-      fr.mapcount++;
-      fr.refcount++;
-      cp.frame = pp.frame;
-      pp.writable = false;
-    }
-  }
-  ctx.emit({ t: 'fork', parent, child: c, pinnedPages: pinned });
-  return true;
 }

@@ -18,7 +18,7 @@ export interface RefMemory {
  */
 function sharedWrite(mon: RefMemory, view: View, frame: number, value: number): void {
   view.mms.forEach((mm, q) => {
-    if (!mm.alive) return;
+    if (!mm.alive && view.fork.child !== q) return; // a child fork is still copying into maps what it holds
     mm.ptes.forEach((pte, w) => {
       if (pte.mapped && pte.frame === frame && pte.writable) mon.ref[q]![w] = value;
     });
@@ -58,9 +58,10 @@ export const noLostWrite: Property<RefMemory> = {
         case 'munmap':
           mon.ref[e.proc]![e.vpage] = null;
           break;
-        case 'fork':
-          // The child holds what the parent held, where fork copied the mapping at all.
-          mon.ref[e.child] = mon.ref[e.parent]!.map((x, v) => (view.mms[e.child]!.ptes[v]!.mapped ? x : null));
+        case 'fork_pte':
+          // fork copies page by page: the child holds what the parent held when its PTE was set, where
+          // fork copied the mapping at all.
+          mon.ref[e.child]![e.vpage] = view.mms[e.child]!.ptes[e.vpage]!.mapped ? mon.ref[e.parent]![e.vpage]! : null;
           break;
         case 'cpu_read': {
           const want = mon.ref[e.proc]![e.vpage];

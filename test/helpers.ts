@@ -23,6 +23,22 @@ export function model(strategy: string, config = 'kernel-queue', mutant: string 
 /** act('migrate', 0, 1) */
 export const act = (k: string, a = -1, b = -1): Action => ({ k, a, b });
 
+/**
+ * fork's per-page steps after `fork(p)` (model/fork.ts), one letter per virtual page: '1' a page copied
+ * in one step (fork_copy_pte); 's' a private page shared copy-on-write in two (fork_copy_pte duplicates
+ * the rmap, fork_wrprotect write-protects: only where gup_fast ignores write_protect_seq, the
+ * gup-fast-no-seq-check variant); '-' an unmapped page (no step).
+ */
+export function forkCopy(p: number, pages: string): Action[] {
+  const out: Action[] = [];
+  [...pages].forEach((c, v) => {
+    if (c === '-') return;
+    out.push(act('fork_copy_pte', p, v));
+    if (c === 's') out.push(act('fork_wrprotect', p, v));
+  });
+  return out;
+}
+
 /** `register(p0); migrate(p0, v0)`: a trace as a reader of a counterexample sees it. */
 export const traceText = (m: Model, actions: readonly Action[]): string => actions.map((a) => formatAction(m, a)).join('; ');
 

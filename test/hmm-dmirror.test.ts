@@ -15,7 +15,7 @@ import { makeModel } from '../model/model.ts';
 import { strategyByName } from '../model/strategies/index.ts';
 import { viewOf } from '../src/system.ts';
 import { runActions } from '../src/run.ts';
-import { act, failsAtEnd, holdsOver, model, play, traceText } from './helpers.ts';
+import { act, forkCopy, failsAtEnd, holdsOver, model, play, traceText } from './helpers.ts';
 
 describe('the races of the reference driver (dmirror in hmm): kept, not fixed', () => {
   it('a device write between migrate_to_ram\'s copy and its map step is lost (no-lost-write, 13 steps, a shortest trace)', () => {
@@ -64,7 +64,7 @@ describe('device-private memory through fork (copy_nonpresent_pte)', () => {
   it('hmm-p2p: the child of a process whose page is in the GPU\'s VRAM reads the data through migrate_to_ram; a write breaks COW', () => {
     const m = model('hmm-p2p', 'p2p-switch');
     const pre = [act('cpu_write', 0, 0), act('gpu_migrate', 0, 0), act('invalidate_end', 0), act('mig_copy', 0, 0), act('mig_copy_done', 0, 0),
-      act('mig_pages', 0, 0), act('mig_finalize', 0, 0), act('fork', 0), act('invalidate_end', 0)];
+      act('mig_pages', 0, 0), act('mig_finalize', 0, 0), act('fork', 0), ...forkCopy(0, '11'), act('invalidate_end', 0)];
     const { s } = play(m, pre);
     const f = s.mms[0]!.ptes[0]!.frame;
     expect(s.frames[f]!.kind).toBe('device-private');
@@ -89,7 +89,7 @@ describe('device-private memory through fork (copy_nonpresent_pte)', () => {
     expect(noLostWrite.check(mon, ctx([{ t: 'cpu_write', proc: 0, vpage: 0, frame: 0, value: 7 }]))).toBeNull();
     s.mms[1]!.alive = true;
     s.mms[1]!.ptes[0]!.mapped = true;
-    expect(noLostWrite.check(mon, ctx([{ t: 'fork', parent: 0, child: 1, pinnedPages: 0 }]))).toBeNull();
+    expect(noLostWrite.check(mon, ctx([{ t: 'fork_pte', parent: 0, child: 1, vpage: 0 }]))).toBeNull();
     const v = noLostWrite.check(mon, ctx([{ t: 'cpu_read', proc: 1, vpage: 0, frame: 3, value: 0 }]));
     expect(v?.clause).toBe('cpu-read');
     expect(v?.values).toMatchObject({ proc: 1, latest: 7, read: 0 });
@@ -109,9 +109,9 @@ describe('MAP_SHARED anonymous memory is never migrated to device memory (migrat
 
   it('a shared page stays shared, writable, through fork: the child\'s write is the parent\'s', () => {
     const m = makeModel(strategyByName('hmm-p2p')!, sharedP2p);
-    const r = holdsOver(m, [act('fork', 0), act('invalidate_end', 0), act('cpu_write', 1, 0), act('cpu_read', 0, 0)], [noLostWrite]);
-    const w = r.events[2]!.find((e) => e.t === 'cpu_write');
-    const rd = r.events[3]!.find((e) => e.t === 'cpu_read');
+    const r = holdsOver(m, [act('fork', 0), ...forkCopy(0, '11'), act('invalidate_end', 0), act('cpu_write', 1, 0), act('cpu_read', 0, 0)], [noLostWrite]);
+    const w = r.events[4]!.find((e) => e.t === 'cpu_write');
+    const rd = r.events[5]!.find((e) => e.t === 'cpu_read');
     expect(rd && rd.t === 'cpu_read' ? rd.value : null).toBe(w && w.t === 'cpu_write' ? w.value : -1);
   });
 });

@@ -13,7 +13,7 @@ import { runActions } from '../src/run.ts';
 import { viewOf } from '../src/system.ts';
 import type { Violation } from '../properties/types.ts';
 import { describeWait, nothingReleases } from '../model/waits.ts';
-import { act, model } from './helpers.ts';
+import { act, forkCopy, model } from './helpers.ts';
 
 const prop = (id: string) => propertyById(id)!;
 
@@ -171,7 +171,7 @@ describe('a liveness failure names what the callback waits on', () => {
   });
 
   it('odp-mirror with the mutex leaked by a refused invalidation: the next callback waits on umem_mutex, which nothing releases', () => {
-    const lowMemory = [act('fork', 0), act('invalidate_end', 0), act('cpu_write', 0, 0), act('invalidate_end', 0), act('cpu_write', 0, 1), act('invalidate_end', 0)];
+    const lowMemory = [act('fork', 0), ...forkCopy(0, '11'), act('invalidate_end', 0), act('cpu_write', 0, 0), act('invalidate_end', 0), act('cpu_write', 0, 1), act('invalidate_end', 0)];
     const m = model('odp-mirror', 'kernel-queue', 'refuse-with-lock-held');
     const t = [...lowMemory, act('register', 0), act('oom_kill', 0), act('oom_reap', 0), act('inv_lock', 0), act('migrate', 0, 0)];
     const r = runActions(m, t, [prop('bounded-notifier')]);

@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { enabled, init, isEnabled, step } from '../model/model.ts';
 import { clonePlain } from '../model/clone.ts';
 import { NONE } from '../model/types.ts';
-import { act, advance, model, play } from './helpers.ts';
+import { act, advance, forkCopy, model, play } from './helpers.ts';
 
 const run = play;
 
@@ -80,7 +80,7 @@ describe('the model', () => {
 
   it('copies a pinned page for the child at fork today (70e806e4e645)', () => {
     const m = model('pin-longterm', 'kernel-queue');
-    const { s } = run(m, [act('register', 0), act('fork', 0), act('invalidate_end', 0)]);
+    const { s } = run(m, [act('register', 0), act('fork', 0), ...forkCopy(0, '11'), act('invalidate_end', 0)]);
     expect(s.mms[1]!.alive).toBe(true);
     expect(s.mms[1]!.ptes[0]!.frame).not.toBe(s.mms[0]!.ptes[0]!.frame);
     expect(s.mms[0]!.ptes[0]!.writable).toBe(true);
@@ -88,7 +88,7 @@ describe('the model', () => {
 
   it('shares a pinned page copy-on-write at fork in the 2020-21 kernels, and the parent copies on write', () => {
     const m = model('pin-longterm', 'kernel-queue-fork-2021');
-    const { s } = run(m, [act('register', 0), act('fork', 0), act('invalidate_end', 0)]);
+    const { s } = run(m, [act('register', 0), act('fork', 0), ...forkCopy(0, '11'), act('invalidate_end', 0)]);
     expect(s.mms[1]!.ptes[0]!.frame).toBe(s.mms[0]!.ptes[0]!.frame);
     expect(s.mms[0]!.ptes[0]!.writable).toBe(false);
     advance(m, s, act('cpu_write', 0, 0)); // the write fault starts the COW break
@@ -136,7 +136,7 @@ describe('a DAX file mapping (dax-file config)', () => {
   });
 
   it('shares the block with the child at fork, writable on both sides (MAP_SHARED)', () => {
-    const { s } = run(model('odp-mirror', 'dax-file'), [act('fork', 0), act('invalidate_end', 0)]);
+    const { s } = run(model('odp-mirror', 'dax-file'), [act('fork', 0), ...forkCopy(0, '11'), act('invalidate_end', 0)]);
     expect(s.mms[1]!.ptes[0]!.frame).toBe(s.mms[0]!.ptes[0]!.frame);
     expect(s.mms[0]!.ptes[0]!.writable && s.mms[1]!.ptes[0]!.writable).toBe(true);
   });

@@ -12,7 +12,7 @@
 // - with `refuses`, the design never takes the mutant's step there: at the end of `trace` each action of
 //   `refuses` (which includes the blocked step) is not enabled.
 import type { Action } from '../model/types.ts';
-import { act } from './helpers.ts';
+import { act, forkCopy } from './helpers.ts';
 
 export interface ControlTrace {
   config: string;
@@ -30,9 +30,9 @@ export const controls: Record<string, Control> = {
   'odp-mirror/retry-outside-lock': {
     config: 'kernel-queue',
     property: 'coherent-dma',
-    why: 'the design has no separate read_retry step: fault_commit takes umem_mutex, then calls mmu_interval_read_retry (ib_umem_odp_map_dma_and_lock), sees that the migration moved the seq, and retries',
+    why: 'the design has no separate read_retry step: fault_commit takes umem_mutex, then calls mmu_interval_read_retry (ib_umem_odp_map_dma_and_lock), sees that the reclaim moved the seq, and retries',
     trace: [
-      act('register', 0), act('submit_write', 0, 0), act('migrate', 0, 0), act('dma_start', 0), act('read_begin', 0), act('range_fault', 0),
+      act('register', 0), act('submit', 0, 1), act('dma_start', 0), act('read_begin', 0), act('range_fault', 0), act('reclaim', 0, 1),
       act('inv_lock', 0), act('inv_zap', 0), act('inv_sync', 0), act('fault_commit', 0),
     ],
   },
@@ -60,16 +60,17 @@ export const controls: Record<string, Control> = {
   'pin-longterm/put-page-not-unpin': 'same',
   'pin-longterm/get-user-pages': {
     config: 'kernel-queue',
-    property: 'isolation',
-    why: 'fork sees the pin (folio_maybe_dma_pinned) and copies the page for the child at fork (70e806e4e645): the parent keeps its frame writable, so its write breaks no copy-on-write and the DMA stays in p0\'s frame. (Reclaim no longer kills this mutant: a page with an extra GUP reference stays in the swap cache, and the refault maps it back.)',
-    trace: [act('register', 0), act('fork', 0), act('invalidate_end', 0), act('cpu_write', 0, 1), act('submit', 0, 1), act('dma_start', 0), act('dma_land', 0)],
+    property: 'no-lost-write',
+    why: 'reclaim cannot unmap a pinned anonymous page (try_to_unmap fails: folio_try_share_anon_rmap sees folio_maybe_dma_pinned): the rest of the scenario, the CPU reading the page the device wrote, sees the write',
+    trace: [act('register', 0), act('submit_write', 0, 1), act('dma_start', 0), act('dma_land', 0), act('cpu_read', 0, 1)],
+    refuses: [act('reclaim', 0, 1)],
   },
   'mirror-blocking-notifier/unmap-without-wait': {
     config: 'kernel-queue',
     property: 'no-fatal-device-fault',
     why: 'the callback waits for the job\'s fence before it unmaps (amdgpu_hmm_invalidate_gfx: dma_resv_wait_timeout on the BO\'s fences): the job runs on the mapped page first',
     trace: [
-      act('register', 0), act('submit', 0, 1), act('read_begin', 0), act('range_fault', 0), act('reclaim', 0, 1), act('fault_commit', 0),
+      act('register', 0), act('submit', 0, 0), act('read_begin', 0), act('range_fault', 0), act('migrate', 0, 0), act('fault_commit', 0),
       act('cb_begin', 0), act('dma_start', 0), act('dma_land', 0), act('job_complete', 0), act('cb_unmap', 0),
     ],
   },
@@ -99,16 +100,16 @@ export const controls: Record<string, Control> = {
   'pin-per-job/pin-after-handoff': {
     config: 'kernel-queue',
     property: 'no-dma-after-free',
-    why: 'the page is pinned before the job is handed to the hardware, so the migration is refused (folio_migrate_mapping sees the extra reference) and the DMA lands in the frame it was translated for',
-    trace: [act('submit_write', 0, 0), act('pin_job', 0), act('dma_start', 0), act('migrate', 0, 0), act('dma_land', 0)],
+    why: 'the page is pinned (gup_fast) before the GPU page table is programmed and the job handed to the hardware, so the migration is refused (folio_migrate_mapping sees the extra reference) and the DMA lands in the frame it was translated for',
+    trace: [act('submit_write', 0, 0), act('gup_fast', 0), act('pin_job', 0), act('dma_start', 0), act('migrate', 0, 0), act('dma_land', 0)],
   },
   'pin-per-job/pin-without-unshare': {
     config: 'kernel-queue',
     property: 'no-lost-write',
-    why: 'the pin first unshares the child\'s copy-on-write page (FOLL_PIN on an anonymous page breaks COW, gup_must_unshare), so the DMA writes p1\'s own copy and p0 still reads its own page',
+    why: 'the pin first unshares the copy-on-write page (FOLL_PIN on an anonymous page breaks COW, gup_must_unshare), so the device writes p0\'s own copy and the child still reads what fork gave it',
     trace: [
-      act('fork', 0), act('invalidate_end', 0), act('submit_write', 1, 0), act('pin_job', 0), act('invalidate_end', 0), act('pin_job', 0),
-      act('dma_start', 0), act('dma_land', 0), act('cpu_read', 0, 0),
+      act('fork', 0), ...forkCopy(0, '11'), act('submit_write', 0, 0), act('invalidate_end', 0), act('pin_job', 0), act('invalidate_end', 0), act('gup_fast', 0),
+      act('dma_start', 0), act('dma_land', 0), act('cpu_read', 1, 0),
     ],
   },
 
@@ -116,15 +117,15 @@ export const controls: Record<string, Control> = {
     config: 'user-queue',
     property: 'no-fatal-device-fault',
     why: 'the restore worker resumes the queues only once the revalidation (hmm_range_fault with the seq retry) has no fault left in flight (svm_range_restore_work before kgd2kfd_resume_mm): the job waits',
-    trace: [act('fork', 0), act('invalidate_end', 0), act('register', 1), act('restore_begin', 1), act('submit', 1, 0)],
-    refuses: [act('restore_resume', 1), act('dma_start', 0)],
+    trace: [act('fork', 0), ...forkCopy(0, '11'), act('invalidate_end', 0), act('register', 0), act('submit', 0, 0), act('restore_begin', 0)],
+    refuses: [act('restore_resume', 0), act('dma_start', 0)],
   },
   'queue-preempt/zap-before-preempted': 'same',
   'queue-preempt/signal-before-preempted': {
     config: 'user-queue',
     property: 'no-fatal-device-fault',
     why: 'the eviction fence signals only after the hardware preempted the queues (evict_process_worker: kfd_process_evict_queues, then signal_eviction_fence): while the preemption is only requested, there is nothing to signal',
-    trace: [act('register', 0), act('fork', 0), act('qp_evict', 0)],
+    trace: [act('register', 0), act('munmap', 0, 1), act('submit', 0, 1), act('qp_evict', 0)],
     refuses: [act('evict_signal', 0)],
   },
   'queue-preempt/alloc-in-fence-signalling': 'same',
@@ -160,8 +161,8 @@ export const controls: Record<string, Control> = {
     config: 'p2p-switch',
     property: 'coherent-dma',
     why: 'the exporter still tries to move a pinned buffer, and the move is refused (amdgpu_bo_move: "Can\'t move a pinned BO", -EINVAL): no copy starts, the importer\'s mapping stays right',
-    trace: [act('register', 0), act('st_map', 0), act('exp_move_notify', 0, 0)],
-    refuses: [act('exp_move_copy', 0, 0)],
+    trace: [act('register', 0), act('st_map', 0), act('exp_move_notify', 0, 1)],
+    refuses: [act('exp_move_copy', 0, 1)],
   },
   'dmabuf-static/unpin-before-dma-lands': {
     config: 'p2p-switch',
@@ -196,7 +197,7 @@ export const controls: Record<string, Control> = {
     property: 'coherent-dma',
     why: 'the importer maps under the dma_resv lock, which the exporter holds from move_notify to the end of the move: it maps the new placement, and its DMA lands there',
     trace: [
-      act('exp_move_notify', 0, 1), act('register', 0), act('submit', 0, 1), act('dma_start', 0), act('exp_move_copy', 0, 1), act('copy_done', 0, 1),
+      act('register', 0), act('submit', 0, 1), act('dma_start', 0), act('exp_move_notify', 0, 1), act('exp_move_copy', 0, 1), act('copy_done', 0, 1),
       act('imp_map', 0), act('dma_start', 0), act('dma_land', 0),
     ],
   },
@@ -205,7 +206,7 @@ export const controls: Record<string, Control> = {
     property: 'p2p-topology',
     why: 'without a P2P path (pci_p2pdma_distance fails, attach->peer2peer false) the importer waits for the exporter to evict the buffer to system RAM, and maps that',
     trace: [
-      act('register', 0), act('submit', 0, 1), act('dma_start', 0), act('exp_move_notify', 0, 1), act('exp_move_copy', 0, 1), act('copy_done', 0, 1),
+      act('register', 0), act('submit', 0, 0), act('dma_start', 0), act('exp_move_notify', 0, 0), act('exp_move_copy', 0, 0), act('copy_done', 0, 0),
       act('imp_map', 0), act('dma_start', 0), act('dma_land', 0),
     ],
   },
@@ -216,7 +217,7 @@ export const controls: Record<string, Control> = {
     why: 'hmm_range_fault on another device\'s private page with no P2P path migrates it back to system RAM (the owner\'s migrate_to_ram), and the fault retries: the DMA lands in RAM',
     trace: [
       act('gpu_migrate', 0, 1), act('invalidate_end', 0), act('register', 0), act('mig_copy', 0, 1), act('mig_copy_done', 0, 1), act('mig_pages', 0, 1),
-      act('submit', 0, 1), act('dma_start', 0), act('mig_finalize', 0, 1), act('read_begin', 0), act('range_fault', 0),
+      act('submit_write', 0, 1), act('dma_start', 0), act('mig_finalize', 0, 1), act('read_begin', 0), act('range_fault', 0),
       act('inv_lock', 0), act('inv_zap', 0), act('inv_sync', 0), act('invalidate_end', 0), act('mig_copy', 0, 1), act('mig_copy_done', 0, 1),
       act('mig_pages', 0, 1), act('mig_finalize', 0, 1), act('read_begin', 0), act('range_fault', 0), act('fault_commit', 0), act('dma_start', 0),
       act('dma_land', 0),
@@ -228,9 +229,9 @@ export const controls: Record<string, Control> = {
     property: 'no-lost-write',
     why: 'migrate_vma_pages and migrate_vma_finalize come after the copy completed (mig_copy_done), both ways: the CPU reads what it wrote',
     trace: [
-      act('gpu_migrate', 0, 1), act('cpu_write', 0, 1), act('invalidate_end', 0), act('mig_copy', 0, 1), act('mig_copy_done', 0, 1), act('mig_pages', 0, 1),
-      act('mig_finalize', 0, 1), act('cpu_fault_private', 0, 1), act('invalidate_end', 0), act('mig_copy', 0, 1), act('mig_copy_done', 0, 1),
-      act('mig_pages', 0, 1), act('mig_finalize', 0, 1), act('cpu_read', 0, 1),
+      act('cpu_write', 0, 0), act('gpu_migrate', 0, 0), act('invalidate_end', 0), act('mig_copy', 0, 0), act('mig_copy_done', 0, 0), act('mig_pages', 0, 0),
+      act('mig_finalize', 0, 0), act('cpu_fault_private', 0, 0), act('invalidate_end', 0), act('mig_copy', 0, 0), act('mig_copy_done', 0, 0),
+      act('mig_pages', 0, 0), act('mig_finalize', 0, 0), act('cpu_read', 0, 0),
     ],
   },
   'hmm-p2p/skip-foreign-migrate': 'same',
@@ -245,8 +246,9 @@ export const controls: Record<string, Control> = {
     property: 'no-dma-after-free',
     why: 'the callback calls p2p_unmap and returns only once the HCA drained the DMA in flight (vm_inv_unmap waits for it), so the unmap of the BAR page, and its free, come after dma_land',
     trace: [
-      act('register', 0), act('submit', 0, 0), act('p2p_evict', 0, 0), act('dma_start', 0), act('read_begin', 0), act('range_fault', 0), act('fault_commit', 0),
-      act('dma_start', 0), act('vm_inv_lock', 0), act('vm_inv_zap', 0), act('dma_land', 0), act('vm_inv_unmap', 0), act('invalidate_end', 0),
+      act('register', 0), act('p2p_unbind'), act('vm_inv_lock', 0), act('submit_write', 0, 1), act('dma_start', 0), act('vm_inv_zap', 0), act('vm_inv_unmap', 0),
+      act('invalidate_end', 0), act('read_begin', 0), act('mmap', 0, 1), act('migrate', 0, 1), act('range_fault', 0), act('fault_commit', 0), act('vm_inv_lock', 0),
+      act('dma_start', 0), act('vm_inv_zap', 0), act('dma_land', 0), act('vm_inv_unmap', 0), act('invalidate_end', 0),
     ],
   },
   'p2p-vma-map/map-without-retry': 'same',

@@ -26,8 +26,8 @@ export const mutantGroups: Record<string, readonly string[]> = {
   hmm: ['dmirror'],
 };
 
-/** The longest shrunk counterexample we accept for a mutant. */
-const MAX_MUTANT_STEPS = 16;
+/** The longest shrunk counterexample we accept for a mutant (fork takes a step per page: model/fork.ts). */
+const MAX_MUTANT_STEPS = 18;
 
 /** The control run on the correct design (see test/mutant-controls.ts). */
 function controlRun(key: string, design: Model, property: string, mutantTrace: readonly Action[]): void {

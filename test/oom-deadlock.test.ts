@@ -6,11 +6,12 @@ import { enabled, init, sameAction, stepInPlace } from '../model/model.ts';
 import { Monitor } from '../src/system.ts';
 import { propertyById } from '../properties/index.ts';
 import { runActions } from '../src/run.ts';
-import { act, advance, failsAtEnd, holdsOver, model, play } from './helpers.ts';
+import { act, forkCopy, advance, failsAtEnd, holdsOver, model, play } from './helpers.ts';
 
 /** fork p0, then p0 writes both pages: two copy-on-write copies, memory below the watermark (1 free frame). */
 const lowMemory = [
   act('fork', 0),
+  ...forkCopy(0, '11'),
   act('invalidate_end', 0),
   act('cpu_write', 0, 0),
   act('invalidate_end', 0),
@@ -61,7 +62,7 @@ describe('the OOM reaper', () => {
 
   it('frees a victim\'s memory through short-term pins once their jobs end (pin-per-job), not through long-term ones', () => {
     const perJob = model('pin-per-job');
-    const t = [...lowMemory, act('submit', 0, 0), act('pin_job', 0), act('oom_kill', 0), act('oom_reap', 0), act('invalidate_end', 0)];
+    const t = [...lowMemory, act('submit', 0, 0), act('gup_fast', 0), act('oom_kill', 0), act('oom_reap', 0), act('invalidate_end', 0)];
     const reaped = holdsOver(perJob, t, [propertyById('oom-reclaimable')!], true);
     expect(reaped.trace.at(-1)!.events.filter((e) => e.t === 'munmap' && e.proc === 0).length, 'the reaper unmapped both pages').toBe(2);
     const longterm = model('pin-longterm');
@@ -119,7 +120,7 @@ describe('capabilities a design gives up', () => {
     expect(lt.violation?.clause).toBe('migration-refused');
     // The job's pin refuses the migration now (folio_migrate_mapping sees the extra reference); migratable
     // holds because the pin goes when the job's fence signals.
-    const pj = holdsOver(model('pin-per-job'), [act('submit', 0, 0), act('pin_job', 0), act('migrate', 0, 0)], [propertyById('migratable')!], true);
+    const pj = holdsOver(model('pin-per-job'), [act('submit', 0, 0), act('gup_fast', 0), act('pin_job', 0), act('migrate', 0, 0)], [propertyById('migratable')!], true);
     expect(pj.trace.at(-1)!.events).toContainEqual(expect.objectContaining({ t: 'migrate_refused', proc: 0, vpage: 0 }));
   });
 

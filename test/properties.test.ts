@@ -5,7 +5,7 @@ import { strategies } from '../model/strategies/index.ts';
 import { allProperties, propertyById } from '../properties/index.ts';
 import { runActions } from '../src/run.ts';
 import { viewOf } from '../src/system.ts';
-import { act, advance, failsAtEnd, holdsOver, model } from './helpers.ts';
+import { act, advance, failsAtEnd, forkCopy, holdsOver, model } from './helpers.ts';
 
 const neverReach = { reach: () => false };
 const alwaysReach = { reach: () => true };
@@ -90,7 +90,7 @@ describe('properties', () => {
 
   it('isolation flags a DMA for one process into a frame only another process maps', () => {
     const r = failsAtEnd(model('pin-longterm', 'kernel-queue-fork-2021'), [
-      act('register', 0), act('fork', 0), act('invalidate_end', 0), act('cpu_write', 0, 1), act('invalidate_end', 0),
+      act('register', 0), act('fork', 0), ...forkCopy(0, '11'), act('invalidate_end', 0), act('cpu_write', 0, 1), act('invalidate_end', 0),
       act('submit', 0, 1), act('dma_start', 0), act('dma_land', 0),
     ], [propertyById('isolation')!]);
     expect(r.violation).toMatchObject({ property: 'isolation', values: { proc: 0, frame: 1, owner: 1 } });

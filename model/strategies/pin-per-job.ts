@@ -9,6 +9,8 @@
 // at submit and no fence to unpin at (the design does not apply; see queue-preempt).
 // Simplification: a pin of a copy-on-write shared anonymous page first unshares it, as the 2022 "reliable
 // GUP pins of anonymous pages" series makes every FOLL_PIN do (FAULT_FLAG_UNSHARE), in every config.
+// The pin is pin_user_pages_fast: gup_fast, the lockless walk, first (its own step, model/fork.ts: it
+// may race fork's write-protect, and re-checks mm->write_protect_seq), then the slow path if that failed.
 import { NONE } from '../types.ts';
 import type { Action, State } from '../types.ts';
 import type { DriverContext } from '../strategy.ts';
@@ -16,6 +18,7 @@ import { defineStrategy } from '../strategy.ts';
 import { gupCheckVmaFlags, invalidating, mmapWriteLocked, pinFrame, setMirror, swapIn, unpinFrame, vmaWritable, zapMirror } from '../mm.ts';
 import { wpReusable, wpReuse } from '../swap.ts';
 import { breakCow } from '../world.ts';
+import { gupFastCan, gupFastPin, gupFastRecheck, gupFastRecheckPending } from '../fork.ts';
 
 interface PinJobDriver {
   /** Per job slot: the frame its pin holds, or NONE. */
@@ -25,6 +28,14 @@ interface PinJobDriver {
   tGen: number[];
   /** Per job slot (mutant pin-after-handoff): handed to the hardware, the pin still to come. */
   late: number[];
+  /**
+   * Per job slot, pin_user_pages_fast's progress: 0 not tried; 1 gup_fast pinned (`pinned`), its
+   * write_protect_seq re-check to come; 2 gup_fast gave up, the slow path to come.
+   */
+  fast: number[];
+  /** Per job slot while `fast` is 1: the write_protect_seq gup_fast read, and the PTE epoch it pinned in. */
+  fastSeq: number[];
+  fastEpoch: number[];
 }
 
 
@@ -42,10 +53,25 @@ function release(s: State<PinJobDriver>, j: number, ctx: DriverContext): void {
   if (d.pinned[j] !== NONE) unpinFrame(s, d.pinned[j]!, job.write, ctx);
   d.pinned[j] = NONE;
   d.late[j] = 0;
+  d.fast[j] = 0;
   const e = s.dev.mirror[job.proc]![job.vpage]!;
   const shared = s.jobs.some((o, k) => k !== j && o.state !== 'free' && o.proc === job.proc && o.vpage === job.vpage && d.tFrame[k] === d.tFrame[j]);
   if (d.tFrame[j] !== NONE && e.frame === d.tFrame[j] && e.gen === d.tGen[j] && !shared) zapMirror(s, job.proc, 1 << job.vpage);
   d.tFrame[j] = NONE;
+}
+
+/** Program the GPU page table with the pinned frame `f` (mapping epoch `epoch`) and hand job `j` to the hardware. */
+function handOff(s: State<PinJobDriver>, j: number, f: number, writable: boolean, epoch: number, ctx: DriverContext): void {
+  const d = s.drv;
+  const job = s.jobs[j]!;
+  setMirror(s, job.proc, job.vpage, f, s.frames[f]!.gen, writable, epoch);
+  d.tFrame[j] = f;
+  d.tGen[j] = s.frames[f]!.gen;
+  job.state = 'ready';
+  if (ctx.mutant === 'unpin-at-handoff') {
+    unpinFrame(s, f, job.write, ctx);
+    d.pinned[j] = NONE;
+  }
 }
 
 /**
@@ -71,16 +97,30 @@ export const pinPerJob = defineStrategy({
   ],
   needsRegistration: false,
   actionKinds: [
-    { kind: 'pin_job', actor: 'kernel', args: ['job'], models: 'the submit ioctl: pin_user_pages on the job\'s page (unsharing a COW page), program the GPU page table, hand the job to the scheduler' },
+    { kind: 'gup_fast', actor: 'kernel', args: ['job'], models: 'the submit ioctl\'s pin_user_pages_fast, its lockless part: gup_fast reads mm->write_protect_seq and pins the job\'s page through its present, writable PTE (and, where no fork can write-protect before its re-check, programs the GPU page table and hands the job over too)', guard: 'the job is submitted, not tried yet, and gup_fast can pin its page (write_protect_seq even, the PTE present and writable)' },
+    { kind: 'pin_job', actor: 'kernel', args: ['job'], models: 'the submit ioctl: gup_fast\'s read_seqcount_retry (a fork since: unpin, fall back), or the slow path pin_user_pages under the mmap lock (unsharing a COW page); program the GPU page table, hand the job to the scheduler' },
     { kind: 'pin_late', actor: 'kernel', args: ['job'], models: 'mutant pin-after-handoff: pin_user_pages after the job was handed over' },
   ],
 
   // Symmetry: the driver's state is per job slot, and names no slot.
-  jobSymmetry: { byJob: ['pinned', 'tFrame', 'tGen', 'late'] },
+  jobSymmetry: { byJob: ['pinned', 'tFrame', 'tGen', 'late', 'fast', 'fastSeq', 'fastEpoch'] },
 
   // The finite model: a job's GPU page-table translation is a (frame, gen).
-  counters(d: PinJobDriver, c) {
+  counters(d: PinJobDriver, c, s) {
     d.tGen.forEach((g, j) => (d.tGen[j] = c.gen(d.tFrame[j]!, g)));
+    d.fast.forEach((f, j) => {
+      if (f !== 1) return;
+      const job = s.jobs[j]!;
+      d.fastSeq[j] = c.writeProtectSeq(job.proc, d.fastSeq[j]!);
+      d.fastEpoch[j] = c.epoch(job.proc, job.vpage, d.fastEpoch[j]!);
+    });
+  },
+  clearDead(d: PinJobDriver) {
+    d.fast.forEach((f, j) => {
+      if (f === 1) return;
+      d.fastSeq[j] = 0;
+      d.fastEpoch[j] = 0;
+    });
   },
 
   init: (s): PinJobDriver => ({
@@ -88,17 +128,25 @@ export const pinPerJob = defineStrategy({
     tFrame: s.jobs.map(() => NONE),
     tGen: s.jobs.map(() => 0),
     late: s.jobs.map(() => 0),
+    fast: s.jobs.map(() => 0),
+    fastSeq: s.jobs.map(() => 0),
+    fastEpoch: s.jobs.map(() => 0),
   }),
 
-  enabled(s, _ctx, out) {
+  enabled(s, ctx, out) {
     const d = s.drv;
     s.jobs.forEach((j, i) => {
-      // GUP waits for a migration or unmap of the page in progress (migration_entry_wait, the mmap lock).
-      // The GPU page-table update for the job waits for the jobs still using the entry it would change
-      // (a VM update syncs to the fences of the VM's earlier users).
+      // GUP's slow path waits for a migration or unmap of the page in progress (migration_entry_wait, the
+      // mmap lock), and for a fork (the mmap lock). The GPU page-table update for the job waits for the
+      // jobs still using the entry it would change (a VM update syncs to the fences of the VM's earlier users).
       const pte = s.mms[j.proc]!.ptes[j.vpage]!;
       const busyEntry = pte.mapped && otherTranslation(s, i, pte.frame);
-      if (j.state === 'submitted' && !invalidating(s, j.proc, j.vpage) && !mmapWriteLocked(s, j.proc) && !busyEntry) out.push({ k: 'pin_job', a: i, b: NONE });
+      if (j.state === 'submitted' && !busyEntry) {
+        // pin-after-handoff programs the GPU first and pins later: it never takes gup_fast's pin first.
+        const fast = d.fast[i] === 0 && ctx.mutant !== 'pin-after-handoff' && gupFastCan(s, ctx.cfg, j.proc, j.vpage);
+        if (fast) out.push({ k: 'gup_fast', a: i, b: NONE });
+        else if (d.fast[i] === 1 || (!invalidating(s, j.proc, j.vpage) && !mmapWriteLocked(s, j.proc))) out.push({ k: 'pin_job', a: i, b: NONE });
+      }
       if (d.late[i] === 1 && !invalidating(s, j.proc, j.vpage)) out.push({ k: 'pin_late', a: i, b: NONE });
     });
   },
@@ -116,7 +164,31 @@ export const pinPerJob = defineStrategy({
       }
       return;
     }
+    if (a.k === 'gup_fast') {
+      const pin = gupFastPin(s, job.proc, job.vpage, ctx);
+      d.pinned[j] = pin.frame;
+      // No fork can write-protect before the re-check: it cannot fail, and the submit goes on at once.
+      if (!gupFastRecheckPending(s, ctx.cfg, job.proc)) return handOff(s, j, pin.frame, true, pin.epoch, ctx);
+      d.fast[j] = 1;
+      d.fastSeq[j] = pin.seq;
+      d.fastEpoch[j] = pin.epoch;
+      return;
+    }
     if (a.k !== 'pin_job') return;
+    if (d.fast[j] === 1) {
+      // The end of gup_fast: read_seqcount_retry on mm->write_protect_seq.
+      const pin = { frame: d.pinned[j]!, seq: d.fastSeq[j]!, epoch: d.fastEpoch[j]! };
+      d.fastSeq[j] = 0;
+      d.fastEpoch[j] = 0;
+      if (!gupFastRecheck(s, ctx.cfg, job.proc, pin, ctx)) {
+        d.pinned[j] = NONE;
+        d.fast[j] = 2; // the slow path, after the fork
+        return;
+      }
+      d.fast[j] = 0;
+      return handOff(s, j, pin.frame, true, pin.epoch, ctx);
+    }
+    d.fast[j] = 0;
     if (!pte.mapped) return fail(s, j, 'EFAULT', ctx);
     // FOLL_WRITE for a job that writes: check_vma_flags refuses a VMA without VM_WRITE (no FOLL_FORCE),
     // and any access to a PROT_NONE one.
@@ -141,14 +213,7 @@ export const pinPerJob = defineStrategy({
       d.pinned[j] = f;
     }
     const writable = ctx.mutant === 'pin-without-unshare' ? true : pte.writable;
-    setMirror(s, job.proc, job.vpage, f, s.frames[f]!.gen, writable, pte.epoch);
-    d.tFrame[j] = f;
-    d.tGen[j] = s.frames[f]!.gen;
-    job.state = 'ready';
-    if (ctx.mutant === 'unpin-at-handoff') {
-      unpinFrame(s, f, job.write, ctx);
-      d.pinned[j] = NONE;
-    }
+    handOff(s, j, f, writable, pte.epoch, ctx);
   },
 
   onSubmit() {

@@ -47,6 +47,8 @@ export function effectOfEvent(e: ModelEvent): Effect {
       return d('unmapped', `${page(e.proc, e.vpage)} unmapped`, [page(e.proc, e.vpage)]);
     case 'unmap_unnotified':
       return d('swapped-out', `${page(e.proc, e.vpage)} reclaimed to swap with no mmu_notifier call around the PTE change: no device is told`, [page(e.proc, e.vpage)]);
+    case 'fork_pte':
+      return d('mapped', `fork copies ${page(e.parent, e.vpage)} into p${e.child}`, [page(e.parent, e.vpage), page(e.child, e.vpage)]);
     case 'fork':
       return d('process', `p${e.parent} forks p${e.child}${e.pinnedPages ? ` with ${e.pinnedPages} pinned page(s)` : ''}`, [`p${e.parent}`, `p${e.child}`]);
     case 'invalidate_start':
