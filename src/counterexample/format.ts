@@ -7,7 +7,8 @@ export const FORMAT_VERSION = 1;
 /** Version of the model's semantics; bumped when a change may alter how a saved trace replays. */
 // 2: every write stores a fresh value (no cycling through 1..5); the child's mm keeps its slot's seq.
 // 3: hmm_range_fault's -EFAULT during munmap, dirty swap-in on a write fault, device-private entries copied at fork, DMA addresses per device.
-export const MODEL_VERSION = 3;
+// 4: fork in steps (fork_copy_pte) and gup_fast, the swap cache, VMA permissions, notifiers with lifetimes, process exit.
+export const MODEL_VERSION = 4;
 
 export const ActionSchema = z.object({
   k: z.string().min(1),
