@@ -44,14 +44,23 @@ export const verdictProperties: readonly Property<any>[] = [
   p2pSglConsumer,
   noCpuAccessToBar,
   respectsProtection,
-  noHungTask,
   noKernelUseAfterFree,
 ];
 
+/**
+ * Properties checked only when asked for (`--property`, prove, the API), not columns of the matrix:
+ * no-hung-task's oracle searches make the manifest's budget run three times as long (measured: 275 of 398
+ * CPU seconds over the 46 rows, most of it in queue-preempt's and hmm-p2p's rows), past the suite's
+ * time limit.
+ */
+export const optInProperties: readonly Property<any>[] = [noHungTask];
+
+/** What a check runs unless told otherwise: the verdict properties and their witnesses. */
 export const allProperties: readonly Property<any>[] = [...verdictProperties, ...witnesses];
 
+/** Every property by its id, the opt-in ones too (`--property no-hung-task`). */
 export function propertyById(id: string): Property<any> | undefined {
-  return allProperties.find((p) => p.id === id);
+  return allProperties.find((p) => p.id === id) ?? optInProperties.find((p) => p.id === id);
 }
 
 export { witnesses };

@@ -8,7 +8,7 @@ import { ShapeCopier, clonePlain } from '../model/clone.ts';
 import { strategies } from '../model/strategies/index.ts';
 import { configs, proofConfig } from '../model/configs.ts';
 import { makeModel } from '../model/model.ts';
-import { allProperties, verdictProperties } from '../properties/index.ts';
+import { allProperties, optInProperties, verdictProperties } from '../properties/index.ts';
 import { TokenArena } from '../src/explore/codec.ts';
 import { oracleFor, viewOf } from '../src/system.ts';
 import { proveModel } from '../src/prove.ts';
@@ -100,7 +100,7 @@ describe('depth-first search', () => {
 });
 
 describe('properties that judge only the state', () => {
-  const stateOnly = allProperties.filter((p) => p.stateOnly);
+  const stateOnly = [...allProperties, ...optInProperties].filter((p) => p.stateOnly);
 
   it('are the liveness properties that ask the oracle about what is waited on, and the kernel-object lifetime check', () => {
     expect(stateOnly.map((p) => p.id).sort()).toEqual(['bounded-notifier', 'no-deadlock', 'no-hung-task', 'no-kernel-use-after-free', 'nonblocking-invalidate']);

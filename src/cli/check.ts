@@ -11,7 +11,7 @@ import { manifestPath as defaultManifestPath } from '../registry.ts';
 import type { Strategy } from '../../model/strategy.ts';
 import type { Config } from '../../model/types.ts';
 import { makeModel } from '../../model/model.ts';
-import { propertyById, verdictProperties, witnesses } from '../../properties/index.ts';
+import { optInProperties, propertyById, verdictProperties, witnesses } from '../../properties/index.ts';
 import type { Property } from '../../properties/types.ts';
 import { defaultBudget, type Budget } from '../check.ts';
 import { toCounterexample, saveCounterexample } from '../counterexample/save.ts';
@@ -106,7 +106,7 @@ export async function checkCommand(argv: string[]): Promise<number> {
   const man = manifestArg(values.manifest, values['update-manifest'] ?? false);
   const props = values.property?.map((id) => {
     const p = propertyById(id);
-    if (!p) throw new UsageError(`--property: unknown property '${id}' (one of: ${verdictProperties.map((x) => x.id).join(', ')})`);
+    if (!p) throw new UsageError(`--property: unknown property '${id}' (one of: ${[...verdictProperties, ...optInProperties].map((x) => x.id).join(', ')})`);
     return p;
   });
   if (values.strategy === undefined) {
