@@ -4,7 +4,7 @@ import { describe, it, expect } from 'vitest';
 import { enabled, sameAction } from '../model/model.ts';
 import { NONE } from '../model/types.ts';
 import { verdictProperties } from '../properties/index.ts';
-import { act, advance, holdsOver, model, play } from './helpers.ts';
+import { act, advance, holdsOver, model, play, forkCopy } from './helpers.ts';
 
 const safety = verdictProperties.filter((p) => p.kind === 'always');
 const offered = (m: ReturnType<typeof model>, s: Parameters<typeof enabled>[1], a: ReturnType<typeof act>) => enabled(m, s).some((e) => sameAction(e, a));
@@ -68,7 +68,7 @@ describe('exit (process-exit)', () => {
 
   it('a pin keeps the frame past exit_mmap: the DMA under it lands in the same lifetime, and the frame goes with the unpin', () => {
     const m = model('pin-per-job', 'process-exit');
-    const { s } = play(m, [act('submit_write', 0, 0), act('pin_job', 0), act('dma_start', 0), act('exit', 0), act('exit_mmap', 0), act('invalidate_end', 0)]);
+    const { s } = play(m, [act('submit_write', 0, 0), act('gup_fast', 0), act('pin_job', 0), act('dma_start', 0), act('exit', 0), act('exit_mmap', 0), act('invalidate_end', 0)]);
     expect(s.mms[0]!.alive).toBe(false);
     const f = s.jobs[0]!.frame;
     expect(s.frames[f]!.free).toBe(false);
@@ -77,13 +77,13 @@ describe('exit (process-exit)', () => {
     advance(m, s, act('job_complete', 0));
     expect(s.frames[f]!.free).toBe(true);
     // (coherent-dma is the design's known weakness: a pin is not a notifier, its device keeps the page.)
-    holdsOver(m, [act('submit_write', 0, 0), act('pin_job', 0), act('dma_start', 0), act('exit', 0), act('exit_mmap', 0), act('invalidate_end', 0), act('dma_land', 0), act('job_complete', 0)], safety.filter((p) => p.id !== 'coherent-dma'));
+    holdsOver(m, [act('submit_write', 0, 0), act('gup_fast', 0), act('pin_job', 0), act('dma_start', 0), act('exit', 0), act('exit_mmap', 0), act('invalidate_end', 0), act('dma_land', 0), act('job_complete', 0)], safety.filter((p) => p.id !== 'coherent-dma'));
   });
 
   it('the OOM victim exits after the reaper\'s pass: its mm dies and the memory is short no more', () => {
     const m = model('pin-per-job', 'process-exit');
     // fork shares p0's pages with p1; p0's write copies one: 3 of 5 frames in use, at the watermark.
-    const { s } = play(m, [act('fork', 0), act('invalidate_end', 0), act('cpu_write', 0, 0), act('invalidate_end', 0), act('oom_kill', 0), act('oom_reap', 0), act('invalidate_end', 0)]);
+    const { s } = play(m, [act('fork', 0), ...forkCopy(0, '11'), act('invalidate_end', 0), act('cpu_write', 0, 0), act('invalidate_end', 0), act('oom_kill', 0), act('oom_reap', 0), act('invalidate_end', 0)]);
     expect(s.mms[0]!.oomReaped).toBe(true);
     expect(offered(m, s, act('oom_exit', 0))).toBe(true);
     advance(m, s, act('oom_exit', 0));

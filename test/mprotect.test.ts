@@ -128,7 +128,7 @@ describe('mprotect (mprotect_fixup, change_protection with MMU_NOTIFY_PROTECTION
   it('respects-protection breaks when a DMA writes a page after its mprotect(PROT_READ) callbacks returned (a pin ignores mprotect)', () => {
     // pin-per-job: a job pinned for write before the mprotect keeps its writable GPU mapping.
     const m = model('pin-per-job', 'mprotect');
-    const r = failsAtEnd(m, [act('submit_write', 0, 0), act('pin_job', 0), act('mprotect_read', 0, 0), act('invalidate_end', 0), act('dma_start', 0), act('dma_land', 0)], [propertyById('respects-protection')!]);
+    const r = failsAtEnd(m, [act('submit_write', 0, 0), act('gup_fast', 0), act('pin_job', 0), act('mprotect_read', 0, 0), act('invalidate_end', 0), act('dma_start', 0), act('dma_land', 0)], [propertyById('respects-protection')!]);
     expect(r.violation!.clause).toBe('write-to-read-only');
   });
 

@@ -30,10 +30,10 @@ export const controls: Record<string, Control> = {
   'odp-mirror/retry-outside-lock': {
     config: 'kernel-queue',
     property: 'coherent-dma',
-    why: 'the design has no separate read_retry step: fault_commit takes umem_mutex, then calls mmu_interval_read_retry (ib_umem_odp_map_dma_and_lock), sees that the reclaim moved the seq, and retries',
+    why: 'mmu_interval_read_retry is checked under the driver lock in fault_commit: the copy-on-write invalidation that ran since range_fault bumped the seq, so the commit retries instead of mapping the old frame',
     trace: [
-      act('register', 0), act('submit', 0, 1), act('dma_start', 0), act('read_begin', 0), act('range_fault', 0), act('reclaim', 0, 1),
-      act('inv_lock', 0), act('inv_zap', 0), act('inv_sync', 0), act('fault_commit', 0),
+      act('fork', 0), act('fork_copy_pte', 0, 0), act('fork_copy_pte', 0, 1), act('invalidate_end', 0), act('register', 0), act('submit', 0, 1), act('dma_start', 0),
+      act('read_begin', 0), act('range_fault', 0), act('cpu_write', 0, 1), act('inv_lock', 0), act('inv_zap', 0), act('inv_sync', 0), act('fault_commit', 0),
     ],
   },
   'odp-mirror/zap-without-wait': {
@@ -51,10 +51,8 @@ export const controls: Record<string, Control> = {
   'odp-mirror/free-before-remove-returns': {
     config: 'kernel-queue',
     property: 'no-kernel-use-after-free',
-    why: 'the design deregisters only once no invalidation of the mm is in progress (mmu_interval_notifier_remove sleeps on subscriptions->wq until mn_itree_inv_end): the migration ends, then the MR and its notifier are freed',
-    trace: [
-      act('migrate', 0, 0), act('register', 0), act('deregister', 0), act('invalidate_end', 0), act('dereg_finish', 0),
-    ],
+    why: 'the design deregisters only once no invalidation of the mm is in progress (mmu_interval_notifier_remove sleeps on subscriptions->wq until mn_itree_inv_end): the fork\'s invalidation ends, then the MR and its notifier are freed',
+    trace: [act('fork', 0), act('register', 0), act('deregister', 0), act('fork_copy_pte', 0, 0), act('fork_copy_pte', 0, 1), act('invalidate_end', 0), act('dereg_finish', 0)],
   },
   'pin-longterm/unpin-before-dma-lands': 'same',
   'pin-longterm/put-page-not-unpin': 'same',
@@ -68,11 +66,12 @@ export const controls: Record<string, Control> = {
   'mirror-blocking-notifier/unmap-without-wait': {
     config: 'kernel-queue',
     property: 'no-fatal-device-fault',
-    why: 'the callback waits for the job\'s fence before it unmaps (amdgpu_hmm_invalidate_gfx: dma_resv_wait_timeout on the BO\'s fences): the job runs on the mapped page first',
+    why: 'the callback waits for the fences of the jobs on the range before it unmaps the GPU page table (amdgpu_hmm_invalidate_gfx: dma_resv_wait_timeout), so the job runs through the mapping it was given',
     trace: [
-      act('register', 0), act('submit', 0, 0), act('read_begin', 0), act('range_fault', 0), act('migrate', 0, 0), act('fault_commit', 0),
-      act('cb_begin', 0), act('dma_start', 0), act('dma_land', 0), act('job_complete', 0), act('cb_unmap', 0),
+      act('register', 0), act('submit_write', 0, 1), act('read_begin', 0), act('range_fault', 0), act('migrate', 0, 1), act('fault_commit', 0), act('cb_begin', 0),
+      act('dma_start', 0), act('dma_land', 0),
     ],
+    refuses: [act('cb_unmap', 0)],
   },
   'mirror-blocking-notifier/wait-only-running': {
     config: 'kernel-queue',
@@ -91,12 +90,7 @@ export const controls: Record<string, Control> = {
     trace: [act('register', 0), act('invalidate_end', 0), act('longterm_pin', 0)],
     refuses: [act('offline_migrate', 0, 0), act('offline_migrate', 0, 1)],
   },
-  'pin-per-job/unpin-at-handoff': {
-    config: 'kernel-queue',
-    property: 'no-dma-after-free',
-    why: 'the pin is held until the job\'s fence signals, so the migration is refused (folio_migrate_mapping sees the extra reference) and the DMA lands in the frame it was translated for',
-    trace: [act('submit', 0, 0), act('pin_job', 0), act('dma_start', 0), act('migrate', 0, 0), act('dma_land', 0)],
-  },
+  'pin-per-job/unpin-at-handoff': 'same',
   'pin-per-job/pin-after-handoff': {
     config: 'kernel-queue',
     property: 'no-dma-after-free',
@@ -105,11 +99,11 @@ export const controls: Record<string, Control> = {
   },
   'pin-per-job/pin-without-unshare': {
     config: 'kernel-queue',
-    property: 'no-lost-write',
-    why: 'the pin first unshares the copy-on-write page (FOLL_PIN on an anonymous page breaks COW, gup_must_unshare), so the device writes p0\'s own copy and the child still reads what fork gave it',
+    property: 'isolation',
+    why: 'the pin first unshares the copy-on-write page (FOLL_PIN on an anonymous page breaks COW, gup_must_unshare): its invalidation ends, the page is p0\'s own, and the DMA lands in p0\'s frame',
     trace: [
-      act('fork', 0), ...forkCopy(0, '11'), act('submit_write', 0, 0), act('invalidate_end', 0), act('pin_job', 0), act('invalidate_end', 0), act('gup_fast', 0),
-      act('dma_start', 0), act('dma_land', 0), act('cpu_read', 1, 0),
+      act('fork', 0), act('fork_copy_pte', 0, 0), act('fork_copy_pte', 0, 1), act('submit', 0, 0), act('invalidate_end', 0), act('pin_job', 0), act('invalidate_end', 0),
+      act('gup_fast', 0), act('cpu_write', 0, 0), act('dma_start', 0), act('dma_land', 0),
     ],
   },
 

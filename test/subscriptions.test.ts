@@ -11,7 +11,7 @@ import { CB_RETURNED } from '../model/types.ts';
 import { freeSubscription, mmInvEnd, readBegin, removeNotifier, startInvalidation, subscribe } from '../model/mm.ts';
 import { noKernelUseAfterFree } from '../properties/no-kernel-use-after-free.ts';
 import { viewOf } from '../src/system.ts';
-import { act, failsAtEnd, holdsOver, model, play } from './helpers.ts';
+import { act, failsAtEnd, holdsOver, model, play, forkCopy } from './helpers.ts';
 
 const m = model('odp-mirror', 'kernel-queue');
 
@@ -123,7 +123,7 @@ describe('umem_mutex is per MR (odp-mirror)', () => {
   it("p0's invalidate callback holding its MR's umem_mutex does not block p1's fault (ib_umem_odp's per-umem mutex); p0's own fault waits", () => {
     const om = model('odp-mirror', 'kernel-queue');
     // The second process is p0's fork child (the scope's second process slot).
-    const two = [act('fork', 0), act('invalidate_end', 0), act('register', 0), act('register', 1)];
+    const two = [act('fork', 0), ...forkCopy(0, '11'), act('invalidate_end', 0), act('register', 0), act('register', 1)];
     const locked = [...two, act('munmap', 0, 1), act('inv_lock', 0)];
     const p1 = play(om, [...locked, act('submit', 1, 0), act('dma_start', 0), act('read_begin', 0), act('range_fault', 0)]);
     expect(enabled(om, p1.s).some((a) => sameAction(a, act('fault_commit', 0)))).toBe(true);
@@ -157,7 +157,7 @@ describe('a second interval notifier per process (model/subscriptions.ts, config
 
   it("a refused non-blockable start abandons the other driver's callback too (mn_itree_invalidate stops at the first refusal)", () => {
     // Memory runs low once the fork child's copy-on-write break took a frame (the scope's frames).
-    const low = [act('mm_user_open', 0, 1), act('fork', 0), act('mm_user_invalidate', 0, 1), act('invalidate_end', 0), act('register', 0), act('cpu_write', 1, 1), act('invalidate_end', 0)];
+    const low = [act('mm_user_open', 0, 1), act('fork', 0), act('mm_user_invalidate', 0, 1), ...forkCopy(0, '11'), act('invalidate_end', 0), act('register', 0), act('cpu_write', 1, 1), act('invalidate_end', 0)];
     const { s, events } = play(two, [...low, act('oom_kill', 0), act('oom_reap', 0)]);
     expect(events.at(-1)).toMatchObject({ t: 'invalidate_start', callbacks: 2 });
     events.push(...stepInPlace(two, s, act('inv_lock', 0)));

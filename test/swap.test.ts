@@ -6,7 +6,7 @@ import { anyConfigByName } from '../model/configs.ts';
 import { strategyByName } from '../model/strategies/index.ts';
 import { NONE } from '../model/types.ts';
 import { swapCount } from '../model/swap.ts';
-import { act, advance, model, play } from './helpers.ts';
+import { act, advance, model, play, forkCopy } from './helpers.ts';
 
 const inVariant = (strategy: string, variant: string) => makeModel(strategyByName(strategy)!, anyConfigByName(variant)!);
 
@@ -57,7 +57,7 @@ describe('the swap cache', () => {
 
   it('fork copies a swap entry: both processes name one slot, and the second refault finds the first one\'s page', () => {
     const m = model('odp-mirror');
-    const { s } = play(m, [act('reclaim', 0, 0), act('invalidate_end', 0), act('fork', 0), act('invalidate_end', 0)]);
+    const { s } = play(m, [act('reclaim', 0, 0), act('invalidate_end', 0), act('fork', 0), ...forkCopy(0, '11'), act('invalidate_end', 0)]);
     const parent = s.mms[0]!.ptes[0]!;
     const child = s.mms[1]!.ptes[0]!;
     expect(child.swapped).toBe(true);
@@ -77,7 +77,7 @@ describe('the swap cache', () => {
 
   it('a write refault of an exclusive cached page reuses it and takes it out of the cache (folio_free_swap)', () => {
     const m = model('odp-mirror');
-    const { s } = play(m, [act('reclaim', 0, 0), act('invalidate_end', 0), act('fork', 0), act('invalidate_end', 0), act('cpu_read', 0, 0), act('munmap', 1, 0), act('invalidate_end', 0)]);
+    const { s } = play(m, [act('reclaim', 0, 0), act('invalidate_end', 0), act('fork', 0), ...forkCopy(0, '11'), act('invalidate_end', 0), act('cpu_read', 0, 0), act('munmap', 1, 0), act('invalidate_end', 0)]);
     const parent = s.mms[0]!.ptes[0]!;
     // The child's entry is gone: the parent's page is the slot's only user, still in the cache.
     expect(s.frames[parent.frame]!.slot).not.toBe(NONE);
@@ -90,7 +90,7 @@ describe('the swap cache', () => {
 
   it('munmap of the last entry of a slot drops its unmapped cached page (free_swap_and_cache)', () => {
     const m = model('odp-mirror');
-    const { s } = play(m, [act('reclaim', 0, 0), act('invalidate_end', 0), act('fork', 0), act('invalidate_end', 0), act('cpu_read', 0, 0), act('munmap', 0, 0), act('invalidate_end', 0)]);
+    const { s } = play(m, [act('reclaim', 0, 0), act('invalidate_end', 0), act('fork', 0), ...forkCopy(0, '11'), act('invalidate_end', 0), act('cpu_read', 0, 0), act('munmap', 0, 0), act('invalidate_end', 0)]);
     const child = s.mms[1]!.ptes[0]!;
     const cached = s.frames.findIndex((fr) => !fr.free && fr.slot === child.slot);
     expect(cached).not.toBe(-1); // the child's entry still names it

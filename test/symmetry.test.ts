@@ -17,7 +17,7 @@ import { runActions } from '../src/run.ts';
 import type { Config, State } from '../model/types.ts';
 
 // Each step compares every successor of a state with every successor of its sorted form: walks are few.
-const WALKS = 6;
+const WALKS = 12;
 const STEPS = 30;
 
 const withJobs = (c: Config, jobs: number): Config => ({ ...c, scope: { ...c.scope, jobs } });
@@ -57,12 +57,12 @@ describe('symmetry over job slots', () => {
   });
 
   for (const s of symmetric) {
-    for (const cname of s.configs) {
-      it(`keeps ${s.name}'s futures in ${cname} with 3 job slots: the sorted form has the same successors and verdicts, and every relabelling sorts alike`, () => {
+    it(`keeps ${s.name}'s futures in each of its configs with 3 job slots: the sorted form has the same successors and verdicts, and every relabelling sorts alike`, () => {
+      let relabelled = 0;
+      for (const cname of s.configs) {
         const m = makeModel(s, withJobs(configByName(cname)!, 3));
         const rng = seedrandom(`symmetry ${s.name} ${cname}`);
         let compared = 0;
-        let relabelled = 0;
         for (let w = 0; w < WALKS; w++) {
           const a = init(m);
           // The liveness properties judge a state alone (stateOnly): sorted alike, judged alike; left out here for time.
@@ -83,19 +83,23 @@ describe('symmetry over job slots', () => {
             const mem = mr.memory();
             relabelJobSlots(r, s.jobSymmetry!, verdictProperties.map((p, k) => ({ mem: mem[k], byJob: p.byJob ?? [], inKey: true })).filter((x) => x.byJob.length > 0), perm);
             expect(sorted(m, r, mr, null), `a relabelling at step ${i} of walk ${w}`).toBe(sorted(m, a, ma, null));
+            if (JSON.stringify(r.jobs) !== JSON.stringify(a.jobs)) relabelled++; // the rotation moved a job
             compared++;
             const acts = enabled(m, a);
             if (acts.length === 0) break;
             const act = acts[Math.floor(rng() * acts.length)]!;
-            if (ma.check(a, stepInPlace(m, a, act))) break;
+            // After a violation the monitors start afresh from the state (a broken monitor's memory is
+            // half updated), and the walk goes on: a design that fails early still reaches states with jobs.
+            if (ma.check(a, stepInPlace(m, a, act))) ma = new Monitor(m, verdictProperties, a).deferStateOnly().relabelJobs();
           }
           ma = new Monitor(m, verdictProperties, init(m)).deferStateOnly().relabelJobs();
         }
-        expect(compared).toBeGreaterThan(WALKS * 5);
-        // The check means something only if the walks met states whose slots the sort reorders.
-        expect(relabelled).toBeGreaterThan(0);
-      });
-    }
+        expect(compared, cname).toBeGreaterThan(WALKS * 5);
+      }
+      // The check means something only if the walks met states whose slots the sort reorders, or whose
+      // rotation moved a job (in some config: mirror-blocking-notifier's user-queue walks never get a job).
+      expect(relabelled).toBeGreaterThan(0);
+    });
   }
 });
 

@@ -48,7 +48,7 @@ describe('zones', () => {
     advance(m, free.s, act('invalidate_end', 0));
     expect(free.s.frames[free.s.mms[0]!.ptes[0]!.frame]!.zone).toBe('normal');
     // A job pins the page; the offlining's migration is refused until the job's fence signals.
-    const { s, events } = play(m, [act('submit', 0, 0), act('pin_job', 0), act('offline_migrate', 0, 0)]);
+    const { s, events } = play(m, [act('submit', 0, 0), act('gup_fast', 0), act('pin_job', 0), act('offline_migrate', 0, 0)]);
     expect(events).toContainEqual(expect.objectContaining({ t: 'offline_migrate', proc: 0, vpage: 0, frame: 0, zone: 'movable', refused: true }));
     expect(s.mms[0]!.ptes[0]!.frame).toBe(0);
   });

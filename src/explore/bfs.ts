@@ -280,21 +280,23 @@ function rebuildTrace<S, A, E, V>(sys: TransitionSystem<S, A, E>, newChecker: (s
     fingerprint(codec.buf, codec.len, fp);
     return `${fp[0]},${fp[1]}`;
   };
-  const after = (n: [S, unknown[]], a: A): [S, unknown[]] => {
+  /** The node after action `a`, and whether the step broke a property (the real step must break one too). */
+  const after = (n: [S, unknown[]], a: A): { next: [S, unknown[]]; broke: boolean } => {
     const next = copier.clone(n);
     chk.memory(next[1]);
-    chk.check(next[0], sys.step(next[0], a));
-    return next;
+    const broke = chk.check(next[0], sys.step(next[0], a)) !== null;
+    return { next, broke };
   };
   const out: A[] = [];
   for (let t = 0; t < idx.length; t++) {
     const a = sys.enabled(node[0])[idx[t]!]!;
-    const next = after(node, a);
+    const { next, broke } = after(node, a);
     const want = canonicalPrint(next);
     let found: [S, unknown[]] | null = null;
     for (const b of sys.enabled(real[0])) {
-      const r = after(real, b);
-      if (canonicalPrint(r) === want) {
+      // Two actions may reach one canonical state while only one breaks a property on the way (an event).
+      const { next: r, broke: rb } = after(real, b);
+      if (rb === broke && canonicalPrint(r) === want) {
         out.push(b);
         found = r;
         break;

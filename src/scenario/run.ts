@@ -81,7 +81,9 @@ export function runScenario(text: string, file = '(scenario)'): ScenarioResult {
       pending.push({ line: st.line, text: st.text, e: st.e, upTo: session.steps });
     }
   }
-  const { explanation } = session.explain();
+  // The verdict properties, and any opt-in one an expectation names (no-hung-task).
+  const optIn = pending.flatMap((x) => ((x.e.k === 'holds' || x.e.k === 'fails') && !verdictProperties.some((p) => p.id === (x.e as { property: string }).property) ? [propertyById((x.e as { property: string }).property)!] : []));
+  const { explanation } = session.explain([...verdictProperties, ...optIn]);
   const vs = explanation.violations;
   const results: ExpectationResult[] = [...jobJudged];
   for (const p of pending) {
