@@ -33,3 +33,6 @@ export function designVerdicts(names: readonly string[]): void {
     }
   }
 }
+
+/** The designs whose callbacks wait (their rows ask the progress oracle most): a suite file of their own. */
+export const blockingDesigns: readonly string[] = ['mirror-blocking-notifier', 'queue-preempt'];
