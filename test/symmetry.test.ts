@@ -17,7 +17,7 @@ import { runActions } from '../src/run.ts';
 import type { Config, State } from '../model/types.ts';
 
 // Each step compares every successor of a state with every successor of its sorted form: walks are few.
-const WALKS = 12;
+const WALKS = 6;
 const STEPS = 30;
 
 const withJobs = (c: Config, jobs: number): Config => ({ ...c, scope: { ...c.scope, jobs } });
