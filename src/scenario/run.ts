@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { makeModel, type Model } from '../../model/model.ts';
 import { configByName, scopeLimits, withScope } from '../../model/configs.ts';
 import type { Scope } from '../../model/types.ts';
-import { propertyById, verdictProperties } from '../../properties/index.ts';
+import { optInProperties, propertyById, verdictProperties } from '../../properties/index.ts';
 import { findStrategy, allStrategies } from '../registry.ts';
 import type { Explanation } from '../explain/explanation.ts';
 import { ScenarioError } from './call.ts';
@@ -82,8 +82,8 @@ export function runScenario(text: string, file = '(scenario)'): ScenarioResult {
     }
   }
   // The verdict properties, and any opt-in one an expectation names (no-hung-task).
-  const optIn = pending.flatMap((x) => ((x.e.k === 'holds' || x.e.k === 'fails') && !verdictProperties.some((p) => p.id === (x.e as { property: string }).property) ? [propertyById((x.e as { property: string }).property)!] : []));
-  const { explanation } = session.explain([...verdictProperties, ...optIn]);
+  const asked = new Set(pending.flatMap((x) => (x.e.k === 'holds' || x.e.k === 'fails' ? [x.e.property] : [])));
+  const { explanation } = session.explain([...verdictProperties, ...optInProperties.filter((p) => asked.has(p.id))]);
   const vs = explanation.violations;
   const results: ExpectationResult[] = [...jobJudged];
   for (const p of pending) {
