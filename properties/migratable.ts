@@ -42,7 +42,7 @@ export const migratable: Property<null> = {
     for (const e of events) {
       if (e.t === 'invalidate_start' && MOVING_CAUSES.has(e.cause) && !e.dmaInFlight) {
         const i = e.inv;
-        if (!oracle.reach((v) => !v.invs[i]!.live, bound)) {
+        if (!oracle.reach((v) => !v.invs[i]!.live, bound, ['kernel', 'hardware'], { goal: `inv-ended:${i}` })) {
           const why = heldBack(view, i);
           return violation(this.id, 'migration-stuck', `the ${e.cause} of p${e.proc} (invalidation ${i}) cannot complete by kernel and hardware steps alone${why ? `: ${why}` : ''}`, { inv: i, proc: e.proc, cause: e.cause });
         }
@@ -51,7 +51,7 @@ export const migratable: Property<null> = {
         const f = view.mms[e.proc]!.ptes[e.vpage]!.frame;
         const id = moveWaitId(e.proc, e.vpage);
         const done = movedFrom(e.proc, e.vpage, f, view.frames[f]!.gen);
-        if (!oracle.reach((v) => done(v) && !v.waits().some((w) => w.id === id), bound)) {
+        if (!oracle.reach((v) => done(v) && !v.waits().some((w) => w.id === id), bound, ['kernel', 'hardware'], { goal: `moved:${e.proc}:${e.vpage}:${f}:${view.frames[f]!.gen}:${id}-ended` })) {
           return violation(this.id, 'move-stuck', `the exporter's move of p${e.proc} v${e.vpage} (frame ${f}) began with no DMA in flight, but cannot complete by kernel and hardware steps alone: it ${describeWait(view.waits(), id)}`, {
             proc: e.proc, vpage: e.vpage, frame: f, mechanism: 'dmabuf-move',
           });
@@ -62,7 +62,7 @@ export const migratable: Property<null> = {
         const mechanism = e.t === 'move_refused' ? e.mechanism : 'migration';
         const pins = view.frames[f]!.pincount;
         const pinned = e.t === 'move_refused' ? ` (the page is pinned by a DMA-BUF attachment${pins > 0 ? `, pin count ${pins}` : ''})` : pins > 0 ? ` (the page is pinned, pin count ${pins})` : ' (extra references)';
-        if (!oracle.reach(movedFrom(e.proc, e.vpage, f, view.frames[f]!.gen), bound, ['kernel', 'hardware'], { retry: { proc: e.proc, vpage: e.vpage } })) {
+        if (!oracle.reach(movedFrom(e.proc, e.vpage, f, view.frames[f]!.gen), bound, ['kernel', 'hardware'], { retry: { proc: e.proc, vpage: e.vpage }, goal: `moved:${e.proc}:${e.vpage}:${f}:${view.frames[f]!.gen}` })) {
           return violation(this.id, e.t === 'move_refused' ? 'move-refused' : 'migration-refused', `the ${mechanism} of p${e.proc} v${e.vpage} (frame ${f}) was refused with no DMA in flight${pinned}, and no retry by kernel and hardware steps alone can move it`, {
             proc: e.proc, vpage: e.vpage, frame: f, mechanism, pincount: pins,
           });

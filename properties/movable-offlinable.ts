@@ -28,12 +28,12 @@ export const movableOfflinable: Property<null> = {
       const what = e.zone === 'cma' ? 'a CMA allocation of its area (cma_alloc)' : 'offlining ZONE_MOVABLE (offline_pages)';
       if (e.refused) {
         const pins = view.frames[e.frame]!.pincount;
-        if (!oracle.reach(emptied(e.frame, view.frames[e.frame]!.gen), bound, ['kernel', 'hardware'], { retry: { proc: e.proc, vpage: e.vpage } })) {
+        if (!oracle.reach(emptied(e.frame, view.frames[e.frame]!.gen), bound, ['kernel', 'hardware'], { retry: { proc: e.proc, vpage: e.vpage }, goal: `emptied:${e.frame}:${view.frames[e.frame]!.gen}` })) {
           return violation(this.id, 'pinned-in-movable', `${what} cannot move p${e.proc} v${e.vpage} out of frame ${e.frame}: the page is pinned (pin count ${pins}) and no kernel or hardware step releases it, so the ${e.zone === 'cma' ? 'allocation' : 'offlining'} fails with -EBUSY for as long as user space keeps it`, {
             proc: e.proc, vpage: e.vpage, frame: e.frame, zone: e.zone, pincount: pins,
           });
         }
-      } else if (!oracle.reach((v) => !v.invs[e.inv]!.live, bound)) {
+      } else if (!oracle.reach((v) => !v.invs[e.inv]!.live, bound, ['kernel', 'hardware'], { goal: `inv-ended:${e.inv}` })) {
         return violation(this.id, 'migration-stuck', `${what} began migrating p${e.proc} v${e.vpage} out of frame ${e.frame} (invalidation ${e.inv}), but it cannot complete by kernel and hardware steps alone`, {
           proc: e.proc, vpage: e.vpage, frame: e.frame, zone: e.zone, inv: e.inv,
         });

@@ -24,7 +24,7 @@ export const nonblockingInvalidate: Property<null> = {
   check(_m, { view, oracle }) {
     for (const w of view.waits()) {
       if (w.mayBlock) continue;
-      if (oracle.reach(waitEnded(w), NONBLOCKING_BOUND, ['kernel'])) continue;
+      if (oracle.reach(waitEnded(w), NONBLOCKING_BOUND, ['kernel'], { goal: w.id })) continue;
       const ws = view.waits();
       return violation(this.id, 'callback-waits', `${w.what}, which may not block, neither returns nor refuses within a few kernel steps of its own: it ${describeWait(ws, w.id)}`, {
         wait: w.id, waitsOn: waitsOnValue(ws, w), bound: NONBLOCKING_BOUND,

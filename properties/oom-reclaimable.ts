@@ -64,7 +64,7 @@ export const oomReclaimable: Property<OomWatch> = {
         });
       }
       if (e.t === 'invalidate_abandon' && e.cause === 'oom') {
-        if (!oracle.reach((v) => unmapped(e.proc, v), REAP_RETRY_BOUND, ['kernel'], { retry: { proc: e.proc } })) {
+        if (!oracle.reach((v) => unmapped(e.proc, v), REAP_RETRY_BOUND, ['kernel'], { retry: { proc: e.proc }, goal: `unmapped:p${e.proc}` })) {
           return violation(this.id, 'reap-refused', `a callback refused the OOM reaper's pass over p${e.proc}, and no retry within ${REAP_RETRY_BOUND} kernel steps gets through: the victim's memory waits for its exit`, {
             proc: e.proc, inv: e.inv, bound: REAP_RETRY_BOUND,
           });
@@ -72,7 +72,8 @@ export const oomReclaimable: Property<OomWatch> = {
       }
       if (e.t === 'invalidate_end' && e.cause === 'oom') {
         const bound = view.cfg.oracleBound;
-        if (!freed(w, view) && !oracle.reach((v) => freed(w, v), bound)) {
+        const watched = w.watched.flatMap((on, f) => (on ? [`${f}@${w.gens[f]}`] : [])).join(',');
+        if (!freed(w, view) && !oracle.reach((v) => freed(w, v), bound, ['kernel', 'hardware'], { goal: `freed:${watched}` })) {
           return violation(this.id, 'frames-held', `the OOM reaper unmapped p${e.proc}'s pages, but frames ${w.watched.flatMap((on, f) => (on ? [f] : [])).join(', ')} cannot be freed by any schedule of kernel and hardware steps${Number.isFinite(bound) ? ` of at most ${bound}` : ''}: something holds them`, {
             proc: e.proc, bound,
           });

@@ -51,7 +51,10 @@ export interface ReachOptions {
   userCompletionsOnly?: boolean;
   /**
    * Names the goal (e.g. `callback:inv0:sub0`), so that the oracle may answer from what it already
-   * found in this state: a goal reached with some actors is reached with more.
+   * found in this state: a goal reached with some actors is reached with more, and the same question in
+   * the same state (the same goal, bound, actors and options) has the same answer, which the oracle keeps
+   * (src/system.ts, ORACLE_MEMO). So the name must say everything `done` depends on beside the state it
+   * is given: the slot, the frame and generation read from the current view.
    */
   goal?: string;
   /**

@@ -9,6 +9,7 @@ import type { ModelEvent } from '../model/events.ts';
 import type { ActorClass, CheckContext, Oracle, Property, View, Violation } from '../properties/types.ts';
 import type { TransitionSystem } from './explore/system.ts';
 import { reachable } from './explore/bfs.ts';
+import { Codec, fingerprint } from './explore/codec.ts';
 import { canonicalize, type CanonicalOptions } from '../model/canonical.ts';
 import { waitsOf, type Wait } from '../model/waits.ts';
 import { sortJobSlots, type JobIndexedMemory, type JobSymmetry } from '../model/symmetry.ts';
@@ -42,7 +43,21 @@ export function systemOf(m: Model): TransitionSystem<State, Action, ModelEvent> 
 interface OracleShape {
   klass: (a: Action) => number;
   sys: TransitionSystem<State, Action, ModelEvent>;
+  /** The answers to named questions (see ORACLE_MEMO), by state fingerprint and question. */
+  memo: Map<string, boolean>;
+  codec: Codec;
 }
+
+/**
+ * The oracle's answers to questions that name their goal (ReachOptions.goal), kept per model: a walk, a
+ * fast-check run and above all shrinking ask the same question in the same state again and again (measured:
+ * 151,617 questions in the manifest's mirror-blocking-notifier / user-queue row, 26,644 distinct). The
+ * answer is exact (a dive answers only yes, and only when it got there; the search is exhaustive), so it
+ * is a function of the state and the question, and reusing it changes no verdict. States are keyed by the
+ * 64-bit fingerprint of their encoding, as the exhaustive search keys them. Past this many answers the
+ * memo starts again (memory stays bounded).
+ */
+const ORACLE_MEMO = 200_000;
 const shapes = new WeakMap<Model, OracleShape>();
 
 function shapeOf(m: Model): OracleShape {
@@ -54,7 +69,7 @@ function shapeOf(m: Model): OracleShape {
       // Classes: the driver's steps, the device's, the core mm's, user space's (only when asked for).
       classOfKind.set(k.kind, driverKinds.has(k.kind) ? 0 : k.actor === 'hardware' ? 1 : k.actor === 'user' ? 3 : 2);
     }
-    sh = { klass: (a) => classOfKind.get(a.k) ?? 2, sys: systemOf(m) };
+    sh = { klass: (a) => classOfKind.get(a.k) ?? 2, sys: systemOf(m), memo: new Map(), codec: new Codec() };
     shapes.set(m, sh);
   }
   return sh;
@@ -76,9 +91,33 @@ const DIVES: readonly (readonly number[])[] = [
  * the exhaustive explorer's breadth-first search over every such schedule, states fingerprinted.
  */
 export function oracleFor(m: Model, s: State): Oracle {
-  const { klass, sys } = shapeOf(m);
+  const shape = shapeOf(m);
+  let print: string | null = null; // the state's fingerprint, computed at the first named question
+  const reach = explore(m, s, shape);
   return {
     reach(done, bound, actors = ['kernel', 'hardware'], opts = {}) {
+      if (opts.goal === undefined) return reach(done, bound, actors, opts);
+      if (print === null) {
+        shape.codec.encode(s);
+        const fp = new Int32Array(2);
+        fingerprint(shape.codec.buf, shape.codec.len, fp);
+        print = `${fp[0]},${fp[1]}`;
+      }
+      const retry = opts.retry === undefined ? '' : opts.retry === 'any' ? 'any' : `${opts.retry.proc}:${opts.retry.vpage ?? ''}`;
+      const key = `${print}|${opts.goal}|${bound}|${actors.join(',')}|${opts.userCompletionsOnly === true ? 1 : 0}|${retry}`;
+      const known = shape.memo.get(key);
+      if (known !== undefined) return known;
+      const ok = reach(done, bound, actors, opts);
+      if (shape.memo.size >= ORACLE_MEMO) shape.memo.clear();
+      shape.memo.set(key, ok);
+      return ok;
+    },
+  };
+}
+
+/** The oracle's search itself, from `s`: dives, then the exhaustive search. */
+function explore(m: Model, s: State, { klass, sys }: OracleShape): Oracle['reach'] {
+  return (done, bound, actors = ['kernel', 'hardware'], opts = {}) => {
       if (done(viewOf(m, s))) return true;
       const completionsOnly = opts.userCompletionsOnly ?? false;
       const retry = opts.retry;
@@ -127,7 +166,6 @@ export function oracleFor(m: Model, s: State): Oracle {
       }
       // Then every schedule: the exhaustive explorer's breadth-first search, states fingerprinted.
       return reachable(sys, s, (t) => done(viewOf(m, t)), bound, allowedAction);
-    },
   };
 }
 
