@@ -88,7 +88,8 @@ const DIVES: readonly (readonly number[])[] = [
  * The progress oracle (DESIGN.md §3): is a state where `done` holds reachable within `bound` actions of
  * the given actor classes (by default kernel and hardware: user space does nothing)? First a few cheap
  * dives (the driver's own steps first, or the device's; then pseudo-random ones); if none gets there,
- * the exhaustive explorer's breadth-first search over every such schedule, states fingerprinted.
+ * an exhaustive search over every such schedule (explore/bfs.ts `reachable`), states fingerprinted; the answer
+ * to a question that names its goal is kept (ORACLE_MEMO).
  */
 export function oracleFor(m: Model, s: State): Oracle {
   const shape = shapeOf(m);
@@ -164,7 +165,7 @@ function explore(m: Model, s: State, { klass, sys }: OracleShape): Oracle['reach
           if (done(viewOf(m, cur))) return true;
         }
       }
-      // Then every schedule: the exhaustive explorer's breadth-first search, states fingerprinted.
+      // Then every schedule: an exhaustive search (depth first when unbounded), states fingerprinted.
       return reachable(sys, s, (t) => done(viewOf(m, t)), bound, allowedAction);
   };
 }

@@ -326,8 +326,9 @@ export const REACHABLE_LIMIT = 2_000_000;
 
 /**
  * The progress oracle's question, on the same machinery: is a state where `done` holds reachable from
- * `from` within `bound` steps of the actions `allow` admits? Breadth-first, each distinct state expanded
- * once (keyed by the fingerprint of its encoding); `from` is not changed.
+ * `from` within `bound` steps of the actions `allow` admits? Depth first with no bound, breadth first
+ * with one; each distinct state expanded once (keyed by the fingerprint of its encoding); `from` is not
+ * changed.
  */
 export function reachable<S, A, E>(
   sys: TransitionSystem<S, A, E>,
@@ -354,6 +355,32 @@ export function reachable<S, A, E>(
   };
   keyOf(from);
   seen.add(fp[0]!, fp[1]!);
+  const tooMany = () =>
+    new Error(`the progress oracle's search passed ${REACHABLE_LIMIT} states without an answer: the part of the space it searches does not look finite (a driver counter without a canonical form? see Strategy.counters)`);
+  if (bound === Infinity) {
+    // With no bound (every shipped config) the answer is whether the goal is in the reachable part at
+    // all, so the order of the search does not matter: depth first, each state's actions taken one at a
+    // time, gets to a far goal without first expanding every state nearer (measured: the restore of a
+    // process's queues in queue-preempt / kernel-queue, 6.4 s breadth first, 0.5 s depth first). A bound
+    // needs breadth first, below: a state first met on a long path may lie on a short one too.
+    const stack: { s: S; acts: A[]; i: number }[] = [{ s: from, acts: sys.enabled(from), i: 0 }];
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      if (top.i >= top.acts.length) {
+        stack.pop();
+        continue;
+      }
+      const a = top.acts[top.i++]!;
+      if (!allow(a)) continue;
+      const t = sys.clone(top.s);
+      sys.step(t, a);
+      if (done(t)) return true;
+      keyOf(t);
+      if (seen.add(fp[0]!, fp[1]!)) stack.push({ s: t, acts: sys.enabled(t), i: 0 });
+      if (seen.size > REACHABLE_LIMIT) throw tooMany();
+    }
+    return false;
+  }
   let layer: S[] = [from];
   for (let d = 0; d < bound && layer.length > 0; d++) {
     const next: S[] = [];
@@ -365,9 +392,7 @@ export function reachable<S, A, E>(
         if (done(t)) return true;
         keyOf(t);
         if (seen.add(fp[0]!, fp[1]!)) next.push(t);
-        if (seen.size > REACHABLE_LIMIT) {
-          throw new Error(`the progress oracle's search passed ${REACHABLE_LIMIT} states without an answer: the part of the space it searches does not look finite (a driver counter without a canonical form? see Strategy.counters)`);
-        }
+        if (seen.size > REACHABLE_LIMIT) throw tooMany();
       }
     }
     layer = next;
