@@ -237,14 +237,16 @@ function worldCounters(s: State, c: Renumber): void {
     const gens = inv.oldGens;
     for (let v = 0; v < gens.length; v++) gens[v] = c.gen(inv.oldFrames[v]!, gens[v]!);
   }
-  const mirror = s.dev.mirror;
-  for (let p = 0; p < mirror.length; p++) {
-    const row = mirror[p]!;
-    for (let v = 0; v < row.length; v++) {
-      const e = row[v]!;
-      if (e.frame === NONE) continue;
-      e.gen = c.gen(e.frame, e.gen);
-      e.epoch = c.epoch(p, v, e.epoch);
+  // Every mirroring device's page table (the second one's in a config with two, Config.mirrors).
+  for (const mirror of s.dev1 ? [s.dev.mirror, s.dev1.mirror] : [s.dev.mirror]) {
+    for (let p = 0; p < mirror.length; p++) {
+      const row = mirror[p]!;
+      for (let v = 0; v < row.length; v++) {
+        const e = row[v]!;
+        if (e.frame === NONE) continue;
+        e.gen = c.gen(e.frame, e.gen);
+        e.epoch = c.epoch(p, v, e.epoch);
+      }
     }
   }
   for (const j of s.jobs) {
@@ -288,7 +290,7 @@ function clearDead(s: State): void {
     // only splits states; clearing it there too is sound, but changes every config's pinned state count).
     if (several && !sb.live) sb.seq = 0;
   }
-  for (const row of s.dev.mirror) {
+  for (const row of s.dev1 ? [...s.dev.mirror, ...s.dev1.mirror] : s.dev.mirror) {
     for (const e of row) {
       if (e.frame !== NONE) continue;
       e.gen = 0;
@@ -308,6 +310,7 @@ function clearDead(s: State): void {
       j.mapEpoch = 0;
       j.p2p = false;
       j.frame = NONE;
+      if (j.dev !== undefined) j.dev = DEV; // submit writes it afresh
     }
     if (j.frame === NONE) {
       // The translation (dma_start sets all four together) is not taken yet.

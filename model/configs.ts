@@ -73,6 +73,13 @@ export const configs: readonly Config[] = [
   // kernel-queue with a second interval notifier per process (model/subscriptions.ts): another driver
   // mirrors the same address space, so an invalidation owes two callbacks and an insert may be deferred.
   { name: 'two-notifiers', queue: 'kernel', kernel: kernelToday, scope: { ...defaultScope, notifiers: 2 }, oracleBound: UNBOUNDED, proofScope: { ...smallScope, notifiers: 2 } },
+  // Two mirroring devices (lib/test_hmm.c's dmirror devices 0 and 1, which hmm-tests.c's hmm2 fixture opens
+  // together): each its own page table, its own interval notifier per process (the scope's second notifier
+  // slot is the second device's), its own dmirror->mutex and its own device-private page (one of the two
+  // VRAM frames each, its own pgmap->owner). A device's hmm_range_fault on the other's DEVICE_PRIVATE page
+  // migrates it back to RAM through its owner's migrate_to_ram (hmm_vma_handle_pte). Only the strategies
+  // that list it drive the second device (dmirror).
+  { name: 'two-devices', queue: 'kernel', kernel: kernelToday, scope: { ...defaultScope, procs: 1, vram: 2, notifiers: 2 }, oracleBound: UNBOUNDED, mirrors: 2, proofScope: { ...smallScope, vram: 2, notifiers: 2 } },
 ];
 
 export function configByName(name: string): Config | undefined {

@@ -2,7 +2,7 @@
 // world gives a config's VRAM frames (scope.vram, after system RAM) to the peer device; a strategy whose
 // own device owns them calls ownDeviceMemory from init, then allocates with deviceAlloc and frees with
 // mm.putFrame (the frame's generation is bumped, as every free does).
-import { DEV, NONE } from './types.ts';
+import { DEV, DEV1, NONE } from './types.ts';
 import type { FrameKind, State } from './types.ts';
 import { claimFrame } from './mm.ts';
 
@@ -21,13 +21,29 @@ export function ownDeviceMemory(s: State, kind: Exclude<FrameKind, 'system'> = '
   return out;
 }
 
-/** Allocate a free frame of the device under test's own memory holding `value`, unmapped; NONE if full. */
-export function deviceAlloc(s: State, value: number): number {
+/**
+ * With two mirroring devices (State.dev1, Config.mirrors): the second half of the VRAM frames becomes the
+ * second device's (DEV1), each device its own pool with its own pgmap->owner (lib/test_hmm.c: each
+ * dmirror_device allocates its own chunks, dmirror_allocate_chunk, with pagemap.owner = that mdevice).
+ * Call after ownDeviceMemory. Returns the second device's frames.
+ */
+export function splitDeviceMemory(s: State): number[] {
+  const vram = s.frames.map((fr, f) => (fr.kind === 'system' ? NONE : f)).filter((f) => f !== NONE);
+  const second = vram.slice(Math.ceil(vram.length / 2));
+  for (const f of second) s.frames[f]!.owner = DEV1;
+  return second;
+}
+
+/**
+ * Allocate a free frame of the device's own memory (the device under test's, unless `dev` says) holding
+ * `value`, unmapped; NONE if full.
+ */
+export function deviceAlloc(s: State, value: number, dev: number = DEV): number {
   for (let f = 0; f < s.frames.length; f++) {
     const fr = s.frames[f]!;
-    if (fr.free && fr.owner === DEV && fr.kind !== 'system') {
+    if (fr.free && fr.owner === dev && fr.kind !== 'system') {
       const kind = fr.kind;
-      claimFrame(fr, DEV, 0, value);
+      claimFrame(fr, dev, 0, value);
       fr.kind = kind;
       return f;
     }

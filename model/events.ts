@@ -32,9 +32,9 @@ export type MoveMechanism = 'dmabuf-move' | 'vram-move' | 'device-migrate' | 'da
 
 export type ModelEvent =
   /** A DMA landed: the device read or wrote `frame` for (proc, vpage), translated as (frame, gen, epoch). */
-  | { t: 'dma_land'; job: number; proc: number; vpage: number; frame: number; gen: number; epoch: number; write: boolean; value: number; p2p?: boolean; dmaDev?: number; dmaAddr?: DmaAddr }
+  | { t: 'dma_land'; job: number; proc: number; vpage: number; frame: number; gen: number; epoch: number; write: boolean; value: number; p2p?: boolean; dmaDev?: number; dmaAddr?: DmaAddr; dev?: number }
   /** A DMA was translated and issued; `recoverable`: by a device that recovers from page faults (ODP), or not. */
-  | { t: 'dma_start'; job: number; proc: number; vpage: number; frame: number; gen: number; p2p?: boolean; recoverable: boolean }
+  | { t: 'dma_start'; job: number; proc: number; vpage: number; frame: number; gen: number; p2p?: boolean; recoverable: boolean; dev?: number }
   | { t: 'cpu_read'; proc: number; vpage: number; frame: number; value: number }
   | { t: 'cpu_write'; proc: number; vpage: number; frame: number; value: number }
   | { t: 'mmap'; proc: number; vpage: number }

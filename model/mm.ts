@@ -1,7 +1,7 @@
 // Core mm helpers: frame allocation and freeing, pins, the invalidation's start and end, and
 // hmm_range_fault. Used by the world's actions and by strategies; all update a state in place.
-import { CB_RETURNED, DEV, NONE, VM_READ, VM_WRITE } from './types.ts';
-import type { DmaAddr, Frame, InvalidationCause, Pte, State } from './types.ts';
+import { CB_RETURNED, DEV, DEV1, NONE, VM_READ, VM_WRITE } from './types.ts';
+import type { DmaAddr, Frame, InvalidationCause, MirrorEntry, Pte, State } from './types.ts';
 import type { DriverContext } from './strategy.ts';
 import type { Errno, JobErrorCause } from './events.ts';
 import { doSwapPage } from './swap.ts';
@@ -151,6 +151,7 @@ export function deviceHolds(s: State, proc: number, pages: number): boolean {
   for (let v = 0; v < ptes.length; v++) {
     if (!((pages >> v) & 1)) continue;
     if (s.dev.mirror[proc]![v]!.frame !== NONE) return true;
+    if (s.dev1 && s.dev1.mirror[proc]![v]!.frame !== NONE) return true;
     const pte = ptes[v]!;
     if (ptePresent(pte) && s.frames[pte.frame]!.pincount > 0) return true;
   }
@@ -403,9 +404,17 @@ export function hmmRangeFault(
   return { ok: true, frame: f, gen: s.frames[f]!.gen, writable: pte.writable, epoch: pte.epoch };
 }
 
+/**
+ * The page table of mirroring device `dev` (DEV: State.dev; DEV1: State.dev1, in a config with two
+ * mirroring devices).
+ */
+export function mirrorOf(s: State, dev: number = DEV): MirrorEntry[][] {
+  return dev === DEV1 && s.dev1 ? s.dev1.mirror : s.dev.mirror;
+}
+
 /** Mark the frames the device may have written dirty (set_page_dirty before the pages are released). */
-export function dirtyWritten(s: State, proc: number, pages: number): void {
-  s.dev.mirror[proc]!.forEach((e, v) => {
+export function dirtyWritten(s: State, proc: number, pages: number, dev: number = DEV): void {
+  mirrorOf(s, dev)[proc]!.forEach((e, v) => {
     if ((pages >> v) & 1 && e.frame !== NONE && e.writable && s.frames[e.frame]!.gen === e.gen) s.frames[e.frame]!.dirty = true;
   });
 }
@@ -421,9 +430,9 @@ export function zapAndReturn(s: State, inv: number, ctx: DriverContext): void {
   callbackReturn(s, inv, i.proc, ctx);
 }
 
-/** Zap the device's mirror entries of `proc` for `pages`. */
-export function zapMirror(s: State, proc: number, pages: number): void {
-  const m = s.dev.mirror[proc]!;
+/** Zap the device's mirror entries of `proc` for `pages` (device `dev`'s, where there are two). */
+export function zapMirror(s: State, proc: number, pages: number, dev: number = DEV): void {
+  const m = mirrorOf(s, dev)[proc]!;
   for (let v = 0; v < m.length; v++) if ((pages >> v) & 1) m[v]!.frame = NONE;
 }
 
@@ -434,9 +443,9 @@ export function zapMirror(s: State, proc: number, pages: number): void {
  */
 export function setMirror(
   s: State, proc: number, vpage: number, frame: number, gen: number, writable: boolean, epoch: number, p2p = false,
-  dmaDev: number = DEV, dmaAddr: DmaAddr = p2p ? 'p2pdma' : 'iova',
+  dmaDev: number = DEV, dmaAddr: DmaAddr = p2p ? 'p2pdma' : 'iova', dev: number = DEV,
 ): void {
-  const e = s.dev.mirror[proc]![vpage]!;
+  const e = mirrorOf(s, dev)[proc]![vpage]!;
   e.frame = frame;
   e.gen = gen;
   e.writable = writable;

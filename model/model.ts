@@ -23,13 +23,14 @@ export function makeModel(strategy: Strategy, cfg: Config, mutant: string | null
   }
   const kinds = new Map<string, ActionKind>();
   for (const k of worldKindsOf(cfg)) {
-    // The second mm user's actions exist only where the scope gives processes a second notifier.
-    if ((cfg.scope.notifiers ?? 1) === 1 && secondNotifierKinds.has(k.kind)) continue;
+    // The second mm user's actions exist only where the scope gives processes a second notifier, and it
+    // is not the second mirroring device's (Config.mirrors: that notifier is its driver's).
+    if (((cfg.scope.notifiers ?? 1) === 1 || cfg.mirrors === 2) && secondNotifierKinds.has(k.kind)) continue;
     kinds.set(k.kind, k);
   }
   // Only a config that models exit has its actions (so that the others' explorers draw from the same kinds).
   if (cfg.exit) for (const k of exitActionKinds) kinds.set(k.kind, k);
-  for (const k of strategy.actionKinds) kinds.set(k.kind, k);
+  for (const k of strategy.actionKinds) if (k.mirrors === undefined || k.mirrors === (cfg.mirrors ?? 1)) kinds.set(k.kind, k);
   const m: Model = { cfg, strategy, mutant, kinds };
   context(m, discard); // made with the model, so that its shape does not change on first use
   return m;
@@ -67,6 +68,11 @@ export function init(m: Model): State {
   const s = initialState(m.cfg);
   s.dev.kind = m.strategy.device.kind;
   s.dev.recoverable = m.strategy.device.recoverable;
+  if (s.dev1) {
+    // Two mirroring devices (Config.mirrors): the same kind of device, driven by the same driver.
+    s.dev1.kind = m.strategy.device.kind;
+    s.dev1.recoverable = m.strategy.device.recoverable;
+  }
   s.drv = m.strategy.init(s, m.cfg);
   return s;
 }

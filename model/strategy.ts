@@ -51,6 +51,12 @@ export interface ActionKind<K extends string = string> {
    * says this (src/scenario/guards.ts).
    */
   guard?: string;
+  /**
+   * Optional: the action exists only in configs with this many mirroring devices (Config.mirrors), e.g. a
+   * driver's ioctl on the second device's file; elsewhere the model does not have it (so that the other
+   * configs' explorers draw from the same kinds as before).
+   */
+  mirrors?: number;
 }
 
 /** One of a strategy's own actions, as `apply` receives it. */

@@ -10,6 +10,8 @@
 // kernel's side of a second subscriber: invalidations that owe two callbacks, which return in either
 // order; an insert while another notifier of the mm is in the tree and an invalidation active goes on the
 // deferred list (model/mm.ts subscribe); a refusal by one callback abandons the other's call.
+// In a config with two mirroring devices (Config.mirrors) slot p + procs is instead the notifier of the
+// second device's driver (the strategy's: lib/test_hmm.c's second dmirror), and there is no other mm user.
 import type { Action, State } from './types.ts';
 import type { ActionKind, DriverContext } from './strategy.ts';
 import { callbackReturn, procInvalidating, setSeq, subscribe, unsubscribe } from './mm.ts';
@@ -35,7 +37,9 @@ export const secondNotifierKinds: ReadonlySet<string> = new Set(subscriptionActi
 
 export function subscriptionEnabled(s: State, out: Action[]): void {
   const n = notifiersPerProc(s);
-  if (n === 1) return;
+  // With two mirroring devices (Config.mirrors) slot p + procs is the second device's driver's notifier,
+  // which that driver inserts and removes: no other mm user.
+  if (n === 1 || s.dev1) return;
   s.mms.forEach((mm, p) => {
     if (!mm.alive) return;
     for (let k = 1; k < n; k++) {

@@ -25,6 +25,13 @@ export const PEER = 1;
  * model/p2p.ts): a device a driver may map an address for, whose DMA the model does not run.
  */
 export const THIRD = 2;
+/**
+ * The second mirroring device of a config with two (Config.mirrors: lib/test_hmm.c's second dmirror
+ * device, /dev/hmm_dmirror1, which hmm-tests.c's hmm2 fixture opens beside the first): `State.dev1`, with
+ * its own page table, notifier, mutex and device-private memory (its own pgmap->owner). Such a config has
+ * no P2P peer, so the id is free.
+ */
+export const DEV1 = 1;
 
 /**
  * The kind of DMA address a mapping gives a device (what it puts on the bus):
@@ -308,6 +315,11 @@ export interface Job {
   /** The device the translation's DMA address was mapped for, and its kind (copied from the mirror at dma_start). */
   dmaDev: number;
   dmaAddr: DmaAddr;
+  /**
+   * The device that runs the job (DEV or DEV1), in a config with two mirroring devices (Config.mirrors);
+   * absent elsewhere: the device under test.
+   */
+  dev?: number;
 }
 
 /** A registration: RDMA MR (ODP or pinned), GPU userptr, an SVM range: covers a process's address space. */
@@ -442,6 +454,13 @@ export interface Config {
   movable?: number;
   cma?: number;
   /**
+   * Mirroring devices that run jobs: 2 gives a second one (State.dev1, device DEV1), each with its own
+   * mirror, its own interval notifier per process (the subscription slot p + procs: the scope's
+   * `notifiers` must be 2), its own driver lock and its own device-private memory (the second half of the
+   * scope's VRAM). Only strategies that list the config drive it. Absent: one device (State.dev).
+   */
+  mirrors?: number;
+  /**
    * A kernel variant (model/configs.ts kernelVariants): config `base` with a core-mm change from the
    * kernel's history, held to the verdicts that the correct designs of `base` hold, as a mutant is.
    */
@@ -476,6 +495,8 @@ export interface State<D = unknown> {
   subs: Subscription[];
   invs: Invalidation[];
   dev: Device;
+  /** The second mirroring device (DEV1), in a config with two (Config.mirrors); absent elsewhere. */
+  dev1?: Device;
   /** The second device (the GPU / exporter that owns VRAM); its moves are its driver's kernel actions. */
   peer: PeerDevice;
   jobs: Job[];

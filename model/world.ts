@@ -1,7 +1,7 @@
 // The world's own actions: what processes (user), the core mm (kernel) and the device (hardware) do,
 // whatever the driver. Each is a guard (in worldEnabled) and an update (in applyWorld); the comment on
 // each names the kernel path it models. The driver's steps come from the strategy.
-import { CB_RETURNED, DEV, NONE, PEER, VM_RW } from './types.ts';
+import { CB_RETURNED, DEV, DEV1, NONE, PEER, VM_RW } from './types.ts';
 import type { Action, Config, Job, Pte, State } from './types.ts';
 import type { ActionKind, DriverContext, Strategy } from './strategy.ts';
 import {
@@ -12,6 +12,7 @@ import {
   forking,
   freeInvalidationSlot,
   invalidating,
+  mirrorOf,
   mmapWriteLocked,
   mmInvEnd,
   procInvalidating,
@@ -61,17 +62,40 @@ export const worldActionKinds: readonly ActionKind[] = [
 ];
 
 /**
- * The world's action kinds in `cfg`: mprotect's only where the config allows it, so that the other configs'
- * explorers (their swarm masks over user kinds) are as before.
+ * The jobs of the second mirroring device (configs with Config.mirrors 2): hmm-tests.c's hmm2 tests issue
+ * HMM_DMIRROR_READ / HMM_DMIRROR_WRITE on fd1, the file of /dev/hmm_dmirror1; `submit` and `submit_write`
+ * stay device 0's.
+ */
+export const secondDeviceActionKinds: readonly ActionKind[] = [
+  { kind: 'submit1', actor: 'user', args: ['p', 'v'], models: 'a job of device 1 that reads the page (HMM_DMIRROR_READ on the second device\'s file)' },
+  { kind: 'submit1_write', actor: 'user', args: ['p', 'v'], models: 'a job of device 1 that writes the page (HMM_DMIRROR_WRITE on the second device\'s file)' },
+];
+
+/**
+ * The world's action kinds in `cfg`: mprotect's only where the config allows it, the second device's jobs
+ * only where it has two, so that the other configs' explorers (their swarm masks over user kinds) are as
+ * before.
  */
 export function worldKindsOf(cfg: Config): readonly ActionKind[] {
-  return cfg.mprotect ? [...worldActionKinds, ...mprotectActionKinds] : worldActionKinds;
+  const kinds = cfg.mprotect ? [...worldActionKinds, ...mprotectActionKinds] : worldActionKinds;
+  return cfg.mirrors === 2 ? [...kinds, ...secondDeviceActionKinds] : kinds;
 }
 
 /** The user actions of a process (first argument p): an OOM victim does none. */
 const victimUserKinds: ReadonlySet<string> = new Set(
-  [...worldActionKinds, ...mprotectActionKinds].filter((k) => k.actor === 'user' && k.args[0] === 'p').map((k) => k.kind),
+  [...worldActionKinds, ...mprotectActionKinds, ...secondDeviceActionKinds].filter((k) => k.actor === 'user' && k.args[0] === 'p').map((k) => k.kind),
 );
+
+/** A device's page table as initialState makes it: every entry empty. */
+function emptyDevice(procs: number, vpages: number): State['dev'] {
+  return {
+    kind: 'gpu',
+    recoverable: false,
+    mirror: Array.from({ length: procs }, () =>
+      Array.from({ length: vpages }, () => ({ frame: NONE, gen: 0, writable: false, epoch: 0, p2p: false, dmaDev: DEV, dmaAddr: 'iova' as const })),
+    ),
+  };
+}
 
 export function initialState(cfg: Config): State {
   const { procs, vpages, frames, jobs, invalidations } = cfg.scope;
@@ -108,13 +132,7 @@ export function initialState(cfg: Config): State {
       oldGens: Array.from({ length: vpages }, () => 0),
       cb: Array.from({ length: procs * notifiers }, () => CB_RETURNED),
     })),
-    dev: {
-      kind: 'gpu',
-      recoverable: false,
-      mirror: Array.from({ length: procs }, () =>
-        Array.from({ length: vpages }, () => ({ frame: NONE, gen: 0, writable: false, epoch: 0, p2p: false, dmaDev: DEV, dmaAddr: 'iova' as const })),
-      ),
-    },
+    dev: emptyDevice(procs, vpages),
     peer: { kind: 'gpu', present: vram > 0 },
     jobs: Array.from({ length: jobs }, (): Job => ({ state: 'free', proc: 0, vpage: 0, write: false, value: 0, frame: NONE, gen: 0, epoch: 0, mapEpoch: 0, p2p: false, dmaDev: DEV, dmaAddr: 'iova' })),
     queues: Array.from({ length: procs }, () => ({ state: 'running' as const })),
@@ -125,6 +143,11 @@ export function initialState(cfg: Config): State {
     drv: {},
   };
   if (cfg.exit) s.mms.forEach((mm) => (mm.exiting = false));
+  if (cfg.mirrors === 2) {
+    // The hmm2 fixture's second dmirror device: its page table; every job says which device runs it.
+    s.dev1 = emptyDevice(procs, vpages);
+    s.jobs.forEach((j) => (j.dev = DEV));
+  }
   // Process 0 starts with every page mapped and populated (value 0).
   const mm = s.mms[0]!;
   mm.alive = true;
@@ -193,6 +216,10 @@ export function worldEnabled(s: State, cfg: Config, strat: Strategy, ctx: Driver
         if (jobSlot && (!strat.needsRegistration || (s.regs[p]!.live && !s.regs[p]!.closing && !s.regs[p]!.opening))) {
           out.push(act('submit', p, v));
           out.push(act('submit_write', p, v));
+          if (s.dev1) {
+            out.push(act('submit1', p, v));
+            out.push(act('submit1_write', p, v));
+          }
         }
       } else if (haveFrame && !busy && !faultsWait) {
         out.push(act('mmap', p, v));
@@ -349,12 +376,15 @@ export function applyWorld(s: State, a: Action, cfg: Config, strat: Strategy, ct
       strat.onDeregister(s, a.a, ctx);
       return true;
     case 'submit':
-    case 'submit_write': {
+    case 'submit_write':
+    case 'submit1':
+    case 'submit1_write': {
       const j = freeJobSlot(s);
       const job = s.jobs[j]!;
       job.proc = a.a;
       job.vpage = a.b;
-      job.write = a.k === 'submit_write';
+      job.write = a.k === 'submit_write' || a.k === 'submit1_write';
+      if (s.dev1) job.dev = a.k === 'submit1' || a.k === 'submit1_write' ? DEV1 : DEV;
       job.mapEpoch = s.mms[a.a]!.ptes[a.b]!.epoch;
       job.value = 0;
       if (job.write) {
@@ -372,7 +402,9 @@ export function applyWorld(s: State, a: Action, cfg: Config, strat: Strategy, ct
     }
     case 'dma_start': {
       const job = s.jobs[a.a]!;
-      const e = s.dev.mirror[job.proc]![job.vpage]!;
+      // The device that runs the job translates through its own page table.
+      const e = mirrorOf(s, job.dev)[job.proc]![job.vpage]!;
+      const by = job.dev !== undefined ? { dev: job.dev } : {};
       if (e.frame !== NONE && (e.writable || !job.write)) {
         job.state = 'running';
         job.frame = e.frame;
@@ -381,7 +413,7 @@ export function applyWorld(s: State, a: Action, cfg: Config, strat: Strategy, ct
         job.p2p = e.p2p;
         job.dmaDev = e.dmaDev;
         job.dmaAddr = e.dmaAddr;
-        ctx.emit({ t: 'dma_start', job: a.a, proc: job.proc, vpage: job.vpage, frame: e.frame, gen: e.gen, p2p: e.p2p, recoverable: s.dev.recoverable });
+        ctx.emit({ t: 'dma_start', job: a.a, proc: job.proc, vpage: job.vpage, frame: e.frame, gen: e.gen, p2p: e.p2p, recoverable: s.dev.recoverable, ...by });
       } else if (s.dev.recoverable) {
         job.state = 'faulting';
         ctx.emit({ t: 'device_fault', job: a.a, proc: job.proc, vpage: job.vpage, fatal: false });
@@ -411,6 +443,7 @@ export function applyWorld(s: State, a: Action, cfg: Config, strat: Strategy, ct
         p2p: job.p2p,
         dmaDev: job.dmaDev,
         dmaAddr: job.dmaAddr,
+        ...(job.dev !== undefined ? { dev: job.dev } : {}),
       });
       return true;
     }

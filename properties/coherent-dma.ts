@@ -15,9 +15,12 @@ function pteMaps(view: View, proc: number, vpage: number, frame: number, gen: nu
   return pte.mapped && pte.frame === frame && view.frames[frame]!.gen === gen && (!write || pte.writable || (pte.prot & VM_WRITE) === 0);
 }
 
-/** Mirror entries that the notifier contract says must be gone. */
+/** Mirror entries that the notifier contract says must be gone, in every mirroring device's page table. */
 function staleMirror(view: View): Violation | null {
-  const mirror = view.dev.mirror;
+  return staleIn(view, view.dev.mirror, '') ?? (view.dev1 ? staleIn(view, view.dev1.mirror, ' 1') : null);
+}
+
+function staleIn(view: View, mirror: View['dev']['mirror'], which: string): Violation | null {
   for (let p = 0; p < mirror.length; p++) {
     for (let v = 0; v < mirror[p]!.length; v++) {
       const e = mirror[p]![v]!;
@@ -30,7 +33,7 @@ function staleMirror(view: View): Violation | null {
         if (!inv.live || inv.proc !== p || !((inv.pages >> v) & 1) || inv.cause === 'fork' || inv.cause === 'mprotect') continue;
         if (!inv.cb.every((c) => c === 255)) continue;
         if (inv.oldFrames[v] === e.frame && inv.oldGens[v] === e.gen) {
-          return violation(ID, 'mirror-after-callbacks', `the ${inv.cause} invalidation ${i} of p${p} v${v}: every callback returned, but the device still maps the old frame ${e.frame}`, {
+          return violation(ID, 'mirror-after-callbacks', `the ${inv.cause} invalidation ${i} of p${p} v${v}: every callback returned, but the device${which} still maps the old frame ${e.frame}`, {
             proc: p, vpage: v, frame: e.frame, inv: i, cause: inv.cause,
           });
         }
@@ -38,7 +41,7 @@ function staleMirror(view: View): Violation | null {
       if (pteMaps(view, p, v, e.frame, e.gen, e.writable) || inCallbackWindow(view, p, v, e.frame, e.gen)) continue;
       const pte = view.mms[p]!.ptes[v]!;
       const now = !pte.mapped ? 'is unmapped' : pte.frame === -1 ? 'is swapped out' : `maps frame ${pte.frame}${pte.writable ? '' : ' read-only'}`;
-      return violation(ID, 'stale-mirror', `the device maps p${p} v${v} to frame ${e.frame}${e.writable ? ' writable' : ''}, but the page ${now}`, {
+      return violation(ID, 'stale-mirror', `the device${which} maps p${p} v${v} to frame ${e.frame}${e.writable ? ' writable' : ''}, but the page ${now}`, {
         proc: p, vpage: v, mirrorFrame: e.frame, mirrorGen: e.gen, pteFrame: pte.frame, pteMapped: pte.mapped,
       });
     }

@@ -26,15 +26,17 @@ export const dmaAddrForDevice: Property<null> = {
       const fr = view.frames[e.frame]!;
       const dev = e.dmaDev ?? DEV;
       const addr = e.dmaAddr ?? (e.p2p ? 'p2pdma' : 'iova');
-      if (dev !== DEV) {
-        return violation(this.id, 'other-device', `a DMA ${e.write ? 'write' : 'read'} of job ${e.job} by device ${DEV} for p${e.proc} v${e.vpage} used an address (${addr}) mapped for device ${dev}: it names frame ${e.frame} only on device ${dev}'s path`, {
-          job: e.job, proc: e.proc, vpage: e.vpage, frame: e.frame, device: DEV, mappedFor: dev, addr,
+      // The device doing the DMA: the one that runs the job (two mirroring devices), else the device under test.
+      const by = e.dev ?? DEV;
+      if (dev !== by) {
+        return violation(this.id, 'other-device', `a DMA ${e.write ? 'write' : 'read'} of job ${e.job} by device ${by} for p${e.proc} v${e.vpage} used an address (${addr}) mapped for device ${dev}: it names frame ${e.frame} only on device ${dev}'s path`, {
+          job: e.job, proc: e.proc, vpage: e.vpage, frame: e.frame, device: by, mappedFor: dev, addr,
         });
       }
-      const need = dmaAddrNeeded(view.cfg.topology, fr.kind, fr.owner, DEV);
+      const need = dmaAddrNeeded(view.cfg.topology, fr.kind, fr.owner, by);
       if (need === null || addr === 'p2pdma') continue;
       if (addr !== need) {
-        return violation(this.id, 'kind', `a DMA ${e.write ? 'write' : 'read'} of job ${e.job} for p${e.proc} v${e.vpage} into frame ${e.frame} (${fr.kind} memory of device ${fr.owner}) used a ${addr} address, but the path from device ${DEV} needs a ${need} address`, {
+        return violation(this.id, 'kind', `a DMA ${e.write ? 'write' : 'read'} of job ${e.job} for p${e.proc} v${e.vpage} into frame ${e.frame} (${fr.kind} memory of device ${fr.owner}) used a ${addr} address, but the path from device ${by} needs a ${need} address`, {
           job: e.job, proc: e.proc, vpage: e.vpage, frame: e.frame, addr, need, owner: fr.owner,
         });
       }

@@ -21,13 +21,15 @@ export const p2pTopology: Property<null> = {
     for (const e of events) {
       if (e.t !== 'dma_land') continue;
       const fr = view.frames[e.frame]!;
-      if (fr.kind === 'system' || fr.owner === DEV) continue;
+      // The device doing the DMA: the one that runs the job (two mirroring devices), else the device under test.
+      const by = e.dev ?? DEV;
+      if (fr.kind === 'system' || fr.owner === by) continue;
       // An internal interconnect between the two (topology.links) is a path beside PCIe.
-      if (peerPath(view.cfg.topology, fr.owner, DEV) === 'link') continue;
-      const d = p2pdmaDistance(view.cfg.topology, fr.owner, DEV);
+      if (peerPath(view.cfg.topology, fr.owner, by) === 'link') continue;
+      const d = p2pdmaDistance(view.cfg.topology, fr.owner, by);
       if (d.map === 'not-supported') {
         return violation(this.id, 'topology', `a DMA ${e.write ? 'write' : 'read'} of job ${e.job} for p${e.proc} v${e.vpage} landed in frame ${e.frame}, ${fr.kind} memory of device ${fr.owner}, but the topology${view.cfg.topology ? ` '${view.cfg.topology.name}'` : ''} allows no P2P between the devices`, {
-          job: e.job, proc: e.proc, vpage: e.vpage, frame: e.frame, kind: fr.kind, provider: fr.owner, client: DEV,
+          job: e.job, proc: e.proc, vpage: e.vpage, frame: e.frame, kind: fr.kind, provider: fr.owner, client: by,
         });
       }
       if (!e.p2p) {

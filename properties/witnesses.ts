@@ -86,7 +86,7 @@ export const premises: readonly Property<any>[] = [
   // A DMA into memory another device owns or exports (its VRAM, or a system-RAM placement of its
   // buffer), or a device fault on another device's DEVICE_PRIVATE page: the P2P question was asked.
   sometimes('sometimes-peer-memory-accessed', 'a device reaches memory another device owns or exports: a DMA into it (wherever the exporter placed it), or a fault on its DEVICE_PRIVATE page',
-    (e, v) => (e.t === 'dma_land' && v.frames[e.frame]!.owner !== NONE && v.frames[e.frame]!.owner !== DEV) || e.t === 'private_fault'),
+    (e, v) => (e.t === 'dma_land' && v.frames[e.frame]!.owner !== NONE && v.frames[e.frame]!.owner !== (e.dev ?? DEV)) || e.t === 'private_fault'),
   // kgd2kfd_quiesce_mm for one process while another has work on the GPU: what a GPU reset would lose.
   sometimes('sometimes-eviction-beside-other-work', 'an invalidate callback waits for a process\'s queues to be preempted while another process has work queued on the device',
     (e, v) => e.t === 'callback_wait_eviction' && v.jobs.some((j) => j.state !== 'free' && j.proc !== e.proc)),

@@ -80,11 +80,15 @@ export class Scenario {
     throw new Error(`settle: still not quiescent after ${SETTLE_BOUND} steps: ${this.trace.slice(-10).join('; ')}`);
   }
 
-  /** Submit a job that reads (or writes) (p, v), named `name`: its slot is the one the submission took. */
-  submit(name: string, p: number, v: number, write = false): void {
+  /**
+   * Submit a job that reads (or writes) (p, v), named `name`: its slot is the one the submission took. On
+   * device 1 (`dev` 1, a config with two mirroring devices: the hmm2 fixture's fd1), `submit1`.
+   */
+  submit(name: string, p: number, v: number, write = false, dev = 0): void {
     const free = this.s.jobs.findIndex((j) => j.state === 'free');
     expect(free, `a free job slot for ${name}`).toBeGreaterThanOrEqual(0);
-    this.step(write ? 'submit_write' : 'submit', p, v);
+    const kind = dev === 1 ? 'submit1' : 'submit';
+    this.step(write ? `${kind}_write` : kind, p, v);
     this.slots.set(name, { job: free, from: this.log.length });
   }
 

@@ -8,7 +8,7 @@
 import { describe, it, expect } from 'vitest';
 import { configByName } from '../model/configs.ts';
 import { strategyByName } from '../model/strategies/index.ts';
-import { DEV, NONE } from '../model/types.ts';
+import { DEV, DEV1, NONE } from '../model/types.ts';
 import type { Config } from '../model/types.ts';
 import { PROT_DEV_PRIVATE_LOCAL, PROT_ERROR, PROT_NONE, PROT_READ, PROT_WRITE, snapshotPage } from '../model/hmm.ts';
 import { heldProperties, loadManifest } from '../src/verdicts.ts';
@@ -36,8 +36,28 @@ function mprotect(sc: Scenario, p: number, v: number, prot: 'rw' | 'read' | 'non
   sc.settle();
 }
 
-/** HMM_DMIRROR_SNAPSHOT of one page by the device under test. */
-const snap = (sc: Scenario, p: number, v: number) => snapshotPage(sc.s, DEV, p, v);
+/**
+ * The hmm2 fixture (two dmirror devices, config two-devices) with two device-private pages per device (so
+ * that both pages of the scaled buffers fit on one device), user space allowed to mprotect both pages.
+ */
+const hmm2: Config = { ...configByName('two-devices')!, scope: { ...configByName('two-devices')!.scope, vram: 4 }, mprotect: 0b11 };
+
+/** HMM_DMIRROR_SNAPSHOT of one page by the device under test (or by `dev`, of the hmm2 fixture). */
+const snap = (sc: Scenario, p: number, v: number, dev = DEV) => snapshotPage(sc.s, dev, p, v);
+
+/** A device read (HMM_DMIRROR_READ) of (p, v) on the hmm2 fixture's device `dev`, run to its end. */
+function deviceReadOn(sc: Scenario, dev: number, name: string, p: number, v: number): number | null {
+  sc.submit(name, p, v, false, dev);
+  sc.settle();
+  return sc.deviceRead(name);
+}
+
+/** HMM_DMIRROR_MIGRATE_TO_DEV of one page on the hmm2 fixture's device `dev`, run to its end: cpages. */
+function migrateTo(sc: Scenario, dev: number, p: number, v: number): number {
+  const e = sc.step(dev === DEV1 ? 'dmirror_migrate1' : 'dmirror_migrate', p, v).find((x) => x.t === 'migrate_collect');
+  sc.settle();
+  return e && e.t === 'migrate_collect' ? e.cpages : -1;
+}
 
 /** A device read (HMM_DMIRROR_READ) of (p, v) run to its end: what it read. */
 function deviceRead(sc: Scenario, name: string, p: number, v: number): number | null {
@@ -321,6 +341,72 @@ describe('hmm-tests.c as a conformance suite (dmirror)', () => {
     sc.cpuWrite(0, 1); // page 3 of the self-test: written, then mprotect(PROT_READ)
     mprotect(sc, 0, 1, 'read');
     expect(snap(sc, 0, 1)).toBe(PROT_READ);
+    expect(sc.trace.filter((t) => t.startsWith('range_fault')).length, 'a snapshot faults nothing in').toBe(0);
+  });
+
+  it('double_map (hmm2): both devices read the same read-only pages and both mirror them; migrated to device 1, device 0 reads the data back from system memory', () => {
+    const sc = dmirror(hmm2);
+    sc.step('register', 0); // FIXTURE_SETUP(hmm2): both devices' files open
+    expect([sc.s.subs[0]!.live, sc.s.subs[1 * sc.s.mms.length]!.live], 'one interval notifier per device').toEqual([true, true]);
+    const w = [sc.cpuWrite(0, 0), sc.cpuWrite(0, 1)];
+    for (const v of [0, 1]) mprotect(sc, 0, v, 'read'); // "Make region read-only"
+    for (const dev of [DEV, DEV1]) {
+      for (const v of [0, 1]) {
+        const name = `d${dev}r${v}`;
+        expect(deviceReadOn(sc, dev, name, 0, v), `device ${dev} reads v${v}`).toBe(w[v]);
+        expect(sc.faults(name), `device ${dev}, v${v}: one fault`).toBe(1);
+      }
+    }
+    const pte = sc.s.mms[0]!.ptes;
+    for (const v of [0, 1]) {
+      expect(sc.s.dev.mirror[0]![v]!.frame, `device 0 mirrors v${v}`).toBe(pte[v]!.frame);
+      expect(sc.s.dev1!.mirror[0]![v]!.frame, `device 1 mirrors v${v}`).toBe(pte[v]!.frame);
+      expect(sc.s.dev1!.mirror[0]![v]!.writable, 'read-only').toBe(false);
+    }
+    // "Migrate pages to device 1 and try to read from device 0."
+    for (const v of [0, 1]) expect(migrateTo(sc, DEV1, 0, v), `cpages of v${v}`).toBe(1);
+    for (const v of [0, 1]) {
+      const fr = sc.s.frames[pte[v]!.frame]!;
+      expect([fr.kind, fr.owner], `v${v} in device 1's memory`).toEqual(['device-private', DEV1]);
+      expect(sc.s.dev.mirror[0]![v]!.frame, 'device 1\'s migration erased device 0\'s translation (its callback ran: the range\'s owner is not its device)').toBe(NONE);
+    }
+    for (const v of [0, 1]) {
+      const name = `again${v}`;
+      expect(deviceReadOn(sc, DEV, name, 0, v), `device 0 reads v${v}`).toBe(w[v]);
+      expect(sc.faults(name), 'one fault').toBe(1);
+      const fr = sc.s.frames[pte[v]!.frame]!;
+      expect(fr.kind, 'hmm_range_fault of device 0 migrated it back to system memory (device 1\'s migrate_to_ram)').toBe('system');
+      expect(sc.s.dev.mirror[0]![v]!.frame, 'device 0 mirrors the page in system memory').toBe(pte[v]!.frame);
+    }
+    expect(sc.events('private_fault').length, 'each page met as the other device\'s DEVICE_PRIVATE page once').toBe(2);
+  });
+
+  it('migrate_mixed (hmm2): read-only and read-write pages migrate to device 1 (cpages 2); a page on device 1 is not migrated to device 0 (-ENOENT)', () => {
+    const sc = dmirror(hmm2);
+    sc.step('register', 0);
+    // Page 3 of the self-test: written, then read-only; pages 4-5: read-write with data.
+    const w = [sc.cpuWrite(0, 0), sc.cpuWrite(0, 1)];
+    mprotect(sc, 0, 0, 'read');
+    // "Now try to migrate pages 2-5 to device 1": both pages of the scaled buffer.
+    const cpages = migrateTo(sc, DEV1, 0, 0) + migrateTo(sc, DEV1, 0, 1);
+    expect(cpages).toBe(2);
+    for (const v of [0, 1]) expect(sc.s.frames[sc.s.mms[0]!.ptes[v]!.frame]!.owner, `v${v} on device 1`).toBe(DEV1);
+    expect(snap(sc, 0, 0, DEV1), 'to device 1: its own page, read-only').toBe(PROT_DEV_PRIVATE_LOCAL | PROT_READ);
+    expect(snap(sc, 0, 1, DEV1)).toBe(PROT_DEV_PRIVATE_LOCAL | PROT_WRITE);
+    // "Page 5 won't be migrated to device 0 because it's on device 1."
+    const e = sc.step('dmirror_migrate', 0, 1).find((x) => x.t === 'migrate_collect');
+    expect(e && e.t === 'migrate_collect' ? [e.cpages, e.skip] : null, 'cpages 0: -ENOENT').toEqual([0, 'device-private']);
+    expect(sc.s.frames[sc.s.mms[0]!.ptes[1]!.frame]!.owner, 'still on device 1').toBe(DEV1);
+    for (const v of [0, 1]) expect(cpuReadBack(sc, 0, v), `the data of v${v}`).toBe(w[v]);
+  });
+
+  it('snapshot (hmm2): a page migrated to device 0 is DEV_PRIVATE_LOCAL | WRITE to device 0, one migrated to device 1 is NONE to it', () => {
+    const sc = dmirror(hmm2);
+    sc.step('register', 0);
+    expect(migrateTo(sc, DEV, 0, 0), 'page 5 of the self-test, to device 0').toBe(1);
+    expect(migrateTo(sc, DEV1, 0, 1), 'page 6, to device 1').toBe(1);
+    expect(snap(sc, 0, 0)).toBe(PROT_DEV_PRIVATE_LOCAL | PROT_WRITE);
+    expect(snap(sc, 0, 1), 'another device\'s private page: not valid without a fault (hmm_vma_handle_pte)').toBe(PROT_NONE);
     expect(sc.trace.filter((t) => t.startsWith('range_fault')).length, 'a snapshot faults nothing in').toBe(0);
   });
 

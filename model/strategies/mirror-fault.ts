@@ -4,7 +4,7 @@
 //   range_fault(f)   hmm_range_fault(range)                      (-EBUSY: back to read_begin)
 //   fault_commit(f)  lock; if read_retry(sub, seq) retry; program the device PTE; unlock
 // A fault context is one page being faulted in for a job (or, with no job, for the driver itself).
-import { NONE } from '../types.ts';
+import { DEV, DEV1, NONE } from '../types.ts';
 import type { Action, DriverRecord, State } from '../types.ts';
 import type { ActionKind, DriverContext, Strategy } from '../strategy.ts';
 import type { Counters } from '../canonical.ts';
@@ -37,6 +37,19 @@ export interface FaultMutations {
   noReadRetry: boolean;
   /** Check mmu_interval_read_retry before taking the driver lock (a separate step). */
   retryOutsideLock: boolean;
+  /**
+   * Not a mutation: the mirroring device fault context `fault` is for (DEV or DEV1), where a config has
+   * two (Config.mirrors): its notifier's seq and its page table. Absent: DEV.
+   */
+  deviceOf?: (fault: number) => number;
+}
+
+/**
+ * The subscription slot of the notifier a fault for device `dev` reads (model/subscriptions.ts): the
+ * process's own slot for the device under test, p + procs for the second mirroring device.
+ */
+export function faultSub(s: State, proc: number, dev: number): number {
+  return dev === DEV1 ? proc + s.mms.length : proc;
 }
 
 export const faultActionKinds: readonly ActionKind[] = [
@@ -156,7 +169,7 @@ export function faultEnabled(s: MirrorState, m: FaultMutations, out: Action[]): 
   const d = drvOf(s);
   d.faults.forEach((f, i) => {
     if (!f.live) return;
-    if (f.phase === 0 && readBegin(s, f.proc) !== null) out.push({ k: 'read_begin', a: i, b: NONE });
+    if (f.phase === 0 && readBegin(s, faultSub(s, f.proc, m.deviceOf?.(i) ?? DEV)) !== null) out.push({ k: 'read_begin', a: i, b: NONE });
     else if (f.phase === 1 && !mmapWriteLocked(s, f.proc)) out.push({ k: 'range_fault', a: i, b: NONE }); // mmap read lock
     else if (f.phase === 2 && m.retryOutsideLock) out.push({ k: 'read_retry', a: i, b: NONE });
     else if ((f.phase === 2 && !m.retryOutsideLock) || f.phase === 3) {
@@ -197,9 +210,11 @@ export function faultApply(
 ): boolean {
   const d = drvOf(s);
   const f = d.faults[a.a];
+  const dev = f ? (m.deviceOf?.(a.a) ?? DEV) : DEV;
+  const sub = f ? faultSub(s, f.proc, dev) : NONE;
   switch (a.k) {
     case 'read_begin':
-      f!.seq = readBegin(s, f!.proc)!;
+      f!.seq = readBegin(s, sub)!;
       f!.phase = 1;
       ctx.emit({ t: 'fault_seq', fault: a.a, proc: f!.proc, vpage: f!.vpage, seq: f!.seq });
       return true;
@@ -225,7 +240,7 @@ export function faultApply(
       return true;
     }
     case 'read_retry': {
-      const retry = readRetry(s, f!.proc, f!.seq);
+      const retry = readRetry(s, sub, f!.seq);
       ctx.emit({ t: 'read_retry', proc: f!.proc, vpage: f!.vpage, retry });
       f!.phase = retry ? 0 : 3;
       return true;
@@ -233,14 +248,15 @@ export function faultApply(
     case 'fault_commit': {
       // The lock is taken and released within this step: nothing else runs while it is held.
       if (f!.phase === 2 && !m.noReadRetry) {
-        const retry = readRetry(s, f!.proc, f!.seq);
+        const retry = readRetry(s, sub, f!.seq);
         ctx.emit({ t: 'read_retry', proc: f!.proc, vpage: f!.vpage, retry });
         if (retry) {
           f!.phase = 0;
           return true;
         }
       }
-      setMirror(s, f!.proc, f!.vpage, f!.frame, f!.gen, f!.writable, f!.epoch, f!.p2p);
+      // Into the page table of the device the fault is for, mapped for that device's DMA.
+      setMirror(s, f!.proc, f!.vpage, f!.frame, f!.gen, f!.writable, f!.epoch, f!.p2p, dev, f!.p2p ? 'p2pdma' : 'iova', dev);
       ctx.emit({ t: 'mirror_program', fault: a.a, proc: f!.proc, vpage: f!.vpage, frame: f!.frame, gen: f!.gen, writable: f!.writable, retry: f!.phase === 3 ? 'outside-lock' : m.noReadRetry ? 'none' : 'under-lock' });
       f!.live = false;
       done(f!);

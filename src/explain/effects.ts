@@ -193,18 +193,23 @@ export function worldEffects(a: State, b: State, events: readonly ModelEvent[]):
       }
     });
   });
-  b.dev.mirror.forEach((row, p) =>
-    row.forEach((e, v) => {
-      const o = a.dev.mirror[p]![v]!;
-      const at = page(p, v);
-      if (o.frame === e.frame && o.gen === e.gen && o.writable === e.writable) return;
-      if (e.frame === NONE) {
-        out.push(fx('zapped', `the device's mirror of ${at} zapped (was frame ${o.frame} gen ${o.gen})`, [at, `frame${o.frame}`], { proc: p, vpage: v, frame: o.frame, gen: o.gen }));
-      } else if (!said('mirror_program', (x) => x.proc === p && x.vpage === v)) {
-        out.push(fx('programmed', `the device's mirror of ${at} programmed -> frame ${e.frame} (gen ${e.gen})${e.writable ? ' writable' : ' read-only'}${e.p2p ? ', P2P' : ''}${o.frame !== NONE ? `, was frame ${o.frame}` : ''}`, [at, `frame${e.frame}`], { proc: p, vpage: v, frame: e.frame, gen: e.gen }));
-      }
-    }),
-  );
+  // Every mirroring device's page table (device 1's too, in a config with two: Config.mirrors).
+  const mirrors: [typeof b.dev.mirror, typeof b.dev.mirror, string][] = [[b.dev.mirror, a.dev.mirror, "the device's"]];
+  if (b.dev1 && a.dev1) mirrors.push([b.dev1.mirror, a.dev1.mirror, "device 1's"]);
+  for (const [after, before, whose] of mirrors) {
+    after.forEach((row, p) =>
+      row.forEach((e, v) => {
+        const o = before[p]![v]!;
+        const at = page(p, v);
+        if (o.frame === e.frame && o.gen === e.gen && o.writable === e.writable) return;
+        if (e.frame === NONE) {
+          out.push(fx('zapped', `${whose} mirror of ${at} zapped (was frame ${o.frame} gen ${o.gen})`, [at, `frame${o.frame}`], { proc: p, vpage: v, frame: o.frame, gen: o.gen }));
+        } else if (!said('mirror_program', (x) => x.proc === p && x.vpage === v)) {
+          out.push(fx('programmed', `${whose} mirror of ${at} programmed -> frame ${e.frame} (gen ${e.gen})${e.writable ? ' writable' : ' read-only'}${e.p2p ? ', P2P' : ''}${o.frame !== NONE ? `, was frame ${o.frame}` : ''}`, [at, `frame${e.frame}`], { proc: p, vpage: v, frame: e.frame, gen: e.gen }));
+        }
+      }),
+    );
+  }
   b.jobs.forEach((j, i) => {
     const o = a.jobs[i]!;
     if (o.state === j.state) return;

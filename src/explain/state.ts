@@ -59,20 +59,25 @@ export function flatten(s: State): FlatState {
     out.set(`inv${i} blockable`, inv.blockable);
     inv.cb.forEach((c, sub) => out.set(`inv${i} callback of sub${sub}`, c === 255 ? 'returned' : c === 0 ? 'owed' : `step ${c}`));
   });
-  s.dev.mirror.forEach((row, p) =>
-    row.forEach((e, v) => {
-      const at = `mirror p${p} v${v}`;
-      out.set(`${at} frame`, show(e.frame));
-      if (e.frame === NONE) return;
-      out.set(`${at} gen`, e.gen);
-      out.set(`${at} writable`, e.writable);
-      if (e.p2p) out.set(`${at} p2p`, true);
-    }),
-  );
+  const mirrors: [typeof s.dev.mirror, string][] = [[s.dev.mirror, 'mirror']];
+  if (s.dev1) mirrors.push([s.dev1.mirror, 'device 1 mirror']);
+  for (const [mirror, name] of mirrors) {
+    mirror.forEach((row, p) =>
+      row.forEach((e, v) => {
+        const at = `${name} p${p} v${v}`;
+        out.set(`${at} frame`, show(e.frame));
+        if (e.frame === NONE) return;
+        out.set(`${at} gen`, e.gen);
+        out.set(`${at} writable`, e.writable);
+        if (e.p2p) out.set(`${at} p2p`, true);
+      }),
+    );
+  }
   s.jobs.forEach((j, i) => {
     out.set(`job${i} state`, j.state);
     if (j.state === 'free') return;
     out.set(`job${i} page`, `p${j.proc} v${j.vpage}`);
+    if (j.dev !== undefined) out.set(`job${i} device`, j.dev); // two mirroring devices: which runs it
     out.set(`job${i} ${j.write ? 'writes' : 'reads'}`, j.write ? j.value : '');
     out.set(`job${i} translated to`, j.frame === NONE ? '-' : `frame ${j.frame} gen ${j.gen}`);
   });
