@@ -45,6 +45,12 @@ beforeAll(() => {
   installed = run('npm', ['install', tarball, '--prefer-offline', '--no-audit', '--no-fund'], exampleDir);
 }, 300_000);
 
+/**
+ * vitest's own 5 s per test is a verdict by the machine's speed: a check's work is a budget of runs, so the
+ * nested runs get a timeout only as a hang guard (one such run failed at 5 s at a load average of 11).
+ */
+const HANG_GUARD = ['--testTimeout', '600000'];
+
 /** A user's first test file in a new project: a strategy of 15 lines with a planted bug, checked in one call. */
 const FIRST_TEST = `import { it } from 'vitest';
 import { defineStrategy, mm, NONE } from 'dmacheck';
@@ -85,7 +91,7 @@ describe('the packed dmacheck', () => {
     expect(run('npx', ['tsc', '--init'], dir).code).toBe(0);
     const tsc = run('npx', ['tsc', '--noEmit'], dir);
     expect(tsc.code, tsc.out).toBe(0);
-    const test = run('npx', ['vitest', 'run'], dir);
+    const test = run('npx', ['vitest', 'run', ...HANG_GUARD], dir);
     expect(test.code, test.out).toBe(1);
     expect(test.out).toMatch(/map-once \(mutant no-pin\) in kernel-queue: no-dma-after-free FAILS in \d+ steps/);
     expect(test.out).toMatch(/\d {2}user {5}register\(p0\)/);
@@ -103,7 +109,7 @@ describe('the packed dmacheck', () => {
     const tsc = run('npx', ['tsc', '--noEmit'], dir);
     expect(tsc.code, tsc.out).toBe(0);
 
-    const test = run('npx', ['vitest', 'run'], dir);
+    const test = run('npx', ['vitest', 'run', ...HANG_GUARD], dir);
     expect(test.code, test.out).toBe(0);
     expect(test.out).toMatch(/3 passed/);
     const written = readdirSync(join(dir, 'out'));
