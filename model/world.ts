@@ -431,7 +431,7 @@ export function applyWorld(s: State, a: Action, cfg: Config, strat: Strategy, ct
       ctx.emit({ t: 'swapcache_free', frame: a.a });
       return true;
     default:
-      return applyFork(s, a, cfg, ctx) || applyMprotect(s, a, strat, ctx) || applyZones(s, a, cfg, strat, ctx) || applySubscription(s, a, ctx) || applyPressure(s, a, cfg, strat, ctx) || applyExit(s, a, strat, ctx);
+      return applyFork(s, a, cfg, strat, ctx) || applyMprotect(s, a, strat, ctx) || applyZones(s, a, cfg, strat, ctx) || applySubscription(s, a, ctx) || applyPressure(s, a, cfg, strat, ctx) || applyExit(s, a, strat, ctx);
   }
 }
 

@@ -97,6 +97,15 @@ export const controls: Record<string, Control> = {
     why: 'the page is pinned (gup_fast) before the GPU page table is programmed and the job handed to the hardware, so the migration is refused (folio_migrate_mapping sees the extra reference) and the DMA lands in the frame it was translated for',
     trace: [act('submit_write', 0, 0), act('gup_fast', 0), act('pin_job', 0), act('dma_start', 0), act('migrate', 0, 0), act('dma_land', 0)],
   },
+  'pin-per-job/gup-fast-without-seq-retry': {
+    config: 'kernel-queue',
+    property: 'isolation',
+    why: 'gup_fast reads mm->write_protect_seq first and gives up while fork write-protects (raw_seqcount_try_begin fails on the odd seq); the slow path waits for the mmap lock, and after the fork FOLL_PIN unshares the copy-on-write page (a write fault of its own) before it pins, so the GPU reads the parent\'s page',
+    trace: [
+      act('fork', 0), act('fork_copy_pte', 0, 0), act('submit', 0, 1), act('fork_copy_pte', 0, 1), act('invalidate_end', 0), act('pin_job', 0),
+      act('invalidate_end', 0), act('gup_fast', 0), act('dma_start', 0), act('cpu_write', 0, 1), act('dma_land', 0),
+    ],
+  },
   'pin-per-job/pin-without-unshare': {
     config: 'kernel-queue',
     property: 'isolation',
