@@ -1,6 +1,7 @@
 // The world's state: plain data only (numbers, booleans, arrays, small records), so that a state can be
 // copied, compared, hashed and printed. Slots are fixed-size arrays sized by the config's scope, in the
 // manner of a TLA+ model: a free slot is marked, never removed, so indices stay stable in a trace.
+import type { Errno, ErrorSource, JobErrorCause } from './events.ts';
 
 export const NONE = -1;
 
@@ -308,6 +309,18 @@ export interface Job {
   /** The device the translation's DMA address was mapped for, and its kind (copied from the mirror at dma_start). */
   dmaDev: number;
   dmaAddr: DmaAddr;
+  /**
+   * A failed job's error (model/job-error.ts), as user space gets it at completion (the errno of its error
+   * fence or CQE) and where it came from; null while the job has not failed (cleared when its slot is reused).
+   */
+  error: JobError | null;
+}
+
+/** A failed job's error as structured state: its errno, the layer that gave it, and why. */
+export interface JobError {
+  errno: Errno;
+  from: ErrorSource;
+  cause: JobErrorCause;
 }
 
 /** A registration: RDMA MR (ODP or pinned), GPU userptr, an SVM range: covers a process's address space. */

@@ -29,6 +29,7 @@ import { finishExclusive } from './hmm-exclusive.ts';
 import { allocFrameOutside, applyZones, zoneActionKinds, zoneOf, zonesEnabled } from './zones.ts';
 import { cachedFrame, removable, removeMapping, swapOut, wpReusable, wpReuse, zapSwapEntry } from './swap.ts';
 import { applyExit, exitEnabled, finishExit } from './exit.ts';
+import { FATAL_DEVICE_FAULT, recordFailure } from './job-error.ts';
 import { applyFork, canFork, finishFork, forkActionKinds, forkCopied, forkEnabled, noFork, startFork } from './fork.ts';
 
 export const worldActionKinds: readonly ActionKind[] = [
@@ -116,7 +117,7 @@ export function initialState(cfg: Config): State {
       ),
     },
     peer: { kind: 'gpu', present: vram > 0 },
-    jobs: Array.from({ length: jobs }, (): Job => ({ state: 'free', proc: 0, vpage: 0, write: false, value: 0, frame: NONE, gen: 0, epoch: 0, mapEpoch: 0, p2p: false, dmaDev: DEV, dmaAddr: 'iova' })),
+    jobs: Array.from({ length: jobs }, (): Job => ({ state: 'free', proc: 0, vpage: 0, write: false, value: 0, frame: NONE, gen: 0, epoch: 0, mapEpoch: 0, p2p: false, dmaDev: DEV, dmaAddr: 'iova', error: null })),
     queues: Array.from({ length: procs }, () => ({ state: 'running' as const })),
     regs: Array.from({ length: procs }, (_, p) => ({ live: false, proc: p, closing: false, opening: false, epochs: Array.from({ length: vpages }, () => -1) })),
     nextValue: 1,
@@ -362,6 +363,7 @@ export function applyWorld(s: State, a: Action, cfg: Config, strat: Strategy, ct
         s.nextValue++;
       }
       job.frame = NONE;
+      job.error = null;
       if (cfg.queue === 'kernel') {
         job.state = 'submitted';
         strat.onSubmit(s, j, ctx);
@@ -387,7 +389,7 @@ export function applyWorld(s: State, a: Action, cfg: Config, strat: Strategy, ct
         ctx.emit({ t: 'device_fault', job: a.a, proc: job.proc, vpage: job.vpage, fatal: false });
         strat.onDeviceFault(s, a.a, ctx);
       } else {
-        job.state = 'failed';
+        recordFailure(s, a.a, FATAL_DEVICE_FAULT);
         ctx.emit({ t: 'device_fault', job: a.a, proc: job.proc, vpage: job.vpage, fatal: true });
       }
       return true;
@@ -421,6 +423,7 @@ export function applyWorld(s: State, a: Action, cfg: Config, strat: Strategy, ct
       ctx.emit({ t: 'fence_signal', job: a.a, error });
       strat.onFenceSignal(s, a.a, ctx);
       job.state = 'free';
+      job.error = null;
       return true;
     }
     case 'invalidate_end':

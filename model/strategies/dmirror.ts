@@ -31,6 +31,7 @@ import { DEV, NONE } from '../types.ts';
 import type { Action, State } from '../types.ts';
 import type { DriverContext } from '../strategy.ts';
 import { defineStrategy } from '../strategy.ts';
+import { DEREGISTERED, recordFailure } from '../job-error.ts';
 import { callbackRefuse, callbackReturn, findFreeFrame, forking, freeInvalidationSlot, hmmVmaCheck, invalidating, procInvalidating, setSeq, startInvalidation, subscribe, zapMirror } from '../mm.ts';
 import { deviceAlloc, ownDeviceMemory } from '../device-memory.ts';
 import { coreMmPage, ramAlloc } from '../p2p.ts';
@@ -381,7 +382,9 @@ export const dmirror = defineStrategy({
       case 'dmirror_release': {
         const p = a.a;
         mirrorTeardown(s, p, 'dmirror released', ctx);
-        for (const j of s.jobs) if (j.proc === p && (j.state === 'ready' || j.state === 'faulting')) j.state = 'failed';
+        s.jobs.forEach((j, k) => {
+          if (j.proc === p && (j.state === 'ready' || j.state === 'faulting')) recordFailure(s, k, DEREGISTERED);
+        });
         return;
       }
     }

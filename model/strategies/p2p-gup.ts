@@ -20,6 +20,7 @@ import { NONE, THIRD, DEV } from '../types.ts';
 import type { State } from '../types.ts';
 import type { DriverContext } from '../strategy.ts';
 import { defineStrategy } from '../strategy.ts';
+import { failJob } from '../job-error.ts';
 import { invalidating, pinFrame, swapIn, setMirror, unpinFrame } from '../mm.ts';
 import { wpReusable, wpReuse } from '../swap.ts';
 import { breakCow } from '../world.ts';
@@ -52,8 +53,7 @@ function otherMapping(s: State<GupDriver>, job: number): boolean {
 }
 
 function failIo(s: State<GupDriver>, job: number, ctx: DriverContext, errno: 'EFAULT' | 'EIO' | 'ENOMEM', detail: string): void {
-  s.jobs[job]!.state = 'failed';
-  ctx.emit({ t: 'job_error', job, errno, from: errno === 'EIO' ? 'driver' : 'gup', cause: errno === 'EFAULT' ? 'not-mapped' : 'fault-failed', detail });
+  failJob(s, job, { errno, from: errno === 'EIO' ? 'driver' : 'gup', cause: errno === 'EFAULT' ? 'not-mapped' : 'fault-failed', detail }, ctx);
 }
 
 export const p2pGup = defineStrategy({

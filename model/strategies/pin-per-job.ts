@@ -15,6 +15,7 @@ import { NONE } from '../types.ts';
 import type { Action, State } from '../types.ts';
 import type { DriverContext } from '../strategy.ts';
 import { defineStrategy } from '../strategy.ts';
+import { failJob } from '../job-error.ts';
 import { gupCheckVmaFlags, invalidating, mmapWriteLocked, pinFrame, setMirror, swapIn, unpinFrame, vmaWritable, zapMirror } from '../mm.ts';
 import { wpReusable, wpReuse } from '../swap.ts';
 import { breakCow } from '../world.ts';
@@ -71,9 +72,8 @@ function handOff(s: State<PinJobDriver>, j: number, f: number, writable: boolean
  * the access, `protection`; -ENOMEM: no frame to swap in).
  */
 function fail(s: State, j: number, errno: 'EFAULT' | 'ENOMEM', ctx: DriverContext, protection = false): void {
-  s.jobs[j]!.state = 'failed';
   const cause = protection ? 'protection' : errno === 'EFAULT' ? 'not-mapped' : 'fault-failed';
-  ctx.emit({ t: 'job_error', job: j, errno, from: 'gup', cause, detail: `pin_user_pages: -${errno}${protection ? ' (check_vma_flags: the VMA does not allow the access)' : ''}` });
+  failJob(s, j, { errno, from: 'gup', cause, detail: `pin_user_pages: -${errno}${protection ? ' (check_vma_flags: the VMA does not allow the access)' : ''}` }, ctx);
 }
 
 export const pinPerJob = defineStrategy({
