@@ -322,9 +322,10 @@ export interface Job {
   dmaAddr: DmaAddr;
   /**
    * A failed job's error (model/job-error.ts), as user space gets it at completion (the errno of its error
-   * fence or CQE) and where it came from; null while the job has not failed (cleared when its slot is reused).
+   * fence or CQE) and where it came from; all null while the job has not failed (cleared when its slot is
+   * reused). Always a record of three leaves, so that the state keeps one shape (model/clone.ts).
    */
-  error: JobError | null;
+  error: JobErrorState;
 }
 
 /** A failed job's error as structured state: its errno, the layer that gave it, and why. */
@@ -333,6 +334,9 @@ export interface JobError {
   from: ErrorSource;
   cause: JobErrorCause;
 }
+
+/** Job.error: a JobError, or every field null (no error). */
+export type JobErrorState = { [K in keyof JobError]: JobError[K] | null };
 
 /** A registration: RDMA MR (ODP or pinned), GPU userptr, an SVM range: covers a process's address space. */
 export interface Registration {

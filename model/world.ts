@@ -29,7 +29,7 @@ import { finishExclusive } from './hmm-exclusive.ts';
 import { allocFrameOutside, applyZones, zoneActionKinds, zoneOf, zonesEnabled } from './zones.ts';
 import { cachedFrame, removable, removeMapping, swapOut, wpReusable, wpReuse, zapSwapEntry } from './swap.ts';
 import { applyExit, exitEnabled, finishExit } from './exit.ts';
-import { FATAL_DEVICE_FAULT, recordFailure } from './job-error.ts';
+import { FATAL_DEVICE_FAULT, clearJobError, noJobError, recordFailure } from './job-error.ts';
 import { canMigrateShared, finishSharedMigration, rmapReturned, startSharedMigration } from './migrate-shared.ts';
 import { applyFork, canFork, finishFork, forkActionKinds, forkCopied, forkEnabled, noFork, startFork } from './fork.ts';
 
@@ -119,7 +119,7 @@ export function initialState(cfg: Config): State {
       ),
     },
     peer: { kind: 'gpu', present: vram > 0 },
-    jobs: Array.from({ length: jobs }, (): Job => ({ state: 'free', proc: 0, vpage: 0, write: false, value: 0, frame: NONE, gen: 0, epoch: 0, mapEpoch: 0, p2p: false, dmaDev: DEV, dmaAddr: 'iova', error: null })),
+    jobs: Array.from({ length: jobs }, (): Job => ({ state: 'free', proc: 0, vpage: 0, write: false, value: 0, frame: NONE, gen: 0, epoch: 0, mapEpoch: 0, p2p: false, dmaDev: DEV, dmaAddr: 'iova', error: noJobError() })),
     queues: Array.from({ length: procs }, () => ({ state: 'running' as const })),
     regs: Array.from({ length: procs }, (_, p) => ({ live: false, proc: p, closing: false, opening: false, epochs: Array.from({ length: vpages }, () => -1) })),
     nextValue: 1,
@@ -368,7 +368,7 @@ export function applyWorld(s: State, a: Action, cfg: Config, strat: Strategy, ct
         s.nextValue++;
       }
       job.frame = NONE;
-      job.error = null;
+      clearJobError(s, j);
       if (cfg.queue === 'kernel') {
         job.state = 'submitted';
         strat.onSubmit(s, j, ctx);
@@ -428,7 +428,7 @@ export function applyWorld(s: State, a: Action, cfg: Config, strat: Strategy, ct
       ctx.emit({ t: 'fence_signal', job: a.a, error });
       strat.onFenceSignal(s, a.a, ctx);
       job.state = 'free';
-      job.error = null;
+      clearJobError(s, a.a);
       return true;
     }
     case 'invalidate_end':

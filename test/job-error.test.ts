@@ -8,14 +8,14 @@ describe('the errno kept in the job', () => {
   it('pin_user_pages of an unmapped page: the job holds -EFAULT from GUP until it completes, and the slot is clean after', () => {
     const m = model('pin-per-job');
     const { s } = play(m, [act('submit', 0, 0), act('munmap', 0, 0), act('invalidate_end', 0)]);
-    expect(s.jobs[0]!.error).toBeNull();
+    expect(s.jobs[0]!.error).toEqual({ errno: null, from: null, cause: null });
     const events = advance(m, s, act('pin_job', 0));
     expect(s.jobs[0]!.state).toBe('failed');
     expect(s.jobs[0]!.error).toEqual({ errno: 'EFAULT', from: 'gup', cause: 'not-mapped' });
     // The event says the same at the step; the state keeps it for later steps.
     expect(events.find((e) => e.t === 'job_error')).toMatchObject({ errno: 'EFAULT', from: 'gup', cause: 'not-mapped' });
     advance(m, s, act('job_complete', 0));
-    expect(s.jobs[0]!.error).toBeNull();
+    expect(s.jobs[0]!.error).toEqual({ errno: null, from: null, cause: null });
   });
 
   it('a fatal device fault and a job flushed by deregistration keep their errno too', () => {
