@@ -274,6 +274,7 @@ function clearDead(s: State): void {
     inv.owner = NONE;
     inv.blockable = true;
     inv.avoid = 0;
+    inv.rmap = NONE;
     inv.oldFrames.fill(NONE);
     inv.oldGens.fill(0);
     inv.cb.fill(CB_RETURNED);

@@ -95,6 +95,11 @@ function variantOf(name: string, base: string, change: Partial<KernelPolicy>, st
   return { ...b, name, kernel: { ...b.kernel, ...change }, variant: { base, stands } };
 }
 
+/** `c` where the core mm migrates a page two processes map (model/migrate-shared.ts). */
+export function withMigrateShared(c: Config): Config {
+  return { ...c, migrateShared: true };
+}
+
 /**
  * Kernel variants: core-mm bugs, each a config of its own that `dmacheck mutants` kills as it kills a
  * driver's mutants (a correct design of the base config must break a property it holds there), and that
@@ -143,6 +148,15 @@ export const kernelVariants: readonly Config[] = [
     { gupFastNoSeqCheck: true },
     'gup_fast (lockless_pages_from_mm) without the mm->write_protect_seq read and read_seqcount_retry, as before 57efa1fe5957 ("mm/gup: prevent gup_fast from racing with COW during fork"): a FOLL_PIN lands between copy_present_pte\'s check for maybe-pinned pages and its write-protect, so the pinned page is shared copy-on-write and the device stays on the child\'s page',
   ),
+  // With the migration of a page two processes map (Config.migrateShared), which no config of the matrix
+  // has yet: in kernel-queue it made odp-mirror's fast-check runs need several times the runs to reach
+  // their witnesses (test/migrate-shared.test.ts drives it on kernel-queue with the field set).
+  withMigrateShared(variantOf(
+    'migrate-notifies-one-mm',
+    'kernel-queue',
+    { migrateNotifiesOneMm: true },
+    'the migration of a page two processes map (fork\'s copy-on-write page) brackets with mmu_notifier_invalidate_range_start/end only the mm that asked, not every mapping try_to_migrate\'s rmap walk unmaps (try_to_migrate_one runs the notifier of each vma->vm_mm): the other process\'s secondary MMU keeps the old page, which is freed after the copy',
+  )),
 ];
 
 /** A config of the matrix or a kernel variant, by name. */

@@ -18,7 +18,7 @@
 // fork).
 import { NONE, VM_RW } from './types.ts';
 import type { Action, Config, Pte, State } from './types.ts';
-import type { ActionKind, DriverContext } from './strategy.ts';
+import type { ActionKind, DriverContext, Strategy } from './strategy.ts';
 import { allocFrame, callbacksReturned, pinFrame, ptePresent, startInvalidation, unmapFrame, unpinFrame, vmaWritable } from './mm.ts';
 import { zapSwapEntry } from './swap.ts';
 import { coreMmPage, pteLocked } from './p2p.ts';
@@ -105,8 +105,8 @@ export function forkEnabled(s: State, out: Action[]): void {
 }
 
 /** Apply a fork step; false if `a` is not one. */
-export function applyFork(s: State, a: Action, cfg: Config, ctx: DriverContext): boolean {
-  if (a.k === 'fork_copy_pte') copyPte(s, cfg, ctx);
+export function applyFork(s: State, a: Action, cfg: Config, strat: Strategy, ctx: DriverContext): boolean {
+  if (a.k === 'fork_copy_pte') copyPte(s, cfg, strat, ctx);
   else if (a.k === 'fork_wrprotect') wrprotect(s, ctx);
   else return false;
   return true;
@@ -126,7 +126,7 @@ function copied(s: State, ctx: DriverContext, v: number): void {
  * (copy_present_page); the 2020-21 kernel (cow-parent) asks nothing and shares it. The write-protect is
  * this same step unless something can run between the two (splitCopy).
  */
-function copyPte(s: State, cfg: Config, ctx: DriverContext): void {
+function copyPte(s: State, cfg: Config, strat: Strategy, ctx: DriverContext): void {
   const f = s.fork;
   const v = f.page;
   const pm = s.mms[f.parent]!;
@@ -186,7 +186,7 @@ function copyPte(s: State, cfg: Config, ctx: DriverContext): void {
   fr.mapcount++;
   fr.refcount++;
   f.dup = true;
-  if (!splitCopy(cfg)) wrprotect(s, ctx);
+  if (!splitCopy(cfg, strat, ctx)) wrprotect(s, ctx);
 }
 
 /**
@@ -195,10 +195,11 @@ function copyPte(s: State, cfg: Config, ctx: DriverContext): void {
  * reclaim of the page waits for the fork's invalidation, and a CPU or DMA access through the still
  * writable PTE lands in the frame that both processes will map, as it would have just before. With the
  * write_protect_seq check gup_fast pins nothing while the copy runs; without it (the kernel before
- * 57efa1fe5957) it pins in that window. The 2020-21 kernel (cow-parent) asks nothing of pins at fork.
+ * 57efa1fe5957, or a driver whose own lockless pin skips the re-check: Strategy.gupFastWithoutSeq) it pins
+ * in that window. The 2020-21 kernel (cow-parent) asks nothing of pins at fork.
  */
-function splitCopy(cfg: Config): boolean {
-  return cfg.kernel.forkPinned === 'copy-at-fork' && cfg.kernel.gupFastNoSeqCheck === true;
+function splitCopy(cfg: Config, strat: Strategy, ctx: DriverContext): boolean {
+  return cfg.kernel.forkPinned === 'copy-at-fork' && (cfg.kernel.gupFastNoSeqCheck === true || strat.gupFastWithoutSeq?.(ctx) === true);
 }
 
 /** The rest of copy_present_pte: the parent's PTE write-protected, the child's set read-only, same page. */
@@ -265,10 +266,11 @@ export function finishFork(s: State, ctx: DriverContext): boolean {
  * shared or not known exclusive, and gup_must_unshare sends a FOLL_PIN of it to the slow path).
  * Simplification: the model's moves (migration, reclaim) test a page's references when they begin, so
  * gup_fast also leaves a page alone while another invalidation of it runs, as the slow path waits for it.
+ * `seq` false: a lockless walk that never reads the seq (a driver mutant's).
  */
-export function gupFastCan(s: State, cfg: Config, proc: number, vpage: number): boolean {
+export function gupFastCan(s: State, cfg: Config, proc: number, vpage: number, seq = true): boolean {
   const mm = s.mms[proc]!;
-  if ((mm.wpSeq & 1) === 1 && seqChecked(cfg)) return false;
+  if ((mm.wpSeq & 1) === 1 && seq && seqChecked(cfg)) return false;
   const pte = mm.ptes[vpage]!;
   if (!ptePresent(pte) || !pte.writable || pte.exclusive !== NONE || pteLocked(s, pte)) return false;
   if (s.frames[pte.frame]!.kind === 'device-private') return false;

@@ -183,6 +183,7 @@ export function startInvalidation(
   inv.owner = owner; // mmu_notifier_range_init_owner
   inv.blockable = cause !== 'oom'; // __oom_reap_task_mm: mmu_notifier_invalidate_range_start_nonblock
   inv.avoid = 0;
+  inv.rmap = NONE;
   for (let v = 0; v < mm.ptes.length; v++) {
     const pte = mm.ptes[v]!;
     const present = (pages >> v) & 1 && ptePresent(pte);

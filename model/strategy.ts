@@ -108,6 +108,14 @@ export interface Strategy<D = unknown, M extends string = string, K extends stri
    * is right for a design whose invalidate callback already stopped its device for the whole range.
    */
   onRelease?(s: State<D>, proc: number, ctx: DriverContext<M>): void;
+  /**
+   * Optional: does the driver pin through a lockless page-table walk that never re-checks
+   * mm->write_protect_seq (its own walk, or a gup_fast of the kernel before 57efa1fe5957)? Then fork's
+   * copy_present_pte is two steps, its check for maybe-pinned pages and its write-protect (model/fork.ts
+   * splitCopy), so that such a pin can land between them; elsewhere nothing can tell the two apart and
+   * they stay one step. Only the driver reads its mutant here. Left out: no such walk.
+   */
+  gupFastWithoutSeq?(ctx: DriverContext<M>): boolean;
   /** `job`'s fence signalled (the job is still in its slot). */
   onFenceSignal(s: State<D>, job: number, ctx: DriverContext<M>): void;
 

@@ -1,8 +1,14 @@
 // The world's state: plain data only (numbers, booleans, arrays, small records), so that a state can be
 // copied, compared, hashed and printed. Slots are fixed-size arrays sized by the config's scope, in the
 // manner of a TLA+ model: a free slot is marked, never removed, so indices stay stable in a trace.
+import type { Errno, ErrorSource, JobErrorCause } from './events.ts';
 
 export const NONE = -1;
+
+/** Invalidation.rmap: the linked invalidation of a shared page's migration ended and moved the page. */
+export const RMAP_MOVED = -2;
+/** Invalidation.rmap (kernel variant migrate-notifies-one-mm): a shared page's migration that told one mm only. */
+export const RMAP_ALONE = -3;
 
 /**
  * Where a frame's memory is: system RAM; DEVICE_PRIVATE VRAM of device `owner` (not CPU-addressable: the CPU
@@ -254,6 +260,12 @@ export interface Invalidation {
   oldFrames: number[];
   oldGens: number[];
   /**
+   * A migration of a page two processes map (model/migrate-shared.ts): the invalidation of the other
+   * mapping's mm, begun by the same rmap walk; RMAP_MOVED once that one ended and moved the page for both;
+   * RMAP_ALONE in the kernel variant that tells only the first mm; NONE for every other invalidation.
+   */
+  rmap: number;
+  /**
    * Per subscription slot: how far its invalidate callback has got. 0 = not started, CB_RETURNED =
    * returned (or not subscribed), anything between is the strategy's own step number.
    */
@@ -320,7 +332,23 @@ export interface Job {
    * absent elsewhere: the device under test.
    */
   dev?: number;
+  /**
+   * A failed job's error (model/job-error.ts), as user space gets it at completion (the errno of its error
+   * fence or CQE) and where it came from; all null while the job has not failed (cleared when its slot is
+   * reused). Always a record of three leaves, so that the state keeps one shape (model/clone.ts).
+   */
+  error: JobErrorState;
 }
+
+/** A failed job's error as structured state: its errno, the layer that gave it, and why. */
+export interface JobError {
+  errno: Errno;
+  from: ErrorSource;
+  cause: JobErrorCause;
+}
+
+/** Job.error: a JobError, or every field null (no error). */
+export type JobErrorState = { [K in keyof JobError]: JobError[K] | null };
 
 /** A registration: RDMA MR (ODP or pinned), GPU userptr, an SVM range: covers a process's address space. */
 export interface Registration {
@@ -365,6 +393,11 @@ export interface KernelPolicy {
    * before its lockless walk nor re-checks it after (the kernel before 57efa1fe5957), so a FOLL_PIN can
    * land between fork's check for pinned pages and its write-protect of the parent's PTE.
    */
+  /**
+   * A core-mm bug (kernel variant `migrate-notifies-one-mm`): the migration of a page two processes map
+   * calls the notifiers of the first mm only, not of every mapping the rmap walk unmaps.
+   */
+  migrateNotifiesOneMm?: boolean;
   gupFastNoSeqCheck?: boolean;
   /**
    * A queue preemption may time out (amdkfd: unmap_queues_cpsch waits queue_preemption_timeout_ms for the
@@ -442,6 +475,12 @@ export interface Config {
   dax?: number;
   /** Mask of process 0's pages that map MAP_SHARED | MAP_ANONYMOUS memory (Pte.shared) instead of private. */
   shared?: number;
+  /**
+   * The core mm migrates a page two processes map (model/migrate-shared.ts: try_to_migrate's rmap walk,
+   * one invalidation per mapping mm). The kernel always may; a config field so that the configs whose
+   * proofs it would multiply leave it out.
+   */
+  migrateShared?: boolean;
   /**
    * Mask of the virtual pages user space may mprotect (model/mprotect.ts), in every process. Absent: no
    * mprotect (every VMA stays PROT_READ | PROT_WRITE), so the configs without it keep their state spaces.

@@ -30,6 +30,8 @@ import { finishExclusive } from './hmm-exclusive.ts';
 import { allocFrameOutside, applyZones, zoneActionKinds, zoneOf, zonesEnabled } from './zones.ts';
 import { cachedFrame, removable, removeMapping, swapOut, wpReusable, wpReuse, zapSwapEntry } from './swap.ts';
 import { applyExit, exitEnabled, finishExit } from './exit.ts';
+import { FATAL_DEVICE_FAULT, clearJobError, noJobError, recordFailure } from './job-error.ts';
+import { canMigrateShared, finishSharedMigration, rmapReturned, startSharedMigration } from './migrate-shared.ts';
 import { applyFork, canFork, finishFork, forkActionKinds, forkCopied, forkEnabled, noFork, startFork } from './fork.ts';
 
 export const worldActionKinds: readonly ActionKind[] = [
@@ -128,13 +130,14 @@ export function initialState(cfg: Config): State {
       owner: NONE,
       blockable: true,
       avoid: 0,
+      rmap: NONE,
       oldFrames: Array.from({ length: vpages }, () => NONE),
       oldGens: Array.from({ length: vpages }, () => 0),
       cb: Array.from({ length: procs * notifiers }, () => CB_RETURNED),
     })),
     dev: emptyDevice(procs, vpages),
     peer: { kind: 'gpu', present: vram > 0 },
-    jobs: Array.from({ length: jobs }, (): Job => ({ state: 'free', proc: 0, vpage: 0, write: false, value: 0, frame: NONE, gen: 0, epoch: 0, mapEpoch: 0, p2p: false, dmaDev: DEV, dmaAddr: 'iova' })),
+    jobs: Array.from({ length: jobs }, (): Job => ({ state: 'free', proc: 0, vpage: 0, write: false, value: 0, frame: NONE, gen: 0, epoch: 0, mapEpoch: 0, p2p: false, dmaDev: DEV, dmaAddr: 'iova', error: noJobError() })),
     queues: Array.from({ length: procs }, () => ({ state: 'running' as const })),
     regs: Array.from({ length: procs }, (_, p) => ({ live: false, proc: p, closing: false, opening: false, epochs: Array.from({ length: vpages }, () => -1) })),
     nextValue: 1,
@@ -212,6 +215,8 @@ export function worldEnabled(s: State, cfg: Config, strat: Strategy, ctx: Driver
           out.push(act('migrate', p, v));
           const pinned = s.frames[pte.frame]!.pincount > 0;
           if (!(pinned && cfg.kernel.reclaimSkipsPinned)) out.push(act('reclaim', p, v));
+        } else if (present && !busy && cfg.migrateShared && canMigrateShared(s, p, v)) {
+          out.push(act('migrate', p, v)); // a page two processes map: try_to_migrate's rmap walk (model/migrate-shared.ts)
         }
         if (jobSlot && (!strat.needsRegistration || (s.regs[p]!.live && !s.regs[p]!.closing && !s.regs[p]!.opening))) {
           out.push(act('submit', p, v));
@@ -242,7 +247,7 @@ export function worldEnabled(s: State, cfg: Config, strat: Strategy, ctx: Driver
   // A fork's invalidate_range_end comes once copy_page_range has copied every page.
   for (let i = 0; i < s.invs.length; i++) {
     const inv = s.invs[i]!;
-    if (inv.live && callbacksReturned(s, i) && (inv.cause !== 'fork' || forkCopied(s))) out.push(act('invalidate_end', i));
+    if (inv.live && callbacksReturned(s, i) && (inv.cause !== 'fork' || forkCopied(s)) && rmapReturned(s, i)) out.push(act('invalidate_end', i));
   }
   forkEnabled(s, out);
   mprotectEnabled(s, cfg, out);
@@ -329,7 +334,8 @@ export function applyWorld(s: State, a: Action, cfg: Config, strat: Strategy, ct
         ctx.emit({ t: 'migrate_refused', proc: a.a, vpage: a.b, frame: pte.frame });
         return true;
       }
-      start(a.a, 1 << a.b, 'migrate');
+      if (fr.mapcount > 1) startSharedMigration(s, a.a, a.b, ctx, (i) => strat.onInvalidateStart(s, i, ctx));
+      else start(a.a, 1 << a.b, 'migrate');
       return true;
     }
     case 'dax_move':
@@ -392,6 +398,7 @@ export function applyWorld(s: State, a: Action, cfg: Config, strat: Strategy, ct
         s.nextValue++;
       }
       job.frame = NONE;
+      clearJobError(s, j);
       if (cfg.queue === 'kernel') {
         job.state = 'submitted';
         strat.onSubmit(s, j, ctx);
@@ -419,7 +426,7 @@ export function applyWorld(s: State, a: Action, cfg: Config, strat: Strategy, ct
         ctx.emit({ t: 'device_fault', job: a.a, proc: job.proc, vpage: job.vpage, fatal: false });
         strat.onDeviceFault(s, a.a, ctx);
       } else {
-        job.state = 'failed';
+        recordFailure(s, a.a, FATAL_DEVICE_FAULT);
         ctx.emit({ t: 'device_fault', job: a.a, proc: job.proc, vpage: job.vpage, fatal: true });
       }
       return true;
@@ -454,6 +461,7 @@ export function applyWorld(s: State, a: Action, cfg: Config, strat: Strategy, ct
       ctx.emit({ t: 'fence_signal', job: a.a, error });
       strat.onFenceSignal(s, a.a, ctx);
       job.state = 'free';
+      clearJobError(s, a.a);
       return true;
     }
     case 'invalidate_end':
@@ -464,7 +472,7 @@ export function applyWorld(s: State, a: Action, cfg: Config, strat: Strategy, ct
       ctx.emit({ t: 'swapcache_free', frame: a.a });
       return true;
     default:
-      return applyFork(s, a, cfg, ctx) || applyMprotect(s, a, strat, ctx) || applyZones(s, a, cfg, strat, ctx) || applySubscription(s, a, ctx) || applyPressure(s, a, cfg, strat, ctx) || applyExit(s, a, strat, ctx);
+      return applyFork(s, a, cfg, strat, ctx) || applyMprotect(s, a, strat, ctx) || applyZones(s, a, cfg, strat, ctx) || applySubscription(s, a, ctx) || applyPressure(s, a, cfg, strat, ctx) || applyExit(s, a, strat, ctx);
   }
 }
 
@@ -501,6 +509,10 @@ function finishInvalidation(s: State, i: number, cfg: Config, strat: Strategy, c
         // data copied to its new place, the new pfn faulted in. All copy the contents
         // as they are now, so a DMA that landed before the callbacks returned is carried over.
         if (pte.frame === NONE) break;
+        if (inv.rmap !== NONE) {
+          if (finishSharedMigration(s, i, v)) changed = true;
+          break;
+        }
         const old = pte.frame;
         // A migration out of ZONE_MOVABLE / CMA (FOLL_LONGTERM, offlining) takes its new page elsewhere.
         const nf = inv.avoid !== 0 ? allocFrameOutside(s, s.frames[old]!.value, inv.avoid) : allocFrame(s, s.frames[old]!.value);

@@ -89,7 +89,7 @@ describe('dmacheck replay', () => {
     const r = await cli('replay', bad, good);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/unknown-strategy\.json: strategy: unknown strategy/);
-    expect(r.out).toMatch(/ok: .*coherent-dma fails at step 2, as expected/);
+    expect(r.out).toMatch(/ok: .*coherent-dma fails at step 3, as expected/);
     expect(r.out).toMatch(/ {2}1 {2}user {5}register\(p0\)/);
   });
 });

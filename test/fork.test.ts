@@ -116,3 +116,64 @@ describe('gup_fast and mm->write_protect_seq (57efa1fe5957)', () => {
     expect(r.violation!.values.frame).not.toBe(NONE);
   });
 });
+
+describe("pin-longterm's pin_user_pages_fast (ib_umem_get)", () => {
+  it('with a fork to come, gup_fast pins the range in the register ioctl and the re-check makes the MR', () => {
+    const m = model('pin-longterm');
+    const { s } = play(m, [act('register', 0)]);
+    expect(s.frames[s.mms[0]!.ptes[0]!.frame]!.pincount, 'gup_fast pinned').toBe(1);
+    expect(s.regs[0]!.opening, 'the re-check to come').toBe(true);
+    expect(isEnabled(m, s, act('submit', 0, 0)), 'no job before the MR exists').toBe(false);
+    advance(m, s, act('gup_fast_recheck', 0));
+    expect(s.regs[0]!.opening).toBe(false);
+    expect(s.dev.mirror[0]![0]!.frame).toBe(s.mms[0]!.ptes[0]!.frame);
+  });
+
+  it('a fork between the pin and the re-check sends the registration to the slow path, which unshares the write-protected pages', () => {
+    const m = model('pin-longterm');
+    const { s } = play(m, [act('register', 0), act('fork', 0), ...forkCopy(0, '11'), act('invalidate_end', 0)]);
+    expect(s.mms[1]!.ptes[0]!.frame, 'fork saw the pins: the child got copies').not.toBe(s.mms[0]!.ptes[0]!.frame);
+    const events = advance(m, s, act('gup_fast_recheck', 0));
+    expect(events.filter((e) => e.t === 'unpin').length, 'gup_fast_unpin_user_pages').toBe(2);
+    expect(s.regs[0]!.opening).toBe(true);
+    advance(m, s, act('longterm_pin', 0));
+    expect(s.regs[0]!.opening).toBe(false);
+    holdsOver(m, [
+      act('register', 0), act('fork', 0), ...forkCopy(0, '11'), act('invalidate_end', 0), act('gup_fast_recheck', 0), act('longterm_pin', 0),
+      act('submit_write', 0, 0), act('dma_start', 0), act('dma_land', 0), act('cpu_read', 0, 0), act('cpu_read', 1, 0),
+    ], [noLostWrite, isolation]);
+  });
+
+  it('the registration waits for a fork in progress (gup_fast gives up on the odd seq, the slow path takes the mmap lock)', () => {
+    const m = model('pin-longterm');
+    const { s } = play(m, [act('fork', 0), act('fork_copy_pte', 0, 0)]);
+    expect(isEnabled(m, s, act('register', 0))).toBe(false);
+  });
+});
+
+describe('pin-per-job/gup-fast-without-seq-retry: a lockless pin without the write_protect_seq retry', () => {
+  const mutant = () => model('pin-per-job', 'kernel-queue', 'gup-fast-without-seq-retry');
+  it('pins while fork write-protects (the seq odd), in one step, and fork\'s check and write-protect become two steps', () => {
+    const m = mutant();
+    const { s } = play(m, [act('fork', 0), act('fork_copy_pte', 0, 0)]);
+    expect(isEnabled(m, s, act('fork_wrprotect', 0, 0)), 'copy_present_pte split where a lockless pin may land between').toBe(true);
+    advance(m, s, act('fork_wrprotect', 0, 0));
+    advance(m, s, act('submit', 0, 1));
+    advance(m, s, act('fork_copy_pte', 0, 1));
+    expect(s.mms[0]!.wpSeq & 1).toBe(1);
+    advance(m, s, act('gup_fast', 0));
+    expect(s.jobs[0]!.state, 'no re-check: handed over at once').toBe('ready');
+  });
+
+  it('is killed by isolation: the parent\'s write after fork leaves the GPU reading the child\'s page', () => {
+    const trace = [
+      act('fork', 0), act('fork_copy_pte', 0, 0), act('fork_wrprotect', 0, 0), act('submit', 0, 1), act('fork_copy_pte', 0, 1), act('gup_fast', 0),
+      act('fork_wrprotect', 0, 1), act('invalidate_end', 0), act('dma_start', 0), act('cpu_write', 0, 1), act('invalidate_end', 0), act('dma_land', 0),
+    ];
+    const r = failsAtEnd(mutant(), trace, [isolation]);
+    expect(r.violation).toMatchObject({ property: 'isolation', values: { proc: 0, owner: 1 } });
+    const design = model('pin-per-job');
+    const design_s = play(design, [act('fork', 0), act('fork_copy_pte', 0, 0), act('submit', 0, 1), act('fork_copy_pte', 0, 1)]).s;
+    expect(isEnabled(design, design_s, act('gup_fast', 0)), 'the design\'s gup_fast gives up on the odd seq').toBe(false);
+  });
+});

@@ -60,7 +60,7 @@ describe('the model', () => {
 
   it('keeps a pinned frame alive after munmap, and frees it at unpin', () => {
     const m = model('pin-longterm');
-    const { s } = run(m, [act('register', 0), act('munmap', 0, 0), act('invalidate_end', 0)]);
+    const { s } = run(m, [act('register', 0), act('gup_fast_recheck', 0), act('munmap', 0, 0), act('invalidate_end', 0)]);
     expect(s.mms[0]!.ptes[0]!.mapped).toBe(false);
     expect(s.frames[0]!.free).toBe(false);
     expect(s.frames[0]!.pincount).toBe(1);

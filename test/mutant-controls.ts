@@ -54,14 +54,24 @@ export const controls: Record<string, Control> = {
     why: 'the design deregisters only once no invalidation of the mm is in progress (mmu_interval_notifier_remove sleeps on subscriptions->wq until mn_itree_inv_end): the fork\'s invalidation ends, then the MR and its notifier are freed',
     trace: [act('fork', 0), act('register', 0), act('deregister', 0), act('fork_copy_pte', 0, 0), act('fork_copy_pte', 0, 1), act('invalidate_end', 0), act('dereg_finish', 0)],
   },
-  'pin-longterm/unpin-before-dma-lands': 'same',
+  'pin-longterm/unpin-before-dma-lands': {
+    config: 'kernel-queue',
+    property: 'no-dma-after-free',
+    why: 'deregistration leaves the pages pinned until the queue pair drained (dereg_finish after the DMA lands): the migration of the child\'s registered page is refused (folio_migrate_mapping sees the pin), and the DMA lands in the frame it was translated for',
+    trace: [
+      act('register', 0), act('fork', 0), act('fork_copy_pte', 0, 0), act('fork_copy_pte', 0, 1), act('invalidate_end', 0), act('register', 1), act('submit', 1, 0),
+      act('dma_start', 0), act('deregister', 1), act('migrate', 1, 0), act('dma_land', 0),
+    ],
+  },
   'pin-longterm/put-page-not-unpin': 'same',
   'pin-longterm/get-user-pages': {
     config: 'kernel-queue',
     property: 'no-lost-write',
-    why: 'reclaim cannot unmap a pinned anonymous page (try_to_unmap fails: folio_try_share_anon_rmap sees folio_maybe_dma_pinned): the rest of the scenario, the CPU reading the page the device wrote, sees the write',
-    trace: [act('register', 0), act('submit_write', 0, 1), act('dma_start', 0), act('dma_land', 0), act('cpu_read', 0, 1)],
-    refuses: [act('reclaim', 0, 1)],
+    why: 'reclaim skips a pinned anonymous page (folio_maybe_dma_pinned; gup_fast pinned it in the register ioctl): the device\'s write lands in the page the process maps, and the CPU reads it after the deregistration unpinned it',
+    trace: [
+      act('register', 0), act('gup_fast_recheck', 0), act('submit_write', 0, 1), act('dma_start', 0), act('dma_land', 0), act('job_complete', 0),
+      act('deregister', 0), act('dereg_finish', 0), act('cpu_read', 0, 1),
+    ],
   },
   'mirror-blocking-notifier/unmap-without-wait': {
     config: 'kernel-queue',
@@ -96,6 +106,15 @@ export const controls: Record<string, Control> = {
     property: 'no-dma-after-free',
     why: 'the page is pinned (gup_fast) before the GPU page table is programmed and the job handed to the hardware, so the migration is refused (folio_migrate_mapping sees the extra reference) and the DMA lands in the frame it was translated for',
     trace: [act('submit_write', 0, 0), act('gup_fast', 0), act('pin_job', 0), act('dma_start', 0), act('migrate', 0, 0), act('dma_land', 0)],
+  },
+  'pin-per-job/gup-fast-without-seq-retry': {
+    config: 'kernel-queue',
+    property: 'isolation',
+    why: 'gup_fast reads mm->write_protect_seq first and gives up while fork write-protects (raw_seqcount_try_begin fails on the odd seq); the slow path waits for the mmap lock, and after the fork FOLL_PIN unshares the copy-on-write page (a write fault of its own) before it pins, so the GPU reads the parent\'s page',
+    trace: [
+      act('fork', 0), act('fork_copy_pte', 0, 0), act('submit', 0, 1), act('fork_copy_pte', 0, 1), act('invalidate_end', 0), act('pin_job', 0),
+      act('invalidate_end', 0), act('gup_fast', 0), act('dma_start', 0), act('cpu_write', 0, 1), act('dma_land', 0),
+    ],
   },
   'pin-per-job/pin-without-unshare': {
     config: 'kernel-queue',

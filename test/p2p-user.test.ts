@@ -66,7 +66,7 @@ describe('topologies: nested switches, the host bridge, three devices, an intern
 });
 
 describe('p2p-gup', () => {
-  const io = [act('submit_write', 0, 0), act('gup_pin', 0), act('map_sg', 0)];
+  const io = [act('submit_write', 0, 0), act('gup_fast', 0), act('gup_pin', 0), act('map_sg', 0)];
 
   it('pins the BAR page with FOLL_PCI_P2PDMA and maps it by topology: a bus address through the switch, an IOVA through the host bridge', () => {
     for (const [cfg, addr] of [['p2p-switch', 'bus-addr'], ['p2p-host-bridge', 'iova']] as const) {
@@ -155,7 +155,7 @@ describe('p2p-vma-map', () => {
 describe('an internal interconnect (p2p-link)', () => {
   it('the PCI P2P layer refuses what the link allows: p2p-gup\'s I/O fails, the RFC\'s p2p_map (the provider\'s own driver) gives a link address', () => {
     const gup = model('p2p-gup', 'p2p-link');
-    const g = run(gup, [act('submit', 0, 0), act('gup_pin', 0), act('map_sg', 0)]);
+    const g = run(gup, [act('submit', 0, 0), act('gup_fast', 0), act('gup_pin', 0), act('map_sg', 0)]);
     expect(g.s.jobs[0]!.state).toBe('failed');
     const vma = model('p2p-vma-map', 'p2p-link');
     const steps = [act('register', 0), act('submit', 0, 0), act('dma_start', 0), act('read_begin', 0), act('range_fault', 0), act('fault_commit', 0), act('dma_start', 0), act('dma_land', 0)];
@@ -192,7 +192,7 @@ describe('scatterlist consumers', () => {
 
   it('an rxe consumer of a P2P SGL breaks both scatterlist properties at the hand-off', () => {
     const m = makeModel(strategyByName('p2p-gup')!, configByName('p2p-switch')!, 'rxe-consumer');
-    const steps = [act('submit', 0, 0), act('gup_pin', 0), act('map_sg', 0)];
+    const steps = [act('submit', 0, 0), act('gup_fast', 0), act('gup_pin', 0), act('map_sg', 0)];
     expect(runActions(m, steps, [propertyById('p2p-sgl-consumer')!]).violation?.clause).toBe('consumer');
     expect(runActions(m, steps, [propertyById('no-cpu-access-to-bar')!]).violation?.clause).toBe('iomem');
   });

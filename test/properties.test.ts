@@ -62,7 +62,7 @@ describe('properties', () => {
   });
 
   it('coherent-dma flags a device translation that outlives munmap (a pin does not follow the VMA)', () => {
-    const r = failsAtEnd(model('pin-longterm'), [act('register', 0), act('munmap', 0, 1)], [propertyById('coherent-dma')!]);
+    const r = failsAtEnd(model('pin-longterm'), [act('register', 0), act('gup_fast_recheck', 0), act('munmap', 0, 1)], [propertyById('coherent-dma')!]);
     expect(r.violation).toMatchObject({ clause: 'mirror-after-callbacks', values: { proc: 0, vpage: 1, frame: 1 } });
   });
 
@@ -78,7 +78,7 @@ describe('properties', () => {
     const read = events(swapped).find((e) => e.t === 'cpu_read');
     expect(wrote?.t === 'cpu_write' && read?.t === 'cpu_read' && read.value === wrote.value).toBe(true);
     const pinned = holdsOver(model('pin-longterm'), [
-      act('register', 0), act('submit_write', 0, 0), act('dma_start', 0), act('munmap', 0, 0), act('invalidate_end', 0),
+      act('register', 0), act('gup_fast_recheck', 0), act('submit_write', 0, 0), act('dma_start', 0), act('munmap', 0, 0), act('invalidate_end', 0),
       act('mmap', 0, 0), act('dma_land', 0), act('cpu_read', 0, 0),
     ], p, true);
     // The device's write landed in the old (pinned) frame; the new mapping's read does not see it, and

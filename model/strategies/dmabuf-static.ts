@@ -9,6 +9,7 @@ import type { Action, State } from '../types.ts';
 import type { DriverContext } from '../strategy.ts';
 import type { ExporterPolicy } from '../dmabuf.ts';
 import { defineStrategy } from '../strategy.ts';
+import { failJob } from '../job-error.ts';
 import { pinFrame, setMirror, unpinFrame, zapMirror } from '../mm.ts';
 import { placeInVram } from '../p2p.ts';
 import {
@@ -64,8 +65,7 @@ function release(s: DmabufState, p: number, ctx: DriverContext): void {
   // Work posted before the attach completed is flushed with an error.
   s.jobs.forEach((j, k) => {
     if (j.proc === p && j.state === 'submitted') {
-      j.state = 'failed';
-      ctx.emit({ t: 'job_error', job: k, errno: 'ECANCELED', from: 'driver', cause: 'deregistered', detail: 'MR deregistered before its attach completed' });
+      failJob(s, k, { errno: 'ECANCELED', from: 'driver', cause: 'deregistered', detail: 'MR deregistered before its attach completed' }, ctx);
     }
   });
   d.att[p] = 0;

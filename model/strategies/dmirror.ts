@@ -31,6 +31,7 @@ import { DEV, DEV1, NONE } from '../types.ts';
 import type { Action, State } from '../types.ts';
 import type { DriverContext } from '../strategy.ts';
 import { defineStrategy } from '../strategy.ts';
+import { DEREGISTERED, recordFailure } from '../job-error.ts';
 import { callbackRefuse, callbackReturn, dirtyWritten, findFreeFrame, forking, freeInvalidationSlot, hmmVmaCheck, invalidating, mirrorOf, procInvalidating, setSeq, startInvalidation, subscribe, unsubscribe, zapMirror } from '../mm.ts';
 import { deviceAlloc, ownDeviceMemory, splitDeviceMemory } from '../device-memory.ts';
 import { coreMmPage, ramAlloc } from '../p2p.ts';
@@ -463,7 +464,9 @@ export const dmirror = defineStrategy({
           dirtyWritten(s, p, all, DEV1);
           zapMirror(s, p, all, DEV1);
         }
-        for (const j of s.jobs) if (j.proc === p && (j.state === 'ready' || j.state === 'faulting')) j.state = 'failed';
+        s.jobs.forEach((j, k) => {
+          if (j.proc === p && (j.state === 'ready' || j.state === 'faulting')) recordFailure(s, k, DEREGISTERED);
+        });
         return;
       }
     }

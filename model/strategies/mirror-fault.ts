@@ -12,6 +12,7 @@ import type { JobSymmetry } from '../symmetry.ts';
 import type { Errno, ErrorSource, JobErrorCause } from '../events.ts';
 import { dirtyWritten, hmmRangeFault, mmapWriteLocked, readBegin, readRetry, setMirror, unsubscribe, zapMirror } from '../mm.ts';
 import { breakCow } from '../world.ts';
+import { failJob } from '../job-error.ts';
 
 export interface FaultCtx extends DriverRecord {
   live: boolean;
@@ -191,8 +192,7 @@ export function abortFault(s: MirrorState, i: number, err: FaultError, ctx: Driv
   const f = drvOf(s).faults[i]!;
   f.live = false;
   if (f.job !== NONE) {
-    s.jobs[f.job]!.state = 'failed';
-    ctx.emit({ t: 'job_error', job: f.job, ...err });
+    failJob(s, f.job, err, ctx);
   }
 }
 

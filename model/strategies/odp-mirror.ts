@@ -6,6 +6,7 @@
 import { NONE } from '../types.ts';
 import type { DriverContext } from '../strategy.ts';
 import { defineStrategy } from '../strategy.ts';
+import { DEREGISTERED, recordFailure } from '../job-error.ts';
 import { callbackRefuse, callbackReturn, dirtyWritten, dmaInFlight, procInvalidating, setSeq, subscribe, zapMirror } from '../mm.ts';
 import {
   mirrorTeardown,
@@ -126,7 +127,9 @@ export const odpMirror = defineStrategy({
       case 'dereg_finish': {
         const p = a.a;
         mirrorTeardown(s, p, 'MR deregistered', ctx);
-        for (const j of s.jobs) if (j.proc === p && (j.state === 'ready' || j.state === 'faulting')) j.state = 'failed';
+        s.jobs.forEach((j, k) => {
+          if (j.proc === p && (j.state === 'ready' || j.state === 'faulting')) recordFailure(s, k, DEREGISTERED);
+        });
         return;
       }
     }

@@ -11,19 +11,25 @@
 // all times"), so no registration exists: an RDMA MR over this memory cannot be made.
 // When the provider revokes (unbind, reset) its user mappings are zapped, and memunmap_pages waits for the
 // pins of the I/O in flight to drop before the BAR goes; a page it wants to move while pinned cannot move.
+// The pin is pin_user_pages_fast (model/gup-fast.ts): gup_fast, the lockless walk, first (gup_fast), its
+// mm->write_protect_seq re-check a step of its own where a fork may write-protect in between, then the slow
+// path (gup_pin) if it gave up.
 // Simplification: one page per I/O; the page's translation (the nvme PRP) is the device's mirror entry,
 // programmed at map and dropped at completion.
 import { NONE, THIRD, DEV } from '../types.ts';
 import type { State } from '../types.ts';
 import type { DriverContext } from '../strategy.ts';
 import { defineStrategy } from '../strategy.ts';
+import { failJob } from '../job-error.ts';
 import { invalidating, pinFrame, swapIn, setMirror, unpinFrame } from '../mm.ts';
 import { wpReusable, wpReuse } from '../swap.ts';
 import { breakCow } from '../world.ts';
 import { p2pdmaMapFor, placeInVram } from '../p2p.ts';
+import { gupFastByJob, gupFastClear, gupFastCounters, gupFastFinish, gupFastNext, gupFastSlots, gupFastStart } from '../gup-fast.ts';
+import type { GupFastSlots } from '../gup-fast.ts';
 import { PROVIDER_LIVE, providerActionKinds, providerApply, providerEnabled, type ProviderDriver } from '../p2pmem.ts';
 
-interface GupDriver extends ProviderDriver {
+interface GupDriver extends ProviderDriver, GupFastSlots {
   /** pin[job]: the frame the I/O in slot `job` pinned (NONE: not pinned yet, or released). */
   pin: number[];
   /** mapped[job]: 1 once the I/O's page is DMA-mapped and handed to the hardware. */
@@ -47,8 +53,7 @@ function otherMapping(s: State<GupDriver>, job: number): boolean {
 }
 
 function failIo(s: State<GupDriver>, job: number, ctx: DriverContext, errno: 'EFAULT' | 'EIO' | 'ENOMEM', detail: string): void {
-  s.jobs[job]!.state = 'failed';
-  ctx.emit({ t: 'job_error', job, errno, from: errno === 'EIO' ? 'driver' : 'gup', cause: errno === 'EFAULT' ? 'not-mapped' : 'fault-failed', detail });
+  failJob(s, job, { errno, from: errno === 'EIO' ? 'driver' : 'gup', cause: errno === 'EFAULT' ? 'not-mapped' : 'fault-failed', detail }, ctx);
 }
 
 export const p2pGup = defineStrategy({
@@ -65,7 +70,8 @@ export const p2pGup = defineStrategy({
   ],
   needsRegistration: false,
   actionKinds: [
-    { kind: 'gup_pin', actor: 'kernel', args: ['job'], models: 'iov_iter_extract_pages(ITER_ALLOW_P2PDMA) -> pin_user_pages_fast(FOLL_PCI_P2PDMA): the I/O\'s page pinned' },
+    { kind: 'gup_fast', actor: 'kernel', args: ['job'], models: 'iov_iter_extract_pages(ITER_ALLOW_P2PDMA) -> pin_user_pages_fast(FOLL_PCI_P2PDMA), its lockless part: gup_fast reads mm->write_protect_seq and pins the I/O\'s page through its present, writable PTE (a P2PDMA page allowed: FOLL_PCI_P2PDMA)', guard: 'the I/O is submitted, not pinned, and gup_fast can pin its page (write_protect_seq even, the PTE present and writable)' },
+    { kind: 'gup_pin', actor: 'kernel', args: ['job'], models: 'pin_user_pages_fast, the rest: gup_fast\'s read_seqcount_retry (a fork since: unpin, fall back), or the slow path under the mmap lock (unsharing a copy-on-write page): the I/O\'s page pinned' },
     { kind: 'map_sg', actor: 'kernel', args: ['job'], models: 'nvme_map_data: blk_rq_dma_map_iter_start (pci_p2pdma_state: bus address, IOVA, or -EREMOTEIO), the command issued' },
     ...providerActionKinds,
   ],
@@ -73,14 +79,16 @@ export const p2pGup = defineStrategy({
   init(s): GupDriver {
     // The provider's p2pmem_alloc_mmap: process 0's pages are BAR pages.
     placeInVram(s, 0, 'p2p');
-    return { provider: PROVIDER_LIVE, pin: s.jobs.map(() => NONE), mapped: s.jobs.map(() => 0), pinEpoch: s.jobs.map(() => 0) };
+    return { provider: PROVIDER_LIVE, pin: s.jobs.map(() => NONE), mapped: s.jobs.map(() => 0), pinEpoch: s.jobs.map(() => 0), ...gupFastSlots(s.jobs.length) };
   },
 
-  // The pin's epoch is a PTE epoch of the I/O's page (model/canonical.ts); a free slot's is dead.
+  // The pin's epoch is a PTE epoch of the I/O's page (model/canonical.ts); a free slot's is dead; gup_fast's
+  // pending re-check holds a write_protect_seq and an epoch.
   counters(d, c, s) {
     d.pinEpoch.forEach((x, i) => {
       if (d.pin[i] !== NONE) d.pinEpoch[i] = c.epoch(s.jobs[i]!.proc, s.jobs[i]!.vpage, x);
     });
+    gupFastCounters(d, c, (i) => s.jobs[i]!);
   },
   clearDead(d) {
     d.pin.forEach((f, i) => {
@@ -95,14 +103,16 @@ export const p2pGup = defineStrategy({
     s.jobs[job]!.state = 'submitted'; // the block layer prepares it: gup_pin, then map_sg
   },
 
-  enabled(s, _ctx, out) {
+  enabled(s, ctx, out) {
     const d = s.drv;
     s.jobs.forEach((j, i) => {
       if (j.state !== 'submitted') return;
-      // GUP waits while the page is being unmapped or migrated (the mmap lock, a migration entry).
-      if (d.pin[i] === NONE && !invalidating(s, j.proc, j.vpage)) out.push({ k: 'gup_pin', a: i, b: NONE });
+      // GUP's slow path waits while the page is being unmapped or migrated (the mmap lock, a migration entry).
+      const next = gupFastNext(s, ctx.cfg, d, i, j.proc, j.vpage);
+      if (d.pin[i] === NONE && next === 'gup_fast') out.push({ k: 'gup_fast', a: i, b: NONE });
+      else if (next === 'recheck' || (d.pin[i] === NONE && !invalidating(s, j.proc, j.vpage))) out.push({ k: 'gup_pin', a: i, b: NONE });
       // One translation per page (the simplification): an I/O whose page another I/O has mapped to another frame waits for it to complete.
-      if (d.pin[i] !== NONE && !otherMapping(s, i)) out.push({ k: 'map_sg', a: i, b: NONE });
+      if (d.pin[i] !== NONE && d.fast[i] !== 1 && !otherMapping(s, i)) out.push({ k: 'map_sg', a: i, b: NONE });
     });
     providerEnabled(s, out);
   },
@@ -118,7 +128,21 @@ export const p2pGup = defineStrategy({
     const j = s.jobs[job]!;
     const pte = s.mms[j.proc]!.ptes[j.vpage]!;
     switch (a.k) {
+      case 'gup_fast': {
+        const { pin } = gupFastStart(s, ctx.cfg, d, job, j.proc, j.vpage, ctx); // pending: map_sg waits for gup_pin's re-check
+        d.pin[job] = pin.frame;
+        d.pinEpoch[job] = pin.epoch;
+        return;
+      }
       case 'gup_pin': {
+        if (d.fast[job] === 1) {
+          // The end of gup_fast: read_seqcount_retry on mm->write_protect_seq (a fork since: the slow path next).
+          const pin = gupFastFinish(s, ctx.cfg, d, job, j.proc, d.pin[job]!, ctx);
+          d.pin[job] = pin ? pin.frame : NONE;
+          d.pinEpoch[job] = pin ? pin.epoch : 0;
+          return;
+        }
+        gupFastClear(d, job);
         if (!pte.mapped) return failIo(s, job, ctx, 'EFAULT', 'pin_user_pages_fast: -EFAULT (the page is not mapped)');
         if (pte.frame === NONE && !swapIn(s, pte)) return failIo(s, job, ctx, 'ENOMEM', 'pin_user_pages_fast: -ENOMEM (swap-in)');
         if (!pte.writable) {
@@ -172,6 +196,7 @@ export const p2pGup = defineStrategy({
     if (d.pin[job] !== NONE) unpinFrame(s, d.pin[job]!, j.write, ctx);
     d.pin[job] = NONE;
     d.mapped[job] = 0;
+    gupFastClear(d, job);
   },
 
   // No notifier: the revoke's unmap and the eviction's invalidation call no callback of this driver.

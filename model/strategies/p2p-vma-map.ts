@@ -18,6 +18,7 @@
 import { NONE, DEV, THIRD } from '../types.ts';
 import type { DriverContext } from '../strategy.ts';
 import { defineStrategy } from '../strategy.ts';
+import { DEREGISTERED, recordFailure } from '../job-error.ts';
 import { callbackRefuse, callbackReturn, dirtyWritten, dmaInFlight, procInvalidating, setSeq, subscribe, zapMirror } from '../mm.ts';
 import { abortFault, emptyFaults, faultActionKinds, faultApply, faultEnabled, faultClearDead, faultCounters, mirrorTeardown, startFault, type FaultMutations, type MirrorDriver } from './mirror-fault.ts';
 import { callbackWaitId, waitsOn } from '../waits.ts';
@@ -140,7 +141,9 @@ export const p2pVmaMap = defineStrategy({
         return;
       case 'dereg_finish': {
         mirrorTeardown(s, a.a, 'MR deregistered', ctx);
-        for (const j of s.jobs) if (j.proc === a.a && (j.state === 'ready' || j.state === 'faulting')) j.state = 'failed';
+        s.jobs.forEach((j, k) => {
+          if (j.proc === a.a && (j.state === 'ready' || j.state === 'faulting')) recordFailure(s, k, DEREGISTERED);
+        });
         return;
       }
     }

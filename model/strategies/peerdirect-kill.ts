@@ -12,6 +12,7 @@ import { NONE } from '../types.ts';
 import type { Action, State } from '../types.ts';
 import type { DriverContext } from '../strategy.ts';
 import { defineStrategy } from '../strategy.ts';
+import { failJob } from '../job-error.ts';
 import { callbackReturn, dmaInFlight, freeInvalidationSlot, invalidating, procInvalidating, setMirror, startInvalidation, subscribe, unsubscribe, zapMirror } from '../mm.ts';
 import { bufferPage, p2pPossible, placeInVram, pteLocked, vramFree } from '../p2p.ts';
 import { findFreeFrame } from '../mm.ts';
@@ -115,8 +116,7 @@ export const peerdirectKill = defineStrategy({
         // ib_uverbs_close: the QP destroyed (its queued work flushed in error), the MR deregistered.
         s.jobs.forEach((j, k) => {
           if (j.proc === p && (j.state === 'submitted' || j.state === 'ready' || j.state === 'faulting')) {
-            j.state = 'failed';
-            ctx.emit({ t: 'job_error', job: k, errno: 'EIO', from: 'device', cause: 'mr-revoked', detail: 'the QP was destroyed at exit: flushed in error' });
+            failJob(s, k, { errno: 'EIO', from: 'device', cause: 'mr-revoked', detail: 'the QP was destroyed at exit: flushed in error' }, ctx);
           }
         });
         if (s.regs[p]!.live) {
@@ -163,8 +163,7 @@ export const peerdirectKill = defineStrategy({
   onSubmit(s, job, ctx) {
     const j = s.jobs[job]!;
     if (s.drv.revoked[j.proc] === 1) {
-      j.state = 'failed';
-      ctx.emit({ t: 'job_error', job, errno: 'EIO', from: 'device', cause: 'mr-revoked', detail: 'QP in the error state: the MR was revoked' });
+      failJob(s, job, { errno: 'EIO', from: 'device', cause: 'mr-revoked', detail: 'QP in the error state: the MR was revoked' }, ctx);
     } else j.state = 'ready';
   },
 

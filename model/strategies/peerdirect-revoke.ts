@@ -12,6 +12,7 @@ import { NONE, PEER, DEV } from '../types.ts';
 import type { Action, State } from '../types.ts';
 import type { DriverContext } from '../strategy.ts';
 import { defineStrategy } from '../strategy.ts';
+import { failJob } from '../job-error.ts';
 import {
   callbackReturn,
   dmaInFlight,
@@ -50,8 +51,7 @@ export function revoke(s: State<PdDriver>, p: number, ctx: DriverContext): void 
   s.drv.revoked[p] = 1;
   s.jobs.forEach((j, i) => {
     if (j.proc === p && (j.state === 'submitted' || j.state === 'ready' || j.state === 'faulting')) {
-      j.state = 'failed';
-      ctx.emit({ t: 'job_error', job: i, errno: 'EIO', from: 'device', cause: 'mr-revoked', detail: 'MR revoked: flushed in error (QP in the error state)' });
+      failJob(s, i, { errno: 'EIO', from: 'device', cause: 'mr-revoked', detail: 'MR revoked: flushed in error (QP in the error state)' }, ctx);
     }
   });
   ctx.emit({ t: 'mr_revoked', proc: p });
@@ -172,8 +172,7 @@ export const peerdirectRevoke = defineStrategy({
   onSubmit(s, job, ctx) {
     const j = s.jobs[job]!;
     if (s.drv.revoked[j.proc] === 1) {
-      j.state = 'failed';
-      ctx.emit({ t: 'job_error', job, errno: 'EIO', from: 'device', cause: 'mr-revoked', detail: 'QP in the error state: the MR was revoked' });
+      failJob(s, job, { errno: 'EIO', from: 'device', cause: 'mr-revoked', detail: 'QP in the error state: the MR was revoked' }, ctx);
     } else {
       j.state = 'ready';
     }

@@ -5,16 +5,28 @@
 // process's jobs, then unpins with unpin_user_pages_dirty_lock.
 // FOLL_LONGTERM first migrates a page in ZONE_MOVABLE or CMA to ZONE_NORMAL (check_and_migrate_movable_pages,
 // model/zones.ts): the registration waits for that migration, then pins (longterm_pin).
+// ib_umem_get pins with pin_user_pages_fast: gup_fast, the lockless walk over the range, first (within the
+// register ioctl; try_grab_folio_fast refuses a page that is not longterm-pinnable, "let the caller fall
+// back to the slow path"), its mm->write_protect_seq re-check a step of its own where a fork may
+// write-protect in between (gup_fast_recheck), and the slow path under the mmap lock if it failed.
 import { NONE } from '../types.ts';
 import type { Action, State } from '../types.ts';
 import type { DriverContext } from '../strategy.ts';
 import { defineStrategy } from '../strategy.ts';
-import { freeInvalidationSlot, invalidating, pinFrame, procInvalidating, putFrame, setMirror, unpinFrame, zapMirror } from '../mm.ts';
+import { freeInvalidationSlot, invalidating, mmapWriteLocked, pinFrame, procInvalidating, putFrame, setMirror, unpinFrame, vmaWritable, zapMirror } from '../mm.ts';
 import { migrateForLongterm, unpinnablePages } from '../zones.ts';
+import { gupFastCan, gupFastPin, gupFastRecheck, gupFastRecheckPending } from '../fork.ts';
+import { wpReusable, wpReuse } from '../swap.ts';
+import { breakCow } from '../world.ts';
 
 interface PinDriver {
-  /** The MR's page list: mr[proc][vpage] = the frame pinned, or NONE. */
+  /** The MR's page list: mr[proc][vpage] = the frame pinned, or NONE (gup_fast's pins, their re-check to come, included). */
   mr: number[][];
+  /** Per process, pin_user_pages_fast's progress: 0 none; 1 gup_fast pinned the range, its write_protect_seq re-check to come; 2 the re-check failed, the slow path to come. */
+  fast: number[];
+  /** Per process while `fast` is 1: the write_protect_seq gup_fast read, and per page the PTE epoch it pinned in. */
+  fastSeq: number[];
+  fastEpoch: number[][];
 }
 
 const ALL = (s: State) => (1 << s.mms[0]!.ptes.length) - 1;
@@ -29,8 +41,15 @@ function release(s: State<PinDriver>, p: number, ctx: DriverContext): void {
     mr[v] = NONE;
   });
   zapMirror(s, p, ALL(s));
+  clearFast(s, p);
   s.regs[p]!.live = false;
   s.regs[p]!.closing = false;
+}
+
+function clearFast(s: State<PinDriver>, p: number): void {
+  s.drv.fast[p] = 0;
+  s.drv.fastSeq[p] = 0;
+  s.drv.fastEpoch[p]!.fill(0);
 }
 
 /** pin_user_pages over every page of the registration: the MR's page list, the device's translations. */
@@ -47,20 +66,80 @@ function pinAll(s: State<PinDriver>, p: number, ctx: DriverContext): void {
 
 /** The registration fails (ibv_reg_mr returns the errno): nothing is pinned. */
 function failPin(s: State<PinDriver>, p: number, errno: 'ENOMEM' | 'EFAULT', ctx: DriverContext): void {
+  clearFast(s, p);
   s.regs[p]!.live = false;
   s.regs[p]!.opening = false;
   ctx.emit({ t: 'longterm_pin_failed', proc: p, errno });
 }
 
 /**
- * The retry of __gup_longterm_locked once the migration ended: every page present, writable and now
- * longterm-pinnable is pinned; a page that could not move (-ENOMEM: no normal frame) or went away fails it.
+ * The retry of __gup_longterm_locked once the migration ended, or the slow path after gup_fast's re-check
+ * failed: every page present and now longterm-pinnable is pinned; a page that could not move (-ENOMEM: no
+ * normal frame) or went away fails it. A page a fork write-protected since is unshared first, as
+ * FOLL_WRITE's fault does (do_wp_page: reused if exclusive, else a copy-on-write break, and GUP retries).
  */
 function longtermPin(s: State<PinDriver>, p: number, ctx: DriverContext): void {
   const ptes = s.mms[p]!.ptes;
-  if (!ptes.every((pte) => pte.mapped && pte.frame !== NONE && pte.writable)) return failPin(s, p, 'EFAULT', ctx);
+  if (!ptes.every((pte) => pte.mapped && pte.frame !== NONE && vmaWritable(pte))) return failPin(s, p, 'EFAULT', ctx);
+  for (let v = 0; v < ptes.length; v++) {
+    const pte = ptes[v]!;
+    if (pte.writable) continue;
+    if (wpReusable(s, pte.frame)) {
+      wpReuse(s, pte.frame);
+      pte.writable = true;
+    }
+    else {
+      breakCow(s, pinLongterm, ctx, p, v);
+      return;
+    }
+  }
   if (unpinnablePages(s, ctx.cfg, p, ALL(s)) !== 0) return failPin(s, p, 'ENOMEM', ctx);
+  clearFast(s, p);
   pinAll(s, p, ctx);
+}
+
+/** Can gup_fast pin every page of the range now (FOLL_LONGTERM: each longterm-pinnable)? */
+function gupFastRange(s: State<PinDriver>, p: number, ctx: DriverContext): boolean {
+  if (ctx.mutant === 'get-user-pages' || ctx.mutant === 'put-page-not-unpin') return false; // not FOLL_PIN: the slow path's model only
+  if (ctx.mutant !== 'pin-without-longterm' && unpinnablePages(s, ctx.cfg, p, ALL(s)) !== 0) return false;
+  return s.mms[p]!.ptes.every((_, v) => gupFastCan(s, ctx.cfg, p, v));
+}
+
+/**
+ * gup_fast over the range (gup_fast_pte_range: try_grab_folio_fast pins each page). Where no fork can
+ * write-protect before its re-check, the MR is made at once; otherwise the
+ * re-check is the next step (gup_fast_recheck).
+ */
+function gupFastRegister(s: State<PinDriver>, p: number, ctx: DriverContext): void {
+  const d = s.drv;
+  const pins = s.mms[p]!.ptes.map((_, v) => gupFastPin(s, p, v, ctx));
+  pins.forEach((pin, v) => (d.mr[p]![v] = pin.frame));
+  if (!gupFastRecheckPending(s, ctx.cfg, p)) return makeMr(s, p, pins.map((pin) => pin.epoch));
+  d.fast[p] = 1;
+  d.fastSeq[p] = pins[0]!.seq;
+  pins.forEach((pin, v) => (d.fastEpoch[p]![v] = pin.epoch));
+  s.regs[p]!.opening = true;
+}
+
+/** The pinned page list written into the device (its translations, from the epochs the pins were taken in). */
+function makeMr(s: State<PinDriver>, p: number, epochs: readonly number[]): void {
+  s.drv.mr[p]!.forEach((f, v) => setMirror(s, p, v, f, s.frames[f]!.gen, true, epochs[v]!));
+  clearFast(s, p);
+  s.regs[p]!.opening = false;
+}
+
+/** The end of gup_fast: read_seqcount_retry; a fork since: gup_fast_unpin_user_pages, the slow path next. */
+function gupFastRecheckRange(s: State<PinDriver>, p: number, ctx: DriverContext): void {
+  const d = s.drv;
+  const mr = d.mr[p]!;
+  const seq = d.fastSeq[p]!;
+  const epochs = [...d.fastEpoch[p]!];
+  const stands = mr.map((frame, v) => gupFastRecheck(s, ctx.cfg, p, { frame, seq, epoch: epochs[v]! }, ctx));
+  if (stands.every(Boolean)) return makeMr(s, p, epochs);
+  mr.fill(NONE);
+  d.fastSeq[p] = 0;
+  d.fastEpoch[p]!.fill(0);
+  d.fast[p] = 2;
 }
 
 export const pinLongterm = defineStrategy({
@@ -81,15 +160,36 @@ export const pinLongterm = defineStrategy({
     {
       kind: 'longterm_pin', actor: 'kernel', args: ['p'],
       models: '__gup_longterm_locked after check_and_migrate_movable_pages\' migration ended: pin every page (or fail the registration)',
-      guard: 'the registration is opening and no invalidation of the process is in progress',
+      guard: 'the registration is opening (no gup_fast re-check to come), no invalidation of the process is in progress and its mmap lock is free',
+    },
+    {
+      kind: 'gup_fast_recheck', actor: 'kernel', args: ['p'],
+      models: 'the end of ib_umem_get\'s gup_fast: read_seqcount_retry(&mm->write_protect_seq); unchanged: the MR is made with the pages pinned; a fork since: gup_fast_unpin_user_pages, the slow path next (longterm_pin)',
+      guard: 'gup_fast pinned the registration\'s range and a fork could write-protect before its re-check',
     },
   ],
 
-  init: (s): PinDriver => ({ mr: s.mms.map((mm) => mm.ptes.map(() => NONE)) }),
+  init: (s): PinDriver => ({
+    mr: s.mms.map((mm) => mm.ptes.map(() => NONE)),
+    fast: s.mms.map(() => 0),
+    fastSeq: s.mms.map(() => 0),
+    fastEpoch: s.mms.map((mm) => mm.ptes.map(() => 0)),
+  }),
+
+  // The finite model: a pending re-check's seq is the process's write_protect_seq, its epochs PTE epochs.
+  counters(d, c) {
+    d.fast.forEach((f, p) => {
+      if (f !== 1) return;
+      d.fastSeq[p] = c.writeProtectSeq(p, d.fastSeq[p]!);
+      d.fastEpoch[p]!.forEach((x, v) => (d.fastEpoch[p]![v] = c.epoch(p, v, x)));
+    });
+  },
 
   enabled(s, _ctx, out) {
+    const d = s.drv;
     s.regs.forEach((r, p) => {
-      if (r.live && r.opening && !procInvalidating(s, p)) out.push({ k: 'longterm_pin', a: p, b: NONE });
+      if (r.live && d.fast[p] === 1) out.push({ k: 'gup_fast_recheck', a: p, b: NONE });
+      else if (r.live && r.opening && !procInvalidating(s, p) && !mmapWriteLocked(s, p)) out.push({ k: 'longterm_pin', a: p, b: NONE });
       if (r.live && r.closing && !s.jobs.some((j) => j.proc === p && j.state !== 'free')) out.push({ k: 'dereg_finish', a: p, b: NONE });
     });
   },
@@ -97,11 +197,14 @@ export const pinLongterm = defineStrategy({
   apply(s, a: Action, ctx) {
     if (a.k === 'dereg_finish') release(s, a.a, ctx);
     if (a.k === 'longterm_pin') longtermPin(s, a.a, ctx);
+    if (a.k === 'gup_fast_recheck') gupFastRecheckRange(s, a.a, ctx);
   },
 
   // pin_user_pages over the whole range: every page present and exclusive (a copy-on-write page would
   // need a write fault first; the model asks for it to be resolved before registering). FOLL_LONGTERM
   // refuses a DAX file mapping (the filesystem could never move its block): the registration fails.
+  // While a fork copies, gup_fast gives up at once (the seq is odd) and the slow path waits for the mmap
+  // lock: the registration waits for the fork.
   canRegister(s, p, ctx) {
     if (!s.mms[p]!.ptes.every((pte, v) => pte.mapped && pte.frame !== NONE && pte.writable && !pte.dax && !invalidating(s, p, v))) return false;
     // A migrate-out to ZONE_NORMAL needs an invalidation slot (the model's, not the kernel's, limit).
@@ -109,7 +212,8 @@ export const pinLongterm = defineStrategy({
   },
 
   onRegister(s, p, ctx) {
-    // __gup_longterm_locked: pages in ZONE_MOVABLE or CMA are migrated out first (check_and_migrate_movable_pages).
+    if (gupFastRange(s, p, ctx)) return gupFastRegister(s, p, ctx);
+    // gup_fast gave up: __gup_longterm_locked: pages in ZONE_MOVABLE or CMA are migrated out first (check_and_migrate_movable_pages).
     const out = ctx.mutant === 'pin-without-longterm' ? 0 : unpinnablePages(s, ctx.cfg, p, ALL(s));
     if (out === 0) return pinAll(s, p, ctx);
     s.regs[p]!.opening = true;

@@ -15,29 +15,22 @@ import { NONE } from '../types.ts';
 import type { Action, State } from '../types.ts';
 import type { DriverContext } from '../strategy.ts';
 import { defineStrategy } from '../strategy.ts';
+import { failJob } from '../job-error.ts';
 import { gupCheckVmaFlags, invalidating, mmapWriteLocked, pinFrame, setMirror, swapIn, unpinFrame, vmaWritable, zapMirror } from '../mm.ts';
 import { wpReusable, wpReuse } from '../swap.ts';
 import { breakCow } from '../world.ts';
-import { gupFastCan, gupFastPin, gupFastRecheck, gupFastRecheckPending } from '../fork.ts';
+import { gupFastByJob, gupFastClear, gupFastCounters, gupFastFinish, gupFastNext, gupFastSlots, gupFastStart } from '../gup-fast.ts';
+import type { GupFastSlots } from '../gup-fast.ts';
 
-interface PinJobDriver {
-  /** Per job slot: the frame its pin holds, or NONE. */
+interface PinJobDriver extends GupFastSlots {
+  /** Per job slot: the frame its pin holds, or NONE (gup_fast's pin, its re-check to come, included). */
   pinned: number[];
   /** Per job slot: the translation the GPU page table got for it (frame, gen). */
   tFrame: number[];
   tGen: number[];
   /** Per job slot (mutant pin-after-handoff): handed to the hardware, the pin still to come. */
   late: number[];
-  /**
-   * Per job slot, pin_user_pages_fast's progress: 0 not tried; 1 gup_fast pinned (`pinned`), its
-   * write_protect_seq re-check to come; 2 gup_fast gave up, the slow path to come.
-   */
-  fast: number[];
-  /** Per job slot while `fast` is 1: the write_protect_seq gup_fast read, and the PTE epoch it pinned in. */
-  fastSeq: number[];
-  fastEpoch: number[];
 }
-
 
 /** Another handed-over job of the same page whose GPU page-table entry points to a frame other than `f`. */
 function otherTranslation(s: State<PinJobDriver>, j: number, f: number): boolean {
@@ -53,7 +46,7 @@ function release(s: State<PinJobDriver>, j: number, ctx: DriverContext): void {
   if (d.pinned[j] !== NONE) unpinFrame(s, d.pinned[j]!, job.write, ctx);
   d.pinned[j] = NONE;
   d.late[j] = 0;
-  d.fast[j] = 0;
+  gupFastClear(d, j);
   const e = s.dev.mirror[job.proc]![job.vpage]!;
   const shared = s.jobs.some((o, k) => k !== j && o.state !== 'free' && o.proc === job.proc && o.vpage === job.vpage && d.tFrame[k] === d.tFrame[j]);
   if (d.tFrame[j] !== NONE && e.frame === d.tFrame[j] && e.gen === d.tGen[j] && !shared) zapMirror(s, job.proc, 1 << job.vpage);
@@ -79,9 +72,8 @@ function handOff(s: State<PinJobDriver>, j: number, f: number, writable: boolean
  * the access, `protection`; -ENOMEM: no frame to swap in).
  */
 function fail(s: State, j: number, errno: 'EFAULT' | 'ENOMEM', ctx: DriverContext, protection = false): void {
-  s.jobs[j]!.state = 'failed';
   const cause = protection ? 'protection' : errno === 'EFAULT' ? 'not-mapped' : 'fault-failed';
-  ctx.emit({ t: 'job_error', job: j, errno, from: 'gup', cause, detail: `pin_user_pages: -${errno}${protection ? ' (check_vma_flags: the VMA does not allow the access)' : ''}` });
+  failJob(s, j, { errno, from: 'gup', cause, detail: `pin_user_pages: -${errno}${protection ? ' (check_vma_flags: the VMA does not allow the access)' : ''}` }, ctx);
 }
 
 export const pinPerJob = defineStrategy({
@@ -93,6 +85,7 @@ export const pinPerJob = defineStrategy({
   mutants: [
     { name: 'unpin-at-handoff', pattern: 'the page is unpinned as soon as the job is handed to the hardware, not when its fence signals: the page migrates or is freed under the queued DMA (get_user_pages then put_page right after dma_map)' },
     { name: 'pin-after-handoff', pattern: 'the GPU page table is programmed and the job handed to the hardware before the page is pinned: a migration in between frees the page the GPU will use' },
+    { name: 'gup-fast-without-seq-retry', configs: ['kernel-queue', 'mprotect', 'zone-movable', 'process-exit'], pattern: 'the submit pins through a lockless page-table walk that never reads mm->write_protect_seq nor re-checks it after the pin (a hand-rolled lockless walk, or get_user_pages_fast before 57efa1fe5957): the pin lands between fork\'s check for maybe-pinned pages and its write-protect, the pinned page is shared copy-on-write, and the parent\'s next write leaves the GPU on the child\'s page' },
     { name: 'pin-without-unshare', pattern: 'a copy-on-write shared anonymous page is pinned as it is: the pin diverges from the page tables at the next write fault and the device reads or writes the other process\'s page (before the 2022 "reliable GUP pins of anonymous pages" series)' },
   ],
   needsRegistration: false,
@@ -103,24 +96,12 @@ export const pinPerJob = defineStrategy({
   ],
 
   // Symmetry: the driver's state is per job slot, and names no slot.
-  jobSymmetry: { byJob: ['pinned', 'tFrame', 'tGen', 'late', 'fast', 'fastSeq', 'fastEpoch'] },
+  jobSymmetry: { byJob: ['pinned', 'tFrame', 'tGen', 'late', ...gupFastByJob] },
 
-  // The finite model: a job's GPU page-table translation is a (frame, gen).
+  // The finite model: a job's GPU page-table translation is a (frame, gen); gup_fast's pending re-check a seq and an epoch.
   counters(d: PinJobDriver, c, s) {
     d.tGen.forEach((g, j) => (d.tGen[j] = c.gen(d.tFrame[j]!, g)));
-    d.fast.forEach((f, j) => {
-      if (f !== 1) return;
-      const job = s.jobs[j]!;
-      d.fastSeq[j] = c.writeProtectSeq(job.proc, d.fastSeq[j]!);
-      d.fastEpoch[j] = c.epoch(job.proc, job.vpage, d.fastEpoch[j]!);
-    });
-  },
-  clearDead(d: PinJobDriver) {
-    d.fast.forEach((f, j) => {
-      if (f === 1) return;
-      d.fastSeq[j] = 0;
-      d.fastEpoch[j] = 0;
-    });
+    gupFastCounters(d, c, (j) => s.jobs[j]!);
   },
 
   init: (s): PinJobDriver => ({
@@ -128,9 +109,7 @@ export const pinPerJob = defineStrategy({
     tFrame: s.jobs.map(() => NONE),
     tGen: s.jobs.map(() => 0),
     late: s.jobs.map(() => 0),
-    fast: s.jobs.map(() => 0),
-    fastSeq: s.jobs.map(() => 0),
-    fastEpoch: s.jobs.map(() => 0),
+    ...gupFastSlots(s.jobs.length),
   }),
 
   enabled(s, ctx, out) {
@@ -143,9 +122,9 @@ export const pinPerJob = defineStrategy({
       const busyEntry = pte.mapped && otherTranslation(s, i, pte.frame);
       if (j.state === 'submitted' && !busyEntry) {
         // pin-after-handoff programs the GPU first and pins later: it never takes gup_fast's pin first.
-        const fast = d.fast[i] === 0 && ctx.mutant !== 'pin-after-handoff' && gupFastCan(s, ctx.cfg, j.proc, j.vpage);
-        if (fast) out.push({ k: 'gup_fast', a: i, b: NONE });
-        else if (d.fast[i] === 1 || (!invalidating(s, j.proc, j.vpage) && !mmapWriteLocked(s, j.proc))) out.push({ k: 'pin_job', a: i, b: NONE });
+        const next = ctx.mutant === 'pin-after-handoff' ? 'slow' : gupFastNext(s, ctx.cfg, d, i, j.proc, j.vpage, ctx.mutant !== 'gup-fast-without-seq-retry');
+        if (next === 'gup_fast') out.push({ k: 'gup_fast', a: i, b: NONE });
+        else if (next === 'recheck' || (!invalidating(s, j.proc, j.vpage) && !mmapWriteLocked(s, j.proc))) out.push({ k: 'pin_job', a: i, b: NONE });
       }
       if (d.late[i] === 1 && !invalidating(s, j.proc, j.vpage)) out.push({ k: 'pin_late', a: i, b: NONE });
     });
@@ -165,30 +144,23 @@ export const pinPerJob = defineStrategy({
       return;
     }
     if (a.k === 'gup_fast') {
-      const pin = gupFastPin(s, job.proc, job.vpage, ctx);
+      const { pin, pending } = gupFastStart(s, ctx.cfg, d, j, job.proc, job.vpage, ctx, ctx.mutant !== 'gup-fast-without-seq-retry');
       d.pinned[j] = pin.frame;
       // No fork can write-protect before the re-check: it cannot fail, and the submit goes on at once.
-      if (!gupFastRecheckPending(s, ctx.cfg, job.proc)) return handOff(s, j, pin.frame, true, pin.epoch, ctx);
-      d.fast[j] = 1;
-      d.fastSeq[j] = pin.seq;
-      d.fastEpoch[j] = pin.epoch;
+      if (!pending) handOff(s, j, pin.frame, true, pin.epoch, ctx);
       return;
     }
     if (a.k !== 'pin_job') return;
     if (d.fast[j] === 1) {
-      // The end of gup_fast: read_seqcount_retry on mm->write_protect_seq.
-      const pin = { frame: d.pinned[j]!, seq: d.fastSeq[j]!, epoch: d.fastEpoch[j]! };
-      d.fastSeq[j] = 0;
-      d.fastEpoch[j] = 0;
-      if (!gupFastRecheck(s, ctx.cfg, job.proc, pin, ctx)) {
+      // The end of gup_fast: read_seqcount_retry on mm->write_protect_seq (a fork since: the slow path next).
+      const pin = gupFastFinish(s, ctx.cfg, d, j, job.proc, d.pinned[j]!, ctx);
+      if (!pin) {
         d.pinned[j] = NONE;
-        d.fast[j] = 2; // the slow path, after the fork
         return;
       }
-      d.fast[j] = 0;
       return handOff(s, j, pin.frame, true, pin.epoch, ctx);
     }
-    d.fast[j] = 0;
+    gupFastClear(d, j);
     if (!pte.mapped) return fail(s, j, 'EFAULT', ctx);
     // FOLL_WRITE for a job that writes: check_vma_flags refuses a VMA without VM_WRITE (no FOLL_FORCE),
     // and any access to a PROT_NONE one.
@@ -215,6 +187,8 @@ export const pinPerJob = defineStrategy({
     const writable = ctx.mutant === 'pin-without-unshare' ? true : pte.writable;
     handOff(s, j, f, writable, pte.epoch, ctx);
   },
+
+  gupFastWithoutSeq: (ctx) => ctx.mutant === 'gup-fast-without-seq-retry',
 
   onSubmit() {
     // The job waits in 'submitted' for pin_job (the submit ioctl's own step).

@@ -22,6 +22,7 @@
 import { NONE } from '../types.ts';
 import type { Action, State } from '../types.ts';
 import { defineStrategy } from '../strategy.ts';
+import { failJob } from '../job-error.ts';
 import { callbackRefuse, dirtyWritten, procInvalidating, setMirror, setSeq, subscribe, zapAndReturn, zapMirror } from '../mm.ts';
 import { directReclaim } from '../oom.ts';
 import { callbackWaitId, pendingCallbackIds, waitsOn } from '../waits.ts';
@@ -196,8 +197,7 @@ export const queuePreempt = defineStrategy({
           s.jobs.forEach((j, k) => {
             if (j.proc !== p || (j.state !== 'submitted' && j.state !== 'ready')) return;
             if (!s.mms[p]!.ptes[j.vpage]!.mapped) {
-              j.state = 'failed';
-              ctx.emit({ t: 'job_error', job: k, errno: 'EFAULT', from: 'driver', cause: 'not-mapped', detail: 'restore: the page is no longer mapped' });
+              failJob(s, k, { errno: 'EFAULT', from: 'driver', cause: 'not-mapped', detail: 'restore: the page is no longer mapped' }, ctx);
             } else j.state = 'ready';
           });
         }
@@ -213,9 +213,8 @@ export const queuePreempt = defineStrategy({
         let lost = 0;
         s.jobs.forEach((j, k) => {
           if (j.state !== 'ready' && j.state !== 'running') return;
-          j.state = 'failed';
           lost++;
-          ctx.emit({ t: 'job_error', job: k, errno: 'EIO', from: 'driver', cause: 'gpu-reset', detail: `GPU reset after p${a.a}'s queue preemption timed out: the job was lost` });
+          failJob(s, k, { errno: 'EIO', from: 'driver', cause: 'gpu-reset', detail: `GPU reset after p${a.a}'s queue preemption timed out: the job was lost` }, ctx);
         });
         s.queues[a.a]!.state = 'preempted';
         ctx.emit({ t: 'gpu_reset', proc: a.a, lost });
@@ -289,8 +288,7 @@ export const queuePreempt = defineStrategy({
   onSubmit(s, job, ctx) {
     const j = s.jobs[job]!;
     if (!s.mms[j.proc]!.ptes[j.vpage]!.mapped) {
-      j.state = 'failed';
-      ctx.emit({ t: 'job_error', job, errno: 'EFAULT', from: 'driver', cause: 'not-mapped', detail: 'submit: the page is not mapped' });
+      failJob(s, job, { errno: 'EFAULT', from: 'driver', cause: 'not-mapped', detail: 'submit: the page is not mapped' }, ctx);
       return;
     }
     if (mirrored(s, j.proc, j.vpage, j.write)) {

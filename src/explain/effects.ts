@@ -217,7 +217,9 @@ export function worldEffects(a: State, b: State, events: readonly ModelEvent[]):
     if (o.state === 'free') out.push(fx('job', `job${i}: ${what}, ${j.state === 'submitted' ? 'submitted to the driver' : 'handed to the hardware'}`, [`job${i}`, page(j.proc, j.vpage)], { job: i, state: j.state }));
     else if (j.state === 'free') out.push(fx('job', `job${i} done: its slot is free`, [`job${i}`], { job: i }));
     else if (!(j.state === 'running' && said('dma_start', (e) => e.job === i)) && !(j.state === 'landed' && said('dma_land', (e) => e.job === i))) {
-      out.push(fx('job', `job${i}: ${o.state} -> ${j.state}`, [`job${i}`], { job: i, state: j.state }));
+      // A failed job's error is state (Job.error): the errno user space will read at its completion.
+      const err = j.state === 'failed' && j.error.errno ? ` (-${j.error.errno} from ${j.error.from}: ${j.error.cause})` : '';
+      out.push(fx('job', `job${i}: ${o.state} -> ${j.state}${err}`, [`job${i}`], { job: i, state: j.state, ...(err ? { errno: j.error.errno! } : {}) }));
     }
   });
   b.queues.forEach((q, p) => {
