@@ -5,7 +5,7 @@
 import { NONE } from './types.ts';
 import type { Pte, State } from './types.ts';
 import { coreMmPage } from './p2p.ts';
-import { munmapping, vmaReadable } from './mm.ts';
+import { freeFrame, munmapping, vmaReadable } from './mm.ts';
 
 /** The PTEs that map `frame`, as [proc, vpage] pairs, in order (the rmap walk of try_to_migrate). */
 export function mappersOf(s: State, frame: number): [number, number][] {
@@ -67,13 +67,7 @@ export function finalizeMigration(s: State, src: number, dst: number): void {
   }
   const fr = s.frames[src]!;
   fr.locked = false;
-  if (fr.refcount <= 0) {
-    fr.refcount = 0;
-    fr.free = true;
-    fr.gen++;
-    fr.dirty = false;
-    if (fr.kind === 'system') fr.owner = NONE;
-  }
+  if (fr.refcount <= 0) freeFrame(fr);
 }
 
 // HMM_DMIRROR_PROT_* (lib/test_hmm_uapi.h): what dmirror_mkentry reports of one page of a snapshot.

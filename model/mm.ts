@@ -44,15 +44,26 @@ export function claimFrame(fr: Frame, owner: number, mapcount: number, value: nu
  */
 export function putFrame(fr: Frame): void {
   fr.refcount--;
-  if (fr.refcount <= 0 && fr.slot === NONE) {
-    fr.refcount = 0;
-    fr.free = true;
-    fr.gen++;
-    fr.dirty = false;
-    fr.locked = false;
-    // A system page goes back to the page allocator; VRAM stays its device's.
-    if (fr.kind === 'system') fr.owner = NONE;
-  }
+  if (fr.refcount <= 0 && fr.slot === NONE) freeFrame(fr);
+}
+
+/**
+ * The last reference is gone: free_unref_folio gives the page back (its generation bumped: a translation
+ * of it is stale from now on). The page is zeroed as it goes, as init_on_free does
+ * (CONFIG_INIT_ON_FREE_DEFAULT_ON, kernel_init_pages in free_pages_prepare): a stale DMA that reads it
+ * reads zeros, not the contents it had, which no one may count on anyway (without init_on_free the
+ * allocator leaves what it likes). Every allocation writes the page afresh, so its old contents are
+ * dead, and the finite model needs no value for them.
+ */
+export function freeFrame(fr: Frame): void {
+  fr.refcount = 0;
+  fr.free = true;
+  fr.gen++;
+  fr.dirty = false;
+  fr.locked = false;
+  fr.value = 0;
+  // A system page goes back to the page allocator; VRAM stays its device's.
+  if (fr.kind === 'system') fr.owner = NONE;
 }
 
 /** Remove one PTE mapping of a frame (page_remove_rmap + put_page). */
