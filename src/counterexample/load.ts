@@ -37,7 +37,7 @@ const MODEL_CHANGES: Record<number, string> = {
   2: 'every write stores a fresh value (no cycling through 1..5), and a forked child\'s mm keeps its slot\'s seq',
   3: 'hmm_range_fault fails with -EFAULT while a munmap is in progress, a write fault that swaps a page in dirties it, fork copies device-private entries into the child, and translations record the device and kind of their DMA address',
   4: 'fork runs in steps (fork_copy_pte per page, under mm->write_protect_seq) and pin-per-job pins through gup_fast, reclaim keeps pages in a swap cache, VMAs carry permissions, interval notifiers have lifetimes, and processes may exit',
-  5: 'pin-longterm and p2p-gup pin through gup_fast too (its write_protect_seq re-check a step of its own where a fork may come: gup_fast_recheck, gup_pin), a failed job keeps its errno as state, and a page two processes map may be migrated (with Config.migrateShared)',
+  5: 'pin-longterm and p2p-gup pin through gup_fast too (its write_protect_seq re-check a step of its own where a fork may come: gup_fast_recheck, gup_pin), a failed job keeps its errno as state, and a page two processes map may be migrated (with Config.migrateShared), a second mirroring device (two-devices), a freed page is zeroed (init_on_free: a stale DMA reads zeros), and pin-per-job, which has no registration, is offered none',
 };
 
 /** An action that is neither a call nor a {k, a, b}: the issue of the {k, a, b} reading, at its field. */
