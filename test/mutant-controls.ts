@@ -54,6 +54,12 @@ export const controls: Record<string, Control> = {
     why: 'the design deregisters only once no invalidation of the mm is in progress (mmu_interval_notifier_remove sleeps on subscriptions->wq until mn_itree_inv_end): the fork\'s invalidation ends, then the MR and its notifier are freed',
     trace: [act('fork', 0), act('register', 0), act('deregister', 0), act('fork_copy_pte', 0, 0), act('fork_copy_pte', 0, 1), act('invalidate_end', 0), act('dereg_finish', 0)],
   },
+  'odp-mirror/dereg-without-deref-wait': {
+    config: 'kernel-queue',
+    property: 'no-kernel-use-after-free',
+    why: 'the deregistration erases the mkey, then sleeps in mlx5r_deref_wait_odp_mkey until the page-fault handler that holds it drops it (it programs the translation and resumes the QP): only then is the MR freed',
+    trace: [act('register', 0), act('submit_write', 0, 0), act('dma_start', 0), act('deregister', 0), act('read_begin', 0), act('range_fault', 0), act('fault_commit', 0), act('dereg_finish', 0)],
+  },
   'pin-longterm/unpin-before-dma-lands': 'same',
   'pin-longterm/put-page-not-unpin': 'same',
   'pin-longterm/get-user-pages': {
