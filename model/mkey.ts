@@ -13,9 +13,17 @@
 // xa_erase: the same wait in another form. Skipping it (mutant dereg-without-deref-wait) frees the MR
 // under a running handler.
 // Pure functions over the state; what a property reads is Registration.mkey, never the driver's state.
+// A registration without a key (a design that calls none of this, or hmm-p2p's NIC, which reuses
+// odp-mirror's steps without its key) makes them do nothing: its faults take no reference, its
+// deregistration waits for none.
 import type { State } from './types.ts';
 import type { DriverContext } from './strategy.ts';
 import type { Wait } from './waits.ts';
+
+/** Does `proc`'s registration slot have a memory key (the driver called mkeyInit)? */
+export function hasMkey(s: State, proc: number): boolean {
+  return s.regs[proc]!.mkey !== undefined;
+}
 
 /** Give every registration slot its key, not stored (a driver with keys calls this from its init). */
 export function mkeyInit(s: State): void {
@@ -24,7 +32,8 @@ export function mkeyInit(s: State): void {
 
 /** mlx5r_store_odp_mkey at registration: a fresh key (a new MR: a new allocation), in odp_mkeys, usecount 1. */
 export function mkeyStore(s: State, proc: number): void {
-  const k = s.regs[proc]!.mkey!;
+  const k = s.regs[proc]!.mkey;
+  if (!k) return;
   k.stored = true;
   k.usecount = 1;
   k.freed = false;
@@ -35,7 +44,8 @@ export function mkeyStore(s: State, proc: number): void {
  * takes a reference (refcount_inc(&mmkey->usecount)). Returns whether it found the key.
  */
 export function mkeyGet(s: State, proc: number, job: number, ctx: DriverContext): boolean {
-  const k = s.regs[proc]!.mkey!;
+  const k = s.regs[proc]!.mkey;
+  if (!k) return true;
   if (!k.stored) {
     ctx.emit({ t: 'mkey', op: 'miss', proc, job, usecount: k.usecount });
     return false;
@@ -47,7 +57,8 @@ export function mkeyGet(s: State, proc: number, job: number, ctx: DriverContext)
 
 /** mlx5r_deref_odp_mkey: the fault handler is done with the key (refcount_dec_and_test; wake_up at 0). */
 export function mkeyPut(s: State, proc: number, job: number, ctx: DriverContext): void {
-  const k = s.regs[proc]!.mkey!;
+  const k = s.regs[proc]!.mkey;
+  if (!k) return;
   k.usecount--;
   ctx.emit({ t: 'mkey', op: 'put', proc, job, usecount: k.usecount });
 }
@@ -58,8 +69,8 @@ export function mkeyPut(s: State, proc: number, job: number, ctx: DriverContext)
  * which the deregistration then waits for (mkeyDrained).
  */
 export function mkeyErase(s: State, proc: number, ctx: DriverContext): void {
-  const k = s.regs[proc]!.mkey!;
-  if (!k.stored) return;
+  const k = s.regs[proc]!.mkey;
+  if (!k || !k.stored) return;
   k.stored = false;
   k.usecount--;
   ctx.emit({ t: 'mkey', op: 'erase', proc, job: -1, usecount: k.usecount });
@@ -67,12 +78,14 @@ export function mkeyErase(s: State, proc: number, ctx: DriverContext): void {
 
 /** The wait_event of mlx5r_deref_wait_odp_mkey is over: no page-fault handler holds the key. */
 export function mkeyDrained(s: State, proc: number): boolean {
-  return s.regs[proc]!.mkey!.usecount === 0;
+  const k = s.regs[proc]!.mkey;
+  return !k || k.usecount === 0;
 }
 
 /** The MR is freed (destroy_mkey, kfree of the mlx5_ib_mr): right only once the key drained. */
 export function mrFree(s: State, proc: number, ctx: DriverContext): void {
-  const k = s.regs[proc]!.mkey!;
+  const k = s.regs[proc]!.mkey;
+  if (!k) return;
   k.freed = true;
   ctx.emit({ t: 'mr_free', proc, usecount: k.usecount });
 }

@@ -8,6 +8,7 @@ import type { DriverContext } from '../strategy.ts';
 import { defineStrategy } from '../strategy.ts';
 import { callbackRefuse, callbackReturn, dirtyWritten, dmaInFlight, procInvalidating, setSeq, subscribe, unsubscribe, zapMirror } from '../mm.ts';
 import {
+  mirrorTeardown,
   emptyFaults,
   faultActionKinds,
   faultApply,
@@ -19,7 +20,7 @@ import {
   type MirrorDriver,
 } from './mirror-fault.ts';
 import { callbackWaitId, waitsOn } from '../waits.ts';
-import { mkeyDrained, mkeyErase, mkeyGet, mkeyInit, mkeyClearDead, mkeyPut, mkeyStore, mkeyWaits, mrFree } from '../mkey.ts';
+import { hasMkey, mkeyDrained, mkeyErase, mkeyGet, mkeyInit, mkeyClearDead, mkeyPut, mkeyStore, mkeyWaits, mrFree } from '../mkey.ts';
 import type { State } from '../types.ts';
 
 /** Callback steps, stored in inv.cb[sub]. */
@@ -73,7 +74,7 @@ export const odpMirror = defineStrategy({
   // Each MR has its mkey (model/mkey.ts): a world-visible kernel object with a lifetime.
   init: (s): OdpDriver => {
     mkeyInit(s);
-    return { faults: emptyFaults(s), lock: NONE, locks: s.mms.map(() => NONE) };
+    return odpDriverState(s);
   },
 
   enabled(s, ctx, out) {
@@ -161,7 +162,7 @@ export const odpMirror = defineStrategy({
   // (the kernel allocates a new one), so a handler still running on a freed MR (the mutant only) must not
   // count against the new key.
   canRegister(s, proc) {
-    return !s.drv.faults.some((f) => f.live && f.proc === proc);
+    return !hasMkey(s, proc) || !s.drv.faults.some((f) => f.live && f.proc === proc);
   },
 
   onInvalidateStart(s, inv, ctx) {
@@ -219,6 +220,12 @@ export const odpMirror = defineStrategy({
  * holds the key by now; in the mutant, one still runs on the freed MR).
  */
 function deregFinish(s: State<OdpDriver>, p: number, ctx: DriverContext<OdpMutant>): void {
+  if (!hasMkey(s, p)) {
+    // A NIC without the key (hmm-p2p's): its teardown as before, aborting the faults in flight.
+    mirrorTeardown(s, p, 'MR deregistered', ctx);
+    for (const j of s.jobs) if (j.proc === p && (j.state === 'ready' || j.state === 'faulting')) j.state = 'failed';
+    return;
+  }
   const all = (1 << s.mms[p]!.ptes.length) - 1;
   unsubscribe(s, p, ctx);
   dirtyWritten(s, p, all);
@@ -227,4 +234,12 @@ function deregFinish(s: State<OdpDriver>, p: number, ctx: DriverContext<OdpMutan
   s.regs[p]!.closing = false;
   mrFree(s, p, ctx);
   for (const j of s.jobs) if (j.proc === p && j.state === 'ready') j.state = 'failed';
+}
+
+/**
+ * odp-mirror's driver state without the MR's key: for a strategy that reuses odp-mirror's fault path and
+ * callbacks as its NIC but models no key (hmm-p2p; the README's simplifications say so).
+ */
+export function odpDriverState(s: State): OdpDriver {
+  return { faults: emptyFaults(s), lock: NONE, locks: s.mms.map(() => NONE) };
 }
