@@ -150,7 +150,15 @@ export type ModelEvent =
    */
   | { t: 'notifier_remove'; sub: number; proc: number; waits: boolean }
   /** The driver freed the struct that embeds subscription `sub` (kfree). */
-  | { t: 'notifier_free'; sub: number; proc: number };
+  | { t: 'notifier_free'; sub: number; proc: number }
+  /**
+   * An MR's memory key (model/mkey.ts): a page-fault handler for `job` took it (`get`: xa_load found it,
+   * refcount_inc) or found nothing (`miss`: erased, the fault fails), or dropped it (`put`:
+   * mlx5r_deref_odp_mkey); deregistration erased it from odp_mkeys (`erase`). `usecount`: after the step.
+   */
+  | { t: 'mkey'; op: 'get' | 'miss' | 'put' | 'erase'; proc: number; job: number; usecount: number }
+  /** The driver freed `proc`'s MR with its mkey; `usecount`: references page-fault handlers still held (0 when right). */
+  | { t: 'mr_free'; proc: number; usecount: number };
 
 /** Who consumes a scatterlist (model/sgl.ts says which take P2P entries). */
 export type SglConsumer = 'nvme' | 'rdma-p2pdma' | 'rxe';

@@ -360,6 +360,32 @@ export interface Registration {
   opening: boolean;
   /** The PTE epoch of each page when it was registered (-1: not mapped then): the mappings it covers. */
   epochs: number[];
+  /**
+   * The MR's memory key, where the driver has one the kernel looks up and counts (mlx5's ODP MRs,
+   * model/mkey.ts). Absent: the registration has no such key (every other design).
+   */
+  mkey?: MemoryKey;
+}
+
+/**
+ * struct mlx5_ib_mkey of an ODP MR, with the lifetime drivers/infiniband/hw/mlx5 gives it: stored in
+ * dev->odp_mkeys at registration (mlx5r_store_odp_mkey: usecount 1, the xarray's reference); a device page
+ * fault's handler looks it up under the xarray lock and takes a reference for the whole fault
+ * (pagefault_single_data_segment: xa_load, refcount_inc(&mmkey->usecount)) and drops it when the fault
+ * ends (mlx5r_deref_odp_mkey); deregistration erases it (xa_erase: later faults find nothing), drops the
+ * xarray's reference and sleeps until the usecount is 0 (mlx5r_deref_wait_odp_mkey), and only then frees
+ * the MR (destroy_mkey, ib_umem_odp_release, kfree).
+ */
+export interface MemoryKey {
+  /** In dev->odp_mkeys: a page fault's xa_load finds it. */
+  stored: boolean;
+  /** mmkey->usecount: 1 while stored (the xarray's reference), plus one per page-fault handler holding it. */
+  usecount: number;
+  /**
+   * The MR (the mlx5_ib_mr that embeds the mkey, and its umem_odp) was freed. While a handler still holds
+   * the key (usecount above 0) its next step dereferences freed memory (no-kernel-use-after-free).
+   */
+  freed: boolean;
 }
 
 export type ForkPinnedPolicy = 'copy-at-fork' | 'cow-parent';

@@ -29,7 +29,12 @@ export type WaitTarget =
   /** The end of an invalidation (an allocation in direct reclaim waits for the reclaim it started). */
   | { k: 'invalidation'; inv: number }
   /** The hardware preempting a process's queues. */
-  | { k: 'preemption'; proc: number };
+  | { k: 'preemption'; proc: number }
+  /**
+   * A revoked MR memory key's usecount draining to 0 (mlx5r_deref_wait_odp_mkey): the page-fault
+   * handlers that still hold it (`handlers`) finishing.
+   */
+  | { k: 'mkey-usecount'; proc: number; handlers: number };
 
 export interface WaitOn {
   target: WaitTarget;
@@ -43,7 +48,7 @@ export type WaitKind = 'callback' | 'move' | 'fault' | 'signal' | 'teardown';
 
 /** One kernel path that is waiting (or owes a step that cannot run yet). */
 export interface Wait {
-  /** Stable id: `callback:<inv>:<sub>`, `move:<proc>:<vpage>`, `map:<job>`, `signal:<proc>`, `detach:<proc>`. */
+  /** Stable id: `callback:<inv>:<sub>`, `move:<proc>:<vpage>`, `map:<job>`, `signal:<proc>`, `detach:<proc>`, `dereg:<proc>`. */
   id: string;
   kind: WaitKind;
   /** The waiter, in a few words ("the invalidate callback of the reclaim invalidation 1 of p0"). */
@@ -123,6 +128,8 @@ export function describeTarget(t: WaitTarget): string {
       return `the end of invalidation ${t.inv}`;
     case 'preemption':
       return `the preemption of p${t.proc}'s queues`;
+    case 'mkey-usecount':
+      return `the usecount of p${t.proc}'s mkey (${t.handlers} page-fault handler(s) still hold it)`;
   }
 }
 

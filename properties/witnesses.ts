@@ -96,6 +96,9 @@ export const premises: readonly Property<any>[] = [
   kernelTaskWaits,
   // mmu_interval_notifier_remove, then the driver's kfree: the end of a kernel object's lifetime.
   sometimes('sometimes-notifier-freed', 'a driver removes its interval notifier (mmu_interval_notifier_remove) and frees it', (e) => e.t === 'notifier_free'),
+  // no-kernel-use-after-free's premise: the end of the lifetime of any kernel object the model gives one.
+  sometimes('sometimes-kernel-object-freed', 'a driver frees a kernel object with a lifetime: its interval notifier (after mmu_interval_notifier_remove), or an MR with its memory key',
+    (e) => e.t === 'notifier_free' || e.t === 'mr_free'),
 ];
 
 export const witnesses: readonly Property<any>[] = [
@@ -119,6 +122,9 @@ export const witnesses: readonly Property<any>[] = [
   sometimes('sometimes-queues-restored', 'a process\'s queues are resumed after an eviction', (e) => e.t === 'queues_resumed'),
   sometimes('sometimes-p2p-dma', 'a DMA lands in another device\'s memory over P2P', (e) => e.t === 'dma_land' && e.p2p === true),
   sometimes('sometimes-mr-revoked', 'an MR is revoked because the memory under it moved or was freed', (e) => e.t === 'mr_revoked'),
+  // mlx5_ib_dereg_mr's xa_erase while a page-fault handler holds the key: the race whose wait
+  // (mlx5r_deref_wait_odp_mkey) no-kernel-use-after-free judges.
+  sometimes('sometimes-dereg-during-fault', 'an MR\'s memory key is revoked (deregistration) while a page-fault handler holds it', (e) => e.t === 'mkey' && e.op === 'erase' && e.usecount > 0),
   sometimes('sometimes-move-notify', 'an exporter notifies the importers that a buffer moves (dma_buf_move_notify)', (e) => e.t === 'move_notify'),
   sometimes('sometimes-provider-revoked-in-use', 'a P2P provider begins to revoke its BAR memory (driver unbind, reset) while a device uses it', (e) => e.t === 'provider_revoke' && e.phase === 'begin' && e.inUse),
   sometimes('sometimes-provider-released', 'a P2P provider\'s BAR memory is released after a revoke', (e) => e.t === 'provider_revoke' && e.phase === 'released'),

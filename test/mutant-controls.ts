@@ -30,10 +30,10 @@ export const controls: Record<string, Control> = {
   'odp-mirror/retry-outside-lock': {
     config: 'kernel-queue',
     property: 'coherent-dma',
-    why: 'mmu_interval_read_retry is checked under the driver lock in fault_commit: the copy-on-write invalidation that ran since range_fault bumped the seq, so the commit retries instead of mapping the old frame',
+    why: 'mmu_interval_read_retry is checked under the driver lock in fault_commit: the reclaim invalidation that ran since read_begin set the seq (mmu_interval_set_seq under umem_mutex), so the commit retries instead of mapping the old frame',
     trace: [
-      act('fork', 0), act('fork_copy_pte', 0, 0), act('fork_copy_pte', 0, 1), act('invalidate_end', 0), act('register', 0), act('submit', 0, 1), act('dma_start', 0),
-      act('read_begin', 0), act('range_fault', 0), act('cpu_write', 0, 1), act('inv_lock', 0), act('inv_zap', 0), act('inv_sync', 0), act('fault_commit', 0),
+      act('register', 0), act('submit', 0, 1), act('dma_start', 0), act('reclaim', 0, 1), act('read_begin', 0), act('range_fault', 0),
+      act('inv_lock', 0), act('inv_zap', 0), act('inv_sync', 0), act('fault_commit', 0),
     ],
   },
   'odp-mirror/zap-without-wait': {
@@ -41,8 +41,9 @@ export const controls: Record<string, Control> = {
     property: 'no-dma-after-free',
     why: 'the callback returns only after the in-flight DMA landed (inv_sync: the fenced UMR, mlx5_ib_invalidate_range), so invalidate_range_end, and the free, come after dma_land',
     trace: [
-      act('register', 0), act('submit', 0, 0), act('dma_start', 0), act('read_begin', 0), act('range_fault', 0), act('fault_commit', 0),
-      act('migrate', 0, 0), act('dma_start', 0), act('inv_lock', 0), act('inv_zap', 0), act('dma_land', 0), act('inv_sync', 0), act('invalidate_end', 0),
+      act('reclaim', 0, 0), act('invalidate_end', 0), act('fork', 0), act('fork_copy_pte', 0, 0), act('fork_copy_pte', 0, 1), act('invalidate_end', 0), act('register', 1),
+      act('submit', 1, 0), act('dma_start', 0), act('read_begin', 0), act('range_fault', 0), act('migrate', 1, 0), act('fault_commit', 0), act('inv_lock', 0), act('dma_start', 0),
+      act('inv_zap', 0), act('dma_land', 0), act('inv_sync', 0), act('invalidate_end', 0),
     ],
   },
   'odp-mirror/refuse-with-lock-held': 'same',
@@ -53,6 +54,12 @@ export const controls: Record<string, Control> = {
     property: 'no-kernel-use-after-free',
     why: 'the design deregisters only once no invalidation of the mm is in progress (mmu_interval_notifier_remove sleeps on subscriptions->wq until mn_itree_inv_end): the fork\'s invalidation ends, then the MR and its notifier are freed',
     trace: [act('fork', 0), act('register', 0), act('deregister', 0), act('fork_copy_pte', 0, 0), act('fork_copy_pte', 0, 1), act('invalidate_end', 0), act('dereg_finish', 0)],
+  },
+  'odp-mirror/dereg-without-deref-wait': {
+    config: 'kernel-queue',
+    property: 'no-kernel-use-after-free',
+    why: 'the deregistration erases the mkey, then sleeps in mlx5r_deref_wait_odp_mkey until the page-fault handler that holds it drops it (it programs the translation and resumes the QP): only then is the MR freed',
+    trace: [act('register', 0), act('submit_write', 0, 0), act('dma_start', 0), act('deregister', 0), act('read_begin', 0), act('range_fault', 0), act('fault_commit', 0), act('dereg_finish', 0)],
   },
   'pin-longterm/unpin-before-dma-lands': {
     config: 'kernel-queue',

@@ -22,7 +22,7 @@ import type { DriverContext, Strategy } from '../strategy.ts';
 import { defineStrategy } from '../strategy.ts';
 import { callbackReturn, findFreeFrame, freeInvalidationSlot, invalidating, startInvalidation } from '../mm.ts';
 import { coreMmPage, p2pPossible, ramAlloc, switchPte, vramAlloc, vramFree } from '../p2p.ts';
-import { odpMirror } from './odp-mirror.ts';
+import { odpDriverState, odpMirror } from './odp-mirror.ts';
 import { finalizeMigration, mappersOf } from '../hmm.ts';
 import { faultClearDead, faultCounters, type MirrorDriver } from './mirror-fault.ts';
 
@@ -120,7 +120,8 @@ export const hmmP2p = defineStrategy({
     const pages = s.mms.length * V(s);
     const z = () => Array.from({ length: pages }, () => 0);
     const n = () => Array.from({ length: pages }, () => NONE);
-    return { ...nic.init(s, cfg), migPhase: z(), migDir: z(), migSrc: n(), migDst: n(), copied: z() };
+    // odp-mirror's driver state without its MR key (model/mkey.ts): this NIC's MR has none.
+    return { ...odpDriverState(s), migPhase: z(), migDir: z(), migSrc: n(), migDst: n(), copied: z() };
   },
 
   enabled(s, ctx, out) {

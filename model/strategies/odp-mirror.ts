@@ -6,8 +6,8 @@
 import { NONE } from '../types.ts';
 import type { DriverContext } from '../strategy.ts';
 import { defineStrategy } from '../strategy.ts';
-import { DEREGISTERED, recordFailure } from '../job-error.ts';
-import { callbackRefuse, callbackReturn, dirtyWritten, dmaInFlight, procInvalidating, setSeq, subscribe, zapMirror } from '../mm.ts';
+import { DEREGISTERED, failJob, recordFailure } from '../job-error.ts';
+import { callbackRefuse, callbackReturn, dirtyWritten, dmaInFlight, procInvalidating, setSeq, subscribe, unsubscribe, zapMirror } from '../mm.ts';
 import {
   mirrorTeardown,
   emptyFaults,
@@ -21,6 +21,8 @@ import {
   type MirrorDriver,
 } from './mirror-fault.ts';
 import { callbackWaitId, waitsOn } from '../waits.ts';
+import { hasMkey, mkeyDrained, mkeyErase, mkeyGet, mkeyInit, mkeyClearDead, mkeyPut, mkeyStore, mkeyWaits, mrFree } from '../mkey.ts';
+import type { State } from '../types.ts';
 
 /** Callback steps, stored in inv.cb[sub]. */
 const CB_LOCKED = 1;
@@ -32,7 +34,7 @@ interface OdpDriver extends MirrorDriver {
   locks: number[];
 }
 
-type OdpMutant = 'no-read-retry' | 'retry-outside-lock' | 'zap-without-wait' | 'refuse-with-lock-held' | 'free-before-remove-returns' | 'skip-protection-change' | 'ignore-release';
+type OdpMutant = 'no-read-retry' | 'retry-outside-lock' | 'zap-without-wait' | 'refuse-with-lock-held' | 'free-before-remove-returns' | 'skip-protection-change' | 'ignore-release' | 'dereg-without-deref-wait';
 
 function mutations(ctx: DriverContext<OdpMutant>): FaultMutations {
   return { noReadRetry: ctx.mutant === 'no-read-retry', retryOutsideLock: ctx.mutant === 'retry-outside-lock' };
@@ -40,7 +42,10 @@ function mutations(ctx: DriverContext<OdpMutant>): FaultMutations {
 
 export const odpMirror = defineStrategy({
   counters: (d: OdpDriver, c) => mirrorCounters.counters(d, c),
-  clearDead: (d: OdpDriver) => mirrorCounters.clearDead(d),
+  clearDead: (d: OdpDriver, s) => {
+    mirrorCounters.clearDead(d);
+    mkeyClearDead(s);
+  },
   jobSymmetry: mirrorJobSymmetry,
   name: 'odp-mirror',
   summary: 'device faults through hmm_range_fault with the interval notifier seq retry; invalidate = fence and block DMA, zap the mirror, unblock',
@@ -54,6 +59,7 @@ export const odpMirror = defineStrategy({
     { name: 'skip-protection-change', pattern: 'the invalidate callback filters on the event (range->event, mmu_notifier_range_update_to_read_only) and returns at once for MMU_NOTIFY_PROTECTION_VMA, as if a range whose pages do not move needed no zap: the HCA keeps a writable translation after mprotect(PROT_READ) and writes memory user space made read-only', configs: ['mprotect'] },
     { name: 'ignore-release', pattern: 'the invalidate callback returns at once on MMU_NOTIFY_RELEASE (mn_itree_release at exit_mmap), as if a dying process needed nothing done: the HCA keeps its translations and its DMA in flight while exit_mmap unmaps and frees every page (a release that does not stop the device)' },
     { name: 'refuse-with-lock-held', pattern: 'a non-blockable invalidation refused after taking umem_mutex, and the mutex left held: every later fault and invalidation of the MR waits forever (7608bf40cf24)' },
+    { name: 'dereg-without-deref-wait', pattern: 'the MR\'s deregistration erases its mkey from odp_mkeys and frees the MR without waiting for the page-fault handlers that already hold the key (no mlx5r_deref_wait_odp_mkey, as before db72438c9319 a dereg without the synchronize_srcu it replaced): a handler in hmm_range_fault or waiting for umem_mutex then programs the translation of a freed MR' },
     { name: 'free-before-remove-returns', pattern: 'the MR\'s teardown frees the umem_odp (and the interval notifier in it) while an invalidation of the mm is in progress, without mmu_interval_notifier_remove\'s wait for it: the invalidation calls the freed notifier (the implicit-ODP teardown races, de5ed007a03d; mmu_interval_notifier_remove\'s contract: free only after it returns)' },
   ],
   needsRegistration: true,
@@ -62,11 +68,15 @@ export const odpMirror = defineStrategy({
     { kind: 'inv_lock', actor: 'kernel', args: ['inv'], models: 'invalidate callback: if !mmu_notifier_range_blockable return false (mlx5); mutex_lock(umem_mutex); mmu_interval_set_seq' },
     { kind: 'inv_zap', actor: 'kernel', args: ['inv'], models: 'invalidate callback: fenced UMR zapping the HCA translations; set_page_dirty on written pages' },
     { kind: 'inv_sync', actor: 'kernel', args: ['inv'], models: 'invalidate callback: wait for the UMR (in-flight DMA drained); unlock; return' },
-    { kind: 'dereg_finish', actor: 'kernel', args: ['p'], models: 'ib_umem_odp_release: mmu_interval_notifier_remove, zap, unmap' },
+    { kind: 'dereg_finish', actor: 'kernel', args: ['p'], models: '__mlx5_ib_dereg_mr after mlx5r_deref_wait_odp_mkey: destroy_mkey; ib_umem_odp_release: mmu_interval_notifier_remove, zap, unmap; kfree of the MR', guard: 'the registration is closing, no page-fault handler holds its mkey (usecount 0), umem_mutex is free, no invalidation of the process is in progress and no DMA is in flight' },
   ],
 
   // umem_mutex is per umem (struct ib_umem_odp): each process's MR has its own, and `lock` stays NONE.
-  init: (s): OdpDriver => ({ faults: emptyFaults(s), lock: NONE, locks: s.mms.map(() => NONE) }),
+  // Each MR has its mkey (model/mkey.ts): a world-visible kernel object with a lifetime.
+  init: (s): OdpDriver => {
+    mkeyInit(s);
+    return odpDriverState(s);
+  },
 
   enabled(s, ctx, out) {
     const d = s.drv;
@@ -83,7 +93,9 @@ export const odpMirror = defineStrategy({
     s.regs.forEach((r, p) => {
       // mmu_interval_notifier_remove waits for an invalidation in progress to end (the mutant frees at once).
       const removeReturns = !procInvalidating(s, p) || ctx.mutant === 'free-before-remove-returns';
-      if (r.live && r.closing && d.locks[p] === NONE && removeReturns && !dmaInFlight(s, p, (1 << s.mms[p]!.ptes.length) - 1)) {
+      // mlx5r_deref_wait_odp_mkey: no page-fault handler holds the key any more (the mutant does not wait).
+      const keyDrained = mkeyDrained(s, p) || ctx.mutant === 'dereg-without-deref-wait';
+      if (r.live && r.closing && keyDrained && d.locks[p] === NONE && removeReturns && !dmaInFlight(s, p, (1 << s.mms[p]!.ptes.length) - 1)) {
         out.push({ k: 'dereg_finish', a: p, b: NONE });
       }
     });
@@ -91,9 +103,15 @@ export const odpMirror = defineStrategy({
 
   apply(s, a, ctx) {
     const d = s.drv;
+    const f = d.faults[a.a];
+    const handling = f !== undefined && f.live;
     if (faultApply(s, a, mutations(ctx), odpMirror, ctx, (f) => {
       if (f.job !== NONE) s.jobs[f.job]!.state = 'ready'; // resume the stalled queue pair
-    })) return;
+    })) {
+      // The handler ended (the translation programmed, or hmm_range_fault failed): it drops the key.
+      if (handling && !f.live) mkeyPut(s, f.proc, f.job, ctx);
+      return;
+    }
     const inv = s.invs[a.a]!;
     switch (a.k) {
       case 'inv_lock':
@@ -124,19 +142,28 @@ export const odpMirror = defineStrategy({
         d.locks[inv.proc] = NONE;
         callbackReturn(s, a.a, inv.proc, ctx);
         return;
-      case 'dereg_finish': {
-        const p = a.a;
-        mirrorTeardown(s, p, 'MR deregistered', ctx);
-        s.jobs.forEach((j, k) => {
-          if (j.proc === p && (j.state === 'ready' || j.state === 'faulting')) recordFailure(s, k, DEREGISTERED);
-        });
+      case 'dereg_finish':
+        deregFinish(s, a.a, ctx);
         return;
-      }
     }
   },
 
   onRegister(s, proc) {
     subscribe(s, proc);
+    mkeyStore(s, proc);
+  },
+
+  // mlx5_ib_dereg_mr: xa_erase of the mkey from odp_mkeys (later faults find nothing), then the wait for
+  // its usecount (dereg_finish's guard).
+  onDeregister(s, proc, ctx) {
+    mkeyErase(s, proc, ctx);
+  },
+
+  // A fresh MR in the slot only once no handler of the last one runs: the model reuses the slot's mkey
+  // (the kernel allocates a new one), so a handler still running on a freed MR (the mutant only) must not
+  // count against the new key.
+  canRegister(s, proc) {
+    return !hasMkey(s, proc) || !s.drv.faults.some((f) => f.live && f.proc === proc);
   },
 
   onInvalidateStart(s, inv, ctx) {
@@ -147,8 +174,9 @@ export const odpMirror = defineStrategy({
 
   // A callback waits on umem_mutex (held by another callback, or by nobody once leaked), then on the
   // fenced UMR: the DMA in flight draining.
-  waits(s, _ctx, out) {
+  waits(s, ctx, out) {
     const d = s.drv;
+    if (ctx.mutant !== 'dereg-without-deref-wait') mkeyWaits(s, out);
     s.invs.forEach((inv, i) => {
       if (!inv.live) return;
       const id = callbackWaitId(i, inv.proc);
@@ -169,8 +197,53 @@ export const odpMirror = defineStrategy({
     });
   },
 
-  onDeviceFault(s, job) {
+  // mlx5_ib_eqe_pf_action -> pagefault_single_data_segment: the handler looks the key up first; it holds
+  // it through the whole fault (hmm_range_fault, umem_mutex, the UMR). The EQE and the lookup are one
+  // step: a deregistration between them is the same as one before the fault.
+  onDeviceFault(s, job, ctx) {
     const j = s.jobs[job]!;
-    startFault(s, j.proc, j.vpage, j.write, job);
+    if (mkeyGet(s, j.proc, job, ctx)) {
+      startFault(s, j.proc, j.vpage, j.write, job);
+      return;
+    }
+    // Not in odp_mkeys ("skipping non ODP MR"): nothing is mapped, the fault is resumed with an error
+    // and the HCA completes the work request in error (a local protection / remote access error).
+    failJob(s, job, { errno: 'EFAULT', from: 'driver', cause: 'deregistered', detail: 'page fault: the MR\'s mkey is no longer in odp_mkeys (deregistered): resumed with an error' }, ctx);
   },
 });
+
+/**
+ * The rest of __mlx5_ib_dereg_mr once the key drained: destroy_mkey, ib_umem_odp_release
+ * (mmu_interval_notifier_remove, the unmap with written pages marked dirty) and the kfree of the MR. A
+ * work request still queued on the destroyed key completes in error. Unlike mirrorTeardown, no fault is
+ * aborted: a handler is another kernel thread, which nothing here can stop (in the correct design none
+ * holds the key by now; in the mutant, one still runs on the freed MR).
+ */
+function deregFinish(s: State<OdpDriver>, p: number, ctx: DriverContext<OdpMutant>): void {
+  if (!hasMkey(s, p)) {
+    // A NIC without the key (hmm-p2p's): its teardown as before, aborting the faults in flight.
+    mirrorTeardown(s, p, 'MR deregistered', ctx);
+    s.jobs.forEach((j, k) => {
+      if (j.proc === p && (j.state === 'ready' || j.state === 'faulting')) recordFailure(s, k, DEREGISTERED);
+    });
+    return;
+  }
+  const all = (1 << s.mms[p]!.ptes.length) - 1;
+  unsubscribe(s, p, ctx);
+  dirtyWritten(s, p, all);
+  zapMirror(s, p, all);
+  s.regs[p]!.live = false;
+  s.regs[p]!.closing = false;
+  mrFree(s, p, ctx);
+  s.jobs.forEach((j, k) => {
+    if (j.proc === p && j.state === 'ready') recordFailure(s, k, DEREGISTERED);
+  });
+}
+
+/**
+ * odp-mirror's driver state without the MR's key: for a strategy that reuses odp-mirror's fault path and
+ * callbacks as its NIC but models no key (hmm-p2p; the README's simplifications say so).
+ */
+export function odpDriverState(s: State): OdpDriver {
+  return { faults: emptyFaults(s), lock: NONE, locks: s.mms.map(() => NONE) };
+}

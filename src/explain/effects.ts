@@ -137,6 +137,16 @@ export function effectOfEvent(e: ModelEvent): Effect {
         : `mmu_interval_notifier_remove of sub${e.sub} (p${e.proc}): out of the interval tree`, [`sub${e.sub}`]);
     case 'notifier_free':
       return d('freed', `the driver frees sub${e.sub}'s notifier (kfree)`, [`sub${e.sub}`]);
+    case 'mkey':
+      return d(e.op === 'miss' ? 'error' : 'registration', e.op === 'get'
+        ? `job${e.job}'s page-fault handler finds p${e.proc}'s mkey in odp_mkeys and takes a reference (usecount ${e.usecount})`
+        : e.op === 'miss'
+          ? `job${e.job}'s page-fault handler finds no mkey for p${e.proc}'s MR in odp_mkeys (deregistered): the fault fails`
+          : e.op === 'put'
+            ? `job${e.job}'s page-fault handler drops p${e.proc}'s mkey (usecount ${e.usecount})`
+            : `p${e.proc}'s mkey erased from odp_mkeys; the deregistration waits for usecount ${e.usecount} to reach 0`, [`p${e.proc}`, ...(e.job >= 0 ? [`job${e.job}`] : [])]);
+    case 'mr_free':
+      return d('freed', `the driver frees p${e.proc}'s MR and its mkey${e.usecount > 0 ? ` while ${e.usecount} page-fault handler(s) still hold the key` : ''}`, [`p${e.proc}`]);
   }
 }
 
