@@ -80,6 +80,12 @@ export const configs: readonly Config[] = [
   // migrates it back to RAM through its owner's migrate_to_ram (hmm_vma_handle_pte). Only the strategies
   // that list it drive the second device (dmirror).
   { name: 'two-devices', queue: 'kernel', kernel: kernelToday, scope: { ...defaultScope, procs: 1, vram: 2, notifiers: 2 }, oracleBound: UNBOUNDED, mirrors: 2, proofScope: { ...smallScope, vram: 2, notifiers: 2 } },
+  // kernel-queue with the shared zero page (model/zero-page.ts): anonymous memory mapped without
+  // MAP_POPULATE, so a page starts untouched; a read fault maps the zero page read-only (do_anonymous_page),
+  // a write fault or a write to the zero page allocates a zeroed page (wp_page_copy). One process: fork's
+  // copy of a zero-page PTE is left out (a simplification), and so are the fork hazards, which the other
+  // configs check.
+  { name: 'zero-page', queue: 'kernel', kernel: kernelToday, scope: { ...defaultScope, procs: 1 }, oracleBound: UNBOUNDED, zeroPage: true, proofScope: smallScope },
 ];
 
 export function configByName(name: string): Config | undefined {

@@ -68,7 +68,7 @@ export const pinLongterm = defineStrategy({
   summary: 'pin_user_pages(FOLL_LONGTERM) at registration, no notifier; unpin at deregistration',
   from: 'pinned RDMA MRs, GPU userptr; Documentation/core-api/pin_user_pages.rst',
   device: { kind: 'rdma', recoverable: false },
-  configs: ['kernel-queue', 'user-queue', 'kernel-queue-fork-2021', 'dax-file', 'zone-movable'],
+  configs: ['kernel-queue', 'user-queue', 'kernel-queue-fork-2021', 'dax-file', 'zone-movable', 'zero-page'],
   mutants: [
     { name: 'unpin-before-dma-lands', pattern: 'deregistration unpins at once, before the in-flight DMA lands: the page is freed under the device' },
     { name: 'put-page-not-unpin', pattern: 'a FOLL_PIN page released with put_page: the pin count never drops (why unpin_user_page exists)' },
