@@ -371,7 +371,7 @@ export function applyWorld(s: State, a: Action, cfg: Config, strat: Strategy, ct
       pte.shared = false; // MAP_PRIVATE
       pte.exclusive = NONE;
       pte.epoch++;
-      ctx.emit({ t: 'mmap', proc: a.a, vpage: a.b });
+      ctx.emit({ t: 'mmap', proc: a.a, vpage: a.b, ...(cfg.zeroPage ? { untouched: true } : {}) });
       return true;
     }
     case 'register': {
