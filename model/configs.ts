@@ -85,6 +85,12 @@ export const configs: readonly Config[] = [
   // Its proof scope has one system frame: the page moves between it and the two devices' private pages
   // (migrate_vma and migrate_to_ram); with two (core-mm migration too) dmirror's proof took 68 CPU-s.
   { name: 'two-devices', queue: 'kernel', kernel: kernelToday, scope: { ...defaultScope, procs: 1, vram: 2, notifiers: 2 }, oracleBound: UNBOUNDED, mirrors: 2, proofScope: { ...smallScope, frames: 1, vram: 2, notifiers: 2 } },
+  // kernel-queue with the shared zero page (model/zero-page.ts): anonymous memory mapped without
+  // MAP_POPULATE, so a page starts untouched; a read fault maps the zero page read-only (do_anonymous_page),
+  // a write fault or a write to the zero page allocates a zeroed page (wp_page_copy). One process: fork's
+  // copy of a zero-page PTE is left out (a simplification), and so are the fork hazards, which the other
+  // configs check.
+  { name: 'zero-page', queue: 'kernel', kernel: kernelToday, scope: { ...defaultScope, procs: 1 }, oracleBound: UNBOUNDED, zeroPage: true, proofScope: smallScope },
 ];
 
 export function configByName(name: string): Config | undefined {

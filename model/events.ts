@@ -37,7 +37,8 @@ export type ModelEvent =
   | { t: 'dma_start'; job: number; proc: number; vpage: number; frame: number; gen: number; p2p?: boolean; recoverable: boolean; dev?: number }
   | { t: 'cpu_read'; proc: number; vpage: number; frame: number; value: number }
   | { t: 'cpu_write'; proc: number; vpage: number; frame: number; value: number }
-  | { t: 'mmap'; proc: number; vpage: number }
+  /** `untouched`: mapped without MAP_POPULATE (configs with the zero page): pte_none until the first access. */
+  | { t: 'mmap'; proc: number; vpage: number; untouched?: boolean }
   | { t: 'munmap'; proc: number; vpage: number }
   /** A PTE of (proc, vpage) cleared by the core mm with no mmu_notifier calls around it (kernel variant reclaim-without-notifier). */
   | { t: 'unmap_unnotified'; proc: number; vpage: number }

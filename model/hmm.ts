@@ -6,6 +6,7 @@ import { NONE } from './types.ts';
 import type { Pte, State } from './types.ts';
 import { coreMmPage } from './p2p.ts';
 import { freeFrame, munmapping, vmaReadable } from './mm.ts';
+import { isZeroPfn } from './zero-page.ts';
 
 /** The PTEs that map `frame`, as [proc, vpage] pairs, in order (the rmap walk of try_to_migrate). */
 export function mappersOf(s: State, frame: number): [number, number][] {
@@ -20,7 +21,7 @@ export function mappersOf(s: State, frame: number): [number, number][] {
 }
 
 /** Why migrate_vma_collect does not take a page for a migration to device memory (null: it takes it). */
-export type CollectSkip = 'not-mapped' | 'not-present' | 'not-anonymous' | 'shared' | 'device-private' | 'pinned' | 'busy' | 'mapped-twice';
+export type CollectSkip = 'not-mapped' | 'not-present' | 'not-anonymous' | 'shared' | 'device-private' | 'pinned' | 'busy' | 'mapped-twice' | 'zero-page';
 
 /**
  * migrate_vma_setup (MIGRATE_VMA_SELECT_SYSTEM) on one page, as migrate_vma_collect_pmd and
@@ -34,6 +35,9 @@ export function collectSkip(s: State, proc: number, vpage: number): CollectSkip 
   const pte = s.mms[proc]!.ptes[vpage]!;
   if (!pte.mapped) return 'not-mapped';
   if (pte.frame === NONE || pte.exclusive !== NONE) return 'not-present'; // a swap or device-exclusive entry
+  // Simplification: migrate_vma_collect_pmd collects the zero page (is_zero_pfn: MIGRATE_PFN_MIGRATE with
+  // no source page, the driver fills a zeroed device page); the model does not offer that migration.
+  if (isZeroPfn(s, pte.frame)) return 'zero-page';
   const fr = s.frames[pte.frame]!;
   if (pte.dax) return 'not-anonymous';
   if (pte.shared) return 'shared';
@@ -90,14 +94,17 @@ export const PROT_DEV_PRIVATE_REMOTE = 0x30;
  * - a present page: READ or WRITE as the CPU PTE allows (a page shared copy-on-write is READ).
  * - a PROT_NONE VMA: hmm_vma_walk_test, no VM_READ and no fault asked: HMM_PFN_ERROR, PROT_ERROR;
  * - a page of a PROT_READ VMA is READ (mprotect write-protected its PTE, model/mprotect.ts).
- * Out of the model: the zero page (every anonymous page is populated at mmap, MAP_POPULATE), so PROT_ZERO
- * is never reported.
+ * - the zero page (configs with Config.zeroPage): valid and read-only; dmirror_mkentry reports
+ *   HMM_DMIRROR_PROT_ZERO for is_zero_pfn, with READ (the PTE is never writable);
+ * - an untouched page (pte_none, configs with the zero page): hmm_vma_walk_hole with no fault asked leaves
+ *   the pfn 0: PROT_NONE.
  */
 export function snapshotPage(s: State, device: number, proc: number, vpage: number): number {
   const pte: Pte = s.mms[proc]!.ptes[vpage]!;
   if (!s.mms[proc]!.alive || !pte.mapped || munmapping(s, proc, vpage)) return PROT_ERROR;
   if (!vmaReadable(pte)) return PROT_ERROR; // hmm_vma_walk_test: hmm_pfns_fill(HMM_PFN_ERROR)
   if (pte.frame === NONE || pte.exclusive !== NONE) return PROT_NONE; // a swap, or device-exclusive, entry
+  if (isZeroPfn(s, pte.frame)) return PROT_ZERO | PROT_READ;
   const fr = s.frames[pte.frame]!;
   if (fr.locked) return PROT_NONE;
   const perm = pte.writable ? PROT_WRITE : PROT_READ;

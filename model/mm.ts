@@ -5,6 +5,7 @@ import type { DmaAddr, Frame, InvalidationCause, MirrorEntry, Pte, State } from 
 import type { DriverContext } from './strategy.ts';
 import type { Errno, JobErrorCause } from './events.ts';
 import { doSwapPage } from './swap.ts';
+import { doAnonymousPage, pteNone } from './zero-page.ts';
 
 /** The lowest free system-RAM frame, or NONE (out of memory). Deterministic: lowest index first. */
 export function findFreeFrame(s: State): number {
@@ -403,11 +404,15 @@ export function hmmRangeFault(
   if (!pte.mapped || munmapping(s, proc, vpage)) return { ok: false, err: 'EFAULT', cause: 'fault-failed' };
   const denied = hmmVmaCheck(pte, write);
   if (denied) return { ok: false, err: denied, cause: 'protection' };
+  // An untouched page (configs with the zero page): hmm_vma_fault -> handle_mm_fault -> do_anonymous_page,
+  // the zero page for a read (HMM_PFN_REQ_FAULT alone), a zeroed page of its own for HMM_PFN_REQ_WRITE.
+  if (s.zeroPfn !== undefined && pteNone(pte) && !doAnonymousPage(s, pte, write)) return { ok: false, err: 'ENOMEM', cause: 'fault-failed' };
   if (pte.frame === NONE) {
     if (!pte.swapped || !swapIn(s, pte, write)) return pte.swapped ? { ok: false, err: 'ENOMEM', cause: 'fault-failed' } : { ok: false, err: 'EFAULT', cause: 'fault-failed' };
     // do_swap_page with FAULT_FLAG_WRITE: pte_mkdirty, so reclaim writes the page out again.
     if (write && pte.writable) s.frames[pte.frame]!.dirty = true;
   }
+  // A write to a read-only page, the zero page included (do_wp_page -> wp_page_copy).
   if (write && !pte.writable) {
     breakCow(proc, vpage);
     return { ok: false, err: 'EBUSY', cause: 'fault-failed' };

@@ -17,6 +17,7 @@ import type { ActionKind, DriverContext, Strategy } from './strategy.ts';
 import { dmaInFlight, forking, freeFrames, freeInvalidationSlot, invalidating, startInvalidation, unmapFrame } from './mm.ts';
 import { coreMmPage, pteLocked } from './p2p.ts';
 import { zapSwapEntry } from './swap.ts';
+import { isZeroPfn } from './zero-page.ts';
 
 /** The min watermark, in frames: at or below it an allocation enters direct reclaim, and the OOM killer may run. */
 export const MIN_FREE = 2;
@@ -101,7 +102,8 @@ export function applyPressure(s: State, a: Action, _cfg: Config, strat: Strategy
 export function reapPage(s: State, proc: number, v: number, ctx: DriverContext): void {
   const mm = s.mms[proc]!;
   const pte = mm.ptes[v]!;
-  if (pte.frame !== NONE) unmapFrame(s, pte.frame);
+  // zap_pte_range: a special PTE (the zero page) has no folio to put.
+  if (pte.frame !== NONE && !isZeroPfn(s, pte.frame)) unmapFrame(s, pte.frame);
   zapSwapEntry(s, pte); // zap_pte_range: free_swap_and_cache
   pte.frame = NONE;
   pte.mapped = false;

@@ -179,6 +179,8 @@ export function doSwapPage(s: State, pte: Pte, write: boolean): boolean {
  * its only reference is this mapping (folio_ref_count == 1), else copied.
  */
 export function wpReusable(s: State, f: number): boolean {
+  // do_wp_page: the zero page is never reused (is_zero_pfn: vm_normal_page gives no folio), always copied.
+  if (s.zeroPfn !== undefined && f === s.zeroPfn) return false;
   const fr = s.frames[f]!;
   if (fr.slot !== NONE && swapCount(s, fr.slot) > 0) return false; // the cache's reference stays
   return fr.refcount === 1;

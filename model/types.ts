@@ -526,6 +526,15 @@ export interface Config {
    */
   mirrors?: number;
   /**
+   * The shared zero page (model/zero-page.ts): anonymous private memory is mapped without MAP_POPULATE, so
+   * a page starts untouched (pte_none); a read fault maps the zero page read-only (do_anonymous_page without
+   * FAULT_FLAG_WRITE: my_zero_pfn, pte_mkspecial) and a write, or a write fault on the zero page
+   * (wp_page_copy), allocates a fresh zeroed page. The zero page is a frame slot of its own after the
+   * others (State.zeroPfn), never allocated, never freed. Absent: every anonymous page is populated when
+   * mapped, so the other configs keep their state spaces.
+   */
+  zeroPage?: boolean;
+  /**
    * A kernel variant (model/configs.ts kernelVariants): config `base` with a core-mm change from the
    * kernel's history, held to the verdicts that the correct designs of `base` hold, as a mutant is.
    */
@@ -562,6 +571,12 @@ export interface State<D = unknown> {
   dev: Device;
   /** The second mirroring device (DEV1), in a config with two (Config.mirrors); absent elsewhere. */
   dev1?: Device;
+  /**
+   * The frame slot of the shared zero page (ZERO_PAGE(0), my_zero_pfn), in a config with Config.zeroPage:
+   * PTEs map it read-only without taking a reference or a mapcount (pte_special, vm_normal_page returns
+   * NULL); absent elsewhere.
+   */
+  zeroPfn?: number;
   /** The second device (the GPU / exporter that owns VRAM); its moves are its driver's kernel actions. */
   peer: PeerDevice;
   jobs: Job[];

@@ -32,6 +32,7 @@ import { cachedFrame, removable, removeMapping, swapOut, wpReusable, wpReuse, za
 import { applyExit, exitEnabled, finishExit } from './exit.ts';
 import { FATAL_DEVICE_FAULT, clearJobError, noJobError, recordFailure } from './job-error.ts';
 import { canMigrateShared, finishSharedMigration, rmapReturned, startSharedMigration } from './migrate-shared.ts';
+import { doAnonymousPage, isZeroPfn, pteNone, zeroFrame } from './zero-page.ts';
 import { applyFork, canFork, finishFork, forkActionKinds, forkCopied, forkEnabled, noFork, startFork } from './fork.ts';
 
 export const worldActionKinds: readonly ActionKind[] = [
@@ -146,18 +147,26 @@ export function initialState(cfg: Config): State {
     drv: {},
   };
   if (cfg.exit) s.mms.forEach((mm) => (mm.exiting = false));
+  if (cfg.zeroPage) {
+    // ZERO_PAGE(0): a frame slot of its own after the others, never allocated, never freed.
+    const z = s.frames.length;
+    s.frames.push({ kind: 'system', owner: NONE, locked: false, gen: 0, refcount: 0, pincount: 0, mapcount: 0, value: 0, free: true, dirty: false, slot: NONE, zone: 'normal' });
+    zeroFrame(s.frames[z]!);
+    s.zeroPfn = z;
+  }
   if (cfg.mirrors === 2) {
     // The hmm2 fixture's second dmirror device: its page table; every job says which device runs it.
     s.dev1 = emptyDevice(procs, vpages);
     s.jobs.forEach((j) => (j.dev = DEV));
   }
-  // Process 0 starts with every page mapped and populated (value 0).
+  // Process 0 starts with every page mapped and populated (value 0); with the zero page, mapped and
+  // untouched (pte_none: the first access faults it in, do_anonymous_page).
   const mm = s.mms[0]!;
   mm.alive = true;
   mm.ptes.forEach((pte, v) => {
     pte.mapped = true;
-    pte.frame = allocFrame(s, 0);
-    pte.writable = true;
+    pte.frame = cfg.zeroPage ? NONE : allocFrame(s, 0);
+    pte.writable = !cfg.zeroPage;
     pte.dax = (((cfg.dax ?? 0) >> v) & 1) === 1;
     pte.shared = (((cfg.shared ?? 0) >> v) & 1) === 1;
   });
@@ -193,11 +202,13 @@ export function worldEnabled(s: State, cfg: Config, strat: Strategy, ctx: Driver
         const present = pte.frame !== NONE;
         // A fault in needs a free frame, unless the swap cache still has the page (do_swap_page).
         const faultIn = !faultsWait && (haveFrame || cachedFrame(s, pte.slot) !== NONE);
+        // A read of an untouched page maps the zero page: no frame needed (do_anonymous_page).
+        const readIn = faultIn || (!faultsWait && s.zeroPfn !== undefined && pteNone(pte));
         // A device-private page or a page locked by a move: the CPU access faults and waits for its
         // owner (migrate_to_ram, the move fence); the strategy models that path.
         const touch = cpuCanTouch(s, pte) && pte.exclusive === NONE; // a device-exclusive entry faults first
         // An access the VMA does not allow faults with SIGSEGV (access_error in do_user_addr_fault): none.
-        if (touch && vmaReadable(pte) && (present || faultIn)) out.push(act('cpu_read', p, v));
+        if (touch && vmaReadable(pte) && (present || readIn)) out.push(act('cpu_read', p, v));
         if (touch && vmaWritable(pte) && (present ? pte.writable || (!faultsWait && (cowReusable(s, pte) || (!busy && canInvalidate))) : faultIn)) {
           out.push(act('cpu_write', p, v));
         }
@@ -296,13 +307,15 @@ export function applyWorld(s: State, a: Action, cfg: Config, strat: Strategy, ct
   switch (a.k) {
     case 'cpu_read': {
       const pte = s.mms[a.a]!.ptes[a.b]!;
-      if (pte.frame === NONE) swapIn(s, pte);
+      if (s.zeroPfn !== undefined && pteNone(pte)) doAnonymousPage(s, pte, false);
+      else if (pte.frame === NONE) swapIn(s, pte);
       ctx.emit({ t: 'cpu_read', proc: a.a, vpage: a.b, frame: pte.frame, value: s.frames[pte.frame]!.value });
       return true;
     }
     case 'cpu_write': {
       const pte = s.mms[a.a]!.ptes[a.b]!;
-      if (pte.frame === NONE) swapIn(s, pte, true);
+      if (s.zeroPfn !== undefined && pteNone(pte)) doAnonymousPage(s, pte, true);
+      else if (pte.frame === NONE) swapIn(s, pte, true);
       if (!pte.writable) {
         if (!cowReusable(s, pte)) {
           // do_wp_page on a shared page: the copy is an invalidation; the store is retried after it.
@@ -354,8 +367,9 @@ export function applyWorld(s: State, a: Action, cfg: Config, strat: Strategy, ct
     case 'mmap': {
       const pte = s.mms[a.a]!.ptes[a.b]!;
       pte.mapped = true;
-      pte.frame = allocFrame(s, 0);
-      pte.writable = true;
+      // With the zero page, mmap(MAP_ANONYMOUS) without MAP_POPULATE: the page stays untouched (pte_none).
+      pte.frame = cfg.zeroPage ? NONE : allocFrame(s, 0);
+      pte.writable = !cfg.zeroPage;
       pte.prot = VM_RW; // mmap(PROT_READ | PROT_WRITE)
       pte.swapped = false;
       pte.slot = NONE;
@@ -363,7 +377,7 @@ export function applyWorld(s: State, a: Action, cfg: Config, strat: Strategy, ct
       pte.shared = false; // MAP_PRIVATE
       pte.exclusive = NONE;
       pte.epoch++;
-      ctx.emit({ t: 'mmap', proc: a.a, vpage: a.b });
+      ctx.emit({ t: 'mmap', proc: a.a, vpage: a.b, ...(cfg.zeroPage ? { untouched: true } : {}) });
       return true;
     }
     case 'register': {
@@ -490,7 +504,8 @@ function finishInvalidation(s: State, i: number, cfg: Config, strat: Strategy, c
     const pte = mm.ptes[v]!;
     switch (inv.cause) {
       case 'munmap':
-        if (pte.frame !== NONE) unmapFrame(s, pte.frame);
+        // zap_pte_range: a special PTE (the zero page) has no folio to put.
+        if (pte.frame !== NONE && !isZeroPfn(s, pte.frame)) unmapFrame(s, pte.frame);
         zapSwapEntry(s, pte); // free_swap_and_cache
         pte.mapped = false;
         pte.frame = NONE;
@@ -528,7 +543,8 @@ function finishInvalidation(s: State, i: number, cfg: Config, strat: Strategy, c
         // read-only page, e.g. one the swap cache shares with a child's swap entry, stays read-only); a
         // copy in a read-only VMA (an unshare) stays read-only.
         if (inv.cause === 'cow' || s.frames[nf]!.slot === NONE) pte.writable = vmaWritable(pte);
-        unmapFrame(s, old);
+        // wp_page_copy of the zero page: a zeroed page (the zero page's value is 0), no folio to put.
+        if (!isZeroPfn(s, old)) unmapFrame(s, old);
         changed = true;
         break;
       }

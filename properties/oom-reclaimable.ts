@@ -57,7 +57,8 @@ export const oomReclaimable: Property<OomWatch> = {
         w.watched.fill(false);
         w.gens.fill(0);
         view.mms[e.proc]!.ptes.forEach((pte, v) => {
-          if ((e.pages >> v) & 1 && pte.frame !== -1) {
+          // The zero page is nobody's memory (never freed, pte_special): zap_pte_range only drops the PTE.
+          if ((e.pages >> v) & 1 && pte.frame !== -1 && pte.frame !== view.zeroPfn) {
             w.watched[pte.frame] = true;
             w.gens[pte.frame] = view.frames[pte.frame]!.gen;
           }

@@ -22,7 +22,9 @@ export const pinsBalanced: Property<null> = {
       const fr = view.frames[f]!;
       if (fr.pincount > 0) return violation(this.id, 'pin-leak', `no registration or job is left, but frame ${f} is still pinned ${fr.pincount} time(s)`, { frame: f, pincount: fr.pincount });
       // A locked frame is held by a move or migration in progress (its source or its destination); a page
-      // of the swap cache is the cache's, which reclaim frees (__remove_mapping).
+      // of the swap cache is the cache's, which reclaim frees (__remove_mapping). The zero page is
+      // allocated for good and mapped by no mapcount (pte_special).
+      if (f === view.zeroPfn) continue;
       if (!fr.free && fr.mapcount === 0 && !fr.locked && fr.slot === -1) return violation(this.id, 'frame-leak', `no registration or job is left, but frame ${f} is allocated (refcount ${fr.refcount}) and mapped by nobody`, { frame: f, refcount: fr.refcount });
     }
     return null;

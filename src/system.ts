@@ -17,7 +17,7 @@ import { sortJobSlots, type JobIndexedMemory, type JobSymmetry } from '../model/
 export function viewOf(m: Model, s: State): View {
   let ws: readonly Wait[] | null = null; // computed once, when a property asks
   const waits = () => (ws ??= waitsOf(m.strategy, s, { cfg: m.cfg, mutant: m.mutant, emit: () => {} }));
-  return { frames: s.frames, mms: s.mms, subs: s.subs, invs: s.invs, dev: s.dev, ...(s.dev1 ? { dev1: s.dev1 } : {}), peer: s.peer, jobs: s.jobs, queues: s.queues, regs: s.regs, nextValue: s.nextValue, forks: s.forks, fork: s.fork, cfg: m.cfg, waits };
+  return { frames: s.frames, mms: s.mms, subs: s.subs, invs: s.invs, dev: s.dev, ...(s.dev1 ? { dev1: s.dev1 } : {}), ...(s.zeroPfn !== undefined ? { zeroPfn: s.zeroPfn } : {}), peer: s.peer, jobs: s.jobs, queues: s.queues, regs: s.regs, nextValue: s.nextValue, forks: s.forks, fork: s.fork, cfg: m.cfg, waits };
 }
 
 export function stateKey(s: State): string {

@@ -10,7 +10,7 @@ import { configByName } from '../model/configs.ts';
 import { strategyByName } from '../model/strategies/index.ts';
 import { DEV, DEV1, NONE } from '../model/types.ts';
 import type { Config } from '../model/types.ts';
-import { PROT_DEV_PRIVATE_LOCAL, PROT_ERROR, PROT_NONE, PROT_READ, PROT_WRITE, snapshotPage } from '../model/hmm.ts';
+import { PROT_DEV_PRIVATE_LOCAL, PROT_ERROR, PROT_NONE, PROT_READ, PROT_WRITE, PROT_ZERO, snapshotPage } from '../model/hmm.ts';
 import { heldProperties, loadManifest } from '../src/verdicts.ts';
 import { defaultBudget } from '../src/check.ts';
 import { Scenario } from './hmm-scenario.ts';
@@ -29,6 +29,12 @@ const sharedHmm: Config = { ...configByName('hmm')!, shared: 0b11 };
 
 /** The hmm config where user space may mprotect both pages (model/mprotect.ts). */
 const protHmm: Config = { ...configByName('hmm')!, mprotect: 0b11 };
+
+/**
+ * The zero-page config (model/zero-page.ts: no MAP_POPULATE, a read fault maps the zero page) with three
+ * pages, all of which user space may mprotect: the buffers of the self-tests that read the zero page.
+ */
+const zeroProt: Config = { ...configByName('zero-page')!, scope: { ...configByName('zero-page')!.scope, vpages: 3 }, mprotect: 0b111 };
 
 /** mprotect of one page with `prot` ('rw', 'read', 'none'), run to its end (change_protection's invalidation). */
 function mprotect(sc: Scenario, p: number, v: number, prot: 'rw' | 'read' | 'none'): void {
@@ -331,6 +337,35 @@ describe('hmm-tests.c as a conformance suite (dmirror)', () => {
     expect(snap(sc, 0, 0), 'read-only after fork').toBe(PROT_DEV_PRIVATE_LOCAL | PROT_READ);
     expect(snap(sc, 1, 1), 'the child\'s swap entry').toBe(PROT_NONE);
     expect(sc.trace.filter((t) => t.startsWith('range_fault')).length, 'a snapshot faults nothing in').toBe(0);
+  });
+
+  it('anon_read (its zero pages): of a buffer made PROT_READ, a page never touched (pte_none) and a page the CPU read (the zero page) read zero on the device, the written page its data, one fault each', () => {
+    const sc = dmirror(zeroProt);
+    sc.step('register', 0);
+    const w = sc.cpuWrite(0, 2); // the buffer initialised but for its first two pages
+    for (const v of [0, 1, 2]) mprotect(sc, 0, v, 'read');
+    expect(sc.cpuRead(0, 1), 'populate the CPU page table with a special zero page').toBe(0);
+    expect(sc.s.mms[0]!.ptes[1]!.frame).toBe(sc.s.zeroPfn);
+    expect(sc.s.mms[0]!.ptes[0]!.frame, 'page 0 stays pte_none').toBe(-1);
+    expect(deviceRead(sc, 'r0', 0, 0), 'pte_none').toBe(0);
+    expect(deviceRead(sc, 'r1', 0, 1), 'pfn_zero').toBe(0);
+    expect(deviceRead(sc, 'r2', 0, 2)).toBe(w);
+    expect([sc.faults('r0'), sc.faults('r1'), sc.faults('r2')]).toEqual([1, 1, 1]);
+    expect(sc.s.dev.mirror[0]![0]!.frame, 'the read fault of pte_none mapped the zero page too').toBe(sc.s.zeroPfn);
+  });
+
+  it('snapshot (its zero page): a page made PROT_READ and read but never written is ZERO | READ; a page never touched is NONE', () => {
+    const sc = dmirror(zeroProt);
+    sc.step('register', 0);
+    mprotect(sc, 0, 0, 'read'); // page 2 of the self-test: "will be read-only zero page"
+    expect(sc.cpuRead(0, 0) + 3, 'val = *ptr + 3').toBe(3);
+    expect(snap(sc, 0, 0), 'dmirror_mkentry: is_zero_pfn').toBe(PROT_ZERO | PROT_READ);
+    expect(snap(sc, 0, 1), 'pte_none, nothing faulted in').toBe(PROT_NONE);
+    const w = sc.cpuWrite(0, 2); // page 4 of the self-test: read-write, written
+    expect(w).toBeGreaterThan(0);
+    expect(snap(sc, 0, 2)).toBe(PROT_WRITE);
+    expect(sc.trace.filter((t) => t.startsWith('range_fault')).length, 'a snapshot faults nothing in').toBe(0);
+    expect(snap(sc, 0, 1), 'still untouched').toBe(PROT_NONE);
   });
 
   it('snapshot (its mprotect pages): a PROT_NONE VMA is an error, a page written then made PROT_READ is READ', () => {

@@ -18,6 +18,8 @@ function typeOk(s: State): string | null {
       if (mm.alive || p === s.fork.child) for (const pte of mm.ptes) if (pte.mapped && pte.frame === f) maps++;
     });
     if (fr.free && (fr.refcount !== 0 || maps !== 0 || fr.pincount !== 0)) return `free frame ${f} is referenced`;
+    // The zero page's PTEs count in no mapcount (pte_special, model/zero-page.ts).
+    if (f === s.zeroPfn) continue;
     if (!fr.free && fr.mapcount !== maps) return `frame ${f}: mapcount ${fr.mapcount}, mapped by ${maps} PTEs`;
     if (!fr.free && fr.refcount < fr.mapcount + fr.pincount) return `frame ${f}: refcount ${fr.refcount} < mapcount + pincount`;
   }

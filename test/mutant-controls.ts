@@ -100,6 +100,9 @@ export const controls: Record<string, Control> = {
     ],
   },
   'mirror-blocking-notifier/no-read-retry': 'same',
+  // The design pins with FOLL_WRITE: the untouched page is faulted in writable (do_anonymous_page with
+  // FAULT_FLAG_WRITE), so the device's write DMA runs through a writable translation.
+  'pin-longterm/ro-pin-zero-page': 'same',
   'pin-longterm/pin-without-longterm': {
     config: 'zone-movable',
     property: 'movable-offlinable',

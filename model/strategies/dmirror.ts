@@ -213,7 +213,7 @@ export const dmirror = defineStrategy({
   summary: 'lib/test_hmm.c: one interval notifier over the address space, the device access under dmirror->mutex, the hmm_range_fault retry loop, migrations to and from a device-private pool whose own invalidations the callback skips',
   from: 'lib/test_hmm.c and tools/testing/selftests/mm/hmm-tests.c; mm/hmm.c, mm/migrate_device.c',
   device: { kind: 'gpu', recoverable: true },
-  configs: ['kernel-queue', 'hmm', 'mprotect', 'two-notifiers', 'two-devices'],
+  configs: ['kernel-queue', 'hmm', 'mprotect', 'two-notifiers', 'two-devices', 'zero-page'],
   mutants: [
     { name: 'no-read-retry', pattern: 'dmirror_range_fault stores the PFNs without mmu_interval_read_retry under dmirror->mutex: a page an invalidation freed after hmm_range_fault is mapped (the hand-rolled retry bugs the interval notifier fixed, 99cb252f5e68)' },
     { name: 'no-set-seq', pattern: 'the invalidate callback erases its page table but does not call mmu_interval_set_seq: a fault between hmm_range_fault and its read_retry sees no change and maps the old page (the contract of mmu_interval_notifier_ops.invalidate)' },

@@ -51,7 +51,7 @@ export const odpMirror = defineStrategy({
   summary: 'device faults through hmm_range_fault with the interval notifier seq retry; invalidate = fence and block DMA, zap the mirror, unblock',
   from: 'seeds 000/002; drivers/infiniband/core/umem_odp.c, drivers/infiniband/hw/mlx5/odp.c',
   device: { kind: 'rdma', recoverable: true },
-  configs: ['kernel-queue', 'user-queue', 'dax-file', 'mprotect', 'process-exit', 'two-notifiers'],
+  configs: ['kernel-queue', 'user-queue', 'dax-file', 'mprotect', 'process-exit', 'two-notifiers', 'zero-page'],
   mutants: [
     { name: 'no-read-retry', pattern: 'device PTE programmed without mmu_interval_read_retry: a page being freed is mapped (the hand-rolled collision-retry bugs fixed by 99cb252f5e68)' },
     { name: 'retry-outside-lock', pattern: 'read_retry checked before taking the driver lock: an invalidation starting right after the check is missed (i915 userptr before ed29c2691188)' },

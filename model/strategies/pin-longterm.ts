@@ -13,11 +13,12 @@ import { NONE } from '../types.ts';
 import type { Action, State } from '../types.ts';
 import type { DriverContext } from '../strategy.ts';
 import { defineStrategy } from '../strategy.ts';
-import { freeInvalidationSlot, invalidating, mmapWriteLocked, pinFrame, procInvalidating, putFrame, setMirror, unpinFrame, vmaWritable, zapMirror } from '../mm.ts';
+import { freeFrames, freeInvalidationSlot, invalidating, mmapWriteLocked, pinFrame, procInvalidating, putFrame, setMirror, unpinFrame, vmaWritable, zapMirror } from '../mm.ts';
 import { migrateForLongterm, unpinnablePages } from '../zones.ts';
 import { gupFastCan, gupFastPin, gupFastRecheck, gupFastRecheckPending } from '../fork.ts';
 import { wpReusable, wpReuse } from '../swap.ts';
 import { breakCow } from '../world.ts';
+import { doAnonymousPage, mapsZeroPage, pteNone } from '../zero-page.ts';
 
 interface PinDriver {
   /** The MR's page list: mr[proc][vpage] = the frame pinned, or NONE (gup_fast's pins, their re-check to come, included). */
@@ -56,10 +57,16 @@ function clearFast(s: State<PinDriver>, p: number): void {
 function pinAll(s: State<PinDriver>, p: number, ctx: DriverContext): void {
   const mr = s.drv.mr[p]!;
   s.mms[p]!.ptes.forEach((pte, v) => {
+    // An untouched page (configs with the zero page): pin_user_pages(FOLL_WRITE | FOLL_LONGTERM) finds no
+    // page (follow_page_pte), and faultin_page's write fault (do_anonymous_page with FAULT_FLAG_WRITE)
+    // allocates a zeroed page of its own, writable: the pin never takes the zero page. The mutant
+    // ro-pin-zero-page pins without FOLL_WRITE: the read fault maps the zero page and, without
+    // gup_must_unshare's FOLL_LONGTERM clause, GUP pins it as it is; the MR maps it read-only.
+    if (pteNone(pte)) doAnonymousPage(s, pte, ctx.mutant !== 'ro-pin-zero-page');
     if (ctx.mutant === 'get-user-pages') s.frames[pte.frame]!.refcount++;
     else pinFrame(s, pte.frame, ctx);
     mr[v] = pte.frame;
-    setMirror(s, p, v, pte.frame, s.frames[pte.frame]!.gen, true, pte.epoch);
+    setMirror(s, p, v, pte.frame, s.frames[pte.frame]!.gen, ctx.mutant === 'ro-pin-zero-page' ? pte.writable : true, pte.epoch);
   });
   s.regs[p]!.opening = false;
 }
@@ -147,11 +154,15 @@ export const pinLongterm = defineStrategy({
   summary: 'pin_user_pages(FOLL_LONGTERM) at registration, no notifier; unpin at deregistration',
   from: 'pinned RDMA MRs, GPU userptr; Documentation/core-api/pin_user_pages.rst',
   device: { kind: 'rdma', recoverable: false },
-  configs: ['kernel-queue', 'user-queue', 'kernel-queue-fork-2021', 'dax-file', 'zone-movable'],
+  configs: ['kernel-queue', 'user-queue', 'kernel-queue-fork-2021', 'dax-file', 'zone-movable', 'zero-page'],
   mutants: [
     { name: 'unpin-before-dma-lands', pattern: 'deregistration unpins at once, before the in-flight DMA lands: the page is freed under the device' },
     { name: 'put-page-not-unpin', pattern: 'a FOLL_PIN page released with put_page: the pin count never drops (why unpin_user_page exists)' },
     { name: 'get-user-pages', pattern: 'get_user_pages instead of pin_user_pages: fork cannot see the pin and COW takes the page from the pinner (17839856fd58)' },
+    {
+      name: 'ro-pin-zero-page', configs: ['zero-page'],
+      pattern: 'a long-term pin without FOLL_WRITE (ib_umem_get of an MR without IB_ACCESS_LOCAL_WRITE) of an untouched page in a private writable mapping pins the shared zero page, as GUP did before 84209e87c696 ("mm/gup: reliable R/O long-term pinning in COW mappings", v6.2: gup_must_unshare now unshares it): the next CPU write replaces the PTE by a fresh page (wp_page_copy) and the device keeps reading the zero page, never the data',
+    },
     { name: 'pin-without-longterm', pattern: 'a long-lived registration pinned with plain FOLL_PIN, without FOLL_LONGTERM: its pages are never migrated out of ZONE_MOVABLE or CMA, and memory offlining and CMA allocations fail for as long as it lives' },
   ],
   needsRegistration: true,
@@ -200,13 +211,19 @@ export const pinLongterm = defineStrategy({
     if (a.k === 'gup_fast_recheck') gupFastRecheckRange(s, a.a, ctx);
   },
 
-  // pin_user_pages over the whole range: every page present and exclusive (a copy-on-write page would
-  // need a write fault first; the model asks for it to be resolved before registering). FOLL_LONGTERM
+  // pin_user_pages over the whole range: every page present and exclusive, or untouched (faulted in for
+  // write as it is pinned); a copy-on-write page, the zero page included, would need a write fault first
+  // (wp_page_copy, an invalidation): the model asks for it to be resolved before registering. FOLL_LONGTERM
   // refuses a DAX file mapping (the filesystem could never move its block): the registration fails.
   // While a fork copies, gup_fast gives up at once (the seq is odd) and the slow path waits for the mmap
   // lock: the registration waits for the fork.
   canRegister(s, p, ctx) {
-    if (!s.mms[p]!.ptes.every((pte, v) => pte.mapped && pte.frame !== NONE && pte.writable && !pte.dax && !invalidating(s, p, v))) return false;
+    // The mutant ro-pin-zero-page takes untouched pages and the zero page too (a read-only pin faults them in for a read).
+    const roZero = (pte: State['mms'][number]['ptes'][number]) => ctx.mutant === 'ro-pin-zero-page' && (pteNone(pte) || mapsZeroPage(s, pte));
+    const ptes = s.mms[p]!.ptes;
+    if (!ptes.every((pte, v) => pte.mapped && (roZero(pte) || pteNone(pte) || (pte.frame !== NONE && pte.writable)) && !pte.dax && !invalidating(s, p, v))) return false;
+    // The write faults of the untouched pages need a free frame each (else -ENOMEM: not offered).
+    if (ctx.mutant !== 'ro-pin-zero-page' && ptes.filter(pteNone).length > freeFrames(s)) return false;
     // A migrate-out to ZONE_NORMAL needs an invalidation slot (the model's, not the kernel's, limit).
     return unpinnablePages(s, ctx.cfg, p, ALL(s)) === 0 || ctx.mutant === 'pin-without-longterm' || freeInvalidationSlot(s) !== NONE;
   },

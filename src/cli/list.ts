@@ -33,6 +33,7 @@ export function describeConfig(c: Config): string {
   if (c.kernel.reclaimWithoutNotifier) parts.push('reclaim clears PTEs with no mmu_notifier calls (a core-mm bug)');
   if (c.kernel.refusedStartNotUndone) parts.push('a refused non-blockable invalidate_range_start is not undone (a core-mm bug)');
   if (c.movable || c.cma) parts.push(`zones: ${c.movable ?? 0} frame(s) of ZONE_MOVABLE and ${c.cma ?? 0} of a CMA area, the rest ZONE_NORMAL; FOLL_LONGTERM ${c.kernel.longtermMigrate === 'cma-only' ? 'migrates only CMA pages out' : 'migrates both out'} before pinning`);
+  if (c.zeroPage) parts.push('anonymous memory mapped without MAP_POPULATE: a read fault maps the shared zero page read-only (do_anonymous_page), a write allocates a zeroed page');
   if (c.exit) parts.push('processes exit (exit_mmap: the notifiers\' release, then the unmap of everything; the OOM victim exits after the reaper)');
   if (c.kernel.insertNotCovered) parts.push('a notifier inserted during an invalidation is not assumed covered by it (a core-mm bug)');
   parts.push(c.dax ? `p0's pages ${maskText(c.dax)} map a DAX file (the filesystem may move their blocks)` : 'anonymous memory');

@@ -42,7 +42,7 @@ export function effectOfEvent(e: ModelEvent): Effect {
     case 'cpu_write':
       return d('wrote', `the CPU writes ${e.value} to ${page(e.proc, e.vpage)} (frame ${e.frame})`, [page(e.proc, e.vpage), `frame${e.frame}`]);
     case 'mmap':
-      return d('mapped', `${page(e.proc, e.vpage)} mapped to a new zeroed frame`, [page(e.proc, e.vpage)]);
+      return d('mapped', e.untouched ? `${page(e.proc, e.vpage)} mapped, untouched (pte_none: the first access faults it in)` : `${page(e.proc, e.vpage)} mapped to a new zeroed frame`, [page(e.proc, e.vpage)]);
     case 'munmap':
       return d('unmapped', `${page(e.proc, e.vpage)} unmapped`, [page(e.proc, e.vpage)]);
     case 'unmap_unnotified':
@@ -187,7 +187,8 @@ export function worldEffects(a: State, b: State, events: readonly ModelEvent[]):
       if (o.mapped && pte.mapped && !o.swapped && pte.swapped) {
         out.push(fx('swapped-out', `${at} swapped out from frame ${o.frame}: its value ${pte.swap} in the swap slot`, [...refs, `frame${o.frame}`], { proc: p, vpage: v, frame: o.frame }));
       } else if (o.mapped && pte.mapped && o.frame === NONE && pte.frame !== NONE) {
-        out.push(fx('swapped-in', `${at} ${o.swapped ? 'swapped in' : 'faulted in'} to frame ${pte.frame} (gen ${b.frames[pte.frame]!.gen})`, [...refs, `frame${pte.frame}`], { proc: p, vpage: v, frame: pte.frame }));
+        const zero = pte.frame === b.zeroPfn ? ', the zero page, read-only' : '';
+        out.push(fx('swapped-in', `${at} ${o.swapped ? 'swapped in' : 'faulted in'} to frame ${pte.frame}${zero} (gen ${b.frames[pte.frame]!.gen})`, [...refs, `frame${pte.frame}`], { proc: p, vpage: v, frame: pte.frame }));
       } else if (o.mapped && pte.mapped && o.frame !== NONE && pte.frame !== NONE && o.frame !== pte.frame) {
         const cow = !o.writable && pte.writable;
         out.push(fx(cow ? 'copied-on-write' : 'remapped', cow ? `${at} copied on write: frame ${o.frame} -> frame ${pte.frame} (gen ${b.frames[pte.frame]!.gen})` : `${at} now maps frame ${pte.frame} (gen ${b.frames[pte.frame]!.gen}), was frame ${o.frame}`, [...refs, `frame${o.frame}`, `frame${pte.frame}`], { proc: p, vpage: v, from: o.frame, to: pte.frame }));
