@@ -55,7 +55,7 @@ describe('kernel variants', () => {
     ['refused-start-not-undone', 'odp-mirror', 'notifier-bookkeeping', 14],
     // The pin lands between fork's check for pinned pages and its write-protect (test/fork.test.ts has the trace).
     // A narrow window (one step of fork's per page), found within 1000 runs.
-    ['gup-fast-no-seq-check', 'pin-per-job', 'isolation', 12, 'kernel-queue', 1000],
+    ['gup-fast-no-seq-check', 'pin-per-job', 'no-lost-write', 12, 'kernel-queue', 1000],
     ['insert-not-covered', 'odp-mirror', 'coherent-dma', 8, 'kernel-queue', 2000],
     // The other process's MR still maps the copy-on-write page its mm was never told moved (model/migrate-shared.ts).
     ['migrate-notifies-one-mm', 'odp-mirror', 'coherent-dma', 12, 'kernel-queue', 1000],

@@ -114,25 +114,25 @@ export const controls: Record<string, Control> = {
   'pin-per-job/pin-after-handoff': {
     config: 'kernel-queue',
     property: 'no-dma-after-free',
-    why: 'the page is pinned (gup_fast) before the GPU page table is programmed and the job handed to the hardware, so the migration is refused (folio_migrate_mapping sees the extra reference) and the DMA lands in the frame it was translated for',
-    trace: [act('submit_write', 0, 0), act('gup_fast', 0), act('pin_job', 0), act('dma_start', 0), act('migrate', 0, 0), act('dma_land', 0)],
+    why: 'the page is pinned (gup_fast) before the GPU page table is programmed and the job handed to the hardware, so reclaim passes over it (folio_maybe_dma_pinned) and the migration is refused (folio_migrate_mapping sees the extra reference): the DMA lands in the frame it was translated for',
+    trace: [act('submit', 0, 1), act('gup_fast', 0), act('pin_job', 0), act('dma_start', 0), act('migrate', 0, 1), act('dma_land', 0)],
   },
   'pin-per-job/gup-fast-without-seq-retry': {
     config: 'kernel-queue',
-    property: 'isolation',
-    why: 'gup_fast reads mm->write_protect_seq first and gives up while fork write-protects (raw_seqcount_try_begin fails on the odd seq); the slow path waits for the mmap lock, and after the fork FOLL_PIN unshares the copy-on-write page (a write fault of its own) before it pins, so the GPU reads the parent\'s page',
+    property: 'no-lost-write',
+    why: 'fork write-protects each page as it copies it (copy_present_pte under mm->write_protect_seq, one step), and gup_fast gives up while the seq is odd; the slow path waits for the mmap lock, and after the fork FOLL_PIN unshares the copy-on-write page (a write fault of its own) before it pins, so the GPU writes the parent\'s own page and the child reads what it had',
     trace: [
-      act('fork', 0), act('fork_copy_pte', 0, 0), act('submit', 0, 1), act('fork_copy_pte', 0, 1), act('invalidate_end', 0), act('pin_job', 0),
-      act('invalidate_end', 0), act('gup_fast', 0), act('dma_start', 0), act('cpu_write', 0, 1), act('dma_land', 0),
+      act('fork', 0), act('fork_copy_pte', 0, 0), act('fork_copy_pte', 0, 1), act('submit_write', 0, 1), act('invalidate_end', 0), act('pin_job', 0),
+      act('invalidate_end', 0), act('gup_fast', 0), act('dma_start', 0), act('dma_land', 0), act('cpu_read', 1, 1),
     ],
   },
   'pin-per-job/pin-without-unshare': {
     config: 'kernel-queue',
-    property: 'isolation',
-    why: 'the pin first unshares the copy-on-write page (FOLL_PIN on an anonymous page breaks COW, gup_must_unshare): its invalidation ends, the page is p0\'s own, and the DMA lands in p0\'s frame',
+    property: 'no-lost-write',
+    why: 'the pin first unshares the copy-on-write page (FOLL_PIN on an anonymous page breaks COW, gup_must_unshare): its invalidation ends, the page is the child\'s own, and the DMA writes the child\'s frame, not the one the parent still maps',
     trace: [
-      act('fork', 0), act('fork_copy_pte', 0, 0), act('fork_copy_pte', 0, 1), act('submit', 0, 0), act('invalidate_end', 0), act('pin_job', 0), act('invalidate_end', 0),
-      act('gup_fast', 0), act('cpu_write', 0, 0), act('dma_start', 0), act('dma_land', 0),
+      act('fork', 0), act('fork_copy_pte', 0, 0), act('fork_copy_pte', 0, 1), act('invalidate_end', 0), act('submit_write', 1, 0), act('pin_job', 0),
+      act('invalidate_end', 0), act('gup_fast', 0), act('dma_start', 0), act('dma_land', 0), act('cpu_read', 0, 0),
     ],
   },
 
