@@ -65,7 +65,11 @@ export function proveModel(m: Model, props: readonly Property<any>[], budget: Pr
   const bfs: BfsBudget = { maxDepth: budget.maxDepth ?? Infinity, maxStates: budget.maxStates, timeMs: budget.timeMs, order: budget.order, onProgress: budget.onProgress, symmetry: budget.symmetry };
   const out: ProofResult = { scope: m.cfg.scope, proved: [], failures: [], unfinished: [], reached: new Set(), searches: [] };
   for (const g of groups) {
-    const r = bfsCheck(m, [...g, ...witnesses], bfs);
+    // Each search carries the premises of its own properties only (the rest are checked by `check`, not
+    // here): a witness's memory is part of a node, so one that nothing here asks about would only split
+    // states.
+    const premises = new Set(g.map((p) => p.premise));
+    const r = bfsCheck(m, [...g, ...witnesses.filter((w) => premises.has(w.id))], bfs);
     out.failures.push(...r.failures);
     r.reached.forEach((w) => out.reached.add(w));
     out.searches.push(r.stats);
