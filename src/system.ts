@@ -46,6 +46,8 @@ interface OracleShape {
   /** The answers to named questions (see ORACLE_MEMO), by state fingerprint and question. */
   memo: Map<string, boolean>;
   codec: Codec;
+  /** The fingerprint of the state asked about (reused: one per model, not one per question). */
+  fp: Int32Array;
 }
 
 /**
@@ -69,7 +71,7 @@ function shapeOf(m: Model): OracleShape {
       // Classes: the driver's steps, the device's, the core mm's, user space's (only when asked for).
       classOfKind.set(k.kind, driverKinds.has(k.kind) ? 0 : k.actor === 'hardware' ? 1 : k.actor === 'user' ? 3 : 2);
     }
-    sh = { klass: (a) => classOfKind.get(a.k) ?? 2, sys: systemOf(m), memo: new Map(), codec: new Codec() };
+    sh = { klass: (a) => classOfKind.get(a.k) ?? 2, sys: systemOf(m), memo: new Map(), codec: new Codec(), fp: new Int32Array(2) };
     shapes.set(m, sh);
   }
   return sh;
@@ -100,9 +102,8 @@ export function oracleFor(m: Model, s: State): Oracle {
       if (opts.goal === undefined) return reach(done, bound, actors, opts);
       if (print === null) {
         shape.codec.encode(s);
-        const fp = new Int32Array(2);
-        fingerprint(shape.codec.buf, shape.codec.len, fp);
-        print = `${fp[0]},${fp[1]}`;
+        fingerprint(shape.codec.buf, shape.codec.len, shape.fp);
+        print = `${shape.fp[0]},${shape.fp[1]}`;
       }
       const retry = opts.retry === undefined ? '' : opts.retry === 'any' ? 'any' : `${opts.retry.proc}:${opts.retry.vpage ?? ''}`;
       const key = `${print}|${opts.goal}|${bound}|${actors.join(',')}|${opts.userCompletionsOnly === true ? 1 : 0}|${retry}`;
