@@ -9,7 +9,7 @@
 import type { Action, Actor, Config, DeviceKind, Job, State } from './types.ts';
 import type { Emit } from './events.ts';
 import type { Counters } from './canonical.ts';
-import type { JobSymmetry } from './symmetry.ts';
+import type { InvSymmetry, JobSymmetry } from './symmetry.ts';
 import type { Wait } from './waits.ts';
 
 export interface MutantInfo<M extends string = string> {
@@ -135,6 +135,12 @@ export interface Strategy<D = unknown, M extends string = string, K extends stri
    * test/symmetry.test.ts checks the claim for every strategy that makes it.
    */
   jobSymmetry?: JobSymmetry;
+  /**
+   * Symmetry over invalidation slots (model/symmetry.ts): which arrays of `drv` are indexed by
+   * invalidation slot and which fields name one (a lock its callback holds). A driver that keeps no such
+   * thing says `{}`; a driver without it is searched with its invalidation slots unrelabelled.
+   */
+  invSymmetry?: InvSymmetry;
   /**
    * Optional: what the driver's paths wait on in `s` (model/waits.ts): name what a pending invalidate
    * callback waits on (`waitsOn`), and push the driver's own waits (a buffer move, a fault on a lock, a

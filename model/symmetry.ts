@@ -153,3 +153,125 @@ export function relabelJobSlots(s: State, sym: JobSymmetry, mons: readonly JobIn
   }
   for (const m of mons) for (const name of m.byJob) permute((m.mem as Bag)[name] as unknown[], perm);
 }
+
+// ---- Symmetry over invalidation slots ------------------------------------------------------------------
+//
+// An invalidation slot is a name too: mm.ts `freeInvalidation` gives the lowest free one, and nothing
+// treats a slot by its number (every loop over `s.invs` asks whether some invalidation matches, never
+// which is first). What names a slot: the world's fork in progress (`s.fork.inv`), the link between the
+// two invalidations of a shared page's migration (`Invalidation.rmap`), what a driver stores per slot or
+// as a reference to one (a lock its callback holds, `LOCK_BY_INV + i`: Strategy.invSymmetry), and what a
+// monitor remembers per slot (Property.byInv). The comparison orders slots by their records, with a link
+// read as "linked" and each reference as "this slot is named here", so that slots that tie hold the same
+// thing and are named alike.
+
+/** Where a driver's state names invalidation slots (Strategy.invSymmetry). */
+export interface InvSymmetry {
+  /** Arrays of the driver's state indexed by invalidation slot. */
+  byInv?: readonly string[];
+  /**
+   * Fields of the driver's state (a number, or an array of numbers) that hold `offset + slot` when they
+   * name an invalidation slot (a lock held by that invalidation's callback), and some other value
+   * (NONE, below `offset`) when they do not.
+   */
+  invRefs?: readonly { field: string; offset: number }[];
+}
+
+/** A monitor's memory, relabelled with the invalidations: its arrays indexed by invalidation slot. */
+export interface InvIndexedMemory {
+  mem: unknown;
+  byInv: readonly string[];
+  inKey: boolean;
+}
+
+/** Invalidation.rmap read in a comparison: a link to another slot is "linked", whichever slot it names. */
+const LINKED = -100;
+
+function cmpInvRecords(x: Bag, y: Bag): number {
+  for (const f in x) {
+    let a = x[f];
+    let b = y[f];
+    if (f === 'rmap') {
+      if ((a as number) >= 0) a = LINKED;
+      if ((b as number) >= 0) b = LINKED;
+    }
+    const c = cmp(a, b);
+    if (c !== 0) return c;
+  }
+  return 0;
+}
+
+/** How many of the driver's references (InvSymmetry.invRefs) name slot i. */
+function namedBy(drv: Bag, sym: InvSymmetry, i: number): number {
+  let n = 0;
+  for (const r of sym.invRefs ?? []) {
+    const v = drv[r.field];
+    if (Array.isArray(v)) {
+      for (const x of v as number[]) if (x === r.offset + i) n++;
+    } else if (v === r.offset + i) n++;
+  }
+  return n;
+}
+
+function cmpInvSlots(s: State, i: number, k: number, sym: InvSymmetry, mons: readonly InvIndexedMemory[]): number {
+  let c = cmpInvRecords(s.invs[i] as unknown as Bag, s.invs[k] as unknown as Bag);
+  if (c !== 0) return c;
+  c = (s.fork.inv === i ? 1 : 0) - (s.fork.inv === k ? 1 : 0);
+  if (c !== 0) return c;
+  const drv = s.drv as Bag;
+  for (const name of sym.byInv ?? []) {
+    const a = drv[name] as unknown[];
+    c = cmp(a[i], a[k]);
+    if (c !== 0) return c;
+  }
+  c = namedBy(drv, sym, i) - namedBy(drv, sym, k);
+  if (c !== 0) return c;
+  for (const m of mons) {
+    if (!m.inKey) continue;
+    for (const name of m.byInv) {
+      const a = (m.mem as Bag)[name] as unknown[];
+      c = cmp(a[i], a[k]);
+      if (c !== 0) return c;
+    }
+  }
+  return 0;
+}
+
+/**
+ * Sort `s`'s invalidation slots (and every place that names one) in place, as sortJobSlots sorts job
+ * slots. Returns the permutation applied (slot k now holds what slot perm[k] held), or null.
+ */
+export function sortInvSlots(s: State, sym: InvSymmetry, mons: readonly InvIndexedMemory[]): number[] | null {
+  const n = s.invs.length;
+  if (n < 2) return null;
+  let sorted = true;
+  for (let i = 1; i < n && sorted; i++) if (cmpInvSlots(s, i - 1, i, sym, mons) > 0) sorted = false;
+  if (sorted) return null;
+  const perm = [0];
+  for (let i = 1; i < n; i++) {
+    let at = perm.length;
+    while (at > 0 && cmpInvSlots(s, perm[at - 1]!, i, sym, mons) > 0) at--;
+    perm.splice(at, 0, i);
+  }
+  relabelInvSlots(s, sym, mons, perm);
+  return perm;
+}
+
+/** Relabel `s`'s invalidation slots in place: slot k takes what slot perm[k] held, and every place that names a slot follows. */
+export function relabelInvSlots(s: State, sym: InvSymmetry, mons: readonly InvIndexedMemory[], perm: readonly number[]): void {
+  const n = s.invs.length;
+  const to: number[] = [];
+  perm.forEach((old, k) => (to[old] = k));
+  permute(s.invs, perm);
+  for (const inv of s.invs) if (inv.rmap >= 0 && inv.rmap < n) inv.rmap = to[inv.rmap]!;
+  if (s.fork.inv >= 0 && s.fork.inv < n) s.fork.inv = to[s.fork.inv]!;
+  const drv = s.drv as Bag;
+  for (const name of sym.byInv ?? []) permute(drv[name] as unknown[], perm);
+  const rename = (v: number, offset: number): number => (v - offset >= 0 && v - offset < n ? offset + to[v - offset]! : v);
+  for (const r of sym.invRefs ?? []) {
+    const v = drv[r.field];
+    if (Array.isArray(v)) for (let x = 0; x < v.length; x++) v[x] = rename(v[x] as number, r.offset);
+    else drv[r.field] = rename(v as number, r.offset);
+  }
+  for (const m of mons) for (const name of m.byInv) permute((m.mem as Bag)[name] as unknown[], perm);
+}

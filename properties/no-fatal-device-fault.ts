@@ -26,6 +26,7 @@ export const noFatalDeviceFault: Property<JobRegistration> = {
   kind: 'always',
   premise: 'sometimes-unrecoverable-dma',
   byJob: ['seen', 'registered', 'lost'],
+  byInv: [],
   meaning: 'a device that cannot recover from page faults never touches a page its page table does not map while a job runs on memory user space keeps mapped and registered',
   init(view) {
     const no = () => view.jobs.map(() => false);

@@ -42,6 +42,7 @@ export const noLostWrite: Property<RefMemory> = {
   },
   observesValues: true,
   byJob: [],
+  byInv: [],
   counters(mon, c) {
     for (const row of mon.ref) row.forEach((x, v) => (row[v] = x === null ? null : c.remembered(x)));
   },

@@ -25,6 +25,7 @@ export const notifierBookkeeping: Property<Brackets> = {
   meaning: "the core mm's notifier bookkeeping is consistent: active invalidations counted, the seq odd exactly while one is active, every invalidate_range_start ended once (or abandoned when a non-blockable start was refused)",
   init: (view) => ({ open: view.invs.map((inv) => inv.live) }),
   byJob: [],
+  byInv: ['open'],
   check(mon, { view, events }) {
     for (const e of events) {
       switch (e.t) {

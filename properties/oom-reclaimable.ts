@@ -47,6 +47,7 @@ export const oomReclaimable: Property<OomWatch> = {
   meaning: 'the OOM reaper frees an OOM victim\'s memory by kernel and hardware steps alone: its pass is not refused for good, and the frames it unmapped are freed',
   init: (view) => ({ victim: -1, watched: view.frames.map(() => false), gens: view.frames.map(() => 0) }),
   byJob: [],
+  byInv: [],
   counters(w, c) {
     w.gens.forEach((g, f) => (w.gens[f] = w.watched[f] ? c.gen(f, g) : 0));
   },

@@ -28,6 +28,7 @@ export const transparent: Property<JobHistory> = {
   kind: 'always',
   premise: 'sometimes-device-memory-moved',
   byJob: ['moved', 'unmapped', 'noMemory', 'seen', 'registered'],
+  byInv: [],
   capability: true,
   meaning: 'no job fails because its memory moved (migration, reclaim, copy-on-write, a DAX block, a VRAM or DMA-BUF move): the device mapping follows the memory with no error to user space',
   init(view) {

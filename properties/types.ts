@@ -114,6 +114,8 @@ export interface Property<M = unknown> {
    * say turns the reduction off.
    */
   byJob?: readonly string[];
+  /** As byJob, for arrays indexed by invalidation slot; a property with memory that does not say keeps invalidation slots unrelabelled. */
+  byInv?: readonly string[];
 }
 
 export function violation(property: string, clause: string, message: string, values: Violation['values']): Violation {

@@ -41,6 +41,7 @@ const allReleased: Property<{ held: boolean }> = {
   meaning: 'every registration and job is gone after one was made (unpin_user_pages, dereg, fence signalled)',
   init: (view) => ({ held: holding(view) }),
   byJob: [],
+  byInv: [],
   check(m, { view }): Violation | null {
     const now = holding(view);
     if (m.held && !now) return { property: this.id, clause: 'reached', message: this.meaning, values: {} };

@@ -84,7 +84,7 @@ export function bfsCheck(m: Model, props: readonly Property<any>[], budget: BfsB
     (active, reached) => {
       const { failure, stats } = bfsExplore<State, Action, ModelEvent, Violation>(
         sys,
-        (s) => (budget.symmetry === false ? new Monitor(m, active, s).deferStateOnly() : new Monitor(m, active, s).deferStateOnly().relabelJobs()),
+        (s) => (budget.symmetry === false ? new Monitor(m, active, s).deferStateOnly() : new Monitor(m, active, s).deferStateOnly().relabelSlots()),
         budget,
         (r) => r.forEach((x) => reached.add(x)),
       );

@@ -12,7 +12,7 @@ import { reachable } from './explore/bfs.ts';
 import { Codec, fingerprint } from './explore/codec.ts';
 import { canonicalize, type CanonicalOptions } from '../model/canonical.ts';
 import { waitsOf, type Wait } from '../model/waits.ts';
-import { sortJobSlots, type JobIndexedMemory, type JobSymmetry } from '../model/symmetry.ts';
+import { sortInvSlots, sortJobSlots, type InvIndexedMemory, type InvSymmetry, type JobIndexedMemory, type JobSymmetry } from '../model/symmetry.ts';
 
 export function viewOf(m: Model, s: State): View {
   let ws: readonly Wait[] | null = null; // computed once, when a property asks
@@ -267,25 +267,46 @@ export class Monitor {
       }
       sortJobSlots(s, this.symmetry, live);
     }
+    if (this.invSymmetry) {
+      const mons = (this.invMemory ??= props.map((p) => ({ mem: null, byInv: p.byInv ?? [], inKey: p.kind !== 'sometimes' })));
+      const live: InvIndexedMemory[] = [];
+      for (let i = 0; i < props.length; i++) {
+        if (mons[i]!.byInv.length === 0 || this.mons[i] === this.first[i] && this.reached.has(props[i]!.id)) continue;
+        mons[i]!.mem = this.mons[i];
+        live.push(mons[i]!);
+      }
+      sortInvSlots(s, this.invSymmetry, live);
+    }
   }
 
-  /** Job slots relabelled by canonicalize (model/symmetry.ts), or null: see relabelJobs. */
+  /** Job slots relabelled by canonicalize (model/symmetry.ts), or null: see relabelSlots. */
   private symmetry: JobSymmetry | null = null;
   private slotMemory: JobIndexedMemory[] | undefined;
+  /** Invalidation slots relabelled by canonicalize, or null: see relabelSlots. */
+  private invSymmetry: InvSymmetry | null = null;
+  private invMemory: InvIndexedMemory[] | undefined;
 
   /**
-   * Let canonicalize sort job slots (symmetry reduction), if the strategy says where it stores them and
-   * every property with memory says which of it is per slot; otherwise nothing changes.
+   * Let canonicalize sort job slots and invalidation slots (symmetry reduction), each where the strategy
+   * says where it stores them and every property with memory says which of it is per slot; otherwise
+   * that kind of slot is left as it is.
    */
-  relabelJobs(): this {
+  relabelSlots(): this {
     const sym = this.m.strategy.jobSymmetry;
     if (sym && this.props.every((p, i) => p.byJob !== undefined || this.first[i] === null)) this.symmetry = sym;
+    const isym = this.m.strategy.invSymmetry;
+    if (isym && this.props.every((p, i) => p.byInv !== undefined || this.first[i] === null)) this.invSymmetry = isym;
     return this;
   }
 
-  /** Whether canonicalize relabels job slots: a trace is then rebuilt by matching nodes (explore/bfs.ts). */
+  /** Whether canonicalize relabels job or invalidation slots: a trace is then rebuilt by matching nodes (explore/bfs.ts). */
   get symmetric(): boolean {
-    return this.symmetry !== null;
+    return this.symmetry !== null || this.invSymmetry !== null;
+  }
+
+  /** Which kinds of slot canonicalize relabels. */
+  get relabels(): { jobs: boolean; invalidations: boolean } {
+    return { jobs: this.symmetry !== null, invalidations: this.invSymmetry !== null };
   }
 
   /** What two nodes of one trace must share: the state and the memory of the properties that decide verdicts (a witness's is left out). */
@@ -300,6 +321,7 @@ export class Monitor {
     c.first = this.first;
     c.deferred = this.deferred;
     c.symmetry = this.symmetry;
+    c.invSymmetry = this.invSymmetry;
     for (const r of this.reached) c.reached.add(r);
     return c;
   }

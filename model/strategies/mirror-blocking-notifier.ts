@@ -48,6 +48,8 @@ function jobsToWaitFor(s: State, proc: number, pages: number, ctx: DriverContext
 export const mirrorBlockingNotifier = defineStrategy({
   ...mirrorCounters,
   jobSymmetry: mirrorJobSymmetry,
+  // Its callbacks' progress is in the invalidation's own record (cb); the driver names no slot.
+  invSymmetry: {},
   name: 'mirror-blocking-notifier',
   summary: 'fault pages into the mirror at submit, no pin; the invalidate callback waits for the executing job\'s fence, then unmaps',
   from: 'seed 000 (Jason Gunthorpe, Christian König, 2016)',

@@ -47,6 +47,8 @@ export const odpMirror = defineStrategy({
     mkeyClearDead(s);
   },
   jobSymmetry: mirrorJobSymmetry,
+  // A callback holds umem_mutex as LOCK_BY_INV + its invalidation slot.
+  invSymmetry: { invRefs: [{ field: 'locks', offset: LOCK_BY_INV }] },
   name: 'odp-mirror',
   summary: 'device faults through hmm_range_fault with the interval notifier seq retry; invalidate = fence and block DMA, zap the mirror, unblock',
   from: 'seeds 000/002; drivers/infiniband/core/umem_odp.c, drivers/infiniband/hw/mlx5/odp.c',

@@ -44,6 +44,8 @@ export const p2pVmaMap = defineStrategy({
   counters: (d: VmaMapDriver, c) => faultCounters(d, c),
   clearDead: (d: VmaMapDriver) => faultClearDead(d),
   name: 'p2p-vma-map',
+  // A callback holds the driver lock as LOCK_BY_INV + its invalidation slot.
+  invSymmetry: { invRefs: [{ field: 'lock', offset: LOCK_BY_INV }] },
   summary: 'the RFC: BAR memory mapped with no struct pages; the importer asks the VMA\'s p2p_map for an SGL of bus addresses for its own device, follows the VMA with the interval notifier, and calls p2p_unmap once its DMA drained',
   from: 'seed 004 (RFC "mm/vma: add support for peer to peer to device vma", Jason Gunthorpe\'s reply); drivers/pci/p2pdma.c',
   device: { kind: 'rdma', recoverable: true },

@@ -97,6 +97,7 @@ export const pinPerJob = defineStrategy({
 
   // Symmetry: the driver's state is per job slot, and names no slot.
   jobSymmetry: { byJob: ['pinned', 'tFrame', 'tGen', 'late', ...gupFastByJob] },
+  invSymmetry: {},
 
   // The finite model: a job's GPU page-table translation is a (frame, gen); gup_fast's pending re-check a seq and an epoch.
   counters(d: PinJobDriver, c, s) {

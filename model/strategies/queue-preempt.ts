@@ -70,6 +70,8 @@ function evict(s: State<QueueDriver>, p: number): void {
 
 export const queuePreempt = defineStrategy({
   name: 'queue-preempt',
+  // The signalling path of the mutant alloc-in-fence-signalling waits for the reclaim in sigInv[p].
+  invSymmetry: { invRefs: [{ field: 'sigInv', offset: 0 }] },
   summary: 'the invalidate callback preempts the process\'s queues (one eviction fence, bounded by hardware), zaps the GPU page table; a restore worker revalidates, then resumes the queues',
   from: 'amdkfd today: kfd_svm.c, amdgpu_amdkfd_fence.c (KERNEL.md §5)',
   device: { kind: 'gpu', recoverable: false },
