@@ -5,7 +5,7 @@
 // The mutants are split over two test files (mutants-*.test.ts) so that the two workers share them; each
 // test's cost is a budget of fast-check runs (suiteBudget), not a time.
 import { describe, it, expect } from 'vitest';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import type { Model } from '../model/model.ts';
 import { sameAction } from '../model/model.ts';
 import { strategies, strategyByName } from '../model/strategies/index.ts';
@@ -14,7 +14,8 @@ import { propertyById } from '../properties/index.ts';
 import { expectedVerdict, killMutant, loadManifest } from '../src/verdicts.ts';
 import { runActions } from '../src/run.ts';
 import { fileNameOf } from '../src/counterexample/format.ts';
-import { suiteBudget } from './budget.ts';
+import { deep, suiteBudget } from './budget.ts';
+import { configByName } from '../model/configs.ts';
 import { controls } from './mutant-controls.ts';
 import { holdsOver, model, traceText } from './helpers.ts';
 
@@ -25,6 +26,22 @@ export const mutantGroups: Record<string, readonly string[]> = {
   'p2p-user': ['p2p-gup', 'p2p-vma-map', 'peerdirect-kill'],
   hmm: ['dmirror'],
 };
+
+/**
+ * The config each mutant's committed counterexample was found in (by `dmacheck mutants`, which searches
+ * every config of the strategy in order). The suite searches that config only: a mutant that survives
+ * the configs before it would cost a whole budget in each (DMACHECK_DEEP=1 searches them all again).
+ */
+function corpusConfigs(): Map<string, string> {
+  const dir = new URL('../counterexamples/', import.meta.url);
+  const out = new Map<string, string>();
+  for (const f of readdirSync(dir)) {
+    if (!f.endsWith('.json')) continue;
+    const c = JSON.parse(readFileSync(new URL(f, dir), 'utf8')) as { strategy?: string; mutant?: string | null; config?: string };
+    if (c.mutant && c.strategy && c.config && !out.has(`${c.strategy}/${c.mutant}`)) out.set(`${c.strategy}/${c.mutant}`, c.config);
+  }
+  return out;
+}
 
 /** The longest shrunk counterexample we accept for a mutant (fork takes a step per page: model/fork.ts). */
 const MAX_MUTANT_STEPS = 18;
@@ -64,6 +81,7 @@ function controlRun(key: string, design: Model, property: string, mutantTrace: r
 
 export function mutantSuite(group: string): void {
   const manifest = loadManifest();
+  const found = deep ? new Map<string, string>() : corpusConfigs();
   describe(`mutants (${group})`, () => {
     for (const name of mutantGroups[group]!) {
       const s = strategyByName(name)!;
@@ -76,7 +94,8 @@ export function mutantSuite(group: string): void {
       });
       for (const mu of s.mutants) {
         it(`${s.name} / ${mu.name} is killed by a property the design holds, in a short replayable counterexample; the design survives its scenario`, () => {
-          const k = killMutant(s, mu.name, suiteBudget, manifest);
+          const where = found.get(`${s.name}/${mu.name}`);
+          const k = killMutant(s, mu.name, suiteBudget, manifest, where === undefined ? undefined : configByName(where));
           expect(k, 'survived the budget').not.toBeNull();
           const { model: mutant, failure } = k!;
           // The design does not fail it there: 'holds', or 'n/a' where its premise is not reached (a mutant
