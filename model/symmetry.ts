@@ -90,11 +90,16 @@ function cmpSlots(s: State, j: number, k: number, sym: JobSymmetry, refs: readon
     c = r.length > 0 && typeof a[j] === 'object' ? cmpRecords(a[j] as Bag, j, a[k] as Bag, k, r) : cmp(a[j], a[k]);
     if (c !== 0) return c;
   }
+  return cmpMemories(mons, (m) => m.byJob, j, k);
+}
+
+/** Order slots j and k by what the verdict properties' monitors remember per slot (the arrays `names` gives). */
+function cmpMemories<T extends { mem: unknown; inKey: boolean }>(mons: readonly T[], names: (m: T) => readonly string[], j: number, k: number): number {
   for (const m of mons) {
     if (!m.inKey) continue;
-    for (const name of m.byJob) {
+    for (const name of names(m)) {
       const a = (m.mem as Bag)[name] as unknown[];
-      c = cmp(a[j], a[k]);
+      const c = cmp(a[j], a[k]);
       if (c !== 0) return c;
     }
   }
@@ -120,20 +125,27 @@ function permute(a: unknown[], perm: readonly number[]): void {
  * (slot k now holds what slot perm[k] held), or null if the slots were already in order.
  */
 export function sortJobSlots(s: State, sym: JobSymmetry, mons: readonly JobIndexedMemory[]): number[] | null {
-  const n = s.jobs.length;
-  if (n < 2) return null;
   const refs = refsOf(sym);
+  const perm = sortedOrder(s.jobs.length, (j, k) => cmpSlots(s, j, k, sym, refs, mons));
+  if (perm) relabelJobSlots(s, sym, mons, perm);
+  return perm;
+}
+
+/**
+ * The stable order of slots 0..n by `cmp` (an insertion sort: a scope has a handful), or null if they are
+ * in order already. Slots that tie hold the same thing.
+ */
+function sortedOrder(n: number, cmp: (j: number, k: number) => number): number[] | null {
+  if (n < 2) return null;
   let sorted = true;
-  for (let j = 1; j < n && sorted; j++) if (cmpSlots(s, j - 1, j, sym, refs, mons) > 0) sorted = false;
+  for (let j = 1; j < n && sorted; j++) if (cmp(j - 1, j) > 0) sorted = false;
   if (sorted) return null;
-  // Insertion sort of the slots (a scope has a handful), stable: slots that tie hold the same thing.
   const perm = [0];
   for (let j = 1; j < n; j++) {
     let i = perm.length;
-    while (i > 0 && cmpSlots(s, perm[i - 1]!, j, sym, refs, mons) > 0) i--;
+    while (i > 0 && cmp(perm[i - 1]!, j) > 0) i--;
     perm.splice(i, 0, j);
   }
-  relabelJobSlots(s, sym, mons, perm);
   return perm;
 }
 
@@ -226,15 +238,7 @@ function cmpInvSlots(s: State, i: number, k: number, sym: InvSymmetry, mons: rea
   }
   c = namedBy(drv, sym, i) - namedBy(drv, sym, k);
   if (c !== 0) return c;
-  for (const m of mons) {
-    if (!m.inKey) continue;
-    for (const name of m.byInv) {
-      const a = (m.mem as Bag)[name] as unknown[];
-      c = cmp(a[i], a[k]);
-      if (c !== 0) return c;
-    }
-  }
-  return 0;
+  return cmpMemories(mons, (m) => m.byInv, i, k);
 }
 
 /**
@@ -242,18 +246,8 @@ function cmpInvSlots(s: State, i: number, k: number, sym: InvSymmetry, mons: rea
  * slots. Returns the permutation applied (slot k now holds what slot perm[k] held), or null.
  */
 export function sortInvSlots(s: State, sym: InvSymmetry, mons: readonly InvIndexedMemory[]): number[] | null {
-  const n = s.invs.length;
-  if (n < 2) return null;
-  let sorted = true;
-  for (let i = 1; i < n && sorted; i++) if (cmpInvSlots(s, i - 1, i, sym, mons) > 0) sorted = false;
-  if (sorted) return null;
-  const perm = [0];
-  for (let i = 1; i < n; i++) {
-    let at = perm.length;
-    while (at > 0 && cmpInvSlots(s, perm[at - 1]!, i, sym, mons) > 0) at--;
-    perm.splice(at, 0, i);
-  }
-  relabelInvSlots(s, sym, mons, perm);
+  const perm = sortedOrder(s.invs.length, (i, k) => cmpInvSlots(s, i, k, sym, mons));
+  if (perm) relabelInvSlots(s, sym, mons, perm);
   return perm;
 }
 

@@ -255,28 +255,27 @@ export class Monitor {
       },
       observeValues: props.some((p) => p.observesValues),
     }));
+    // Renumbering does not depend on the slots' order, so the slots are sorted after it. A reached
+    // witness's memory is its shared first value: not relabelled (nothing reads it again).
     if (this.symmetry) {
-      // Renumbering does not depend on the slots' order, so the slots are sorted after it. A reached
-      // witness's memory is its shared first value: not relabelled (nothing reads it again).
       const mons = (this.slotMemory ??= props.map((p) => ({ mem: null, byJob: p.byJob ?? [], inKey: p.kind !== 'sometimes' })));
-      const live: JobIndexedMemory[] = [];
-      for (let i = 0; i < props.length; i++) {
-        if (mons[i]!.byJob.length === 0 || this.mons[i] === this.first[i] && this.reached.has(props[i]!.id)) continue;
-        mons[i]!.mem = this.mons[i];
-        live.push(mons[i]!);
-      }
-      sortJobSlots(s, this.symmetry, live);
+      sortJobSlots(s, this.symmetry, this.liveMemory(mons, (m) => m.byJob.length));
     }
     if (this.invSymmetry) {
       const mons = (this.invMemory ??= props.map((p) => ({ mem: null, byInv: p.byInv ?? [], inKey: p.kind !== 'sometimes' })));
-      const live: InvIndexedMemory[] = [];
-      for (let i = 0; i < props.length; i++) {
-        if (mons[i]!.byInv.length === 0 || this.mons[i] === this.first[i] && this.reached.has(props[i]!.id)) continue;
-        mons[i]!.mem = this.mons[i];
-        live.push(mons[i]!);
-      }
-      sortInvSlots(s, this.invSymmetry, live);
+      sortInvSlots(s, this.invSymmetry, this.liveMemory(mons, (m) => m.byInv.length));
     }
+  }
+
+  /** The monitors' memories that name slots (`slots` > 0), pointed at their current memory; a reached witness's left out. */
+  private liveMemory<T extends { mem: unknown }>(mons: T[], slots: (m: T) => number): T[] {
+    const live: T[] = [];
+    for (let i = 0; i < this.props.length; i++) {
+      if (slots(mons[i]!) === 0 || (this.mons[i] === this.first[i] && this.reached.has(this.props[i]!.id))) continue;
+      mons[i]!.mem = this.mons[i];
+      live.push(mons[i]!);
+    }
+    return live;
   }
 
   /** Job slots relabelled by canonicalize (model/symmetry.ts), or null: see relabelSlots. */
