@@ -32,7 +32,7 @@ import type { Action, State } from '../types.ts';
 import type { DriverContext } from '../strategy.ts';
 import { defineStrategy } from '../strategy.ts';
 import { DEREGISTERED, recordFailure } from '../job-error.ts';
-import { callbackRefuse, callbackReturn, dirtyWritten, findFreeFrame, forking, freeInvalidationSlot, hmmVmaCheck, invalidating, mirrorOf, procInvalidating, setSeq, startInvalidation, subscribe, unsubscribe, zapMirror } from '../mm.ts';
+import { callbackRefuse, callbackReturn, dirtyWritten, findFreeFrame, forking, freeInvalidationSlot, hmmVmaCheck, invalidating, mirrorOf, procInvalidating, setSeq, startInvalidation, subscribe, unsubscribe, vmaReadable, zapMirror } from '../mm.ts';
 import { deviceAlloc, ownDeviceMemory, splitDeviceMemory } from '../device-memory.ts';
 import { coreMmPage, ramAlloc } from '../p2p.ts';
 import { collectSkip, finalizeMigration, mappersOf } from '../hmm.ts';
@@ -120,7 +120,8 @@ function devicePrivate(s: State, p: number, v: number): number {
 /** Can migrate_to_ram of (p, v)'s device-private page start: not locked or migrating, an invalidation slot per mapping. */
 function canDevmemFault(s: DmState, p: number, v: number): boolean {
   const f = devicePrivate(s, p, v);
-  if (f === NONE || s.frames[f]!.locked || frameMigrating(s, f) || s.drv.migPhase[slot(s, p, v)] !== 0) return false;
+  // A CPU access to a PROT_NONE VMA faults (access_error: SIGSEGV) before do_swap_page: no migrate_to_ram.
+  if (f === NONE || !vmaReadable(s.mms[p]!.ptes[v]!) || s.frames[f]!.locked || frameMigrating(s, f) || s.drv.migPhase[slot(s, p, v)] !== 0) return false;
   const maps = mappersOf(s, f);
   if (maps.some(([q, w]) => invalidating(s, q, w))) return false;
   return s.invs.filter((inv) => !inv.live).length >= maps.length;
@@ -151,11 +152,29 @@ function canMigrateTo(s: State, dev: number): boolean {
 }
 
 /**
- * HMM_DMIRROR_MIGRATE_TO_DEV of (p, v) on device `dev`'s file, dmirror_migrate_to_device: migrate_vma_setup
- * (MIGRATE_VMA_SELECT_SYSTEM, pgmap_owner = that device) collects the page, or skips it (cpages 0).
+ * dmirror_migrate_to_device's VMA check, before migrate_vma_setup: `vma = vma_lookup(mm, addr); if (!vma
+ * || !(vma->vm_flags & VM_READ)) return -EINVAL` (lib/test_hmm.c). Null: the page's VMA is there and
+ * readable. 'no-vma': no VMA covers the page (never mapped, or munmap'ed: the hole of hmm-tests.c's
+ * migrate_mixed); 'no-read': a PROT_NONE VMA.
+ */
+function migrateVmaCheck(s: State, p: number, v: number): 'no-vma' | 'no-read' | null {
+  const pte = s.mms[p]!.ptes[v]!;
+  if (!pte.mapped) return 'no-vma';
+  return vmaReadable(pte) ? null : 'no-read';
+}
+
+/**
+ * HMM_DMIRROR_MIGRATE_TO_DEV of (p, v) on device `dev`'s file, dmirror_migrate_to_device: the VMA check
+ * (-EINVAL, nothing migrated), then migrate_vma_setup (MIGRATE_VMA_SELECT_SYSTEM, pgmap_owner = that
+ * device) collects the page, or skips it (cpages 0).
  */
 function migrateToDevice(s: DmState, p: number, v: number, dev: number, ctx: DriverContext<DmirrorMutant>): void {
   const d = s.drv;
+  const vma = migrateVmaCheck(s, p, v);
+  if (vma !== null) {
+    ctx.emit({ t: 'migrate_collect', device: dev, proc: p, vpage: v, toDevice: true, cpages: 0, skip: vma, errno: 'EINVAL' });
+    return;
+  }
   const skip = collectSkip(s, p, v);
   if (skip !== null) {
     // Not collected: cpages 0; dmirror_do_read then finds no device entry (-ENOENT).
@@ -293,7 +312,14 @@ export const dmirror = defineStrategy({
         const i = slot(s, p, v);
         switch (d.migPhase[i]) {
           case 0: {
-            if (open && (canStart || canStart1) && pte.mapped && !invalidating(s, p, v)) {
+            // The ioctl's -EINVAL (no VMA, or a PROT_NONE one) changes nothing: it is offered only where
+            // user space may change a VMA's protection (Config.mprotect), as in hmm-tests.c's migrate_mixed,
+            // so that the explorers of the other configs do not spend steps on it.
+            const einval = ctx.cfg.mprotect !== undefined && ctx.cfg.mprotect !== 0 && migrateVmaCheck(s, p, v) !== null;
+            if (open && (canStart || canStart1) && einval && !invalidating(s, p, v)) {
+              if (canStart) out.push({ k: 'dmirror_migrate', a: p, b: v });
+              if (canStart1) out.push({ k: 'dmirror_migrate1', a: p, b: v });
+            } else if (open && (canStart || canStart1) && pte.mapped && vmaReadable(pte) && !invalidating(s, p, v)) {
               const skip = collectSkip(s, p, v);
               if (skip === null || SHOWN_SKIPS.has(skip)) {
                 if (canStart) out.push({ k: 'dmirror_migrate', a: p, b: v });
