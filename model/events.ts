@@ -120,9 +120,11 @@ export type ModelEvent =
   | { t: 'mirror_program'; fault: number; proc: number; vpage: number; frame: number; gen: number; writable: boolean; retry: 'under-lock' | 'outside-lock' | 'none' }
   /**
    * migrate_vma_setup by `device`'s driver for one page: `cpages` 1 if migrate_vma_collect took it, 0 if
-   * it skipped it (`skip`: why); `toDevice`: MIGRATE_VMA_SELECT_SYSTEM, else the way back to RAM.
+   * it skipped it (`skip`: why); `toDevice`: MIGRATE_VMA_SELECT_SYSTEM, else the way back to RAM. With
+   * `errno`, the driver's ioctl refused the page before migrate_vma_setup (dmirror_migrate_to_device's
+   * VMA check: -EINVAL), `skip` saying why.
    */
-  | { t: 'migrate_collect'; device: number; proc: number; vpage: number; toDevice: boolean; cpages: number; skip: string | null }
+  | { t: 'migrate_collect'; device: number; proc: number; vpage: number; toDevice: boolean; cpages: number; skip: string | null; errno?: 'EINVAL' }
   /**
    * A driver's own step, in its words, for the explanation of a trace only: no property reads it (a
    * property reads the events above and the view). A user's strategy emits it where the world's events

@@ -1,8 +1,11 @@
 // Device-exclusive entries (mm/rmap.c make_device_exclusive, mm/memory.c remove_device_exclusive_entry):
 // a device's driver gets exclusive access to an anonymous page for its atomics. The CPU PTE is replaced
-// by a device-exclusive swap entry (Pte.exclusive: the owning device), after an MMU_NOTIFY_EXCLUSIVE
-// invalidation that carries the device as owner (so that secondary MMUs unmap it; the owner's own
-// callback may skip it). A CPU access to such a PTE faults: do_swap_page ->
+// by a device-exclusive swap entry (Pte.exclusive: the device that holds it), after an
+// MMU_NOTIFY_EXCLUSIVE invalidation (so that secondary MMUs unmap it). A driver may pass an owner for its
+// own callback to skip (nouveau does); lib/test_hmm.c passes NULL and its callback skips no
+// MMU_NOTIFY_EXCLUSIVE, so every dmirror's callback runs, the caller's too. The model's invalidation
+// carries the device anyway, for finishExclusive to record in the PTE whose entry it is (the kernel's
+// entry names no device), and dmirror's callbacks do not read it. A CPU access to such a PTE faults: do_swap_page ->
 // remove_device_exclusive_entry locks the folio and sends an MMU_NOTIFY_EXCLUSIVE invalidation with no
 // owner (every device's callback runs, the owner's too: its atomic access is revoked), then restores the
 // PTE; the access is retried. The CPU's fault is offered by the driver that makes such entries (its

@@ -416,10 +416,33 @@ describe('hmm-tests.c as a conformance suite (dmirror)', () => {
     expect(sc.events('private_fault').length, 'each page met as the other device\'s DEVICE_PRIVATE page once').toBe(2);
   });
 
-  it('migrate_mixed (hmm2): read-only and read-write pages migrate to device 1 (cpages 2); a page on device 1 is not migrated to device 0 (-ENOENT)', () => {
+  it('migrate_mixed (hmm2): a PROT_NONE range and a hole are refused (-EINVAL); read-only and read-write pages migrate to device 1 (cpages 2); a page on device 1 is not migrated to device 0 (-ENOENT)', () => {
     const sc = dmirror(hmm2);
     sc.step('register', 0);
-    // Page 3 of the self-test: written, then read-only; pages 4-5: read-write with data.
+    /** HMM_DMIRROR_MIGRATE_TO_DEV on device 1's file: [cpages, why skipped, errno], run to its end. */
+    const migrate1 = (v: number) => {
+      const e = sc.step('dmirror_migrate1', 0, v).find((x) => x.t === 'migrate_collect');
+      sc.settle();
+      return e && e.t === 'migrate_collect' ? [e.cpages, e.skip, e.errno ?? null] : null;
+    };
+    // "Reserve a range of addresses": mmap(PROT_NONE), as mprotect(PROT_NONE) of both pages.
+    mprotect(sc, 0, 0, 'none');
+    mprotect(sc, 0, 1, 'none');
+    // "Migrating a protected area should be an error": dmirror_migrate_to_device's vma_lookup finds a VMA
+    // without VM_READ.
+    for (const v of [0, 1]) expect(migrate1(v), `the PROT_NONE page v${v}`).toEqual([0, 'no-read', 'EINVAL']);
+    // "Punch a hole after the first page address" (munmap), then "we expect an error if the vma doesn't
+    // cover the range": vma_lookup of the hole finds none (and the page before it is still PROT_NONE).
+    sc.step('munmap', 0, 1);
+    sc.settle();
+    expect(migrate1(1), 'the hole').toEqual([0, 'no-vma', 'EINVAL']);
+    expect(migrate1(0), 'the PROT_NONE page before it').toEqual([0, 'no-read', 'EINVAL']);
+    for (const v of [0, 1]) expect(sc.s.mms[0]!.ptes[v]!.frame === NONE || sc.s.frames[sc.s.mms[0]!.ptes[v]!.frame]!.kind === 'system', `nothing of v${v} migrated`).toBe(true);
+    expect(sc.s.dev1!.mirror[0]!.every((e) => e.frame === NONE), "device 1's page table is empty").toBe(true);
+    // Pages 3-5 of the self-test, on the model's two pages: v0 made read-write, written, then read-only;
+    // v1 mapped again read-write (the hole refilled: mmap) and written.
+    mprotect(sc, 0, 0, 'rw');
+    sc.step('mmap', 0, 1);
     const w = [sc.cpuWrite(0, 0), sc.cpuWrite(0, 1)];
     mprotect(sc, 0, 0, 'read');
     // "Now try to migrate pages 2-5 to device 1": both pages of the scaled buffer.
@@ -517,5 +540,12 @@ describe('hmm-tests.c as a conformance suite (dmirror)', () => {
     expect(hmm.can('dmirror_migrate', 0, 0), 'a copy-on-write shared page (simplification: mapped once only)').toBe(false);
     expect(hmm.s.frames.filter((f) => f.owner === DEV && f.kind === 'device-private').length, 'the pool').toBe(2);
     expect(hmm.s.dev.mirror[0]!.every((e) => e.frame === NONE)).toBe(true);
+    // dmirror_migrate_to_device's -EINVAL changes nothing: offered only where user space may mprotect (the
+    // migrate_mixed port), not on the hole munmap leaves in the hmm config.
+    const hole = dmirror();
+    hole.step('register', 0);
+    hole.step('munmap', 0, 1);
+    hole.settle();
+    expect(hole.can('dmirror_migrate', 0, 1), 'no VMA: not offered in hmm').toBe(false);
   });
 });

@@ -300,13 +300,20 @@ export const controls: Record<string, Control> = {
   'dmirror/map-foreign-private': {
     config: 'two-devices',
     property: 'p2p-topology',
-    why: 'hmm_range_fault returns a DEVICE_PRIVATE page only to its owner (hmm_vma_handle_pte compares page_pgmap(page)->owner with range->dev_private_owner): for device 1 it faults, do_swap_page calls device 0\'s migrate_to_ram (dmirror_devmem_fault), the page comes back to system RAM, and device 1 maps and reads that',
+    why: 'hmm_range_fault returns a DEVICE_PRIVATE page only to its owner (hmm_vma_handle_pte compares page_pgmap(page)->owner with range->dev_private_owner): for device 0 it faults, do_swap_page calls device 1\'s migrate_to_ram (dmirror_devmem_fault), the page comes back to system RAM, and device 0 maps and writes that',
     trace: [
-      act('reclaim', 0, 0), act('register', 0), act('dmirror_migrate', 0, 1), act('invalidate_end', 0), act('invalidate_end', 1),
-      act('dmirror_migrate_copy', 0, 1), act('dmirror_migrate_finalize', 0, 1), act('submit1', 0, 1), act('dma_start', 0), act('read_begin', 0), act('range_fault', 0),
-      act('dmirror_invalidate', 0, 1), act('invalidate_end', 0), act('dmirror_migrate_copy', 0, 1), act('dmirror_migrate_finalize', 0, 1),
+      act('register', 0), act('dmirror_migrate1', 0, 1), act('dmirror_invalidate', 0), act('invalidate_end', 0), act('dmirror_migrate_copy', 0, 1),
+      act('dmirror_migrate_finalize', 0, 1), act('submit_write', 0, 1), act('dma_start', 0), act('read_begin', 0), act('range_fault', 0),
+      act('dmirror_invalidate', 0), act('invalidate_end', 0), act('dmirror_migrate_copy', 0, 1), act('dmirror_migrate_finalize', 0, 1),
       act('read_begin', 0), act('range_fault', 0), act('fault_commit', 0), act('dma_start', 0), act('dma_land', 0),
     ],
+  },
+  'dmirror/exclusive-map-after-unlock': {
+    config: 'kernel-queue',
+    property: 'coherent-dma',
+    why: 'dmirror_exclusive holds the folio lock (and the mmap read lock, for which the locked folio stands in the model) from make_device_exclusive until after dmirror_atomic_map: no munmap, and no CPU access (remove_device_exclusive_entry takes the folio lock), can take the page back before the device has mapped it',
+    trace: [act('register', 0), act('dmirror_exclusive', 0, 0), act('dmirror_invalidate', 0), act('invalidate_end', 0)],
+    refuses: [act('munmap', 0, 0), act('cpu_fault_exclusive', 0, 0)],
   },
   'dmirror/exclusive-skip-any-owner': {
     config: 'kernel-queue',

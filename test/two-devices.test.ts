@@ -26,7 +26,7 @@ describe('two mirroring devices (two-devices)', () => {
       const two = c.mirrors === 2;
       expect(s.dev1 !== undefined, c.name).toBe(two);
       expect(s.jobs.every((j) => 'dev' in j), c.name).toBe(two);
-      expect(['submit1', 'submit1_write', 'dmirror_migrate1'].map((k) => m.kinds.has(k)), c.name).toEqual([two, two, two]);
+      expect(['submit1', 'submit1_write', 'dmirror_migrate1', 'dmirror_exclusive1'].map((k) => m.kinds.has(k)), c.name).toEqual([two, two, two, two]);
     }
   });
 
@@ -71,5 +71,55 @@ describe('two mirroring devices (two-devices)', () => {
     expect(sc.can('dmirror_invalidate', inv, DEV1), "device 1's waits for its access").toBe(false);
     sc.step('dma_land', sc.job('r1'));
     expect(sc.can('dmirror_invalidate', inv, DEV1)).toBe(true);
+  });
+
+  it('HMM_DMIRROR_EXCLUSIVE on device 1: its make_device_exclusive erases device 0\'s translation, device 1 maps the page for atomics; device 0\'s hmm_range_fault faults the entry back, revoking device 1\'s access', () => {
+    const sc = scenario();
+    const procs = sc.s.mms.length;
+    sc.step('register', 0);
+    const w = sc.cpuWrite(0, 0);
+    sc.submit('r0', 0, 0);
+    sc.settle();
+    expect(sc.s.dev.mirror[0]![0]!.frame, 'device 0 mirrors v0').toBe(sc.s.mms[0]!.ptes[0]!.frame);
+    const made = sc.step('dmirror_exclusive1', 0, 0).find((e) => e.t === 'invalidate_start');
+    expect(made && made.t === 'invalidate_start' ? made.cause : null, 'MMU_NOTIFY_EXCLUSIVE').toBe('exclusive');
+    const inv = sc.s.invs.findIndex((i) => i.live);
+    expect([sc.s.invs[inv]!.cb[0], sc.s.invs[inv]!.cb[procs]], "neither dmirror skips it (each skips only its own migrations)").toEqual([0, 0]);
+    sc.settle();
+    const pte = sc.s.mms[0]!.ptes[0]!;
+    expect(pte.exclusive, "device 1's device-exclusive entry").toBe(DEV1);
+    expect(sc.s.dev.mirror[0]![0]!.frame, "device 0's translation erased by the make's invalidation").toBe(NONE);
+    expect(sc.s.dev1!.mirror[0]![0]!.frame, 'device 1 maps it for atomics (dmirror_atomic_map)').toBe(pte.frame);
+    // Device 1 reads through its atomic mapping, without a fault.
+    sc.submit('r1', 0, 0, false, 1);
+    sc.settle();
+    expect([sc.deviceRead('r1'), sc.faults('r1')]).toEqual([w, 0]);
+    // Device 0 reads: hmm_range_fault meets the device-exclusive entry (hmm_vma_handle_pte: fault), and
+    // handle_mm_fault -> do_swap_page -> remove_device_exclusive_entry restores it with an invalidation
+    // that has no owner: device 1's callback runs and erases its atomic mapping.
+    sc.submit('again0', 0, 0);
+    sc.settle();
+    expect(sc.deviceRead('again0'), 'device 0 reads the data').toBe(w);
+    const restore = sc.events('invalidate_start').filter((e) => e.cause === 'exclusive' && e.owner === NONE);
+    expect(restore.length, 'one restore, with no owner').toBe(1);
+    expect(pte.exclusive, 'the entry restored').toBe(NONE);
+    expect(sc.s.dev1!.mirror[0]![0]!.frame, "device 1's atomic access revoked").toBe(NONE);
+    expect(sc.s.dev.mirror[0]![0]!.frame, 'device 0 mirrors the page again').toBe(pte.frame);
+  });
+
+  it("a CPU access to device 1's device-exclusive entry restores it: device 1's callback runs and revokes its atomic mapping", () => {
+    const sc = scenario();
+    sc.step('register', 0);
+    const w = sc.cpuWrite(0, 0);
+    sc.step('dmirror_exclusive1', 0, 0);
+    sc.settle();
+    expect(sc.s.dev1!.mirror[0]![0]!.frame).toBe(sc.s.mms[0]!.ptes[0]!.frame);
+    expect(sc.can('cpu_read', 0, 0), 'the CPU access faults first').toBe(false);
+    sc.step('cpu_fault_exclusive', 0, 0);
+    const inv = sc.s.invs.findIndex((i) => i.live);
+    expect(sc.can('dmirror_invalidate', inv, DEV1), "device 1's callback is owed").toBe(true);
+    sc.settle();
+    expect(sc.s.dev1!.mirror[0]![0]!.frame, 'HMM_DMIRROR_CHECK_EXCLUSIVE on device 1: revoked').toBe(NONE);
+    expect(sc.cpuRead(0, 0)).toBe(w);
   });
 });

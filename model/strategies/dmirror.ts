@@ -32,7 +32,7 @@ import type { Action, State } from '../types.ts';
 import type { DriverContext } from '../strategy.ts';
 import { defineStrategy } from '../strategy.ts';
 import { DEREGISTERED, recordFailure } from '../job-error.ts';
-import { callbackRefuse, callbackReturn, dirtyWritten, findFreeFrame, forking, freeInvalidationSlot, hmmVmaCheck, invalidating, mirrorOf, procInvalidating, setSeq, startInvalidation, subscribe, unsubscribe, zapMirror } from '../mm.ts';
+import { callbackRefuse, callbackReturn, dirtyWritten, findFreeFrame, forking, freeInvalidationSlot, hmmVmaCheck, invalidating, mirrorOf, procInvalidating, setSeq, startInvalidation, subscribe, unsubscribe, vmaReadable, zapMirror } from '../mm.ts';
 import { deviceAlloc, ownDeviceMemory, splitDeviceMemory } from '../device-memory.ts';
 import { coreMmPage, ramAlloc } from '../p2p.ts';
 import { collectSkip, finalizeMigration, mappersOf } from '../hmm.ts';
@@ -51,7 +51,7 @@ import {
 } from './mirror-fault.ts';
 import { callbackWaitId, waitsOn } from '../waits.ts';
 
-type DmirrorMutant = 'no-read-retry' | 'no-set-seq' | 'zap-range-off-by-one' | 'exclusive-skip-any-owner' | 'map-foreign-private';
+type DmirrorMutant = 'no-read-retry' | 'no-set-seq' | 'zap-range-off-by-one' | 'exclusive-skip-any-owner' | 'map-foreign-private' | 'exclusive-map-after-unlock';
 
 interface DmirrorDriver extends MirrorDriver {
   /** Per page slot (proc * vpages + vpage): 0 none; 1 migrate_vma_setup (its invalidations); 2 copied. */
@@ -65,7 +65,10 @@ interface DmirrorDriver extends MirrorDriver {
   migDst: number[];
   /** Per frame: the process whose dmirror migrated it into device memory (rpage->zone_device_data), or NONE. */
   devOwner: number[];
-  /** Per page slot: 1 while HMM_DMIRROR_EXCLUSIVE is between make_device_exclusive and dmirror_atomic_map. */
+  /**
+   * Per page slot: while HMM_DMIRROR_EXCLUSIVE is between make_device_exclusive and dmirror_atomic_map,
+   * 1 (on device 0's file) or 2 (on the second device's, configs with two mirroring devices); else 0.
+   */
   exclPhase: number[];
 }
 
@@ -117,7 +120,8 @@ function devicePrivate(s: State, p: number, v: number): number {
 /** Can migrate_to_ram of (p, v)'s device-private page start: not locked or migrating, an invalidation slot per mapping. */
 function canDevmemFault(s: DmState, p: number, v: number): boolean {
   const f = devicePrivate(s, p, v);
-  if (f === NONE || s.frames[f]!.locked || frameMigrating(s, f) || s.drv.migPhase[slot(s, p, v)] !== 0) return false;
+  // A CPU access to a PROT_NONE VMA faults (access_error: SIGSEGV) before do_swap_page: no migrate_to_ram.
+  if (f === NONE || !vmaReadable(s.mms[p]!.ptes[v]!) || s.frames[f]!.locked || frameMigrating(s, f) || s.drv.migPhase[slot(s, p, v)] !== 0) return false;
   const maps = mappersOf(s, f);
   if (maps.some(([q, w]) => invalidating(s, q, w))) return false;
   return s.invs.filter((inv) => !inv.live).length >= maps.length;
@@ -148,11 +152,29 @@ function canMigrateTo(s: State, dev: number): boolean {
 }
 
 /**
- * HMM_DMIRROR_MIGRATE_TO_DEV of (p, v) on device `dev`'s file, dmirror_migrate_to_device: migrate_vma_setup
- * (MIGRATE_VMA_SELECT_SYSTEM, pgmap_owner = that device) collects the page, or skips it (cpages 0).
+ * dmirror_migrate_to_device's VMA check, before migrate_vma_setup: `vma = vma_lookup(mm, addr); if (!vma
+ * || !(vma->vm_flags & VM_READ)) return -EINVAL` (lib/test_hmm.c). Null: the page's VMA is there and
+ * readable. 'no-vma': no VMA covers the page (never mapped, or munmap'ed: the hole of hmm-tests.c's
+ * migrate_mixed); 'no-read': a PROT_NONE VMA.
+ */
+function migrateVmaCheck(s: State, p: number, v: number): 'no-vma' | 'no-read' | null {
+  const pte = s.mms[p]!.ptes[v]!;
+  if (!pte.mapped) return 'no-vma';
+  return vmaReadable(pte) ? null : 'no-read';
+}
+
+/**
+ * HMM_DMIRROR_MIGRATE_TO_DEV of (p, v) on device `dev`'s file, dmirror_migrate_to_device: the VMA check
+ * (-EINVAL, nothing migrated), then migrate_vma_setup (MIGRATE_VMA_SELECT_SYSTEM, pgmap_owner = that
+ * device) collects the page, or skips it (cpages 0).
  */
 function migrateToDevice(s: DmState, p: number, v: number, dev: number, ctx: DriverContext<DmirrorMutant>): void {
   const d = s.drv;
+  const vma = migrateVmaCheck(s, p, v);
+  if (vma !== null) {
+    ctx.emit({ t: 'migrate_collect', device: dev, proc: p, vpage: v, toDevice: true, cpages: 0, skip: vma, errno: 'EINVAL' });
+    return;
+  }
   const skip = collectSkip(s, p, v);
   if (skip !== null) {
     // Not collected: cpages 0; dmirror_do_read then finds no device entry (-ENOENT).
@@ -171,6 +193,9 @@ function migrateToDevice(s: DmState, p: number, v: number, dev: number, ctx: Dri
 
 /** The device a migration to device memory is for (migToDev 1 or 2). */
 const migDevice = (toDev: number) => (toDev === 2 ? DEV1 : DEV);
+
+/** The device whose HMM_DMIRROR_EXCLUSIVE is in progress (exclPhase 1 or 2). */
+const exclDevice = (phase: number) => (phase === 2 ? DEV1 : DEV);
 
 /**
  * Can HMM_DMIRROR_EXCLUSIVE take (p, v)? make_device_exclusive faults the page in writable and takes only
@@ -219,6 +244,7 @@ export const dmirror = defineStrategy({
     { name: 'no-set-seq', pattern: 'the invalidate callback erases its page table but does not call mmu_interval_set_seq: a fault between hmm_range_fault and its read_retry sees no change and maps the old page (the contract of mmu_interval_notifier_ops.invalidate)' },
     { name: 'exclusive-skip-any-owner', pattern: 'the invalidate callback skips MMU_NOTIFY_EXCLUSIVE without comparing range->owner with its own device (nouveau_svm_range_invalidate compares it): remove_device_exclusive_entry\'s invalidation, which has no owner, is skipped too, and the device keeps its atomic mapping after the CPU took the page back' },
     { name: 'map-foreign-private', pattern: 'with two dmirror devices, dmirror_range_fault of one device takes the other device\'s DEVICE_PRIVATE page from hmm_range_fault as if it were its own (range->dev_private_owner not compared with the page\'s pgmap->owner, as hmm_vma_handle_pte compares it): the device maps and DMAs into memory of another device that it cannot address, instead of the page migrating back to system RAM through its owner\'s migrate_to_ram', configs: ['two-devices'] },
+    { name: 'exclusive-map-after-unlock', pattern: 'dmirror_exclusive unlocks the folio (folio_unlock) before dmirror_atomic_map fills its page table: make_device_exclusive returns the folio locked so that no CPU access can restore the entry (remove_device_exclusive_entry takes the folio lock) until the device has mapped it; unlocked (and in the model, whose locked folio stands for the mmap read lock the ioctl holds, without that too), a CPU access or a munmap in between restores or drops the entry, its invalidation finds nothing to erase, and the device then maps for atomics a page the CPU has taken back' },
     { name: 'zap-range-off-by-one', pattern: 'dmirror_do_update stops one page short of the invalidated range (an exclusive end turned into an inclusive last index twice, the interval off-by-one): the last page of the range stays mapped in the device after the callback returned' },
   ],
   needsRegistration: true,
@@ -231,7 +257,8 @@ export const dmirror = defineStrategy({
     { kind: 'dmirror_migrate_copy', actor: 'kernel', args: ['p', 'v'], models: 'dmirror_migrate_alloc_and_copy / dmirror_devmem_fault_alloc_and_copy: a destination page (the device-private pool, or RAM) and the copy' },
     { kind: 'dmirror_migrate_finalize', actor: 'kernel', args: ['p', 'v'], models: 'migrate_vma_pages; under dmirror->mutex dmirror_migrate_finalize_and_map (the device page into the page table) or dmirror_devmem_fault_finalize_and_map (erase it); migrate_vma_finalize' },
     { kind: 'dmirror_exclusive', actor: 'user', args: ['p', 'v'], models: 'HMM_DMIRROR_EXCLUSIVE, dmirror_exclusive: make_device_exclusive (folio locked; MMU_NOTIFY_EXCLUSIVE with the device as owner; the PTE becomes a device-exclusive entry)' },
-    { kind: 'dmirror_atomic_map', actor: 'kernel', args: ['p', 'v'], models: 'dmirror_atomic_map under dmirror->mutex: the page into the page table for atomics; folio_unlock' },
+    { kind: 'dmirror_exclusive1', actor: 'user', args: ['p', 'v'], models: 'HMM_DMIRROR_EXCLUSIVE on the second device\'s file (configs with two mirroring devices): make_device_exclusive for device 1, whose dmirror_atomic_map then fills device 1\'s page table', mirrors: 2 },
+    { kind: 'dmirror_atomic_map', actor: 'kernel', args: ['p', 'v'], models: 'dmirror_atomic_map under dmirror->mutex (of the device whose ioctl it is): the page into its page table for atomics; folio_unlock' },
     ...exclusiveActionKinds,
     { kind: 'dmirror_release', actor: 'kernel', args: ['p'], models: 'dmirror_fops_release: mmu_interval_notifier_remove (waits for invalidations in progress), xa_destroy' },
   ],
@@ -285,7 +312,14 @@ export const dmirror = defineStrategy({
         const i = slot(s, p, v);
         switch (d.migPhase[i]) {
           case 0: {
-            if (open && (canStart || canStart1) && pte.mapped && !invalidating(s, p, v)) {
+            // The ioctl's -EINVAL (no VMA, or a PROT_NONE one) changes nothing: it is offered only where
+            // user space may change a VMA's protection (Config.mprotect), as in hmm-tests.c's migrate_mixed,
+            // so that the explorers of the other configs do not spend steps on it.
+            const einval = ctx.cfg.mprotect !== undefined && ctx.cfg.mprotect !== 0 && migrateVmaCheck(s, p, v) !== null;
+            if (open && (canStart || canStart1) && einval && !invalidating(s, p, v)) {
+              if (canStart) out.push({ k: 'dmirror_migrate', a: p, b: v });
+              if (canStart1) out.push({ k: 'dmirror_migrate1', a: p, b: v });
+            } else if (open && (canStart || canStart1) && pte.mapped && vmaReadable(pte) && !invalidating(s, p, v)) {
               const skip = collectSkip(s, p, v);
               if (skip === null || SHOWN_SKIPS.has(skip)) {
                 if (canStart) out.push({ k: 'dmirror_migrate', a: p, b: v });
@@ -293,7 +327,10 @@ export const dmirror = defineStrategy({
               }
             }
             if (!forking(s, p) && canDevmemFault(s, p, v)) out.push({ k: 'dmirror_devmem_fault', a: p, b: v });
-            if (open && d.exclPhase[i] === 0 && canMakeExclusive(s, p, v)) out.push({ k: 'dmirror_exclusive', a: p, b: v });
+            if (open && d.exclPhase[i] === 0 && canMakeExclusive(s, p, v)) {
+              out.push({ k: 'dmirror_exclusive', a: p, b: v });
+              if (s.dev1) out.push({ k: 'dmirror_exclusive1', a: p, b: v });
+            }
             break;
           }
           case 1: {
@@ -314,10 +351,16 @@ export const dmirror = defineStrategy({
       });
       // The file is released once no ioctl of it runs (no migration to the device in progress) and no
       // invalidation of the mm is active (mmu_interval_notifier_remove).
+      // dmirror_atomic_map takes the mutex of the dmirror whose ioctl it is (device 0's or device 1's). It
+      // runs after make_device_exclusive's invalidation ended, with the folio still locked, so that no
+      // restore can run before it (the mutant exclusive-map-after-unlock maps without waiting).
       mm.ptes.forEach((_, v) => {
-        if (d.exclPhase[slot(s, p, v)] === 1 && !invalidating(s, p, v) && !mutexBusy(s, p)) out.push({ k: 'dmirror_atomic_map', a: p, b: v });
+        const x = d.exclPhase[slot(s, p, v)]!;
+        // The mutant waits only for make_device_exclusive's own invalidation (the entry not yet made).
+        const waits = invalidating(s, p, v) && (ctx.mutant !== 'exclusive-map-after-unlock' || s.mms[p]!.ptes[v]!.exclusive === NONE);
+        if (x !== 0 && !waits && !mutexBusy(s, p, exclDevice(x))) out.push({ k: 'dmirror_atomic_map', a: p, b: v });
       });
-      const busy = d.migPhase.some((ph, k) => ph !== 0 && d.migToDev[k] !== 0 && Math.floor(k / V(s)) === p) || d.exclPhase.some((x, k) => x === 1 && Math.floor(k / V(s)) === p);
+      const busy = d.migPhase.some((ph, k) => ph !== 0 && d.migToDev[k] !== 0 && Math.floor(k / V(s)) === p) || d.exclPhase.some((x, k) => x !== 0 && Math.floor(k / V(s)) === p);
       const accessing = mutexBusy(s, p) || (s.dev1 !== undefined && mutexBusy(s, p, DEV1));
       if (reg.live && reg.closing && !procInvalidating(s, p) && !accessing && !busy) out.push({ k: 'dmirror_release', a: p, b: NONE });
     });
@@ -430,28 +473,47 @@ export const dmirror = defineStrategy({
         d.migPhase[i] = 0;
         return;
       }
-      case 'dmirror_exclusive': {
+      case 'dmirror_exclusive':
+      case 'dmirror_exclusive1': {
         // make_device_exclusive: the folio is locked (and returned locked); secondary MMUs are told
-        // with the device as owner; the PTE is converted at the invalidation's end.
+        // (MMU_NOTIFY_EXCLUSIVE: every dmirror's callback runs, the caller's too, since
+        // dmirror_interval_invalidate skips only its own migrations); the PTE is converted at the
+        // invalidation's end. lib/test_hmm.c passes no owner (make_device_exclusive(mm, addr, NULL,
+        // &folio)); the model's invalidation carries the device, which no dmirror callback reads, so that
+        // the PTE remembers whose entry it is (Pte.exclusive): the kernel's entry names no device, the
+        // device that holds it is the one whose page table dmirror_atomic_map then fills.
+        const dev = a.k === 'dmirror_exclusive1' ? DEV1 : DEV;
         const f = s.mms[a.a]!.ptes[a.b]!.frame;
-        s.frames[f]!.locked = true;
-        startInvalidation(s, a.a, 1 << a.b, 'exclusive', ctx, (k) => self.onInvalidateStart(s, k, ctx), DEV);
-        d.exclPhase[slot(s, a.a, a.b)] = 1;
+        // The mutant exclusive-map-after-unlock does not keep the folio locked until its map step.
+        if (ctx.mutant !== 'exclusive-map-after-unlock') s.frames[f]!.locked = true;
+        startInvalidation(s, a.a, 1 << a.b, 'exclusive', ctx, (k) => self.onInvalidateStart(s, k, ctx), dev);
+        d.exclPhase[slot(s, a.a, a.b)] = dev === DEV1 ? 2 : 1;
         return;
       }
       case 'dmirror_atomic_map': {
+        // dmirror_atomic_map: the page into the page table of the dmirror whose ioctl it is, tagged for
+        // atomics, while make_device_exclusive's folio lock keeps the entry from being restored. (The
+        // model maps only an entry still there, as the locked folio guarantees; the mutant, with no lock
+        // held, maps the page it was given, as the kernel's dmirror_atomic_map does.)
+        const i = slot(s, a.a, a.b);
+        const dev = exclDevice(d.exclPhase[i]!);
         const pte = s.mms[a.a]!.ptes[a.b]!;
-        const fr = s.frames[pte.frame]!;
-        if (pte.exclusive === DEV) {
-          const e = s.dev.mirror[a.a]![a.b]!;
+        const unlocked = ctx.mutant === 'exclusive-map-after-unlock';
+        if (pte.frame !== NONE && (pte.exclusive === dev || (unlocked && pte.mapped))) {
+          const fr = s.frames[pte.frame]!;
+          const e = mirrorOf(s, dev)[a.a]![a.b]!;
           e.frame = pte.frame;
           e.gen = fr.gen;
           e.writable = true;
           e.epoch = pte.epoch;
           e.p2p = false;
+          if (dev === DEV1) {
+            e.dmaDev = DEV1;
+            e.dmaAddr = 'iova';
+          }
         }
-        fr.locked = false; // folio_unlock, folio_put
-        d.exclPhase[slot(s, a.a, a.b)] = 0;
+        if (!unlocked && pte.frame !== NONE) s.frames[pte.frame]!.locked = false; // folio_unlock, folio_put
+        d.exclPhase[i] = 0;
         return;
       }
       case 'dmirror_release': {
@@ -486,8 +548,12 @@ export const dmirror = defineStrategy({
     // the second device's callback runs for the first device's migrations, and the other way round.
     if (iv.cause === 'device-migrate' && iv.owner === DEV && iv.cb[iv.proc] === 0) callbackReturn(s, inv, iv.proc, _ctx);
     else if (s.dev1 && iv.cause === 'device-migrate' && iv.owner === DEV1 && iv.cb[subOf(s, iv.proc, DEV1)] === 0) callbackReturn(s, inv, subOf(s, iv.proc, DEV1), _ctx);
-    // The mutant: an owner filter on MMU_NOTIFY_EXCLUSIVE that does not look at the owner.
-    else if (_ctx.mutant === 'exclusive-skip-any-owner' && iv.cause === 'exclusive' && iv.cb[iv.proc] === 0) callbackReturn(s, inv, iv.proc, _ctx);
+    // The mutant: an owner filter on MMU_NOTIFY_EXCLUSIVE that does not look at the owner (in each
+    // dmirror's callback: both devices run the same dmirror_interval_invalidate).
+    else if (_ctx.mutant === 'exclusive-skip-any-owner' && iv.cause === 'exclusive') {
+      if (iv.cb[iv.proc] === 0) callbackReturn(s, inv, iv.proc, _ctx);
+      if (s.dev1 && iv.cb[subOf(s, iv.proc, DEV1)] === 0) callbackReturn(s, inv, subOf(s, iv.proc, DEV1), _ctx);
+    }
   },
 
   onDeviceFault(s, job) {

@@ -122,7 +122,7 @@ export function effectOfEvent(e: ModelEvent): Effect {
     case 'driver_note':
       return d('driver', e.note, []);
     case 'migrate_collect':
-      return d(e.cpages ? 'moved' : 'refused', `migrate_vma_setup by device ${e.device} for ${page(e.proc, e.vpage)} ${e.toDevice ? 'to device memory' : 'back to RAM'}: ${e.cpages ? 'collected (cpages 1)' : `skipped (cpages 0: ${e.skip})`}`, [page(e.proc, e.vpage)]);
+      return d(e.cpages ? 'moved' : 'refused', `migrate_vma_setup by device ${e.device} for ${page(e.proc, e.vpage)} ${e.toDevice ? 'to device memory' : 'back to RAM'}: ${e.cpages ? 'collected (cpages 1)' : e.errno ? `refused before migrate_vma_setup (-${e.errno}: ${e.skip})` : `skipped (cpages 0: ${e.skip})`}`, [page(e.proc, e.vpage)]);
     case 'sgl_handoff':
       return d('mapped', `scatterlist entry for ${page(e.proc, e.vpage)} (frame ${e.frame}${e.p2p ? ', a P2P page' : ''}${e.structPage ? '' : ', no struct page'}) handed to ${e.consumer}`, [page(e.proc, e.vpage), `frame${e.frame}`]);
     case 'kernel_cpu_access':
