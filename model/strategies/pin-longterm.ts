@@ -13,7 +13,7 @@ import { NONE } from '../types.ts';
 import type { Action, State } from '../types.ts';
 import type { DriverContext } from '../strategy.ts';
 import { defineStrategy } from '../strategy.ts';
-import { freeFrames, freeInvalidationSlot, invalidating, mmapWriteLocked, pinFrame, procInvalidating, putFrame, setMirror, unpinFrame, vmaWritable, zapMirror } from '../mm.ts';
+import { forking, freeFrames, freeInvalidationSlot, invalidating, mmapWriteLocked, pinFrame, procInvalidating, putFrame, setMirror, unpinFrame, vmaWritable, zapMirror } from '../mm.ts';
 import { migrateForLongterm, unpinnablePages } from '../zones.ts';
 import { gupFastCan, gupFastPin, gupFastRecheck, gupFastRecheckPending } from '../fork.ts';
 import { wpReusable, wpReuse } from '../swap.ts';
@@ -233,14 +233,18 @@ export const pinLongterm = defineStrategy({
   // copy-on-write page would need a write fault first (wp_page_copy, an invalidation): the model asks for
   // it to be resolved before registering. FOLL_LONGTERM
   // refuses a DAX file mapping (the filesystem could never move its block): the registration fails.
-  // While a fork copies, gup_fast gives up at once (the seq is odd) and the slow path waits for the mmap
+  // While a fork runs, only gup_fast can pin (it takes no lock, and the fork's invalidation is nothing to
+  // it): before copy_page_range's raw_write_seqcount_begin it pins and its re-check comes later
+  // (gup_fast_recheck); once the seq is odd it gives up at once, and the slow path sleeps on the mmap
   // lock: the registration waits for the fork.
   canRegister(s, p, ctx) {
+    const fork = forking(s, p);
+    if (fork && !gupFastRange(s, p, ctx)) return false; // gupFastCan also leaves a page under another invalidation alone
     // The mutant ro-pin-zero-page takes untouched pages and the zero page too (a read-only pin faults them in for a read).
     // The zero page is taken too: the pin copies it first (zeroPageToUnshare), which needs an invalidation slot.
     const roZero = (pte: State['mms'][number]['ptes'][number]) => ctx.mutant === 'ro-pin-zero-page' && pteNone(pte);
     const ptes = s.mms[p]!.ptes;
-    if (!ptes.every((pte, v) => pte.mapped && (roZero(pte) || pteNone(pte) || mapsZeroPage(s, pte) || (pte.frame !== NONE && pte.writable)) && !pte.dax && !invalidating(s, p, v))) return false;
+    if (!ptes.every((pte, v) => pte.mapped && (roZero(pte) || pteNone(pte) || mapsZeroPage(s, pte) || (pte.frame !== NONE && pte.writable)) && !pte.dax && (fork || !invalidating(s, p, v)))) return false;
     const zeros = ctx.mutant === 'ro-pin-zero-page' ? 0 : ptes.filter((pte) => mapsZeroPage(s, pte)).length;
     if (zeros > 0 && freeInvalidationSlot(s) === NONE) return false;
     // The write faults of the untouched pages and the copies of the zero page need a free frame each (else -ENOMEM: not offered).
