@@ -24,6 +24,7 @@ import type { Action, Config, State } from './types.ts';
 import type { ActionKind, DriverContext, Strategy } from './strategy.ts';
 import { allPages, deviceHolds, forking, freeInvalidationSlot, procInvalidating, startInvalidation, unmapFrame } from './mm.ts';
 import { zapSwapEntry } from './swap.ts';
+import { isZeroPfn } from './zero-page.ts';
 
 export const exitActionKinds: readonly ActionKind[] = [
   {
@@ -58,11 +59,12 @@ function deviceKnows(s: State, p: number): boolean {
 
 /** Push the exit actions (configs with `exit` only). */
 export function exitEnabled(s: State, cfg: Config, out: Action[]): void {
-  if (!cfg.exit) return;
   const slot = freeInvalidationSlot(s) !== NONE;
   s.mms.forEach((mm, p) => {
     if (!mm.alive) return;
     const exiting = mm.exiting === true;
+    // Elsewhere only a process a driver killed exits (Strategy.killsProcesses): through exit_mmap.
+    if (!cfg.exit && !exiting) return;
     if (!exiting && !mm.oomVictim && mm.killed !== true && !forking(s, p) && deviceKnows(s, p)) out.push({ k: 'exit', a: p, b: NONE });
     if (!slot || procInvalidating(s, p)) return;
     if (exiting) out.push({ k: 'exit_mmap', a: p, b: NONE });
@@ -100,7 +102,7 @@ export function finishExit(s: State, proc: number, strat: Strategy, ctx: DriverC
     // zap_pte_range: the page's mapping and its reference go; free_pages_and_swap_cache frees it unless
     // something else (a pin, another mapping) still holds it. A swap entry is freed with it.
     const had = pte.mapped;
-    if (pte.frame !== NONE) unmapFrame(s, pte.frame);
+    if (pte.frame !== NONE && !isZeroPfn(s, pte.frame)) unmapFrame(s, pte.frame); // the zero page has no mapcount (pte_special)
     zapSwapEntry(s, pte); // free_swap_and_cache
     pte.mapped = false;
     pte.frame = NONE;

@@ -22,6 +22,7 @@ import type { ActionKind, DriverContext, Strategy } from './strategy.ts';
 import { allocFrame, callbacksReturned, pinFrame, ptePresent, startInvalidation, unmapFrame, unpinFrame, vmaWritable } from './mm.ts';
 import { zapSwapEntry } from './swap.ts';
 import { coreMmPage, pteLocked } from './p2p.ts';
+import { isZeroPfn } from './zero-page.ts';
 
 export const forkActionKinds: readonly ActionKind[] = [
   {
@@ -145,6 +146,15 @@ function copyPte(s: State, cfg: Config, strat: Strategy, ctx: DriverContext): vo
   // present PTE is copied (fork's invalidation has already unmapped it from the devices).
   pp.exclusive = NONE;
   if (!ptePresent(pp)) return copied(s, ctx, v); // a swap entry: swap_duplicate, the child shares the slot
+  if (isZeroPfn(s, pp.frame)) {
+    // copy_present_pte on the zero page: vm_normal_page gives no page for the special PTE, so there is no
+    // folio to reference, no rmap to duplicate and nothing that could be pinned; the PTE is copied as it
+    // is, read-only on both sides (it never was writable). A write in either process then breaks it to a
+    // fresh zeroed page of its own (do_wp_page -> wp_page_copy), a read keeps reading the shared zero page.
+    cp.frame = pp.frame;
+    cp.writable = false;
+    return copied(s, ctx, v);
+  }
   const fr = s.frames[pp.frame]!;
   if (fr.pincount > 0) f.pinned++;
   if (fr.kind === 'device-private') {
@@ -223,7 +233,7 @@ function forkNoMem(s: State, upTo: number): void {
   const f = s.fork;
   const cm = s.mms[f.child]!;
   cm.ptes.forEach((cp, w) => {
-    if (w < upTo && cp.mapped && cp.frame !== NONE) unmapFrame(s, cp.frame);
+    if (w < upTo && cp.mapped && cp.frame !== NONE && !isZeroPfn(s, cp.frame)) unmapFrame(s, cp.frame); // the zero page has no mapcount
     if (w < upTo) zapSwapEntry(s, cp); // free_swap_and_cache of a copied swap entry
     clearPte(cp);
   });

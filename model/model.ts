@@ -30,6 +30,8 @@ export function makeModel(strategy: Strategy, cfg: Config, mutant: string | null
   }
   // Only a config that models exit has its actions (so that the others' explorers draw from the same kinds).
   if (cfg.exit) for (const k of exitActionKinds) kinds.set(k.kind, k);
+  // A driver that kills (SIGKILL) has its victims exit through exit_mmap in every config it runs in.
+  else if (strategy.killsProcesses === true) for (const k of exitActionKinds) if (k.kind === 'exit_mmap') kinds.set(k.kind, k);
   for (const k of strategy.actionKinds) if (k.mirrors === undefined || k.mirrors === (cfg.mirrors ?? 1)) kinds.set(k.kind, k);
   const m: Model = { cfg, strategy, mutant, kinds };
   context(m, discard); // made with the model, so that its shape does not change on first use

@@ -109,6 +109,13 @@ export interface Strategy<D = unknown, M extends string = string, K extends stri
    */
   onRelease?(s: State<D>, proc: number, ctx: DriverContext<M>): void;
   /**
+   * Optional: the driver may send SIGKILL to a process (send_sig_info, as peerdirect-kill's callback does)
+   * by setting `mms[p].killed` and `mms[p].exiting`. The killed process then exits through the world's
+   * exit_mmap (model/exit.ts) in every config of the strategy, also where user space does not exit on its
+   * own (Config.exit): the model has the `exit_mmap` action there. Left out: the driver kills no process.
+   */
+  killsProcesses?: boolean;
+  /**
    * Optional: does the driver pin through a lockless page-table walk that never re-checks
    * mm->write_protect_seq (its own walk, or a gup_fast of the kernel before 57efa1fe5957)? Then fork's
    * copy_present_pte is two steps, its check for maybe-pinned pages and its write-protect (model/fork.ts

@@ -145,14 +145,15 @@ export interface Mm {
   /** The OOM reaper's pass over it completed (its anonymous memory unmapped). */
   oomReaped: boolean;
   /**
-   * A driver sent it SIGKILL (send_sig_info): its user space runs no more, and the kernel tears it down
-   * (the driver's own teardown steps). Absent: never killed (only the designs that kill set it).
+   * A driver sent it SIGKILL (send_sig_info): its user space runs no more, and it exits through the
+   * world's exit_mmap (`exiting`, Strategy.killsProcesses). Absent: never killed (only the designs that
+   * kill set it).
    */
   killed?: boolean;
   /**
    * The process is exiting (do_exit -> exit_mm -> mmput): its user space runs no more, and the kernel
    * tears its address space down (exit_mmap, model/exit.ts) until the mm is dead (`alive` false). Absent:
-   * the config models no exit (Config.exit).
+   * the config models no exit (Config.exit) and the strategy kills no process (Strategy.killsProcesses).
    */
   exiting?: boolean;
   /** mmu_notifier_subscriptions.invalidate_seq: odd while an invalidation is active. */

@@ -177,3 +177,30 @@ describe('pin-per-job/gup-fast-without-seq-retry: a lockless pin without the wri
     expect(isEnabled(design, design_s, act('gup_fast', 0)), 'the design\'s gup_fast gives up on the odd seq').toBe(false);
   });
 });
+
+describe('pin-longterm\'s register ioctl during a fork (pin_user_pages_fast takes no lock)', () => {
+  it('gup_fast pins before copy_page_range raises write_protect_seq, its re-check then sends it to the slow path after the fork; once the seq is odd the registration waits', () => {
+    const m = model('pin-longterm', 'kernel-queue');
+    const { s } = play(m, [act('fork', 0), act('register', 0)]);
+    expect(s.regs[0]!.opening, 'the re-check is to come').toBe(true);
+    expect(s.frames[s.mms[0]!.ptes[0]!.frame]!.pincount).toBe(1);
+    // copy_present_pte sees the pin: the child gets a copy (70e806e4e645); the re-check sees the seq moved.
+    const trace = [act('fork', 0), act('register', 0), ...forkCopy(0, '11'), act('gup_fast_recheck', 0), act('invalidate_end', 0), act('longterm_pin', 0)];
+    const end = play(m, trace).s;
+    expect(end.regs[0]!.opening).toBe(false);
+    expect(end.mms[1]!.ptes[0]!.frame, 'the child has its own copy').not.toBe(end.mms[0]!.ptes[0]!.frame);
+    holdsOver(m, [...trace, act('cpu_write', 0, 0), act('submit', 0, 0), act('dma_start', 0), act('dma_land', 0)], [noLostWrite, isolation]);
+    // Once copy_page_range began write-protecting, gup_fast gives up and the slow path sleeps on the mmap lock.
+    const mid = play(m, [act('fork', 0), act('fork_copy_pte', 0, 0)]).s;
+    expect(isEnabled(m, mid, act('register', 0))).toBe(false);
+  });
+
+  it('in the kernel variant gup-fast-no-seq-check the pin lands between the copy\'s check and its write-protect, and the parent\'s write leaves the HCA on the child\'s page (isolation)', () => {
+    const v = makeModel(strategyByName('pin-longterm')!, anyConfigByName('gup-fast-no-seq-check')!);
+    const trace = [
+      act('fork', 0), act('fork_copy_pte', 0, 0), act('register', 0), act('fork_wrprotect', 0, 0), act('fork_copy_pte', 0, 1), act('invalidate_end', 0),
+      act('cpu_write', 0, 0), act('invalidate_end', 0), act('submit', 0, 0), act('dma_start', 0), act('dma_land', 0),
+    ];
+    failsAtEnd(v, trace, [isolation]);
+  });
+});

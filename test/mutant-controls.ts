@@ -283,14 +283,11 @@ export const controls: Record<string, Control> = {
     why: 'after the kill the callback still waits until the HCA drained its DMA in flight (pd_drain): a signal stops user space, not the device; the GPU moves the page after dma_land',
     trace: [act('register', 0), act('gpu_move', 0, 0), act('submit_write', 0, 0), act('dma_start', 0), act('pd_kill', 0), act('dma_land', 0), act('pd_drain', 0), act('invalidate_end', 0)],
   },
-  'peerdirect-kill/exit-during-drain': {
+  'peerdirect-kill/dereg-during-callback': {
     config: 'p2p-switch',
     property: 'no-kernel-use-after-free',
-    why: 'the exit path waits: mmu_interval_notifier_remove for the invalidation in progress (its callback returns, the peer move ends), and only then is the MR, with its notifier, freed',
-    trace: [
-      act('register', 0), act('gpu_move', 0, 0), act('pd_kill', 0), act('pd_drain', 0), act('invalidate_end', 0),
-      act('exit_teardown', 0), act('invalidate_end', 0),
-    ],
+    why: 'ib_dereg_mr waits for the invalidation in progress (its callback returns, the invalidation ends), and only then removes and frees the peer-memory client\'s registration',
+    trace: [act('register', 0), act('fork', 0), act('deregister', 0), act('fork_copy_pte', 0, 0), act('fork_copy_pte', 0, 1), act('invalidate_end', 0), act('dereg_finish', 0)],
   },
   'p2p-vma-map/sgl-for-other-device': 'same',
   'p2p-vma-map/sg-page-on-bus-sgl': 'same',

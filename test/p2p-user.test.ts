@@ -166,19 +166,37 @@ describe('an internal interconnect (p2p-link)', () => {
 });
 
 describe('peerdirect-kill', () => {
-  it('kills the process on a move: its user space stops, the DMA in flight lands before the callback returns, the exit tears the QP and the buffer down', () => {
+  it('kills the process on a move: its user space stops, the DMA in flight lands before the callback returns, then it exits through exit_mmap and the file\'s release', () => {
     const m = model('peerdirect-kill', 'p2p-switch');
     const steps = [act('register', 0), act('submit', 0, 1), act('dma_start', 0), act('gpu_move', 0, 0), act('pd_kill', 0)];
-    const { s } = run(m, steps);
+    const { s, events } = run(m, steps);
     expect(s.mms[0]!.killed).toBe(true);
+    expect(s.mms[0]!.exiting).toBe(true); // SIGKILL: do_exit -> exit_mm -> mmput
+    expect(events.some((e) => e.t === 'exit' && e.proc === 0 && e.phase === 'do_exit')).toBe(true);
     expect(enabled(m, s).some((a) => ['cpu_read', 'cpu_write', 'submit', 'submit_write', 'deregister', 'gpu_free'].includes(a.k) && a.a === 0)).toBe(false);
     expect(can(m, s, act('pd_drain', 0))).toBe(false);
-    expect(can(m, s, act('exit_teardown', 0))).toBe(false);
-    const rest = [...steps, act('dma_land', 0), act('pd_drain', 0), act('invalidate_end', 0), act('exit_teardown', 0), act('invalidate_end', 0)];
+    // exit_mmap waits for the callback in progress (the HCA still has a DMA in flight).
+    expect(can(m, s, act('exit_mmap', 0))).toBe(false);
+    const rest = [...steps, act('dma_land', 0), act('pd_drain', 0), act('invalidate_end', 0), act('exit_mmap', 0), act('invalidate_end', 0)];
     const after = run(m, rest);
-    expect(after.s.regs[0]!.live).toBe(false);
+    expect(after.events.some((e) => e.t === 'invalidate_start' && e.cause === 'exit')).toBe(true);
+    expect(after.s.mms[0]!.alive).toBe(false); // the mm is dead: no zombie
     expect(after.s.mms[0]!.ptes.every((pte) => !pte.mapped)).toBe(true);
-    clean(m, rest);
+    // exit_files: the uverbs file's release destroyed the QP; the MR goes once the QP drained.
+    expect(after.s.regs[0]!.closing).toBe(true);
+    const done = [...rest, act('job_complete', 0), act('dereg_finish', 0)];
+    expect(run(m, done).s.regs[0]!.live).toBe(false);
+    clean(m, done);
+  });
+
+  it('the exit\'s unmap of the GPU buffer calls the peer-memory client as a free does: revoked and drained, it returns at once', () => {
+    const m = model('peerdirect-kill', 'p2p-switch');
+    const steps = [act('register', 0), act('gpu_move', 0, 0), act('pd_kill', 0), act('pd_drain', 0), act('invalidate_end', 0), act('exit_mmap', 0)];
+    const { s, events } = run(m, steps);
+    expect(events.some((e) => e.t === 'invalidate_start' && e.cause === 'exit' && e.callbacks === 1)).toBe(true);
+    expect(s.invs.some((inv) => inv.live && inv.cause === 'exit' && inv.cb[0] !== 0)).toBe(true);
+    expect(can(m, s, act('invalidate_end', 0))).toBe(true);
+    clean(m, [...steps, act('invalidate_end', 0)]);
   });
 });
 

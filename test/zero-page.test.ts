@@ -5,7 +5,7 @@
 // takes it. The configs without Config.zeroPage keep their state shape. The hmm-tests.c asserts about the
 // zero page are in test/hmm-selftests.test.ts.
 import { describe, it, expect } from 'vitest';
-import { configByName, configs } from '../model/configs.ts';
+import { configByName, configs, withScope } from '../model/configs.ts';
 import { init, makeModel } from '../model/model.ts';
 import { strategyByName } from '../model/strategies/index.ts';
 import { NONE } from '../model/types.ts';
@@ -15,7 +15,8 @@ import { heldProperties, loadManifest } from '../src/verdicts.ts';
 import { defaultBudget } from '../src/check.ts';
 import { runActions } from '../src/run.ts';
 import { Scenario } from './hmm-scenario.ts';
-import { act, failsAtEnd, holdsOver, model } from './helpers.ts';
+import { act, failsAtEnd, holdsOver, model, play } from './helpers.ts';
+import { allProperties } from '../properties/index.ts';
 
 const cfg = configByName('zero-page')!;
 const manifest = loadManifest();
@@ -122,5 +123,49 @@ describe('the zero page (zero-page)', () => {
     const d = runActions(design, trace, [propertyById('no-lost-write')!]);
     expect(d.notEnabled?.index, 'no copy-on-write on a page the pin faulted in for write').toBe(2);
     holdsOver(design, [act('register', 0), act('cpu_write', 0, 0), act('submit', 0, 0), act('dma_start', 0), act('dma_land', 0)], [propertyById('no-lost-write')!]);
+  });
+  // The matrix config has one process (a second doubled odp-mirror's row: 3.2 s -> 6.7 s); the fork of a
+  // zero-page PTE is driven here with two.
+  it('fork copies a zero-page PTE as it is (copy_present_pte: no folio, no reference, no COW copy), read-only on both sides; a write in either breaks to a page of its own', () => {
+    const m = makeModel(strategyByName('odp-mirror')!, withScope(cfg, { procs: 2 }));
+    const before = [act('cpu_read', 0, 0), act('cpu_read', 0, 1), act('fork', 0), act('fork_copy_pte', 0, 0), act('fork_copy_pte', 0, 1), act('invalidate_end', 0)];
+    const { s } = play(m, before);
+    const z = s.zeroPfn!;
+    for (const p of [0, 1]) {
+      for (const pte of s.mms[p]!.ptes) {
+        expect(pte.frame, `p${p}`).toBe(z);
+        expect(pte.writable).toBe(false);
+      }
+    }
+    expect(s.frames[z]!.mapcount, 'pte_special: no mapcount').toBe(0);
+    expect(s.frames[z]!.refcount, 'only the kernel\'s own reference').toBe(1);
+    expect(s.frames.filter((f, i) => f.kind === 'system' && !f.free && i !== z).length, 'nothing allocated').toBe(0);
+    // The child writes: wp_page_copy gives it a zeroed page of its own; the parent keeps the zero page.
+    const after = [...before, act('cpu_write', 1, 0), act('invalidate_end', 0), act('cpu_write', 1, 0), act('cpu_read', 0, 0), act('cpu_read', 1, 0), act('cpu_read', 1, 1)];
+    const end = play(m, after).s;
+    expect(end.mms[1]!.ptes[0]!.frame).not.toBe(z);
+    expect(end.mms[1]!.ptes[0]!.writable).toBe(true);
+    expect(end.mms[0]!.ptes[0]!.frame, 'the parent still reads the zero page').toBe(z);
+    expect(end.mms[1]!.ptes[1]!.frame).toBe(z);
+    holdsOver(m, after, allProperties.filter((q) => q.kind === 'always'));
+  });
+
+  it('a FOLL_LONGTERM pin of a mapped zero page copies it first (the write fault\'s wp_page_copy; FAULT_FLAG_UNSHARE for a read-only pin since 84209e87c696), then pins the fresh page', () => {
+    const m = model('pin-longterm', 'zero-page');
+    const steps = [act('cpu_read', 0, 0), act('register', 0)];
+    const { s, events } = play(m, steps);
+    expect(events.some((e) => e.t === 'invalidate_start' && e.cause === 'cow'), 'the zero page is never pinned as it is').toBe(true);
+    expect(s.regs[0]!.opening).toBe(true);
+    const done = play(m, [...steps, act('invalidate_end', 0), act('longterm_pin', 0)]).s;
+    const z = done.zeroPfn!;
+    for (const v of [0, 1]) {
+      const f = done.mms[0]!.ptes[v]!.frame;
+      expect(f, `v${v}`).not.toBe(z);
+      expect(done.frames[f]!.pincount).toBe(1);
+      expect(done.dev.mirror[0]![v]!.frame).toBe(f);
+    }
+    expect(done.frames[z]!.pincount, 'the zero page is not pinned').toBe(0);
+    // The CPU's write lands in the pinned page, and the device reads it.
+    holdsOver(m, [...steps, act('invalidate_end', 0), act('longterm_pin', 0), act('cpu_write', 0, 0), act('submit', 0, 0), act('dma_start', 0), act('dma_land', 0)], allProperties.filter((q) => q.kind === 'always' && q.id !== 'coherent-dma' && q.id !== 'oom-reclaimable'));
   });
 });

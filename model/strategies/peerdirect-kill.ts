@@ -4,10 +4,14 @@
 // free the memory under it, the peer-memory client's callback revokes the MR and kills the process
 // (send_sig_info(SIGKILL)), instead of leaving it to read the errors. A signal stops user space, not the
 // device: the HCA may still complete the DMA it already issued until the QP is destroyed, so the callback
-// still waits for it to drain, and the process's teardown (do_exit: the uverbs file's release destroys the
-// QP, which waits for the HCA to flush, and deregisters the MR; exit_mmap then drops the GPU buffer's
-// pages) is the driver's own kernel steps here.
-// Simplification: the killed process's mm stays (a zombie with no user space) after the teardown unmapped it.
+// still waits for it to drain. The killed process then exits as any process does (model/exit.ts, the
+// world's steps): do_exit -> exit_mm -> mmput -> exit_mmap, whose unmap of the GPU buffer is a free of
+// its VRAM, which calls the peer-memory client's callback once more (the MR is revoked already: it waits
+// only for what the HCA still has in flight); then the pages go and the mm dies, and exit_files releases
+// the uverbs file (ib_uverbs_close: the QP destroyed, its queued work flushed in error, the MR
+// deregistered once the QP drained: dereg_finish).
+// PeerDirect's MR has no mmu_notifier on the process's mm (ib_umem_get through a peer-memory client takes
+// no notifier): no ->release (Strategy.onRelease) to implement.
 import { NONE } from '../types.ts';
 import type { Action, State } from '../types.ts';
 import type { DriverContext } from '../strategy.ts';
@@ -20,47 +24,63 @@ import { callbackWaitId, waitsOn } from '../waits.ts';
 import { armed, revoke, type PdDriver } from './peerdirect-revoke.ts';
 import { DEV, PEER } from '../types.ts';
 
-interface KillDriver extends PdDriver {
-  /** exited[proc]: the teardown ran (QP destroyed, MR deregistered, the buffer unmapped). */
-  exited: number[];
-}
+type KillDriver = PdDriver;
 
 const ALL = (s: State) => (1 << s.mms[0]!.ptes.length) - 1;
 const CB_REVOKED = 1;
 
-type KillMutant = 'kill-without-revoke' | 'kill-without-drain' | 'exit-during-drain';
 
-/** send_sig_info(SIGKILL, SEND_SIG_PRIV, task): the process runs no more user code. */
+/**
+ * send_sig_info(SIGKILL, SEND_SIG_PRIV, task): the process runs no more user code, and the fatal signal
+ * takes it into do_exit -> exit_mm -> mmput (mm_users 0): the world's exit (model/exit.ts) from here,
+ * whose exit_mmap is a kernel step. Killing a process that is exiting already changes nothing.
+ */
 function kill(s: State<KillDriver>, p: number, ctx: DriverContext): void {
-  s.mms[p]!.killed = true;
+  const mm = s.mms[p]!;
+  if (mm.killed === true || mm.exiting === true) return;
+  mm.killed = true;
+  mm.exiting = true;
   ctx.emit({ t: 'driver_note', note: `send_sig_info(SIGKILL) to p${p}` });
+  ctx.emit({ t: 'exit', proc: p, phase: 'do_exit' });
+}
+
+/** ib_uverbs_close's destroy of the QP: the work it still queues completes in error. */
+function destroyQp(s: State<KillDriver>, p: number, ctx: DriverContext): void {
+  s.jobs.forEach((j, k) => {
+    if (j.proc === p && (j.state === 'submitted' || j.state === 'ready' || j.state === 'faulting')) {
+      failJob(s, k, { errno: 'EIO', from: 'device', cause: 'mr-revoked', detail: 'the QP was destroyed at the uverbs file\'s release: flushed in error' }, ctx);
+    }
+  });
 }
 
 export const peerdirectKill = defineStrategy({
   name: 'peerdirect-kill',
-  summary: 'PeerDirect\'s MR over VRAM; a move or free revokes the MR and kills the process (SIGKILL); the teardown destroys the QP once the HCA drained, deregisters, unmaps',
+  summary: 'PeerDirect\'s MR over VRAM; a move or free revokes the MR and kills the process (SIGKILL), which exits through exit_mmap; the uverbs file\'s release destroys the QP and deregisters once the HCA drained',
   from: 'seed 003 (Serguei Sagalovitch: send_sig_info); seed 000 (Haggai Eran: "safely terminate a process that misbehaves"); KERNEL.md §7',
   device: { kind: 'rdma', recoverable: false },
   configs: ['p2p-switch'],
   mutants: [
     { name: 'kill-without-revoke', pattern: 'the driver relies on the signal alone and leaves the MR mapped: work the QP already holds still runs after the callback returned, into memory the GPU moves (a kill is not a revoke)' },
     { name: 'kill-without-drain', pattern: 'the callback kills the process and returns at once, as if SIGKILL stopped the device: the HCA\'s DMA in flight lands after the GPU moved or freed the memory' },
-    { name: 'exit-during-drain', pattern: 'the killed process\'s exit path runs while the revoking callback still waits for the HCA: it removes the MR\'s notifier without waiting for the invalidation in progress (mmu_interval_notifier_remove does wait) and drops the GPU buffer, and the DMA in flight lands in freed VRAM' },
+    { name: 'dereg-during-callback', pattern: 'the MR\'s deregistration (ib_dereg_mr, from the ioctl or the uverbs file\'s release at exit) removes and frees the peer-memory client\'s registration while an invalidation that calls it (a move or free of the GPU memory, a fork) is still in progress, without waiting for it (as mmu_interval_notifier_remove waits for an invalidation in progress): the callback goes on with a freed registration' },
   ],
   needsRegistration: true,
+  killsProcesses: true,
   actionKinds: [
     { kind: 'gpu_move', actor: 'kernel', args: ['p', 'v'], models: 'the GPU driver moves a VRAM page (eviction): the peer-memory clients\' callbacks, then the move', starts: true },
     { kind: 'gpu_free', actor: 'user', args: ['p', 'v'], models: 'the process frees the GPU memory under the MR: the peer-memory clients\' callbacks, then the pages go' },
     { kind: 'pd_kill', actor: 'kernel', args: ['inv'], models: 'the peer-memory client\'s callback: revoke the mkey (fenced UMR, QP to error), then send_sig_info(SIGKILL) to the owner' },
     { kind: 'pd_drain', actor: 'kernel', args: ['inv'], models: 'the callback waits until the HCA drained the DMA in flight, DMA-unmaps, returns' },
-    { kind: 'exit_teardown', actor: 'kernel', args: ['p'], models: 'do_exit of the killed process: ib_uverbs_close destroys the QP (waits for the HCA to flush) and deregisters the MR; exit_mmap unmaps the GPU buffer (the pages go)' },
     { kind: 'dereg_finish', actor: 'kernel', args: ['p'], models: 'ib_dereg_mr once the QP drained: remove the peer-memory client\'s callback, put the peer pages' },
   ],
 
   init(s): KillDriver {
     placeInVram(s, 0, 'p2p');
-    s.mms.forEach((mm) => (mm.killed = false));
-    return { revoked: s.mms.map(() => 0), queued: s.mms.map(() => 0), exited: s.mms.map(() => 0) };
+    s.mms.forEach((mm) => {
+      mm.killed = false;
+      mm.exiting = false;
+    });
+    return { revoked: s.mms.map(() => 0), queued: s.mms.map(() => 0) };
   },
 
   enabled(s, ctx, out) {
@@ -74,9 +94,6 @@ export const peerdirectKill = defineStrategy({
         if (dest) out.push({ k: 'gpu_move', a: p, b: v });
         if (!mm.killed) out.push({ k: 'gpu_free', a: p, b: v });
       });
-      // The QP's destroy waits for the HCA to flush, and mmu_interval_notifier_remove for the invalidation in progress.
-      const quiet = ctx.mutant === 'exit-during-drain' || (!dmaInFlight(s, p, ALL(s)) && !procInvalidating(s, p));
-      if (mm.killed && d.exited[p] === 0 && quiet && slot) out.push({ k: 'exit_teardown', a: p, b: NONE });
     });
     s.invs.forEach((inv, i) => {
       if (!inv.live) return;
@@ -85,7 +102,9 @@ export const peerdirectKill = defineStrategy({
       else if (c === CB_REVOKED && !dmaInFlight(s, inv.proc, ALL(s))) out.push({ k: 'pd_drain', a: i, b: NONE });
     });
     s.regs.forEach((r, p) => {
-      if (r.live && r.closing && !procInvalidating(s, p) && !s.jobs.some((j) => j.proc === p && j.state !== 'free')) out.push({ k: 'dereg_finish', a: p, b: NONE });
+      // ib_dereg_mr waits for the QP to drain and for a callback of the peer-memory client in progress (the mutant does not wait for that).
+      const callbackDone = ctx.mutant === 'dereg-during-callback' || !procInvalidating(s, p);
+      if (r.live && r.closing && callbackDone && !s.jobs.some((j) => j.proc === p && j.state !== 'free')) out.push({ k: 'dereg_finish', a: p, b: NONE });
     });
   },
 
@@ -111,29 +130,6 @@ export const peerdirectKill = defineStrategy({
       case 'pd_drain':
         callbackReturn(s, a.a, s.invs[a.a]!.proc, ctx);
         return;
-      case 'exit_teardown': {
-        const p = a.a;
-        // ib_uverbs_close: the QP destroyed (its queued work flushed in error), the MR deregistered.
-        s.jobs.forEach((j, k) => {
-          if (j.proc === p && (j.state === 'submitted' || j.state === 'ready' || j.state === 'faulting')) {
-            failJob(s, k, { errno: 'EIO', from: 'device', cause: 'mr-revoked', detail: 'the QP was destroyed at exit: flushed in error' }, ctx);
-          }
-        });
-        if (s.regs[p]!.live) {
-          unsubscribe(s, p, ctx);
-          zapMirror(s, p, ALL(s));
-          s.regs[p]!.live = false;
-          s.regs[p]!.closing = false;
-        }
-        d.exited[p] = 1;
-        // exit_mmap: the GPU buffer's mapping goes, and with it the VRAM.
-        let pages = 0;
-        s.mms[p]!.ptes.forEach((pte, v) => {
-          if (pte.mapped) pages |= 1 << v;
-        });
-        if (pages !== 0) start(p, pages, 'munmap');
-        return;
-      }
       case 'dereg_finish': {
         const p = a.a;
         unsubscribe(s, p, ctx);
@@ -160,6 +156,12 @@ export const peerdirectKill = defineStrategy({
     s.mms[p]!.ptes.forEach((pte, v) => setMirror(s, p, v, pte.frame, s.frames[pte.frame]!.gen, true, pte.epoch, true));
   },
 
+  // ib_uverbs_close (the file's release, at exit_files or close(2)), or the dereg ioctl: the QP is
+  // destroyed, its queued work flushed in error; dereg_finish once it drained.
+  onDeregister(s, p, ctx) {
+    destroyQp(s, p, ctx);
+  },
+
   onSubmit(s, job, ctx) {
     const j = s.jobs[job]!;
     if (s.drv.revoked[j.proc] === 1) {
@@ -180,8 +182,13 @@ export const peerdirectKill = defineStrategy({
     const inv = s.invs[i]!;
     const p = inv.proc;
     if (inv.cb[p] !== 0) return;
-    const acts = s.regs[p]!.live && (inv.cause === 'peer-move' || inv.cause === 'munmap');
+    // exit_mmap's unmap of the GPU buffer frees its VRAM: the GPU driver calls the client as for a free.
+    const acts = s.regs[p]!.live && (inv.cause === 'peer-move' || inv.cause === 'munmap' || inv.cause === 'exit');
     if (!acts) callbackReturn(s, i, p, ctx);
-    else if (!armed(s, p)) inv.cb[p] = CB_REVOKED; // already revoked and killed: wait for the drain only
+    else if (!armed(s, p)) {
+      // Already revoked and killed: wait for the drain only (nothing to wait for: return at once).
+      if (dmaInFlight(s, p, ALL(s))) inv.cb[p] = CB_REVOKED;
+      else callbackReturn(s, i, p, ctx);
+    }
   },
 });

@@ -13,7 +13,7 @@ import { NONE } from '../types.ts';
 import type { Action, State } from '../types.ts';
 import type { DriverContext } from '../strategy.ts';
 import { defineStrategy } from '../strategy.ts';
-import { freeFrames, freeInvalidationSlot, invalidating, mmapWriteLocked, pinFrame, procInvalidating, putFrame, setMirror, unpinFrame, vmaWritable, zapMirror } from '../mm.ts';
+import { forking, freeFrames, freeInvalidationSlot, invalidating, mmapWriteLocked, pinFrame, procInvalidating, putFrame, setMirror, unpinFrame, vmaWritable, zapMirror } from '../mm.ts';
 import { migrateForLongterm, unpinnablePages } from '../zones.ts';
 import { gupFastCan, gupFastPin, gupFastRecheck, gupFastRecheckPending } from '../fork.ts';
 import { wpReusable, wpReuse } from '../swap.ts';
@@ -87,10 +87,12 @@ function failPin(s: State<PinDriver>, p: number, errno: 'ENOMEM' | 'EFAULT', ctx
  */
 function longtermPin(s: State<PinDriver>, p: number, ctx: DriverContext): void {
   const ptes = s.mms[p]!.ptes;
-  if (!ptes.every((pte) => pte.mapped && pte.frame !== NONE && vmaWritable(pte))) return failPin(s, p, 'EFAULT', ctx);
+  if (!ptes.every((pte) => pte.mapped && (pte.frame !== NONE || pteNone(pte)) && vmaWritable(pte))) return failPin(s, p, 'EFAULT', ctx);
   for (let v = 0; v < ptes.length; v++) {
     const pte = ptes[v]!;
-    if (pte.writable) continue;
+    // An untouched page is faulted in for write by the pin itself (pinAll); the zero page is never
+    // reused (wpReusable): its write fault copies it (wp_page_copy), and GUP retries.
+    if (pte.writable || pteNone(pte)) continue;
     if (wpReusable(s, pte.frame)) {
       wpReuse(s, pte.frame);
       pte.writable = true;
@@ -101,8 +103,23 @@ function longtermPin(s: State<PinDriver>, p: number, ctx: DriverContext): void {
     }
   }
   if (unpinnablePages(s, ctx.cfg, p, ALL(s)) !== 0) return failPin(s, p, 'ENOMEM', ctx);
+  // The write faults of the untouched pages need a frame each (VM_FAULT_OOM: the pin fails -ENOMEM).
+  if (ptes.filter(pteNone).length > freeFrames(s)) return failPin(s, p, 'ENOMEM', ctx);
   clearFast(s, p);
   pinAll(s, p, ctx);
+}
+
+/**
+ * A PTE of the range that maps the zero page: GUP cannot pin it as it is. pin_user_pages(FOLL_WRITE)
+ * takes a write fault (faultin_page -> do_wp_page -> wp_page_copy: a fresh zeroed page, never a reuse of
+ * the zero page) and retries; a read-only FOLL_LONGTERM pin gets the same fresh exclusive page since
+ * 84209e87c696 ("mm/gup: reliable R/O long-term pinning in COW mappings": gup_must_unshare is true for the
+ * zero page in a COW mapping, and FAULT_FLAG_UNSHARE copies it). The mutant ro-pin-zero-page pins it.
+ */
+function zeroPageToUnshare(s: State<PinDriver>, p: number, ctx: DriverContext): number {
+  if (ctx.mutant === 'ro-pin-zero-page') return NONE;
+  const v = s.mms[p]!.ptes.findIndex((pte) => mapsZeroPage(s, pte));
+  return v < 0 ? NONE : v;
 }
 
 /** Can gup_fast pin every page of the range now (FOLL_LONGTERM: each longterm-pinnable)? */
@@ -212,24 +229,40 @@ export const pinLongterm = defineStrategy({
   },
 
   // pin_user_pages over the whole range: every page present and exclusive, or untouched (faulted in for
-  // write as it is pinned); a copy-on-write page, the zero page included, would need a write fault first
-  // (wp_page_copy, an invalidation): the model asks for it to be resolved before registering. FOLL_LONGTERM
+  // write as it is pinned), or the zero page (copied by the pin's write fault first); another
+  // copy-on-write page would need a write fault first (wp_page_copy, an invalidation): the model asks for
+  // it to be resolved before registering. FOLL_LONGTERM
   // refuses a DAX file mapping (the filesystem could never move its block): the registration fails.
-  // While a fork copies, gup_fast gives up at once (the seq is odd) and the slow path waits for the mmap
+  // While a fork runs, only gup_fast can pin (it takes no lock, and the fork's invalidation is nothing to
+  // it): before copy_page_range's raw_write_seqcount_begin it pins and its re-check comes later
+  // (gup_fast_recheck); once the seq is odd it gives up at once, and the slow path sleeps on the mmap
   // lock: the registration waits for the fork.
   canRegister(s, p, ctx) {
+    const fork = forking(s, p);
+    if (fork && !gupFastRange(s, p, ctx)) return false; // gupFastCan also leaves a page under another invalidation alone
     // The mutant ro-pin-zero-page takes untouched pages and the zero page too (a read-only pin faults them in for a read).
-    const roZero = (pte: State['mms'][number]['ptes'][number]) => ctx.mutant === 'ro-pin-zero-page' && (pteNone(pte) || mapsZeroPage(s, pte));
+    // The zero page is taken too: the pin copies it first (zeroPageToUnshare), which needs an invalidation slot.
+    const roZero = (pte: State['mms'][number]['ptes'][number]) => ctx.mutant === 'ro-pin-zero-page' && pteNone(pte);
     const ptes = s.mms[p]!.ptes;
-    if (!ptes.every((pte, v) => pte.mapped && (roZero(pte) || pteNone(pte) || (pte.frame !== NONE && pte.writable)) && !pte.dax && !invalidating(s, p, v))) return false;
-    // The write faults of the untouched pages need a free frame each (else -ENOMEM: not offered).
-    if (ctx.mutant !== 'ro-pin-zero-page' && ptes.filter(pteNone).length > freeFrames(s)) return false;
+    if (!ptes.every((pte, v) => pte.mapped && (roZero(pte) || pteNone(pte) || mapsZeroPage(s, pte) || (pte.frame !== NONE && pte.writable)) && !pte.dax && (fork || !invalidating(s, p, v)))) return false;
+    const zeros = ctx.mutant === 'ro-pin-zero-page' ? 0 : ptes.filter((pte) => mapsZeroPage(s, pte)).length;
+    if (zeros > 0 && freeInvalidationSlot(s) === NONE) return false;
+    // The write faults of the untouched pages and the copies of the zero page need a free frame each (else -ENOMEM: not offered).
+    if (ctx.mutant !== 'ro-pin-zero-page' && ptes.filter(pteNone).length + zeros > freeFrames(s)) return false;
     // A migrate-out to ZONE_NORMAL needs an invalidation slot (the model's, not the kernel's, limit).
     return unpinnablePages(s, ctx.cfg, p, ALL(s)) === 0 || ctx.mutant === 'pin-without-longterm' || freeInvalidationSlot(s) !== NONE;
   },
 
   onRegister(s, p, ctx) {
     if (gupFastRange(s, p, ctx)) return gupFastRegister(s, p, ctx);
+    // gup_fast gave up on the zero page (not writable): the slow path's write fault copies it first,
+    // inside its invalidation, and the pin follows once it ended (longterm_pin, which unshares the rest).
+    const zero = zeroPageToUnshare(s, p, ctx);
+    if (zero !== NONE) {
+      s.regs[p]!.opening = true;
+      breakCow(s, pinLongterm, ctx, p, zero);
+      return;
+    }
     // gup_fast gave up: __gup_longterm_locked: pages in ZONE_MOVABLE or CMA are migrated out first (check_and_migrate_movable_pages).
     const out = ctx.mutant === 'pin-without-longterm' ? 0 : unpinnablePages(s, ctx.cfg, p, ALL(s));
     if (out === 0) return pinAll(s, p, ctx);
