@@ -84,7 +84,7 @@ function waitsOnText(view: View, t: KernelTask): string {
     // What the process's task needs that is still in flight: its jobs, and who completes them.
     const jobs = view.jobs.flatMap((j, k) => (j.proc === t.proc && j.state !== 'free' ? [`job ${k} (${j.state}${view.cfg.queue === 'user' ? ', on a user queue: only user space signals its fence' : ''})`] : []));
     if (jobs.length > 0 && !t.id.startsWith('fault:') && !t.id.startsWith('submit:')) parts.push(`p${t.proc}'s work in flight: ${jobs.join(', ')}`);
-    if (t.id.startsWith('restore:')) parts.push(`the restart of p${t.proc}'s queues (${view.queues[t.proc]!.state})`);
+    if (t.id.startsWith('restore:')) parts.push(`the restore worker (restore_process_worker), which no kernel or hardware step runs again to resume p${t.proc}'s ${view.queues[t.proc]!.state} queues`);
   }
   return parts.length > 0 ? parts.join('; ') : `its own steps alone: none of the kernel or hardware steps that follow ends ${t.what}`;
 }

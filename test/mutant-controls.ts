@@ -153,6 +153,9 @@ export const controls: Record<string, Control> = {
   },
   'queue-preempt/alloc-in-fence-signalling': 'same',
   'queue-preempt/block-in-nonblocking': 'same',
+  // The correct worker requeues itself after a stale revalidation (restore_begin is enabled again): the
+  // same trace leaves a restore that kernel steps finish.
+  'queue-preempt/restore-not-requeued': 'same',
   'peerdirect-revoke/revoke-after-free': 'same',
   'peerdirect-revoke/revoke-without-drain': {
     config: 'p2p-switch',
