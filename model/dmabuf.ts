@@ -6,6 +6,9 @@
 // A move of a buffer page, in the exporter's steps:
 //   exp_move_notify  dma_resv_lock; dma_buf_move_notify: each dynamic importer tears its mapping down and
 //                    adds fences for the accesses it cannot stop at once
+//   exp_place        the same first step of a move an attachment asked for: the placement of a buffer
+//                    page the importer cannot reach, inside the importer's own kernel task (its attach's
+//                    dma_buf_pin, its fault's dma_buf_map_attachment), not new work TTM starts
 //   exp_move_copy    wait for those fences; allocate the new placement, start the copy and add its fence
 //                    to the resv; the CPU mapping is zapped (the pages are locked: faults wait on the
 //                    fence); dma_resv_unlock
@@ -67,6 +70,11 @@ export function dmabufInit(s: State): DmabufDriver {
 
 export const exporterActionKinds: readonly ActionKind[] = [
   { kind: 'exp_move_notify', actor: 'kernel', args: ['p', 'v'], models: 'the exporter moves a buffer page (TTM eviction or placement): a pinned BO is refused (amdgpu_bo_move: -EINVAL); else dma_resv_lock; dma_buf_move_notify to the attachments', starts: true },
+  // amdgpu_dma_buf_pin (amdgpu_bo_pin into GTT) and amdgpu_dma_buf_map (ttm_bo_validate into GTT, VRAM
+  // only with attach->peer2peer), called from the importer's dma_buf_pin / dma_buf_map_attachment (an RDMA
+  // MR's ib_umem_dmabuf_get_pinned at registration, ib_umem_dmabuf_map_pages at its page fault): the move
+  // is a step of that task, which therefore finishes by kernel steps alone (no `starts`).
+  { kind: 'exp_place', actor: 'kernel', args: ['p', 'v'], models: 'an attachment\'s pin or map moves a buffer page it cannot reach to system RAM (amdgpu_dma_buf_pin / amdgpu_dma_buf_map: ttm_bo_validate into GTT): dma_resv_lock; dma_buf_move_notify to the attachments' },
   { kind: 'exp_move_copy', actor: 'kernel', args: ['p', 'v'], models: 'the exporter waits for the fences in the resv, allocates the new placement, starts the copy and adds its fence, zaps the CPU mapping; dma_resv_unlock' },
   { kind: 'copy_done', actor: 'hardware', args: ['p', 'v'], models: 'the copy engine finishes: the copy fence signals; the buffer page lives in its new placement' },
 ];
@@ -84,6 +92,11 @@ export interface ExporterPolicy {
   allowed(p: number, v: number, toVram: boolean): boolean;
   /** The buffer is pinned: a move the exporter attempts is refused (dma_buf_pin). */
   pinned(p: number): boolean;
+  /**
+   * The move of (p, v) to system RAM is one an importer's kernel task asked for (dma_buf_pin or
+   * dma_buf_map_attachment of a page it cannot reach): it runs as `exp_place`, that task's step.
+   */
+  owed?(p: number, v: number): boolean;
   /** The exporter waits for the importers' fences before it copies. */
   fencesWaited: boolean;
   /** The exporter drops the resv lock once the copy is under way (false: a mutant that leaks it). */
@@ -125,7 +138,8 @@ export function exporterEnabled(s: DmabufState, out: Action[], pol: ExporterPoli
         if (!bufferPage(fr) || fr.locked || d.resv[p] !== NONE || moving(s, p)) return;
         const toVram = fr.kind === 'system';
         if (!(toVram ? vramFree(s) : findFreeFrame(s) !== NONE)) return;
-        if (pol.pinned(p) || pol.allowed(p, v, toVram)) out.push({ k: 'exp_move_notify', a: p, b: v });
+        if (!pol.pinned(p) && !toVram && pol.owed?.(p, v) === true) out.push({ k: 'exp_place', a: p, b: v });
+        else if (pol.pinned(p) || pol.allowed(p, v, toVram)) out.push({ k: 'exp_move_notify', a: p, b: v });
       } else if (ph === 1) {
         if (!pol.fencesWaited || !fencesPending(s)) out.push({ k: 'exp_move_copy', a: p, b: v });
       } else if (ph === 2) {
@@ -144,6 +158,7 @@ export function exporterApply(s: DmabufState, a: Action, ctx: DriverContext, pol
   const p = a.a;
   const v = a.b;
   switch (a.k) {
+    case 'exp_place':
     case 'exp_move_notify': {
       const i = slotOf(s, p, v);
       if (pol.pinned(p)) {

@@ -3,7 +3,7 @@
 // check`); each failure replays and stays short. Shared by test/suites*.test.ts, which spread over the workers.
 import { it, expect } from 'vitest';
 import { strategies, strategyByName } from '../model/strategies/index.ts';
-import { propertyById } from '../properties/index.ts';
+import { allProperties, propertyById } from '../properties/index.ts';
 import { checkDesign, configsOf, designMismatches, expectedWitnesses, loadManifest, type Mismatch } from '../src/verdicts.ts';
 import { runActions } from '../src/run.ts';
 import { deep, suiteBudget } from './budget.ts';
@@ -24,6 +24,14 @@ export function inDefaultSuite(strategy: string, config: string): boolean {
   return strategies.find((x) => configsOf(x).some((c) => c.name === config))!.name === strategy;
 }
 
+/**
+ * The properties the default suite re-derives: all but no-hung-task, whose oracle questions cost the
+ * manifest's 50 rows 85 CPU seconds of 213 (measured), past the suite's 3-minute limit; its cells stay
+ * in the manifest and the matrix, `dmacheck check` always derives them, and DMACHECK_DEEP=1 here too.
+ */
+export const SUITE_LEAVES_OUT: readonly string[] = deep ? [] : ['no-hung-task'];
+const suiteProperties = allProperties.filter((p) => !SUITE_LEAVES_OUT.includes(p.id));
+
 export function designVerdicts(names: readonly string[]): void {
   const manifest = loadManifest();
   for (const name of names) {
@@ -31,7 +39,7 @@ export function designVerdicts(names: readonly string[]): void {
     for (const cfg of configsOf(s)) {
       if (!inDefaultSuite(s.name, cfg.name)) continue;
       it(`${s.name} in ${cfg.name}: every verdict and witness equals the manifest's, failures replay`, () => {
-        const d = checkDesign(s, cfg, suiteBudget);
+        const d = checkDesign(s, cfg, suiteBudget, suiteProperties);
         expect(expectedWitnesses(manifest, s.name, cfg.name), 'the manifest lists its witnesses').toBeDefined();
         // A deeper run (DMACHECK_DEEP=1) may reach a premise the manifest's budget did not: holds where the
         // manifest says n/a is then no mismatch.

@@ -5,6 +5,13 @@ import type { State } from '../model/types.ts';
 import { kernelTasks, kernelTaskWaits, noHungTask } from '../properties/hung-task.ts';
 import { oracleFor, viewOf } from '../src/system.ts';
 import { act, model, play } from './helpers.ts';
+import { strategyByName } from '../model/strategies/index.ts';
+import { configByName } from '../model/configs.ts';
+import { makeModel } from '../model/model.ts';
+import { verdictProperties } from '../properties/index.ts';
+import { premisesOf, expectedVerdict, killMutant, loadManifest } from '../src/verdicts.ts';
+import { checkModel } from '../src/check.ts';
+import { suiteBudget } from './budget.ts';
 
 const m = model('odp-mirror', 'kernel-queue');
 const judge = (s: State) => noHungTask.check(null, { view: viewOf(m, s), events: [], oracle: oracleFor(m, s) });
@@ -42,5 +49,31 @@ describe('no-hung-task', () => {
     const w = (s: State) => kernelTaskWaits.check(null, { view: viewOf(m, s), events: [], oracle: oracleFor(m, s) });
     expect(w(play(m, [act('register', 0), act('submit', 0, 0), act('dma_start', 0)]).s)).toBeNull();
     expect(w(play(m, [act('register', 0), act('submit', 0, 0), act('dma_start', 0), act('migrate', 0, 0)]).s)?.values.task).toBe('fault:job0');
+  });
+
+  it('judges a system call that waits for work only its user space completes as user space\'s wait: a deregistration behind a user-queue job', () => {
+    const uq = model('queue-preempt', 'user-queue');
+    const { s } = play(uq, [act('register', 0), act('submit_write', 0, 0), act('deregister', 0)]);
+    const v = viewOf(uq, s);
+    const t = kernelTasks(v).find((x) => x.id === 'deregistration:p0')!;
+    expect(t.syscall).toBe(true);
+    // Kernel and hardware steps alone cannot end it (the job's fence is user space's) ...
+    expect(oracleFor(uq, s).reach(t.done, Infinity, ['kernel', 'hardware'])).toBe(false);
+    // ... but the wait is user space's, so it is not a hung task.
+    expect(noHungTask.check(null, { view: v, events: [], oracle: oracleFor(uq, s) })).toBeNull();
+  });
+
+  it('kills queue-preempt / restore-not-requeued, which no other property the design holds kills, in a short counterexample naming the restore worker', () => {
+    const man = loadManifest();
+    const k = killMutant(strategyByName('queue-preempt')!, 'restore-not-requeued', suiteBudget, man);
+    expect(k?.failure.property).toBe('no-hung-task');
+    expect(k!.failure.actions.length).toBeLessThanOrEqual(5);
+    expect(k!.failure.violation.values.task).toBe('restore:p0');
+    expect(k!.failure.violation.message).toContain('restore worker (restore_process_worker)');
+    // Every other property the design holds in that config holds on the mutant too (the same budget).
+    const cfg = configByName(k!.model.cfg.name)!;
+    const others = verdictProperties.filter((p) => p.id !== 'no-hung-task' && expectedVerdict(man, 'queue-preempt', cfg.name, p.id) !== 'fails');
+    const r = checkModel(makeModel(strategyByName('queue-preempt')!, cfg, 'restore-not-requeued'), [...others, ...premisesOf(others)], { ...suiteBudget, runs: 300 }, true);
+    expect(r.failures.map((f) => f.property)).toEqual([]);
   });
 });

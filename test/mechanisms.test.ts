@@ -32,7 +32,7 @@ describe('migratable sees every mechanism that moves memory', () => {
     for (const cfg of ['p2p-switch', 'p2p-none']) {
       const m = model('dmabuf-static', cfg);
       // p2p-none: the exporter first moves the buffer to system RAM, where the NIC reaches it.
-      const place = cfg === 'p2p-none' ? [0, 1].flatMap((v) => [act('exp_move_notify', 0, v), act('exp_move_copy', 0, v), act('copy_done', 0, v)]) : [];
+      const place = cfg === 'p2p-none' ? [0, 1].flatMap((v) => [act('exp_place', 0, v), act('exp_move_copy', 0, v), act('copy_done', 0, v)]) : [];
       const trace = [act('register', 0), ...place, act('st_map', 0), act('exp_move_notify', 0, 0)];
       const r = runActions(m, trace, [prop('migratable')], true);
       expect(r.notEnabled).toBeNull();

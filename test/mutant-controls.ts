@@ -153,6 +153,9 @@ export const controls: Record<string, Control> = {
   },
   'queue-preempt/alloc-in-fence-signalling': 'same',
   'queue-preempt/block-in-nonblocking': 'same',
+  // The correct worker requeues itself after a stale revalidation (restore_begin is enabled again): the
+  // same trace leaves a restore that kernel steps finish.
+  'queue-preempt/restore-not-requeued': 'same',
   'peerdirect-revoke/revoke-after-free': 'same',
   'peerdirect-revoke/revoke-without-drain': {
     config: 'p2p-switch',
@@ -176,7 +179,7 @@ export const controls: Record<string, Control> = {
     property: 'p2p-topology',
     why: 'before the pin the exporter moves the buffer to system RAM, which the importer can reach (dma_buf_pin after the placement check); the DMA then lands in RAM',
     trace: [
-      act('register', 0), act('submit', 0, 0), act('exp_move_notify', 0, 0), act('exp_move_copy', 0, 0), act('copy_done', 0, 0), act('exp_move_notify', 0, 1),
+      act('register', 0), act('submit', 0, 0), act('exp_place', 0, 0), act('exp_move_copy', 0, 0), act('copy_done', 0, 0), act('exp_place', 0, 1),
       act('exp_move_copy', 0, 1), act('copy_done', 0, 1), act('st_map', 0), act('dma_start', 0), act('dma_land', 0),
     ],
   },
@@ -227,9 +230,9 @@ export const controls: Record<string, Control> = {
   'dmabuf-dynamic/no-topology-check': {
     config: 'p2p-none',
     property: 'p2p-topology',
-    why: 'without a P2P path (pci_p2pdma_distance fails, attach->peer2peer false) the importer waits for the exporter to evict the buffer to system RAM, and maps that',
+    why: 'without a P2P path (pci_p2pdma_distance fails, attach->peer2peer false) the importer\'s fault has the exporter place the page in system RAM (amdgpu_dma_buf_map: ttm_bo_validate into GTT), and maps that',
     trace: [
-      act('register', 0), act('submit', 0, 0), act('dma_start', 0), act('exp_move_notify', 0, 0), act('exp_move_copy', 0, 0), act('copy_done', 0, 0),
+      act('register', 0), act('submit', 0, 0), act('dma_start', 0), act('exp_place', 0, 0), act('exp_move_copy', 0, 0), act('copy_done', 0, 0),
       act('imp_map', 0), act('dma_start', 0), act('dma_land', 0),
     ],
   },

@@ -106,7 +106,8 @@ describe('dmabuf-static', () => {
     const m = model('dmabuf-static', 'p2p-none');
     const { s } = run(m, [act('register', 0)]);
     expect(can(m, s, act('st_map', 0))).toBe(false);
-    const steps = [act('register', 0), act('exp_move_notify', 0, 0), act('exp_move_copy', 0, 0), act('copy_done', 0, 0), act('exp_move_notify', 0, 1), act('exp_move_copy', 0, 1), act('copy_done', 0, 1), act('st_map', 0)];
+    // The placement is the attach's own step (amdgpu_dma_buf_pin), not an eviction: exp_place.
+    const steps = [act('register', 0), act('exp_place', 0, 0), act('exp_move_copy', 0, 0), act('copy_done', 0, 0), act('exp_place', 0, 1), act('exp_move_copy', 0, 1), act('copy_done', 0, 1), act('st_map', 0)];
     const r = run(m, steps);
     expect(r.s.mms[0]!.ptes.every((pte) => r.s.frames[pte.frame]!.kind === 'system' && r.s.frames[pte.frame]!.pincount === 1)).toBe(true);
     // Pinned: the exporter's move is refused (amdgpu_bo_move: "Can't move a pinned BO"), the page stays put.

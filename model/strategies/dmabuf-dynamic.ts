@@ -3,8 +3,10 @@
 // buffer's dma_resv lock and after waiting for the copy fence of a move; it holds no pin. Before moving a
 // buffer page the exporter, holding the resv lock, calls move_notify: the importer zaps its mapping and
 // adds fences for the DMA already in flight; the exporter waits for them, copies, and the importer maps
-// again at its next fault. Where the topology allows no P2P, the importer maps only pages in system RAM
-// (the exporter's eviction puts them there: simplification, the map does not itself move the buffer).
+// again at its next fault. Where the topology allows no P2P, the importer maps only pages in system RAM:
+// its fault's dma_buf_map_attachment moves a page it cannot reach there first (amdgpu_dma_buf_map:
+// ttm_bo_validate into GTT without attach->peer2peer), as `exp_place`, a step of that fault; the
+// exporter's own evictions may also put it there.
 import { NONE } from '../types.ts';
 import type { Action, State } from '../types.ts';
 import type { DriverContext } from '../strategy.ts';
@@ -30,11 +32,19 @@ import {
   slotOf,
 } from '../dmabuf.ts';
 
-/** The exporter as this design runs it: it never pins; it waits for the importers' fences; it unlocks. */
-function policy(ctx: DriverContext): ExporterPolicy {
+/**
+ * The exporter as this design runs it: it never pins; it waits for the importers' fences; it unlocks. A
+ * page that a faulting job needs and cannot reach is owed a placement in system RAM by the fault's
+ * dma_buf_map_attachment (ib_umem_dmabuf_map_pages from mlx5's pagefault_dmabuf_mr).
+ */
+function policy(ctx: DriverContext, s?: DmabufState): ExporterPolicy {
   return {
     allowed: () => true,
     pinned: () => false,
+    owed: (p, v) =>
+      s !== undefined && s.drv.att[p] === ATT_ATTACHED &&
+      s.jobs.some((j) => j.state === 'faulting' && j.proc === p && j.vpage === v) &&
+      !reachable(s, s.mms[p]!.ptes[v]!.frame, ctx.mutant !== 'no-topology-check', ctx),
     fencesWaited: ctx.mutant !== 'move-before-fences',
     unlocks: ctx.mutant !== 'resv-held-after-move',
   };
@@ -82,7 +92,7 @@ export const dmabufDynamic = defineStrategy({
 
   enabled(s, ctx, out) {
     const d = s.drv;
-    exporterEnabled(s, out, policy(ctx));
+    exporterEnabled(s, out, policy(ctx, s));
     s.jobs.forEach((j, k) => {
       if (j.state === 'faulting' && canMap(s, k, ctx)) out.push({ k: 'imp_map', a: k, b: NONE });
     });

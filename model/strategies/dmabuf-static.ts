@@ -48,6 +48,9 @@ function policy(s: DmabufState, ctx: DriverContext): ExporterPolicy {
       return true;
     },
     pinned: (p) => d.att[p] === ATT_MAPPED && ctx.mutant !== 'move-pinned',
+    // The attach's dma_buf_pin places the buffer first (amdgpu_dma_buf_pin: amdgpu_bo_pin into GTT): a
+    // step of the registration, which the submissions posted meanwhile wait for.
+    owed: (p, v) => d.att[p] === ATT_PINNING && s.regs[p]!.live && !s.regs[p]!.closing && !reachable(s, s.mms[p]!.ptes[v]!.frame, ctx.mutant !== 'no-placement', ctx),
     fencesWaited: true,
     unlocks: true,
   };

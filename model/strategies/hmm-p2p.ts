@@ -226,7 +226,11 @@ export const hmmP2p = defineStrategy({
           finalizeMigration(s, src, dst);
           for (const [q, w] of maps) ctx.emit({ t: 'peer_move', proc: q, vpage: w, from: src, to: dst });
         } else {
-          switchPte(s, a.a, a.b, dst, ctx); // frees the source (its last reference was the mapping)
+          // migrate_vma_finalize unlocks the source (folio_unlock) before its folio_put, which frees it
+          // unless another reference keeps it: the swap cache, for a page swapped in that a fork's child
+          // still maps by its swap entry. Left locked, it would hold every later lock_page on it forever.
+          s.frames[d.migSrc[i]!]!.locked = false;
+          switchPte(s, a.a, a.b, dst, ctx); // frees the source if its last reference was the mapping
         }
         d.migPhase[i] = d.copied[i] ? 0 : 4;
         return;

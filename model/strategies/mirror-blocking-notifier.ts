@@ -110,6 +110,10 @@ export const mirrorBlockingNotifier = defineStrategy({
     // With user queues no submission is seen: the registration faults every page in before it returns.
     s.regs[proc]!.opening = true;
     s.mms[proc]!.ptes.forEach((pte, v) => pte.mapped && startFault(s, proc, v, true, NONE));
+    // Nothing mapped to fault in: the ioctl returns at once, rather than wait for a driver step that
+    // notices no fault is live (and none comes). The kernel fails it instead: amdgpu_ttm_tt_get_user_pages
+    // finds no VMA (vma_lookup) and returns -EFAULT; the model registers what is mapped (a simplification).
+    if (!s.drv.faults.some((f) => f.live && f.proc === proc)) s.regs[proc]!.opening = false;
   },
 
   onSubmit(s, job) {

@@ -81,6 +81,7 @@ export const queuePreempt = defineStrategy({
     { name: 'zap-before-preempted', pattern: 'the callback zaps the GPU page table when it asks for the preemption, before the hardware has preempted the queues: the still running queue walks into the hole' },
     { name: 'signal-before-preempted', pattern: 'the eviction fence signals when the preemption is requested, not when the hardware completed it: the callback returns while a DMA is in flight and the page is freed under it' },
     { name: 'alloc-in-fence-signalling', pattern: 'the eviction fence\'s signalling path allocates with GFP_KERNEL: below the watermark it enters direct reclaim, whose notifier waits on that very fence (the 2020 dma_fence_begin_signalling annotation series)' },
+    { name: 'restore-not-requeued', pattern: 'the restore worker that finds an eviction came during its revalidation returns without requeueing itself (restore_process_worker\'s queue_delayed_work of restore_work lost): the evicted queues stay off the hardware until some later eviction happens to schedule it again' },
     { name: 'block-in-nonblocking', pattern: 'a non-blockable invalidation (the OOM reaper) is not refused: the callback waits for the hardware to preempt the queues where it may not sleep' },
   ],
   needsRegistration: true,
@@ -194,7 +195,11 @@ export const queuePreempt = defineStrategy({
         const p = a.a;
         d.restoring[p] = 0;
         const stale = d.evictions[p] !== d.snap[p] || s.mms[p]!.ptes.some((pte, v) => pte.mapped && !mirrored(s, p, v, true));
-        if (stale && ctx.mutant !== 'resume-before-revalidate') return; // reschedule: restore_begin again
+        if (stale && ctx.mutant !== 'resume-before-revalidate') {
+          // Reschedule: restore_begin again (restore_process_worker: queue_delayed_work of restore_work).
+          if (ctx.mutant === 'restore-not-requeued') d.pending[p] = 0;
+          return;
+        }
         if (ctx.cfg.queue === 'kernel') {
           s.jobs.forEach((j, k) => {
             if (j.proc !== p || (j.state !== 'submitted' && j.state !== 'ready')) return;
