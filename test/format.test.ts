@@ -39,6 +39,6 @@ describe('a hand-written file', () => {
   it('from a newer model is refused with a reason', () => {
     const r = replayFile(fixtures + 'bad/newer-model.json');
     expect(r.loadError!.field).toBe('model');
-    expect(r.loadError!.expected).toMatch(/model version 99 is newer than this dmacheck's model \(version 5\)/);
+    expect(r.loadError!.expected).toMatch(/model version 99 is newer than this dmacheck's model \(version 6\)/);
   });
 });

@@ -8,7 +8,7 @@ export const FORMAT_VERSION = 1;
 // 2: every write stores a fresh value (no cycling through 1..5); the child's mm keeps its slot's seq.
 // 3: hmm_range_fault's -EFAULT during munmap, dirty swap-in on a write fault, device-private entries copied at fork, DMA addresses per device.
 // 4: fork in steps (fork_copy_pte) and gup_fast, the swap cache, VMA permissions, notifiers with lifetimes, process exit.
-export const MODEL_VERSION = 5;
+export const MODEL_VERSION = 6;
 
 export const ActionSchema = z.object({
   k: z.string().min(1),
