@@ -88,6 +88,24 @@ export function enabled(m: Model, s: State): Action[] {
   return out;
 }
 
+/**
+ * The driver's own actions only (Strategy.enabled, without the world's): the tail of enabled(), in the
+ * same order. The progress oracle's driver-first dives read it before the whole list (src/system.ts).
+ */
+export function driverEnabled(m: Model, s: State): Action[] {
+  const out: Action[] = [];
+  m.strategy.enabled(s, context(m, discard), out);
+  discard.length = 0;
+  return out;
+}
+
+/** Whether a strategy declares an action kind the world also has (its own then replaces the world's). */
+export function overridesWorldKind(m: Model): boolean {
+  const world = new Set([...worldKindsOf(m.cfg), ...exitActionKinds].map((k) => k.kind));
+  for (const k of secondNotifierKinds) world.add(k);
+  return m.strategy.actionKinds.some((k) => world.has(k.kind));
+}
+
 export function actorOf(m: Model, a: Action): Actor {
   const k = m.kinds.get(a.k);
   if (!k) throw new Error(`unknown action kind '${a.k}'`);

@@ -2,7 +2,7 @@
 // read-only view for properties, the progress oracle, and the monitor that checks properties after
 // every step. Explorers use only the generic TransitionSystem interface.
 import type { Model } from '../model/model.ts';
-import { actorOf, enabled, init, stepInPlace } from '../model/model.ts';
+import { actorOf, driverEnabled, enabled, init, overridesWorldKind, stepInPlace } from '../model/model.ts';
 import { ShapeCopier, clonePlain } from '../model/clone.ts';
 import type { Action, State } from '../model/types.ts';
 import type { ModelEvent } from '../model/events.ts';
@@ -48,6 +48,11 @@ interface OracleShape {
   codec: Codec;
   /** The fingerprint of the state asked about (reused: one per model, not one per question). */
   fp: Int32Array;
+  /**
+   * A driver-first dive may read the driver's actions alone (model.ts driverEnabled): the world emits no
+   * action of a driver kind, so the first (or last) allowed driver action of enabled() is one of those.
+   */
+  driverFirst: boolean;
 }
 
 /**
@@ -71,7 +76,7 @@ function shapeOf(m: Model): OracleShape {
       // Classes: the driver's steps, the device's, the core mm's, user space's (only when asked for).
       classOfKind.set(k.kind, driverKinds.has(k.kind) ? 0 : k.actor === 'hardware' ? 1 : k.actor === 'user' ? 3 : 2);
     }
-    sh = { klass: (a) => classOfKind.get(a.k) ?? 2, sys: systemOf(m), memo: new Map(), codec: new Codec(), fp: new Int32Array(2) };
+    sh = { klass: (a) => classOfKind.get(a.k) ?? 2, sys: systemOf(m), memo: new Map(), codec: new Codec(), fp: new Int32Array(2), driverFirst: !overridesWorldKind(m) };
     shapes.set(m, sh);
   }
   return sh;
@@ -118,7 +123,7 @@ export function oracleFor(m: Model, s: State): Oracle {
 }
 
 /** The oracle's search itself, from `s`: dives, then the exhaustive search. */
-function explore(m: Model, s: State, { klass, sys }: OracleShape): Oracle['reach'] {
+function explore(m: Model, s: State, { klass, sys, driverFirst }: OracleShape): Oracle['reach'] {
   return (done, bound, actors = ['kernel', 'hardware'], opts = {}) => {
       if (done(viewOf(m, s))) return true;
       const completionsOnly = opts.userCompletionsOnly ?? false;
@@ -153,14 +158,27 @@ function explore(m: Model, s: State, { klass, sys }: OracleShape): Oracle['reach
         if (random >= 0 && n > 0) return pick(acts, order, rev, random % n);
         return best;
       };
+      // The first (or, with `rev`, the last) allowed action of the driver's own: what pick() chooses
+      // when the driver's class ranks first and has one, read without listing the world's actions.
+      const ownFirst = (acts: Action[], rev: boolean): Action | null => {
+        let best: Action | null = null;
+        for (const a of acts) {
+          if (klass(a) !== 0 || !allowedAction(a)) continue;
+          best = a;
+          if (!rev) break;
+        }
+        return best;
+      };
       let rnd = 0x9e3779b9;
       for (let i = 0; i < DIVES.length + 4; i++) {
         if (i === 2 && !actors.includes('user')) continue;
         const cur = sys.clone(s);
+        const order = DIVES[i] ?? DIVES[0]!;
+        const own = driverFirst && i < DIVES.length && order[0] === 0;
         // A dive is only a quick way to a yes: it stops after DIVE_STEPS; a no comes from the search below.
         for (let d = 0; d < Math.min(bound, DIVE_STEPS); d++) {
           rnd = (Math.imul(rnd, 1103515245) + 12345) >>> 0;
-          const a = pick(enabled(m, cur), DIVES[i] ?? DIVES[0]!, i === 2, i < DIVES.length ? -1 : rnd >>> 8);
+          const a = (own ? ownFirst(driverEnabled(m, cur), i === 2) : null) ?? pick(enabled(m, cur), order, i === 2, i < DIVES.length ? -1 : rnd >>> 8);
           if (a === null) break;
           stepInPlace(m, cur, a);
           if (done(viewOf(m, cur))) return true;

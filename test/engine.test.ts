@@ -3,7 +3,7 @@
 // property that says it judges only the state (Property.stateOnly) does, so that an exhaustive search
 // may check it once per distinct state.
 import { describe, it, expect } from 'vitest';
-import { enabled, init, stepInPlace } from '../model/model.ts';
+import { driverEnabled, enabled, init, overridesWorldKind, stepInPlace } from '../model/model.ts';
 import { ShapeCopier, clonePlain } from '../model/clone.ts';
 import { strategies } from '../model/strategies/index.ts';
 import { configs, proofConfig } from '../model/configs.ts';
@@ -73,6 +73,34 @@ describe('the frontier', () => {
     const back: { tag: number; t: number[] }[] = [];
     arena.forEach((tag, t, n) => back.push({ tag, t: [...t.subarray(0, n)] }));
     expect(back).toEqual(entries.map((t, i) => ({ tag: i * 3 - 700, t: [...t] })));
+  });
+});
+
+describe("the oracle's driver-first dives", () => {
+  // They read the driver's actions alone (driverEnabled) and take the first allowed one of the driver's
+  // kinds, which is what the whole list would give only if the driver's actions are its tail, in the
+  // same order, and the world's part holds none of the driver's kinds.
+  it("read the driver's actions as the tail of enabled(), with no driver kind before it, along walks of every strategy in every config", () => {
+    let states = 0;
+    for (const st of strategies) {
+      const own = new Set(st.actionKinds.map((k) => k.kind));
+      for (const c of st.configs) {
+        const m = makeModel(st, configs.find((x) => x.name === c)!);
+        expect(overridesWorldKind(m), `${st.name} declares a kind the world has`).toBe(false);
+        const rnd = lcg(11);
+        const s = init(m);
+        for (let i = 0; i < 40; i++) {
+          const all = enabled(m, s);
+          const drv = driverEnabled(m, s);
+          expect(all.slice(all.length - drv.length), `${st.name} in ${c}, step ${i}`).toEqual(drv);
+          expect(all.slice(0, all.length - drv.length).some((a) => own.has(a.k)), `${st.name} in ${c}: the world emits a driver kind`).toBe(false);
+          states++;
+          if (all.length === 0) break;
+          stepInPlace(m, s, all[rnd() % all.length]!);
+        }
+      }
+    }
+    expect(states).toBeGreaterThan(1000);
   });
 });
 
