@@ -79,11 +79,13 @@ export function init(m: Model): State {
   return s;
 }
 
-export function enabled(m: Model, s: State): Action[] {
+/** The actions `s` allows; `driver`: the driver's, already listed by driverEnabled (not listed again). */
+export function enabled(m: Model, s: State, driver?: readonly Action[]): Action[] {
   const out: Action[] = [];
   const ctx = context(m, discard);
   worldEnabled(s, m.cfg, m.strategy, ctx, out);
-  m.strategy.enabled(s, ctx, out);
+  if (driver) out.push(...driver);
+  else m.strategy.enabled(s, ctx, out);
   discard.length = 0;
   return out;
 }

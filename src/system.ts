@@ -178,7 +178,8 @@ function explore(m: Model, s: State, { klass, sys, driverFirst }: OracleShape): 
         // A dive is only a quick way to a yes: it stops after DIVE_STEPS; a no comes from the search below.
         for (let d = 0; d < Math.min(bound, DIVE_STEPS); d++) {
           rnd = (Math.imul(rnd, 1103515245) + 12345) >>> 0;
-          const a = (own ? ownFirst(driverEnabled(m, cur), i === 2) : null) ?? pick(enabled(m, cur), order, i === 2, i < DIVES.length ? -1 : rnd >>> 8);
+          const drv = own ? driverEnabled(m, cur) : undefined;
+          const a = (drv ? ownFirst(drv, i === 2) : null) ?? pick(enabled(m, cur, drv), order, i === 2, i < DIVES.length ? -1 : rnd >>> 8);
           if (a === null) break;
           stepInPlace(m, cur, a);
           if (done(viewOf(m, cur))) return true;

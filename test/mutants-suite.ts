@@ -18,17 +18,21 @@ import { deep, suiteBudget } from './budget.ts';
 import { configByName } from '../model/configs.ts';
 import { SUITE_LEAVES_OUT } from './design-verdicts.ts';
 
+import { controls } from './mutant-controls.ts';
+import { holdsOver, model, traceText } from './helpers.ts';
+
+/** The committed corpus: its directory and its file names. */
+const corpusDir = new URL('../counterexamples/', import.meta.url);
+const corpus = readdirSync(corpusDir);
+
 /**
  * The suite leaves the costly properties out of a mutant's kill search (measured: no-hung-task added 35
  * of 100 CPU seconds to the mutant test files) except for the mutants the committed corpus says one of
  * them kills (`dmacheck mutants` checks them all): their kill is still that property's.
  */
-const corpus = readdirSync(new URL('../counterexamples/', import.meta.url));
 function leftOutFor(strategy: string, mutant: string): string[] {
   return SUITE_LEAVES_OUT.filter((p) => !corpus.some((f) => f.startsWith(`${strategy}--${mutant}--`) && f.endsWith(`--${p}.json`)));
 }
-import { controls } from './mutant-controls.ts';
-import { holdsOver, model, traceText } from './helpers.ts';
 
 /** Which strategies' mutants each test file kills. */
 export const mutantGroups: Record<string, readonly string[]> = {
@@ -44,11 +48,10 @@ export const mutantGroups: Record<string, readonly string[]> = {
  * the configs before it would cost a whole budget in each (DMACHECK_DEEP=1 searches them all again).
  */
 function corpusConfigs(): Map<string, string> {
-  const dir = new URL('../counterexamples/', import.meta.url);
   const out = new Map<string, string>();
-  for (const f of readdirSync(dir)) {
+  for (const f of corpus) {
     if (!f.endsWith('.json')) continue;
-    const c = JSON.parse(readFileSync(new URL(f, dir), 'utf8')) as { strategy?: string; mutant?: string | null; config?: string };
+    const c = JSON.parse(readFileSync(new URL(f, corpusDir), 'utf8')) as { strategy?: string; mutant?: string | null; config?: string };
     if (c.mutant && c.strategy && c.config && !out.has(`${c.strategy}/${c.mutant}`)) out.set(`${c.strategy}/${c.mutant}`, c.config);
   }
   return out;
